@@ -1,0 +1,1 @@
+//! Sensitive-data scrubber (placeholder).
