@@ -6,3 +6,18 @@
 
 pub mod scrub;
 pub mod stack;
+pub mod backoff;
+pub mod engine;
+pub mod error;
+pub mod ids;
+pub mod policy;
+pub mod sanitize;
+pub mod time;
+pub mod wire;
+
+pub use engine::{Action, Consent, ConsentChange, Engine, Recorded, Request, RequestId, Snapshot, Stats};
+pub use error::{Error, Result};
+pub use ids::{Entropy, SplitMix};
+pub use policy::Policy;
+pub use time::Millis;
+pub use wire::{Context, DropReason, Endpoint};

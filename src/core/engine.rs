@@ -1,0 +1,857 @@
+//! The delivery engine: consent, identity, queues, batching, retry, in one
+//! sans-IO state machine (after glean-core's upload manager).
+//!
+//! The platform calls [`Engine::poll`] whenever something may have changed and
+//! gets an [`Action`]: a request to send, a time to wake up at, or nothing.
+//! It reports each request's [`Outcome`] with [`Engine::on_outcome`], and
+//! persists [`Engine::persisted_state`] whenever [`Engine::take_dirty`] says so.
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::backoff::{classify, full_jitter_delay, retry_after_delay, Outcome, Verdict};
+use super::error::{Error, Result};
+use super::ids::Entropy;
+use super::policy::{Policy, ENVELOPE_RESERVE};
+use super::sanitize::{clean_name, clean_props, Cleaning};
+use super::scrub::Scrubber;
+use super::time::{format_rfc3339, Millis};
+use super::wire::{batch_body, deletion_body, Context, DropCounts, DropReason, Endpoint, Envelope};
+
+/// The user's consent, DESIGN section 4.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Consent {
+    /// Not asked yet: nothing is recorded, stored or sent.
+    #[default]
+    Pending,
+    /// Recording and delivery run under an anonymous ID.
+    Granted,
+    /// Nothing is recorded; the only request ever sent is the deletion request.
+    Denied,
+}
+
+impl Consent {
+    /// `pending`, `granted` or `denied`, as the JS API reports it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Consent::Pending => "pending",
+            Consent::Granted => "granted",
+            Consent::Denied => "denied",
+        }
+    }
+
+    /// Parses the JS spelling.
+    pub fn parse(text: &str) -> Option<Consent> {
+        match text {
+            "pending" => Some(Consent::Pending),
+            "granted" => Some(Consent::Granted),
+            "denied" => Some(Consent::Denied),
+            _ => None,
+        }
+    }
+}
+
+/// What a consent change requires of the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentChange {
+    /// Nothing changed.
+    Unchanged,
+    /// Consent was granted: a new anonymous ID exists; persist.
+    Granted,
+    /// Consent moved to denied without data to erase; persist.
+    Denied,
+    /// Consent was revoked: queue and ID are gone from memory; the platform must
+    /// overwrite storage *before* it polls, so the deletion request goes out last.
+    Revoked,
+}
+
+/// The result of a recording call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// Queued for delivery.
+    Accepted,
+    /// Not recorded, and not counted: consent is not granted.
+    NotConsented,
+    /// Dropped and counted for this reason.
+    Dropped(DropReason),
+}
+
+/// Identifies one request handed to the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// One HTTP request for the platform to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Pass back to [`Engine::on_outcome`].
+    pub id: RequestId,
+    /// Where to `POST` it.
+    pub endpoint: Endpoint,
+    /// For the `X-Batch-Id` header.
+    pub batch_id: String,
+    /// The JSON body, uncompressed.
+    pub body: String,
+    /// Items carried (0 for the deletion request).
+    pub item_count: usize,
+}
+
+/// What the platform should do next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Send this request now, then poll again.
+    Send(Request),
+    /// Nothing to send before this time; poll again then.
+    WaitUntil(Millis),
+    /// Nothing pending (or only requests already in flight).
+    Idle,
+}
+
+/// One recorded item, serialized once at record time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedItem {
+    /// Global arrival order, for drop-oldest across queues.
+    pub seq: u64,
+    /// Its queue.
+    pub endpoint: Endpoint,
+    /// When it was accepted.
+    pub recorded_at: Millis,
+    /// Batches never mix sessions, so the envelope's `session_id` is true for every item.
+    pub session_id: String,
+    /// The item exactly as it goes on the wire.
+    pub json: String,
+}
+
+/// Who a deletion request is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionTarget {
+    /// The revoked anonymous ID.
+    pub anonymous_id: String,
+    /// When consent was revoked.
+    pub requested_at: Millis,
+}
+
+/// Items (or a deletion) bound together under one `batch_id` until delivered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Batch {
+    /// Same value on every retry, so the collector can de-duplicate.
+    pub batch_id: String,
+    /// Its endpoint.
+    pub endpoint: Endpoint,
+    /// The session of every item in it.
+    pub session_id: String,
+    /// Its items, oldest first.
+    pub items: Vec<QueuedItem>,
+    /// Drop counters reported with this batch; handed back if it is not delivered.
+    pub dropped: DropCounts,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// Earliest time of the next attempt.
+    pub next_attempt_at: Millis,
+    /// Present on the deletion request only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion: Option<DeletionTarget>,
+    /// The request carrying it now; never persisted: after a restart it is re-sent.
+    #[serde(skip)]
+    pub in_flight: Option<RequestId>,
+}
+
+impl Batch {
+    fn bytes(&self) -> usize {
+        self.items.iter().map(|i| i.json.len() + 1).sum()
+    }
+}
+
+/// The current session: renewed after [`Policy::session_idle_ms`] without activity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// Random UUID v4.
+    pub id: String,
+    /// Last recording call.
+    pub last_activity: Millis,
+}
+
+/// Cumulative counters for `stats()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    /// Items delivered (2xx).
+    pub sent: u64,
+    /// Failed attempts that were retried.
+    pub retries: u64,
+    /// Every drop ever counted, by reason.
+    pub dropped: DropCounts,
+    /// Items accepted after something in them was truncated or coerced.
+    pub truncated: u64,
+}
+
+/// Everything the engine persists. It round-trips through serde as JSON.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Format version, so later releases can migrate.
+    pub version: u32,
+    /// The user's choice.
+    pub consent: Consent,
+    /// Present only while consent is granted.
+    #[serde(default)]
+    pub anonymous_id: Option<String>,
+    /// The current session.
+    #[serde(default)]
+    pub session: Option<Session>,
+    /// Queued items of every endpoint, in arrival order per endpoint.
+    #[serde(default)]
+    pub queued: Vec<QueuedItem>,
+    /// Formed batches awaiting delivery.
+    #[serde(default)]
+    pub batches: Vec<Batch>,
+    /// A deletion request that failed at least once.
+    #[serde(default)]
+    pub deletion: Option<Batch>,
+    /// Drops not yet reported to the collector.
+    #[serde(default)]
+    pub unreported: DropCounts,
+    /// Counters for `stats()`.
+    #[serde(default)]
+    pub totals: Totals,
+    /// No request before this time (from `Retry-After`).
+    #[serde(default)]
+    pub not_before: Millis,
+    /// Next item sequence number.
+    #[serde(default)]
+    pub next_seq: u64,
+    /// Free-form per-feature state of later layers (e.g. the last daily-active day).
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    pub extra: Map<String, Value>,
+}
+
+/// The snapshot format this build writes.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// What `stats()` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// Items held, queued or batched.
+    pub queued: u64,
+    /// Items delivered.
+    pub sent: u64,
+    /// Retried attempts.
+    pub retries: u64,
+    /// Drops by reason.
+    pub dropped: DropCounts,
+    /// Items accepted with something truncated.
+    pub truncated: u64,
+}
+
+impl Stats {
+    /// `{"queued":..,"sent":..,"retries":..,"dropped":{every reason},"truncated":..}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(200);
+        out.push_str("{\"queued\":");
+        out.push_str(&self.queued.to_string());
+        out.push_str(",\"sent\":");
+        out.push_str(&self.sent.to_string());
+        out.push_str(",\"retries\":");
+        out.push_str(&self.retries.to_string());
+        out.push_str(",\"truncated\":");
+        out.push_str(&self.truncated.to_string());
+        out.push_str(",\"dropped\":{");
+        for (i, reason) in DropReason::ALL.into_iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('"');
+            out.push_str(reason.as_str());
+            out.push_str("\":");
+            out.push_str(&self.dropped.get(reason).to_string());
+        }
+        out.push_str("}}");
+        out
+    }
+}
+
+/// The sans-IO delivery engine.
+pub struct Engine {
+    policy: Policy,
+    context: Context,
+    scrubber: Scrubber,
+    state: Snapshot,
+    /// Per ingestion endpoint, items not yet in a batch.
+    queues: [VecDeque<QueuedItem>; 4],
+    /// Serialized bytes per queue, kept so `poll` never sums.
+    queue_bytes: [usize; 4],
+    next_request_id: u64,
+    flush_requested: bool,
+    dirty: bool,
+}
+
+#[derive(Serialize)]
+struct EventItem<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    name: &'a str,
+    ts: Millis,
+    props: &'a Map<String, Value>,
+}
+
+impl Engine {
+    /// A fresh engine. With `default_consent` granted it creates an anonymous ID at once.
+    pub fn new(policy: Policy, context: Context, scrubber: Scrubber, default_consent: Consent, entropy: &mut dyn Entropy) -> Result<Engine> {
+        policy.validate()?;
+        let mut engine = Engine {
+            policy,
+            context,
+            scrubber,
+            state: Snapshot { version: SNAPSHOT_VERSION, ..Snapshot::default() },
+            queues: Default::default(),
+            queue_bytes: [0; 4],
+            next_request_id: 1,
+            flush_requested: false,
+            dirty: false,
+        };
+        if default_consent == Consent::Granted {
+            engine.state.consent = Consent::Granted;
+            engine.state.anonymous_id = Some(entropy.uuid_v4());
+            engine.dirty = true;
+        }
+        Ok(engine)
+    }
+
+    /// Restores persisted state over a fresh engine. A corrupt snapshot is
+    /// discarded (the error is returned beside the fresh engine for logging):
+    /// stored state must never stop the extension's worker.
+    pub fn restore(
+        policy: Policy,
+        context: Context,
+        scrubber: Scrubber,
+        default_consent: Consent,
+        stored: Option<&str>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<(Engine, Option<Error>)> {
+        let mut engine = Engine::new(policy, context, scrubber, Consent::Pending, entropy)?;
+        let parsed = stored.map(|text| serde_json::from_str::<Snapshot>(text).map_err(|e| Error::CorruptSnapshot(e.to_string())));
+        match parsed {
+            Some(Ok(snapshot)) => {
+                engine.load(snapshot);
+                Ok((engine, None))
+            }
+            other => {
+                let problem = other.and_then(|r| r.err());
+                let mut fresh = Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?;
+                fresh.dirty |= problem.is_some();
+                Ok((fresh, problem))
+            }
+        }
+    }
+
+    fn load(&mut self, mut snapshot: Snapshot) {
+        snapshot.version = SNAPSHOT_VERSION;
+        if snapshot.consent != Consent::Granted {
+            // Defensive: never resurrect data that only consent allowed to exist.
+            snapshot.anonymous_id = None;
+            snapshot.queued.clear();
+            snapshot.batches.clear();
+            snapshot.session = None;
+        } else if snapshot.anonymous_id.is_none() {
+            snapshot.consent = Consent::Pending;
+            snapshot.queued.clear();
+            snapshot.batches.clear();
+        }
+        for item in std::mem::take(&mut snapshot.queued) {
+            if item.endpoint == Endpoint::Deletion {
+                continue;
+            }
+            let index = item.endpoint.queue_index();
+            self.queue_bytes[index] += item.json.len() + 1;
+            self.queues[index].push_back(item);
+        }
+        for queue in &mut self.queues {
+            queue.make_contiguous().sort_by_key(|item| item.seq);
+        }
+        snapshot.batches.retain(|b| b.endpoint != Endpoint::Deletion && !b.items.is_empty());
+        self.state = snapshot;
+        self.enforce_cap();
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// The current consent.
+    pub fn consent(&self) -> Consent {
+        self.state.consent
+    }
+
+    /// The anonymous ID; `None` unless consent is granted.
+    pub fn anonymous_id(&self) -> Option<&str> {
+        self.state.anonymous_id.as_deref()
+    }
+
+    /// Per-feature state of later layers, persisted with the snapshot.
+    pub fn extra(&self) -> &Map<String, Value> {
+        &self.state.extra
+    }
+
+    /// Sets a per-feature value (only while consent is granted, like everything stored).
+    pub fn set_extra(&mut self, key: &str, value: Value) {
+        if self.state.consent == Consent::Granted {
+            self.state.extra.insert(key.to_owned(), value);
+            self.dirty = true;
+        }
+    }
+
+    /// Applies the user's choice (DESIGN section 4).
+    pub fn set_consent(&mut self, granted: bool, now: Millis, entropy: &mut dyn Entropy) -> ConsentChange {
+        match (self.state.consent, granted) {
+            (Consent::Granted, true) => ConsentChange::Unchanged,
+            (_, true) => {
+                self.state.consent = Consent::Granted;
+                self.state.anonymous_id = Some(entropy.uuid_v4());
+                self.state.session = None;
+                self.dirty = true;
+                ConsentChange::Granted
+            }
+            (Consent::Denied, false) => ConsentChange::Unchanged,
+            (Consent::Pending, false) => {
+                self.state.consent = Consent::Denied;
+                self.dirty = true;
+                ConsentChange::Denied
+            }
+            (Consent::Granted, false) => {
+                let old_id = self.state.anonymous_id.take();
+                self.purge();
+                self.state.consent = Consent::Denied;
+                if let Some(anonymous_id) = old_id {
+                    self.state.deletion = Some(Batch {
+                        batch_id: entropy.uuid_v4(),
+                        endpoint: Endpoint::Deletion,
+                        session_id: String::new(),
+                        items: Vec::new(),
+                        dropped: DropCounts::default(),
+                        attempts: 0,
+                        next_attempt_at: now,
+                        deletion: Some(DeletionTarget { anonymous_id, requested_at: now }),
+                        in_flight: None,
+                    });
+                }
+                self.dirty = true;
+                ConsentChange::Revoked
+            }
+        }
+    }
+
+    /// Forgets every item, batch, session and unreported counter.
+    fn purge(&mut self) {
+        for queue in &mut self.queues {
+            queue.clear();
+        }
+        self.queue_bytes = [0; 4];
+        self.state.batches.clear();
+        self.state.session = None;
+        self.state.unreported = DropCounts::default();
+        self.state.extra.clear();
+        self.flush_requested = false;
+    }
+
+    /// Counts a drop decided outside the engine (sampling or `beforeSend` in JS, say).
+    pub fn count_drop(&mut self, reason: DropReason) {
+        if self.state.consent == Consent::Granted {
+            self.state.unreported.add(reason, 1);
+            self.state.totals.dropped.add(reason, 1);
+            self.dirty = true;
+        }
+    }
+
+    /// Records a usage event. Never fails: bad input is truncated or dropped with a reason.
+    pub fn record_event(&mut self, name: &str, props: Option<Value>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        if self.policy.sample_rate < 1.0 && entropy.unit_f64() >= self.policy.sample_rate {
+            self.count_drop(DropReason::Sampled);
+            return Recorded::Dropped(DropReason::Sampled);
+        }
+        let mut cleaning = Cleaning::default();
+        let Some(name) = clean_name(name, &self.policy, &mut cleaning) else {
+            self.count_drop(DropReason::Invalid);
+            return Recorded::Dropped(DropReason::Invalid);
+        };
+        let name = self.scrubber.scrub_text(&name).into_owned();
+        let mut props = Value::Object(clean_props(props, &self.policy, &mut cleaning));
+        self.scrubber.scrub_value(&mut props);
+        let Value::Object(mut props) = props else { unreachable!("scrub_value keeps an object an object") };
+        let id = entropy.uuid_v4();
+        let mut json = event_json(&id, &name, now, &props);
+        if json.len() > self.policy.item_byte_limit() {
+            cleaning.truncated = true;
+            props = Map::new();
+            props.insert("_truncated".into(), Value::Bool(true));
+            json = event_json(&id, &name, now, &props);
+        }
+        self.accept(Endpoint::Events, json, cleaning, now, entropy)
+    }
+
+    /// Queues an item built by a higher layer (errors, timings, feedback).
+    /// `json` must be a complete wire item with a unique `id`, already scrubbed.
+    pub fn record_item(&mut self, endpoint: Endpoint, json: String, truncated: bool, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        if endpoint == Endpoint::Deletion || json.len() > self.policy.item_byte_limit() {
+            self.count_drop(DropReason::Invalid);
+            return Recorded::Dropped(DropReason::Invalid);
+        }
+        self.accept(endpoint, json, Cleaning { truncated }, now, entropy)
+    }
+
+    fn accept(&mut self, endpoint: Endpoint, json: String, cleaning: Cleaning, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        let session_id = self.touch_session(now, entropy);
+        if cleaning.truncated {
+            self.state.totals.truncated += 1;
+        }
+        let item = QueuedItem { seq: self.state.next_seq, endpoint, recorded_at: now, session_id, json };
+        self.state.next_seq += 1;
+        let index = endpoint.queue_index();
+        self.queue_bytes[index] += item.json.len() + 1;
+        self.queues[index].push_back(item);
+        self.dirty = true;
+        if self.enforce_cap() {
+            // The newest item itself had to go: everything older is in flight.
+            return Recorded::Dropped(DropReason::QueueFull);
+        }
+        Recorded::Accepted
+    }
+
+    /// The current session ID, renewed after the idle timeout.
+    fn touch_session(&mut self, now: Millis, entropy: &mut dyn Entropy) -> String {
+        let idle = self.policy.session_idle_ms;
+        match &mut self.state.session {
+            Some(session) if now.saturating_sub(session.last_activity) < idle => {
+                session.last_activity = session.last_activity.max(now);
+                session.id.clone()
+            }
+            _ => {
+                let id = entropy.uuid_v4();
+                self.state.session = Some(Session { id: id.clone(), last_activity: now });
+                id
+            }
+        }
+    }
+
+    /// Items held, queued or batched.
+    pub fn held_items(&self) -> usize {
+        self.queues.iter().map(VecDeque::len).sum::<usize>() + self.state.batches.iter().map(|b| b.items.len()).sum::<usize>()
+    }
+
+    /// Drops the oldest items past `max_queued_items`; true if the newest was among them.
+    fn enforce_cap(&mut self) -> bool {
+        let mut newest_dropped = false;
+        while self.held_items() > self.policy.max_queued_items {
+            let newest_seq = self.state.next_seq.saturating_sub(1);
+            let from_queue = (0..4).filter_map(|i| self.queues[i].front().map(|item| (item.seq, i))).min();
+            let from_batch = self
+                .state
+                .batches
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.in_flight.is_none())
+                .filter_map(|(i, b)| b.items.first().map(|item| (item.seq, i)))
+                .min();
+            let dropped_seq = match (from_queue, from_batch) {
+                (Some(q), Some(b)) if b.0 < q.0 => self.evict_from_batch(b.1),
+                (Some((_, index)), _) => self.evict_from_queue(index),
+                (None, Some((_, index))) => self.evict_from_batch(index),
+                (None, None) => break,
+            };
+            newest_dropped |= dropped_seq == newest_seq;
+            self.state.unreported.add(DropReason::QueueFull, 1);
+            self.state.totals.dropped.add(DropReason::QueueFull, 1);
+        }
+        newest_dropped
+    }
+
+    fn evict_from_queue(&mut self, index: usize) -> u64 {
+        let item = self.queues[index].pop_front().expect("caller saw a front item");
+        self.queue_bytes[index] -= item.json.len() + 1;
+        item.seq
+    }
+
+    fn evict_from_batch(&mut self, index: usize) -> u64 {
+        let batch = &mut self.state.batches[index];
+        let item = batch.items.remove(0);
+        if batch.items.is_empty() {
+            let batch = self.state.batches.remove(index);
+            self.state.unreported.merge(&batch.dropped);
+        }
+        item.seq
+    }
+
+    /// Asks for everything to be sent now: age thresholds and jittered backoff
+    /// are skipped; `Retry-After` is still honoured.
+    pub fn request_flush(&mut self, now: Millis) {
+        self.flush_requested = true;
+        for batch in self.state.batches.iter_mut().chain(self.state.deletion.as_mut()) {
+            batch.next_attempt_at = batch.next_attempt_at.min(now);
+        }
+    }
+
+    /// Ends a flush started with [`Engine::request_flush`].
+    pub fn end_flush(&mut self) {
+        self.flush_requested = false;
+    }
+
+    /// The age after which a queue is sent.
+    fn flush_delay(&self, endpoint: Endpoint) -> Millis {
+        match endpoint {
+            Endpoint::Errors => self.policy.error_flush_delay_ms,
+            _ => self.policy.flush_interval_ms,
+        }
+    }
+
+    /// When the queue of `index` must become a batch (`None` if empty).
+    fn queue_due_at(&self, index: usize) -> Option<Millis> {
+        let oldest = self.queues[index].front()?;
+        let full = self.queues[index].len() >= self.policy.batch_max_events
+            || self.queue_bytes[index] + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
+        if full || self.flush_requested {
+            return Some(0);
+        }
+        Some(oldest.recorded_at.saturating_add(self.flush_delay(Endpoint::INGESTION[index])))
+    }
+
+    fn form_batch(&mut self, index: usize, now: Millis, entropy: &mut dyn Entropy) {
+        let endpoint = Endpoint::INGESTION[index];
+        let queue = &mut self.queues[index];
+        let Some(first) = queue.front() else { return };
+        let session_id = first.session_id.clone();
+        let budget = self.policy.batch_max_bytes.saturating_sub(ENVELOPE_RESERVE);
+        let mut items = Vec::new();
+        let mut bytes = 0;
+        while let Some(next) = queue.front() {
+            let size = next.json.len() + 1;
+            let fits = items.is_empty() || (items.len() < self.policy.batch_max_events && bytes + size <= budget);
+            if !fits || next.session_id != session_id {
+                break;
+            }
+            bytes += size;
+            items.push(queue.pop_front().expect("front exists"));
+        }
+        self.queue_bytes[index] -= bytes;
+        let dropped = std::mem::take(&mut self.state.unreported);
+        self.state.batches.push(Batch {
+            batch_id: entropy.uuid_v4(),
+            endpoint,
+            session_id,
+            items,
+            dropped,
+            attempts: 0,
+            next_attempt_at: now,
+            deletion: None,
+            in_flight: None,
+        });
+        self.dirty = true;
+    }
+
+    /// What to do now. Call again after every `Send` until it answers
+    /// `WaitUntil` or `Idle`.
+    pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
+        if self.state.consent == Consent::Granted {
+            for index in 0..4 {
+                let endpoint = Endpoint::INGESTION[index];
+                let has_batch = self.state.batches.iter().any(|b| b.endpoint == endpoint);
+                if !has_batch && self.queue_due_at(index).is_some_and(|due| due <= now) {
+                    self.form_batch(index, now, entropy);
+                }
+            }
+        }
+        let gate = self.state.not_before;
+        let mut wake: Option<Millis> = None;
+        let mut ready: Option<usize> = None;
+        let deletion_slot = self.state.batches.len();
+        let candidates = self.state.batches.iter().chain(self.state.deletion.as_ref());
+        for (slot, batch) in candidates.enumerate() {
+            if batch.in_flight.is_some() {
+                continue;
+            }
+            let at = batch.next_attempt_at.max(gate);
+            if at <= now {
+                ready = Some(slot);
+                break;
+            }
+            wake = Some(wake.map_or(at, |w| w.min(at)));
+        }
+        if let Some(slot) = ready {
+            let id = RequestId(self.next_request_id);
+            self.next_request_id += 1;
+            let batch = if slot == deletion_slot {
+                self.state.deletion.as_mut().expect("slot is the deletion")
+            } else {
+                &mut self.state.batches[slot]
+            };
+            batch.in_flight = Some(id);
+            let batch = batch.clone();
+            return Action::Send(self.build_request(id, &batch, now));
+        }
+        if self.state.consent == Consent::Granted {
+            for index in 0..4 {
+                let endpoint = Endpoint::INGESTION[index];
+                if self.state.batches.iter().any(|b| b.endpoint == endpoint) {
+                    continue;
+                }
+                if let Some(due) = self.queue_due_at(index) {
+                    let at = due.max(now);
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                }
+            }
+        }
+        wake.map_or(Action::Idle, Action::WaitUntil)
+    }
+
+    fn build_request(&self, id: RequestId, batch: &Batch, now: Millis) -> Request {
+        let sent_at = format_rfc3339(now);
+        let body = match &batch.deletion {
+            Some(target) => deletion_body(&target.anonymous_id, &format_rfc3339(target.requested_at)),
+            None => batch_body(
+                &Envelope {
+                    batch_id: &batch.batch_id,
+                    sent_at: &sent_at,
+                    anonymous_id: self.state.anonymous_id.as_deref().unwrap_or_default(),
+                    session_id: &batch.session_id,
+                    context: &self.context,
+                    dropped: &batch.dropped,
+                },
+                batch.items.iter().map(|i| i.json.as_str()),
+                batch.bytes(),
+            ),
+        };
+        Request { id, endpoint: batch.endpoint, batch_id: batch.batch_id.clone(), body, item_count: batch.items.len() }
+    }
+
+    /// True while any request is out.
+    pub fn has_in_flight(&self) -> bool {
+        self.state.batches.iter().chain(self.state.deletion.as_ref()).any(|b| b.in_flight.is_some())
+    }
+
+    /// True when anything waits for delivery (items, batches, a deletion request).
+    pub fn has_pending(&self) -> bool {
+        self.state.deletion.is_some() || self.held_items() > 0
+    }
+
+    /// Tells the engine how a request ended.
+    pub fn on_outcome(&mut self, id: RequestId, outcome: &Outcome, now: Millis, entropy: &mut dyn Entropy) {
+        let is_deletion = self.state.deletion.as_ref().is_some_and(|b| b.in_flight == Some(id));
+        let slot = self.state.batches.iter().position(|b| b.in_flight == Some(id));
+        if !is_deletion && slot.is_none() {
+            return; // purged while in flight (consent revoked): forget it.
+        }
+        self.dirty = true;
+        let verdict = classify(outcome);
+        if let Outcome::Status { code, retry_after } = outcome {
+            let asked = retry_after.as_deref().and_then(|v| retry_after_delay(v, now));
+            let wait = match (asked, *code) {
+                (Some(ms), _) => Some(ms),
+                (None, 429) => Some(self.policy.default_rate_limit_ms),
+                _ => None,
+            };
+            if let Some(ms) = wait.filter(|_| verdict == Verdict::Retry) {
+                let until = now.saturating_add(ms.min(self.policy.retry_max_delay_ms));
+                self.state.not_before = self.state.not_before.max(until);
+            }
+        }
+        let take = |engine: &mut Engine| -> Batch {
+            match slot {
+                Some(index) => engine.state.batches.remove(index),
+                None => engine.state.deletion.take().expect("deletion is in flight"),
+            }
+        };
+        match verdict {
+            Verdict::Delivered => {
+                let batch = take(self);
+                self.state.totals.sent += batch.items.len() as u64;
+            }
+            Verdict::Rejected => {
+                let batch = take(self);
+                self.give_back_counts(&batch, DropReason::Rejected);
+            }
+            Verdict::Retry => {
+                let policy = &self.policy;
+                let (base, max, attempts_cap) = (policy.retry_base_delay_ms, policy.retry_max_delay_ms, policy.retry_max_attempts);
+                let batch = match slot {
+                    Some(index) => &mut self.state.batches[index],
+                    None => self.state.deletion.as_mut().expect("deletion is in flight"),
+                };
+                batch.in_flight = None;
+                batch.attempts += 1;
+                if batch.attempts >= attempts_cap {
+                    let batch = take(self);
+                    self.give_back_counts(&batch, DropReason::RetryExhausted);
+                } else {
+                    let delay = full_jitter_delay(batch.attempts, base, max, entropy.unit_f64());
+                    batch.next_attempt_at = now.saturating_add(delay);
+                    self.state.totals.retries += 1;
+                }
+            }
+        }
+    }
+
+    /// A batch that will never be delivered: count its items, and hand its
+    /// carried drop counters back so the next batch reports them.
+    fn give_back_counts(&mut self, batch: &Batch, reason: DropReason) {
+        let lost = batch.items.len() as u64;
+        if self.state.consent != Consent::Granted {
+            return;
+        }
+        self.state.unreported.merge(&batch.dropped);
+        self.state.unreported.add(reason, lost);
+        self.state.totals.dropped.add(reason, lost);
+    }
+
+    /// Counters for `stats()`.
+    pub fn stats(&self) -> Stats {
+        let totals = &self.state.totals;
+        Stats {
+            queued: self.held_items() as u64,
+            sent: totals.sent,
+            retries: totals.retries,
+            dropped: totals.dropped,
+            truncated: totals.truncated,
+        }
+    }
+
+    /// True (once) when state changed since the last call: time to persist.
+    pub fn take_dirty(&mut self) -> bool {
+        std::mem::take(&mut self.dirty)
+    }
+
+    /// The state to persist, or `None` when nothing may be stored (consent
+    /// pending, or denied with nothing left to do): the platform then deletes its key.
+    pub fn persisted_state(&self) -> Option<String> {
+        let snapshot = self.snapshot();
+        let empty = snapshot.consent == Consent::Pending && snapshot.deletion.is_none() && snapshot.totals == Totals::default();
+        if empty {
+            return None;
+        }
+        serde_json::to_string(&snapshot).ok()
+    }
+
+    /// Everything persisted, as a value (in-flight requests count as not sent).
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snapshot = self.state.clone();
+        snapshot.queued = self.queues.iter().flatten().cloned().collect();
+        // A deletion request is stored only after a failed attempt, so a
+        // revocation leaves storage free of the ID unless delivery needs it.
+        if snapshot.deletion.as_ref().is_some_and(|d| d.attempts == 0) {
+            snapshot.deletion = None;
+        }
+        if snapshot.consent != Consent::Granted {
+            snapshot.totals = Totals::default();
+        }
+        snapshot
+    }
+}
+
+fn event_json(id: &str, name: &str, ts: Millis, props: &Map<String, Value>) -> String {
+    serde_json::to_string(&EventItem { id, kind: "event", name, ts, props }).unwrap_or_default()
+}

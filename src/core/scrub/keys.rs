@@ -1,0 +1,320 @@
+//! Key-name matching on word parts.
+//!
+//! Substring matching (what sentry-javascript and Relay's `@password` do) hits
+//! `author` for `auth` and `keyboard` for `key`. Here a key is split into word
+//! parts (on any ASCII punctuation or space, on camelCase and acronym
+//! boundaries, and between letters and digits), lower-cased, and a deny entry
+//! matches when its own parts appear as consecutive parts of the key:
+//! `X-Api-Key` is `[x, api, key]` and contains `api key`; `tokenizer_version`
+//! is `[tokenizer, version]` and contains no entry.
+
+/// The base deny list (DESIGN 6), as written by users: each entry is split into
+/// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
+const BASE_DENY: &[&str] = &[
+    "password",
+    "passwords",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "secret",
+    "secrets",
+    "token",
+    "api_key",
+    "apikey",
+    "auth",
+    "authorization",
+    "credentials",
+    "credential",
+    "cookie",
+    "cookies",
+    "session",
+    "sessionid",
+    "csrf",
+    "xsrf",
+    "private_key",
+    "privatekey",
+    "jwt",
+    "bearer",
+];
+
+/// A match is ignored when the key's only remaining part after the matched
+/// entry is one of these: `token_count`, `session_timeout`, `auth_type` or
+/// `password_required` describe the secret without holding it, and dropping
+/// them hurts debugging for no privacy gain. `sessionId`, `tokenValue` or
+/// `auth_header` still match.
+const NEUTRAL_SUFFIX: &[&str] = &[
+    "count", "length", "len", "size", "type", "kind", "ttl", "timeout", "duration", "expiry",
+    "expires", "expired", "status", "version", "enabled", "required", "present", "valid",
+    "strength", "policy", "url", "uri", "endpoint", "mode", "method", "provider", "scheme",
+];
+
+/// Query and fragment parameter names that carry secrets in URLs. Compared
+/// whole and case-insensitively, on top of the key deny list: `code`, `state`,
+/// `key` or `sig` are secrets in a URL but ordinary words in a message.
+const URL_PARAMS: &[&str] = &[
+    "token",
+    "access_token",
+    "id_token",
+    "refresh_token",
+    "code",
+    "code_verifier",
+    "state",
+    "key",
+    "api_key",
+    "apikey",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "client_secret",
+    "signature",
+    "sig",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "jsessionid",
+    "phpsessid",
+    "auth",
+    "jwt",
+    "otp",
+];
+
+/// Iterator over the word parts of a key, as byte ranges.
+#[derive(Clone)]
+struct Parts<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl<'a> Parts<'a> {
+    fn new(key: &'a str) -> Self {
+        Parts { b: key.as_bytes(), i: 0 }
+    }
+}
+
+/// Character kinds for boundary detection; bytes >= 0x80 count as lower-case
+/// letters so non-ASCII keys split only on ASCII punctuation.
+#[derive(Clone, Copy, PartialEq)]
+enum K {
+    Sep,
+    Lower,
+    Upper,
+    Digit,
+}
+
+fn kind(c: u8) -> K {
+    match c {
+        b'a'..=b'z' => K::Lower,
+        b'A'..=b'Z' => K::Upper,
+        b'0'..=b'9' => K::Digit,
+        0x80..=0xff => K::Lower,
+        _ => K::Sep,
+    }
+}
+
+impl<'a> Iterator for Parts<'a> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let b = self.b;
+        while self.i < b.len() && kind(b[self.i]) == K::Sep {
+            self.i += 1;
+        }
+        if self.i >= b.len() {
+            return None;
+        }
+        let start = self.i;
+        let mut j = start + 1;
+        while j < b.len() {
+            let (p, c) = (kind(b[j - 1]), kind(b[j]));
+            let split = match (p, c) {
+                (_, K::Sep) => true,
+                (K::Lower, K::Upper) => true,
+                (K::Digit, K::Lower | K::Upper) | (K::Lower | K::Upper, K::Digit) => true,
+                // `APIKey`: the last capital of a run starts the next word.
+                (K::Upper, K::Upper) => j + 1 < b.len() && kind(b[j + 1]) == K::Lower,
+                _ => false,
+            };
+            if split {
+                break;
+            }
+            j += 1;
+        }
+        self.i = j;
+        Some(&b[start..j])
+    }
+}
+
+fn lower_parts(s: &str) -> Vec<Box<[u8]>> {
+    Parts::new(s)
+        .map(|p| p.to_ascii_lowercase().into_boxed_slice())
+        .collect()
+}
+
+/// Parts joined by `_`, lower-cased: the canonical form used for allow-list
+/// comparison, so allowing `token_count` also allows `tokenCount`.
+fn canonical(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for p in Parts::new(s) {
+        if !out.is_empty() {
+            out.push('_');
+        }
+        // Parts split on ASCII bytes only, so each part is valid UTF-8.
+        out.push_str(&String::from_utf8_lossy(p).to_ascii_lowercase());
+    }
+    out
+}
+
+/// Compiled deny and allow lists.
+pub(crate) struct KeyMatcher {
+    deny: Vec<Vec<Box<[u8]>>>,
+    allow: Vec<String>,
+}
+
+impl KeyMatcher {
+    pub(crate) fn new(extra_deny: &[String], allow: &[String]) -> Self {
+        let mut deny: Vec<Vec<Box<[u8]>>> = BASE_DENY.iter().map(|e| lower_parts(e)).collect();
+        for e in extra_deny {
+            let p = lower_parts(e);
+            if !p.is_empty() && !deny.contains(&p) {
+                deny.push(p);
+            }
+        }
+        let allow = allow
+            .iter()
+            .map(|a| canonical(a))
+            .filter(|a| !a.is_empty())
+            .collect();
+        KeyMatcher { deny, allow }
+    }
+
+    /// Whether the key is explicitly allowed (`scrub.allowKeys`).
+    pub(crate) fn is_allowed(&self, key: &str) -> bool {
+        !self.allow.is_empty() && self.allow.contains(&canonical(key))
+    }
+
+    /// Deny-list match on word parts, ignoring the allow list.
+    pub(crate) fn matches_deny(&self, key: &str) -> bool {
+        let mut start = Parts::new(key);
+        loop {
+            let probe = start.clone();
+            let Some(_) = start.clone().next() else {
+                return false;
+            };
+            'entry: for entry in &self.deny {
+                let mut it = probe.clone();
+                for want in entry.iter() {
+                    match it.next() {
+                        Some(got) if got.eq_ignore_ascii_case(want) => {}
+                        _ => continue 'entry,
+                    }
+                }
+                // Matched; ignore it only when exactly one neutral part follows.
+                let mut rest = it.clone();
+                if let (Some(last), None) = (rest.next(), rest.next()) {
+                    if NEUTRAL_SUFFIX
+                        .iter()
+                        .any(|n| last.eq_ignore_ascii_case(n.as_bytes()))
+                    {
+                        continue 'entry;
+                    }
+                }
+                return true;
+            }
+            start.next();
+        }
+    }
+
+    /// Key-based filtering decision: denied and not allowed.
+    pub(crate) fn is_sensitive(&self, key: &str) -> bool {
+        self.matches_deny(key) && !self.is_allowed(key)
+    }
+
+    /// URL query/fragment parameter decision: the URL list (whole name) or the
+    /// key deny list, unless allowed.
+    pub(crate) fn is_sensitive_param(&self, name: &str) -> bool {
+        let listed = URL_PARAMS
+            .iter()
+            .any(|p| p.as_bytes().eq_ignore_ascii_case(name.as_bytes()));
+        (listed || self.matches_deny(name)) && !self.is_allowed(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(s: &str) -> Vec<String> {
+        Parts::new(s)
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn splitting() {
+        assert_eq!(parts("X-Api-Key"), ["X", "Api", "Key"]);
+        assert_eq!(parts("sessionId"), ["session", "Id"]);
+        assert_eq!(parts("APIKey"), ["API", "Key"]);
+        assert_eq!(parts("myAPIKey2"), ["my", "API", "Key", "2"]);
+        assert_eq!(parts("user_password"), ["user", "password"]);
+        assert_eq!(parts("a.b c"), ["a", "b", "c"]);
+        assert_eq!(parts(""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn base_matches() {
+        let m = KeyMatcher::new(&[], &[]);
+        for k in [
+            "password",
+            "user_password",
+            "X-Api-Key",
+            "apiKey",
+            "APIKEY",
+            "sessionId",
+            "session_id",
+            "access_token",
+            "refreshToken",
+            "Authorization",
+            "csrfToken",
+            "XSRF-TOKEN",
+            "privateKey",
+            "private_key",
+            "set-cookie",
+            "client_secret",
+            "jwt",
+            "auth",
+        ] {
+            assert!(m.is_sensitive(k), "{k} should match");
+        }
+        for k in [
+            "author",
+            "keyboard",
+            "tokenizer_version",
+            "key",
+            "monkey",
+            "token_count",
+            "sessions",
+            "authority",
+            "passage",
+            "secretary",
+            "",
+        ] {
+            assert!(!m.is_sensitive(k), "{k} should not match");
+        }
+    }
+
+    #[test]
+    fn user_lists() {
+        let m = KeyMatcher::new(&["userEmail".into()], &["sessionId".into()]);
+        assert!(m.is_sensitive("user_email"));
+        assert!(!m.is_sensitive("session_id"));
+        assert!(m.is_sensitive("session"));
+        assert!(m.is_sensitive_param("state"));
+        assert!(!m.is_sensitive_param("error_code"));
+    }
+}

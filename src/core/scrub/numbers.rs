@@ -1,0 +1,186 @@
+//! Card numbers, IBANs, phone numbers and US SSNs.
+
+use super::text::{is, Hit, Scan, ALNUM, DIGIT};
+use super::validate::{card_ok, iban_length, iban_mod97, ssn_ok};
+
+impl Scan<'_, '_> {
+    /// Whether a number ending at `e` really ends there: not followed by a
+    /// letter or digit, nor by a decimal part (`1716300000000.123`).
+    fn number_ends(&self, e: usize) -> bool {
+        let c = self.at(e);
+        !is(c, ALNUM) && !(c == b'.' && is(self.at(e + 1), DIGIT))
+    }
+
+    /// Card number at a digit word start: 13 to 19 digits, contiguous or in
+    /// groups separated by single spaces or dashes (one kind), with an issuer
+    /// prefix and a valid Luhn digit. A grouped run is tried from its longest
+    /// prefix of whole groups down to 13 digits, so a card followed by another
+    /// number (`4111 1111 1111 1111 1234`) is still found. Looks ahead at most
+    /// 19 digits plus separators.
+    pub(crate) fn card(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if self.prev(i) == Some(b'.') {
+            return None;
+        }
+        let mut digits = [0u8; 19];
+        let mut n = 0;
+        let mut j = i;
+        while j < b.len() && b[j].is_ascii_digit() {
+            if n == 19 {
+                return None;
+            }
+            digits[n] = b[j];
+            n += 1;
+            j += 1;
+        }
+        if n >= 13 {
+            return (self.number_ends(j) && card_ok(&digits[..n])).then_some(Hit {
+                start: i,
+                end: j,
+                repl: "[creditcard]",
+            });
+        }
+        let sep = self.at(j);
+        if n < 2 || !(sep == b' ' || sep == b'-') || !is(self.at(j + 1), DIGIT) {
+            return None;
+        }
+        // Group ends: (digit count, byte end).
+        let mut ends = [(0usize, 0usize); 10];
+        let mut groups = 0;
+        ends[groups] = (n, j);
+        groups += 1;
+        while self.at(j) == sep && is(self.at(j + 1), DIGIT) && groups < ends.len() {
+            let mut k = j + 1;
+            while k < b.len() && b[k].is_ascii_digit() && n < 19 && k - j <= 6 {
+                digits[n] = b[k];
+                n += 1;
+                k += 1;
+            }
+            // A group longer than 6 digits, or one crossing 19 digits, is not
+            // card grouping; keep only the whole groups before it.
+            if k < b.len() && b[k].is_ascii_digit() {
+                break;
+            }
+            j = k;
+            ends[groups] = (n, j);
+            groups += 1;
+        }
+        for &(count, end) in ends[1..groups].iter().rev() {
+            if count < 13 {
+                break;
+            }
+            if count <= 19 && self.number_ends(end) && card_ok(&digits[..count]) {
+                return Hit::new(i, end, "[creditcard]");
+            }
+        }
+        None
+    }
+
+    /// US SSN `ddd-dd-dddd` at a digit word start, outside the ranges the SSA
+    /// never issues. Not when it is part of a longer dashed number.
+    pub(crate) fn ssn(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if b.len() < i + 11 || matches!(self.prev(i), Some(b'-' | b'.')) {
+            return None;
+        }
+        let s = &b[i..i + 11];
+        let shape = s.iter().enumerate().all(|(k, &c)| {
+            if k == 3 || k == 6 {
+                c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+        if !shape {
+            return None;
+        }
+        let e = i + 11;
+        if !self.number_ends(e) || (self.at(e) == b'-' && is(self.at(e + 1), DIGIT)) {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| {
+            s[r].iter()
+                .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
+        };
+        ssn_ok(num(0..3), num(4..6), num(7..11)).then_some(Hit {
+            start: i,
+            end: e,
+            repl: "[ssn]",
+        })
+    }
+
+    /// International phone number at `+`: a country code digit 1-9, then 8 to
+    /// 15 digits in all (E.164), separated by at most two of ` -.()`.
+    pub(crate) fn phone(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if matches!(self.prev(i), Some(p) if is(p, ALNUM) || p == b'+') {
+            return None;
+        }
+        if !matches!(self.at(i + 1), b'1'..=b'9') {
+            return None;
+        }
+        let mut j = i + 1;
+        let mut count = 0;
+        let mut last = j;
+        let mut seps = 0;
+        while j < b.len() {
+            let c = b[j];
+            if c.is_ascii_digit() {
+                count += 1;
+                if count > 15 {
+                    return None;
+                }
+                seps = 0;
+                j += 1;
+                last = j;
+            } else if matches!(c, b' ' | b'-' | b'.' | b'(' | b')') && seps < 2 {
+                seps += 1;
+                j += 1;
+            } else {
+                break;
+            }
+        }
+        if count < 8 || !self.number_ends(last) {
+            return None;
+        }
+        Hit::new(i, last, "[phone]")
+    }
+
+    /// IBAN at a letter word start: known country code, its exact length,
+    /// optionally in groups of four separated by single spaces, valid mod-97.
+    pub(crate) fn iban(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if !(b[i].is_ascii_alphabetic()
+            && self.at(i + 1).is_ascii_alphabetic()
+            && self.at(i + 2).is_ascii_digit()
+            && self.at(i + 3).is_ascii_digit())
+        {
+            return None;
+        }
+        let cc = [b[i].to_ascii_uppercase(), b[i + 1].to_ascii_uppercase()];
+        let len = iban_length(cc)?;
+        let mut chars = [0u8; 34];
+        let mut n = 0;
+        let mut j = i;
+        while n < len {
+            let c = self.at(j);
+            if is(c, ALNUM) {
+                chars[n] = c;
+                n += 1;
+                j += 1;
+            } else if c == b' ' && n % 4 == 0 && n > 0 && is(self.at(j + 1), ALNUM) {
+                j += 1;
+            } else {
+                return None;
+            }
+        }
+        if is(self.at(j), ALNUM) {
+            return None;
+        }
+        iban_mod97(&chars[..n]).then_some(Hit {
+            start: i,
+            end: j,
+            repl: "[iban]",
+        })
+    }
+}

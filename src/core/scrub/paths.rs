@@ -1,0 +1,74 @@
+//! User names in home-directory paths: `/home/NAME/`, `/Users/NAME/`,
+//! `C:\Users\NAME\` (also with `/` or JSON-escaped `\\`). Only the name is
+//! replaced, so the rest of the path stays useful for debugging.
+//!
+//! Not applied inside `http(s)` and other non-`file:` URLs, nor relative web
+//! URLs with a query: `https://example.com/home/feed` is a web route.
+
+use super::text::{is, Hit, Scan, DELIM};
+use super::url::Tok;
+
+/// Directory names under the home root that are not people.
+const NOT_USERS: &[&[u8]] = &[b"[user]", b"Shared", b"Public", b"Default", b"All Users"];
+
+impl Scan<'_, '_> {
+    /// The user name starting at `ns`: up to a separator, `:` or `,`, with a
+    /// trailing sentence period left out.
+    fn home_name(&self, ns: usize) -> Option<Hit> {
+        let b = self.b;
+        let mut ne = ns;
+        while ne < b.len() && !is(b[ne], DELIM) && !matches!(b[ne], b'/' | b':' | b',' | b';') {
+            ne += 1;
+        }
+        while ne > ns && b[ne - 1] == b'.' {
+            ne -= 1;
+        }
+        let name = &b[ns..ne];
+        if name.is_empty() || NOT_USERS.contains(&name) {
+            return None;
+        }
+        Hit::new(ns, ne, "[user]")
+    }
+
+    /// `/home/NAME` or `/Users/NAME` at a `/`.
+    pub(crate) fn slash_home(&self, i: usize, tok: &Tok) -> Option<Hit> {
+        if tok.web_path() {
+            return None;
+        }
+        let rest = &self.b[i..];
+        let ns = if rest.starts_with(b"/home/") {
+            i + 6
+        } else if rest.starts_with(b"/Users/") {
+            i + 7
+        } else {
+            return None;
+        };
+        self.home_name(ns)
+    }
+
+    /// `C:\Users\NAME` (or `C:/Users/NAME`, `C:\\Users\\NAME`) at the drive
+    /// letter.
+    pub(crate) fn drive_home(&self, i: usize, tok: &Tok) -> Option<Hit> {
+        let b = self.b;
+        if self.at(i + 1) != b':' || tok.web_path() {
+            return None;
+        }
+        let sep = self.at(i + 2);
+        let width = match sep {
+            b'/' => 1,
+            b'\\' if self.at(i + 3) == b'\\' => 2,
+            b'\\' => 1,
+            _ => return None,
+        };
+        let us = i + 2 + width;
+        if b.len() < us + 5 + width || !b[us..us + 5].eq_ignore_ascii_case(b"users") {
+            return None;
+        }
+        if b[us + 5..us + 5 + width].iter().any(|&c| c != sep) {
+            return None;
+        }
+        let ns = us + 5 + width;
+        // Windows names stop at the next backslash, which is a delimiter.
+        self.home_name(ns)
+    }
+}

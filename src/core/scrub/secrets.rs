@@ -1,0 +1,468 @@
+//! Credentials in text: JWTs, `Bearer`/`Basic` values, vendor API keys, PEM
+//! private keys, and `name=value` / `"name": "value"` pairs whose name is a
+//! deny-listed key.
+
+use super::text::{is, Hit, Scan, ALNUM, B64URL, DELIM, DIGIT};
+use super::validate::jwt_header_ok;
+
+/// Alphabet of a vendor key's body.
+#[derive(Clone, Copy)]
+enum Body {
+    /// `A-Z 0-9` (AWS access key ids).
+    UpperDigit,
+    /// `A-Z a-z 0-9`.
+    Alnum,
+    /// `A-Z a-z 0-9 _`.
+    AlnumUnderscore,
+    /// base64url: `A-Z a-z 0-9 - _`.
+    B64Url,
+    /// `0-9 a-f A-F`.
+    Hex,
+    /// base64url plus `.` (SendGrid's two-part keys).
+    Dotted,
+    /// base64 plus `-` and `_`.
+    B64,
+}
+
+impl Body {
+    fn has(self, c: u8) -> bool {
+        match self {
+            Body::UpperDigit => c.is_ascii_uppercase() || c.is_ascii_digit(),
+            Body::Alnum => c.is_ascii_alphanumeric(),
+            Body::AlnumUnderscore => c.is_ascii_alphanumeric() || c == b'_',
+            Body::B64Url => is(c, B64URL),
+            Body::Hex => c.is_ascii_hexdigit(),
+            Body::Dotted => is(c, B64URL) || c == b'.',
+            Body::B64 => is(c, B64URL) || matches!(c, b'+' | b'/' | b'='),
+        }
+    }
+}
+
+/// Vendor key shapes: literal prefix (case-sensitive), body alphabet, minimum
+/// body length. Prefixes come from the vendors' documented token formats (the
+/// same families gitleaks covers); minimum lengths sit below the real lengths
+/// so truncated keys in logs are still caught, and well above anything a
+/// prose word could reach.
+const VENDOR_KEYS: &[(&[u8], Body, usize)] = &[
+    // AWS access key ids (AKIA long-term, ASIA temporary, and the other
+    // unique-id prefixes).
+    (b"AKIA", Body::UpperDigit, 16),
+    (b"ASIA", Body::UpperDigit, 16),
+    (b"ABIA", Body::UpperDigit, 16),
+    (b"ACCA", Body::UpperDigit, 16),
+    (b"AGPA", Body::UpperDigit, 16),
+    (b"AIDA", Body::UpperDigit, 16),
+    (b"AROA", Body::UpperDigit, 16),
+    (b"AIPA", Body::UpperDigit, 16),
+    (b"ANPA", Body::UpperDigit, 16),
+    (b"ANVA", Body::UpperDigit, 16),
+    (b"APKA", Body::UpperDigit, 16),
+    // Google API keys, OAuth access tokens and client secrets.
+    (b"AIza", Body::B64Url, 30),
+    (b"ya29.", Body::B64Url, 20),
+    (b"GOCSPX-", Body::B64Url, 20),
+    // GitHub.
+    (b"ghp_", Body::Alnum, 30),
+    (b"gho_", Body::Alnum, 30),
+    (b"ghu_", Body::Alnum, 30),
+    (b"ghs_", Body::Alnum, 30),
+    (b"ghr_", Body::Alnum, 30),
+    (b"github_pat_", Body::AlnumUnderscore, 30),
+    // GitLab.
+    (b"glpat-", Body::B64Url, 20),
+    (b"gldt-", Body::B64Url, 20),
+    (b"glrt-", Body::B64Url, 20),
+    (b"glptt-", Body::B64Url, 20),
+    (b"glsoat-", Body::B64Url, 20),
+    (b"glcbt-", Body::B64Url, 20),
+    (b"gloas-", Body::B64Url, 20),
+    // Slack (`xox?-`) and app-level tokens.
+    (b"xoxb-", Body::B64Url, 10),
+    (b"xoxp-", Body::B64Url, 10),
+    (b"xoxa-", Body::B64Url, 10),
+    (b"xoxr-", Body::B64Url, 10),
+    (b"xoxs-", Body::B64Url, 10),
+    (b"xoxe-", Body::B64Url, 10),
+    (b"xoxo-", Body::B64Url, 10),
+    (b"xapp-", Body::B64Url, 10),
+    // Stripe secret and restricted keys, live and test; webhook secrets.
+    (b"sk_live_", Body::Alnum, 10),
+    (b"sk_test_", Body::Alnum, 10),
+    (b"rk_live_", Body::Alnum, 10),
+    (b"rk_test_", Body::Alnum, 10),
+    (b"whsec_", Body::Alnum, 20),
+    // npm.
+    (b"npm_", Body::Alnum, 30),
+    // OpenAI / Anthropic style `sk-...` (plain `sk-` also needs a digit).
+    (b"sk-ant-", Body::B64Url, 20),
+    (b"sk-proj-", Body::B64Url, 20),
+    (b"sk-", Body::B64Url, 20),
+    // Hugging Face, Shopify, DigitalOcean, PyPI, Postman, Sentry, Linear,
+    // Mailgun, Square, Databricks, age.
+    (b"hf_", Body::Alnum, 30),
+    (b"shpat_", Body::Hex, 32),
+    (b"shpss_", Body::Hex, 32),
+    (b"shpca_", Body::Hex, 32),
+    (b"shppa_", Body::Hex, 32),
+    (b"dop_v1_", Body::Hex, 64),
+    (b"doo_v1_", Body::Hex, 64),
+    (b"dor_v1_", Body::Hex, 64),
+    (b"pypi-", Body::B64Url, 50),
+    (b"PMAK-", Body::B64Url, 50),
+    (b"sntrys_", Body::B64, 50),
+    (b"lin_api_", Body::Alnum, 32),
+    (b"key-", Body::Hex, 32),
+    (b"sq0atp-", Body::B64Url, 22),
+    (b"sq0csp-", Body::B64Url, 22),
+    (b"dapi", Body::Hex, 32),
+    (b"AGE-SECRET-KEY-1", Body::UpperDigit, 50),
+    // SendGrid `SG.<22>.<43>`.
+    (b"SG.", Body::Dotted, 40),
+];
+
+/// First bytes of the prefixes above: a cheap filter for the common case of
+/// a word that starts with none of them.
+fn may_start_vendor_key(c: u8) -> bool {
+    matches!(
+        c,
+        b'A' | b'y' | b'G' | b'g' | b'x' | b's' | b'r' | b'w' | b'n' | b'h' | b'd' | b'p' | b'P'
+            | b'l' | b'k' | b'S'
+    )
+}
+
+const LITERALS: &[&[u8]] = &[b"true", b"false", b"null", b"undefined", b"none", b"nil"];
+
+/// Values that describe absence rather than hold a secret; filtering them
+/// would only hide useful debugging facts (`token=undefined`).
+fn is_literal(v: &[u8]) -> bool {
+    LITERALS.iter().any(|l| v.eq_ignore_ascii_case(l))
+}
+
+/// Quote styles for `"name": "value"` pairs in text.
+#[derive(Clone, Copy, PartialEq)]
+enum Quote {
+    Double,
+    Single,
+    /// `\"`: JSON inside a JSON string (a stringified body in a message).
+    Escaped,
+}
+
+impl Scan<'_, '_> {
+    /// JWT/JWE: `eyJ` + base64url segments joined by dots, the first decoding
+    /// to a JSON object.
+    pub(crate) fn jwt(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if !b[i..].starts_with(b"eyJ") || self.prev_is(i, B64URL) {
+            return None;
+        }
+        let p1 = self.run(i, B64URL);
+        if self.at(p1) != b'.' {
+            return None;
+        }
+        let p2 = self.run(p1 + 1, B64URL);
+        if p2 == p1 + 1 || self.at(p2) != b'.' {
+            return None;
+        }
+        let mut end = self.run(p2 + 1, B64URL);
+        // JWE compact form has five segments.
+        if self.at(end) == b'.' {
+            let p4 = self.run(end + 1, B64URL);
+            if p4 > end + 1 && self.at(p4) == b'.' {
+                end = self.run(p4 + 1, B64URL);
+            }
+        }
+        if !jwt_header_ok(&b[i..p1]) {
+            return None;
+        }
+        Hit::new(i, end, "[jwt]")
+    }
+
+    /// `Bearer <token>` / `Basic <credentials>`: the value becomes `[token]`.
+    /// Prose (`Bearer authentication`, `Bearer undefined`) is left alone: a
+    /// value must hold a digit, or be long and not a plain lower-case word.
+    pub(crate) fn bearer(&self, i: usize, r: usize) -> Option<Hit> {
+        let w = &self.b[i..r];
+        if !(w.eq_ignore_ascii_case(b"bearer") || w.eq_ignore_ascii_case(b"basic")) {
+            return None;
+        }
+        let mut j = r;
+        while self.at(j) == b' ' && j - r < 3 {
+            j += 1;
+        }
+        if j == r {
+            return None;
+        }
+        let ts = j;
+        while j < self.b.len()
+            && (is(self.b[j], ALNUM) || matches!(self.b[j], b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-'))
+        {
+            j += 1;
+        }
+        let t = &self.b[ts..j];
+        let has_digit = t.iter().any(|&c| is(c, DIGIT));
+        let wordy = t.iter().all(|&c| c.is_ascii_lowercase() || c == b'-');
+        let ok = (has_digit && t.len() >= 6) || (t.len() >= 20 && !wordy);
+        ok.then_some(Hit {
+            start: ts,
+            end: j,
+            repl: "[token]",
+        })
+    }
+
+    /// Vendor API keys by prefix; the body must reach the minimum length and
+    /// end at a non-alphanumeric byte.
+    pub(crate) fn vendor_key(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        if !may_start_vendor_key(b[i]) {
+            return None;
+        }
+        for &(prefix, body, min) in VENDOR_KEYS {
+            if !b[i..].starts_with(prefix) {
+                continue;
+            }
+            let bs = i + prefix.len();
+            let mut j = bs;
+            while j < b.len() && body.has(b[j]) {
+                j += 1;
+            }
+            if j - bs < min || is(self.at(j), ALNUM) {
+                continue;
+            }
+            if prefix == b"sk-" && !b[bs..j].iter().any(|&c| is(c, DIGIT)) {
+                continue;
+            }
+            return Hit::new(i, j, "[secret]");
+        }
+        None
+    }
+
+    /// First `-----END ` at or after `from`, memoised so that repeated
+    /// searches never rescan the same bytes.
+    fn find_pem_end(&mut self, from: usize) -> Option<usize> {
+        let m = &self.pem_end;
+        if m.valid && m.from <= from && m.found.map_or(true, |f| f >= from) {
+            return m.found;
+        }
+        let b = self.b;
+        let mut found = None;
+        let mut j = from;
+        while j + 9 <= b.len() {
+            if b[j] == b'-' && &b[j..j + 9] == b"-----END " {
+                found = Some(j);
+                break;
+            }
+            j += 1;
+        }
+        self.pem_end.from = from;
+        self.pem_end.found = found;
+        self.pem_end.valid = true;
+        found
+    }
+
+    /// PEM private key: the body between `-----BEGIN ... PRIVATE KEY-----`
+    /// and the matching END line becomes `[pemkey]`. Without an END line (a
+    /// truncated log), the base64 run after the BEGIN line goes.
+    pub(crate) fn pem(&mut self, i: usize) -> Option<Hit> {
+        const BEGIN: &[u8] = b"-----BEGIN ";
+        let b = self.b;
+        if !b[i..].starts_with(BEGIN) || self.prev(i) == Some(b'-') {
+            return None;
+        }
+        let ls = i + BEGIN.len();
+        let mut le = ls;
+        while le < b.len() && le - ls < 64 && b[le] != b'-' && b[le] != b'\n' {
+            le += 1;
+        }
+        if !b[le..].starts_with(b"-----") {
+            return None;
+        }
+        let label = &b[ls..le];
+        if !label.windows(11).any(|w| w == b"PRIVATE KEY") {
+            return None;
+        }
+        let body_start = le + 5;
+        let mut body_end = None;
+        if let Some(e) = self.find_pem_end(body_start) {
+            let after = &b[e + 9..];
+            if after.starts_with(label) && after[label.len()..].starts_with(b"-----") {
+                body_end = Some(e);
+            }
+        }
+        let body_end = match body_end {
+            Some(e) => e,
+            None => {
+                let mut j = body_start;
+                while j < b.len() {
+                    let c = b[j];
+                    if is(c, ALNUM) || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n') {
+                        j += 1;
+                    } else if c == b'\\' && matches!(self.at(j + 1), b'n' | b'r') {
+                        j += 2;
+                    } else {
+                        break;
+                    }
+                }
+                j
+            }
+        };
+        if body_end <= body_start {
+            return None;
+        }
+        Hit::new(body_start, body_end, "[pemkey]")
+    }
+
+    /// The end of a quoted value whose opening quote ends at `vs`, honouring
+    /// backslash escapes (one level deeper for `\"`). Unterminated values run
+    /// to the end of the text: a truncated secret is still a secret.
+    fn quoted_end(&self, vs: usize, q: Quote) -> usize {
+        let b = self.b;
+        let mut j = vs;
+        let mut esc = false;
+        while j < b.len() {
+            let (c, step) = match q {
+                Quote::Escaped if b[j] == b'\\' && j + 1 < b.len() => {
+                    if b[j + 1] == b'"' || b[j + 1] == b'\\' {
+                        (b[j + 1], 2)
+                    } else {
+                        (b'x', 2)
+                    }
+                }
+                Quote::Escaped if b[j] == b'"' => return j,
+                _ => (b[j], 1),
+            };
+            let close = match q {
+                Quote::Double | Quote::Escaped => b'"',
+                Quote::Single => b'\'',
+            };
+            if c == b'\\' {
+                esc = !esc;
+            } else if c == close && !esc {
+                return j;
+            } else {
+                esc = false;
+            }
+            j += step;
+        }
+        j
+    }
+
+    /// Value span (without quotes) starting at `v`, or `None` when it is not
+    /// worth filtering (empty, a literal like `null`, already `[Filtered]`,
+    /// or an object/array whose own keys are checked one by one).
+    fn kv_value(&self, v: usize, stop_at_amp: bool) -> Option<(usize, usize)> {
+        let b = self.b;
+        let (vs, ve) = match self.at(v) {
+            b'"' => (v + 1, self.quoted_end(v + 1, Quote::Double)),
+            b'\'' => (v + 1, self.quoted_end(v + 1, Quote::Single)),
+            b'\\' if self.at(v + 1) == b'"' => (v + 2, self.quoted_end(v + 2, Quote::Escaped)),
+            b'{' | b'[' => return None,
+            _ => {
+                let mut j = v;
+                while j < b.len() {
+                    let c = b[j];
+                    if is(c, DELIM) || matches!(c, b',' | b';' | b'}') || (stop_at_amp && c == b'&') {
+                        break;
+                    }
+                    j += 1;
+                }
+                (v, j)
+            }
+        };
+        let val = &b[vs..ve];
+        if val.is_empty() || is_literal(val) || val == b"[Filtered]" {
+            return None;
+        }
+        Some((vs, ve))
+    }
+
+    /// `name=value` or `name: "value"` at a word start, when `name` is a
+    /// deny-listed key (`password=hunter2`, `api_key: 'abc'`). Bare
+    /// `name: value` is not taken: `token: expected 3 parts` is prose.
+    pub(crate) fn text_kv(&self, i: usize, r: usize) -> Option<Hit> {
+        let b = self.b;
+        if !matches!(self.at(r), b'=' | b':' | b'_' | b'-' | b'.') {
+            return None;
+        }
+        let mut e = r;
+        while e < b.len() && (is(b[e], ALNUM) || matches!(b[e], b'_' | b'-' | b'.')) {
+            e += 1;
+            if e - i > 64 {
+                return None;
+            }
+        }
+        let v = match self.at(e) {
+            b'=' if self.at(e + 1) != b'=' => e + 1,
+            b':' => {
+                let mut j = e + 1;
+                while self.at(j) == b' ' && j - e <= 2 {
+                    j += 1;
+                }
+                if !matches!(self.at(j), b'"' | b'\'') {
+                    return None;
+                }
+                j
+            }
+            _ => return None,
+        };
+        // ASCII only by construction.
+        let name = std::str::from_utf8(&b[i..e]).ok()?;
+        if !self.keys.is_sensitive(name) {
+            return None;
+        }
+        let (vs, ve) = self.kv_value(v, true)?;
+        Hit::new(vs, ve, "[Filtered]")
+    }
+
+    /// `"name": value` with double, single or escaped (`\"`) quotes: JSON or
+    /// a Python/JS object printed into a message.
+    pub(crate) fn quoted_kv(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        let (q, ql) = match b[i] {
+            b'\\' if self.at(i + 1) == b'"' => (Quote::Escaped, 2),
+            b'"' if self.prev(i) != Some(b'\\') => (Quote::Double, 1),
+            b'\'' => (Quote::Single, 1),
+            _ => return None,
+        };
+        let ks = i + ql;
+        let mut ke = ks;
+        loop {
+            let c = self.at(ke);
+            let closes = match q {
+                Quote::Double => c == b'"',
+                Quote::Single => c == b'\'',
+                Quote::Escaped => c == b'\\' && self.at(ke + 1) == b'"',
+            };
+            if closes {
+                break;
+            }
+            if c < 0x20 || c == b'"' || c == b'\'' || c == b'\\' || ke - ks >= 64 {
+                return None;
+            }
+            ke += 1;
+        }
+        if ke == ks {
+            return None;
+        }
+        let mut j = ke + ql;
+        while self.at(j) == b' ' && j - ke < 4 {
+            j += 1;
+        }
+        if self.at(j) != b':' {
+            return None;
+        }
+        j += 1;
+        while matches!(self.at(j), b' ' | b'\t') && j - ke < 8 {
+            j += 1;
+        }
+        let key = std::str::from_utf8(&b[ks..ke]).ok()?;
+        if !self.keys.is_sensitive(key) {
+            return None;
+        }
+        let (vs, ve) = match q {
+            Quote::Escaped if self.at(j) == b'\\' => self.kv_value(j, false)?,
+            Quote::Escaped if self.at(j) == b'"' => return None,
+            _ => self.kv_value(j, false)?,
+        };
+        Hit::new(vs, ve, "[Filtered]")
+    }
+}

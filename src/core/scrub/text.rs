@@ -1,0 +1,311 @@
+//! The single-pass text scanner.
+//!
+//! One left-to-right walk over the bytes. Nothing is copied until the first
+//! replacement (so clean text comes back as `Cow::Borrowed`); after that the
+//! output is the untouched spans between replacements plus placeholders.
+//!
+//! Detectors only start at two kinds of positions:
+//! - word starts: an ASCII letter or digit whose previous byte is not one.
+//!   Inside a run of letters and digits nothing can start, so the walk skips
+//!   to the end of the run in a tight loop;
+//! - a few punctuation bytes (`@ % + / - : " ' \ ? & # ;`).
+//!
+//! Each detector looks ahead a bounded distance, or consumes everything it
+//! scans when it matches, and looks back at most a bounded distance and
+//! never before the end of the last replacement. So the total work is linear
+//! in the input, whatever it holds (see the adversarial cases in the bench).
+//!
+//! URLs are handled per token (a run of bytes between delimiters such as
+//! whitespace and quotes): when the walk enters a token it classifies it once
+//! (URL with scheme, relative URL with a query, `a=b&c=d` form body, or plain
+//! text) so that query parameters are only filtered inside URLs.
+//!
+//! Every placeholder ends with `]`. Detectors that look at the byte before a
+//! position see `]` right after a replacement (not the replaced byte), which
+//! is exactly what a second pass over the output sees: this is what makes
+//! `scrub(scrub(x)) == scrub(x)` hold.
+
+use std::borrow::Cow;
+
+use super::keys::KeyMatcher;
+use super::url::Tok;
+
+/// ASCII letter or digit.
+pub(crate) const ALNUM: u8 = 1;
+/// ASCII digit.
+pub(crate) const DIGIT: u8 = 2;
+/// ASCII hex digit.
+pub(crate) const HEX: u8 = 4;
+/// Token delimiter: whitespace, control bytes, quotes, brackets that never
+/// appear inside a URL.
+pub(crate) const DELIM: u8 = 8;
+/// base64url alphabet (`A-Z a-z 0-9 - _`).
+pub(crate) const B64URL: u8 = 16;
+/// Punctuation at which some detector may start.
+pub(crate) const TRIGGER: u8 = 32;
+
+const fn build_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut c = 0usize;
+    while c < 256 {
+        let b = c as u8;
+        let mut v = 0u8;
+        if b.is_ascii_alphanumeric() {
+            v |= ALNUM | B64URL;
+        }
+        if b.is_ascii_digit() {
+            v |= DIGIT;
+        }
+        if b.is_ascii_hexdigit() {
+            v |= HEX;
+        }
+        if b == b'-' || b == b'_' {
+            v |= B64URL;
+        }
+        if b < 0x20
+            || b == 0x7f
+            || matches!(
+                b,
+                b' ' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'|' | b'\\' | b'^'
+            )
+        {
+            v |= DELIM;
+        }
+        if matches!(
+            b,
+            b'@' | b'%' | b'+' | b'/' | b'-' | b':' | b'"' | b'\'' | b'\\' | b'?' | b'&' | b'#' | b';'
+        ) {
+            v |= TRIGGER;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+}
+
+/// Byte classes, indexed by byte value.
+pub(crate) static CLASS: [u8; 256] = build_classes();
+
+#[inline]
+pub(crate) fn is(c: u8, class: u8) -> bool {
+    CLASS[c as usize] & class != 0
+}
+
+/// A replacement: bytes `start..end` of the input become `repl`.
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub repl: &'static str,
+}
+
+impl Hit {
+    pub(crate) fn new(start: usize, end: usize, repl: &'static str) -> Option<Hit> {
+        Some(Hit { start, end, repl })
+    }
+}
+
+/// Lazily built output.
+struct Out<'a> {
+    src: &'a str,
+    buf: String,
+    /// Input consumed up to here (copied or replaced).
+    last: usize,
+    /// Whether `last` is the end of a placeholder written by this pass.
+    after_placeholder: bool,
+}
+
+impl<'a> Out<'a> {
+    fn replace(&mut self, start: usize, end: usize, repl: &str) {
+        debug_assert!(self.last <= start && start <= end);
+        // Already a placeholder: leave it. Keeps the second pass allocation
+        // free and its view of the text identical to the first.
+        if &self.src.as_bytes()[start..end] == repl.as_bytes() {
+            return;
+        }
+        if self.buf.capacity() == 0 {
+            self.buf.reserve(self.src.len());
+        }
+        self.buf.push_str(&self.src[self.last..start]);
+        self.buf.push_str(repl);
+        self.last = end;
+        self.after_placeholder = true;
+    }
+
+    fn finish(mut self) -> Cow<'a, str> {
+        if self.buf.capacity() == 0 && self.last == 0 {
+            return Cow::Borrowed(self.src);
+        }
+        self.buf.push_str(&self.src[self.last..]);
+        Cow::Owned(self.buf)
+    }
+}
+
+/// Memo for the search of `-----END `, so many unterminated PEM headers cost
+/// one scan of the text, not one each.
+#[derive(Default)]
+pub(crate) struct EndMemo {
+    /// Searched from this position...
+    pub from: usize,
+    /// ...and found the marker here (`None`: nowhere after `from`).
+    pub found: Option<usize>,
+    pub valid: bool,
+}
+
+/// The scanner state shared by all detectors.
+pub(crate) struct Scan<'a, 'k> {
+    pub b: &'a [u8],
+    pub keys: &'k KeyMatcher,
+    out: Out<'a>,
+    pub pem_end: EndMemo,
+}
+
+impl Scan<'_, '_> {
+    /// Position before which detectors must not look or reach back.
+    #[inline]
+    pub(crate) fn floor(&self) -> usize {
+        self.out.last
+    }
+
+    /// The byte before `i` as a second pass would see it: `]` right after a
+    /// placeholder, `None` at the start of the text.
+    #[inline]
+    pub(crate) fn prev(&self, i: usize) -> Option<u8> {
+        if i == 0 {
+            None
+        } else if i == self.out.last && self.out.after_placeholder {
+            Some(b']')
+        } else {
+            Some(self.b[i - 1])
+        }
+    }
+
+    /// Whether the byte before `i` (as seen by `prev`) is in `class`.
+    #[inline]
+    pub(crate) fn prev_is(&self, i: usize, class: u8) -> bool {
+        matches!(self.prev(i), Some(c) if is(c, class))
+    }
+
+    /// Byte at `i`, or 0 past the end (0 is in no class but DELIM).
+    #[inline]
+    pub(crate) fn at(&self, i: usize) -> u8 {
+        if i < self.b.len() {
+            self.b[i]
+        } else {
+            0
+        }
+    }
+
+    /// End of the run of bytes in `class` starting at `i`.
+    #[inline]
+    pub(crate) fn run(&self, mut i: usize, class: u8) -> usize {
+        while i < self.b.len() && is(self.b[i], class) {
+            i += 1;
+        }
+        i
+    }
+
+    fn apply(&mut self, h: Hit) -> usize {
+        self.out.replace(h.start, h.end, h.repl);
+        h.end.max(h.start + 1)
+    }
+
+    /// Detectors that start at a word start (`c` is an ASCII letter or digit).
+    fn at_word_start(&mut self, i: usize, tok: &Tok) -> Option<Hit> {
+        let c = self.b[i];
+        if tok.query_like() && i == tok.start {
+            if let Some(h) = self.url_param(i, i, tok) {
+                return Some(h);
+            }
+        }
+        if c.is_ascii_digit() {
+            return self
+                .ipv4(i)
+                .or_else(|| self.ssn(i))
+                .or_else(|| self.card(i))
+                .or_else(|| self.ipv6(i));
+        }
+        let r = self.run(i, ALNUM);
+        self.jwt(i)
+            .or_else(|| self.bearer(i, r))
+            .or_else(|| self.vendor_key(i))
+            .or_else(|| self.iban(i))
+            .or_else(|| self.drive_home(i, tok))
+            .or_else(|| self.text_kv(i, r))
+            .or_else(|| if is(c, HEX) { self.ipv6(i) } else { None })
+    }
+
+    /// Detectors that start at punctuation.
+    fn at_trigger(&mut self, i: usize, tok: &Tok) -> Option<Hit> {
+        match self.b[i] {
+            b'@' => self.email(i, 1),
+            b'%' if self.at(i + 1) == b'4' && self.at(i + 2) == b'0' => self.email(i, 3),
+            b'+' => self.phone(i),
+            b'/' => self.slash_home(i, tok),
+            b'-' => self.pem(i),
+            b':' => self.ipv6(i),
+            b'"' | b'\'' | b'\\' => self.quoted_kv(i),
+            b'?' | b'&' | b'#' | b';' if i >= tok.params_from && i < tok.end => {
+                self.url_param(i, i + 1, tok)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Runs every built-in detector over `text`.
+pub(crate) fn scrub_text<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut s = Scan {
+        b,
+        keys,
+        out: Out {
+            src: text,
+            buf: String::new(),
+            last: 0,
+            after_placeholder: false,
+        },
+        pem_end: EndMemo::default(),
+    };
+    let mut tok = Tok::none();
+    let mut i = 0;
+    while i < n {
+        let c = b[i];
+        let cls = CLASS[c as usize];
+        if i >= tok.end && cls & DELIM == 0 {
+            tok = s.classify(i);
+        }
+        if i == tok.userinfo.0 && tok.userinfo.1 > i {
+            i = s.apply(Hit {
+                start: i,
+                end: tok.userinfo.1,
+                repl: "[auth]",
+            });
+            continue;
+        }
+        if cls & ALNUM != 0 {
+            if !s.prev_is(i, ALNUM) {
+                if let Some(h) = s.at_word_start(i, &tok) {
+                    i = s.apply(h);
+                    continue;
+                }
+            }
+            // Nothing starts inside a run of letters and digits.
+            i += 1;
+            while i < n && is(b[i], ALNUM) {
+                i += 1;
+            }
+            // The run may have crossed the classified token's end only if the
+            // token ended inside it, which `classify` never does.
+            continue;
+        }
+        if cls & TRIGGER != 0 {
+            if let Some(h) = s.at_trigger(i, &tok) {
+                i = s.apply(h);
+                continue;
+            }
+        }
+        i += 1;
+    }
+    s.out.finish()
+}

@@ -1,0 +1,184 @@
+//! URLs: credentials in the authority and sensitive query/fragment parameters.
+//!
+//! Parameters are only filtered inside URLs (so `key=ArrowDown` in a message
+//! is left alone while `?key=AIza...` is not). What counts as "inside a URL"
+//! is decided once per token by [`Scan::classify`]:
+//! - a token containing `scheme://`: parameters after the authority
+//!   (`? & # ;`, so `;jsessionid=` path parameters too);
+//! - a relative URL (`/cb?code=...`, `page.html#access_token=...`): a `?` or
+//!   `#` preceded by something path-like;
+//! - a form body (`grant_type=x&code=y`): a token starting with `name=` and
+//!   holding a `&`.
+
+use super::text::{is, Hit, Scan, DELIM};
+
+/// The classification of the current token.
+pub(crate) struct Tok {
+    /// First byte of the token.
+    pub start: usize,
+    /// One past the last byte (trailing sentence punctuation excluded).
+    pub end: usize,
+    /// Separators `? & # ;` at or after this position start parameters.
+    pub params_from: usize,
+    /// `user:pass` span of `scheme://user:pass@host` (empty when none).
+    pub userinfo: (usize, usize),
+    /// Kind of token, for rules that depend on it.
+    pub kind: Kind,
+}
+
+/// What a token looks like.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Plain,
+    /// Has `scheme://`; `file` tells a `file:` URL (home paths still apply).
+    Url { file: bool },
+    /// Relative URL with a query or fragment.
+    RelUrl,
+    /// `name=value&name=value`.
+    Form,
+}
+
+impl Tok {
+    pub(crate) fn none() -> Tok {
+        Tok {
+            start: 0,
+            end: 0,
+            params_from: usize::MAX,
+            userinfo: (usize::MAX, 0),
+            kind: Kind::Plain,
+        }
+    }
+
+    pub(crate) fn query_like(&self) -> bool {
+        self.kind == Kind::Form
+    }
+
+    /// Whether `/home/x` here is a filesystem path rather than a web route.
+    pub(crate) fn web_path(&self) -> bool {
+        matches!(self.kind, Kind::Url { file: false } | Kind::RelUrl)
+    }
+}
+
+fn is_scheme_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'+' || c == b'.' || c == b'-'
+}
+
+fn is_name_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+impl Scan<'_, '_> {
+    /// Classifies the token starting at `i` (a non-delimiter byte). Scans to
+    /// the token's end once; tokens never overlap, so this is linear overall.
+    pub(crate) fn classify(&self, i: usize) -> Tok {
+        let b = self.b;
+        let mut j = i;
+        let mut scheme_sep = None;
+        let mut first_q = None;
+        let mut first_eq = None;
+        let mut amp = false;
+        let mut pathy_before_q = false;
+        while j < b.len() && !is(b[j], DELIM) {
+            match b[j] {
+                b':' if scheme_sep.is_none()
+                    && b.get(j + 1) == Some(&b'/')
+                    && b.get(j + 2) == Some(&b'/') =>
+                {
+                    scheme_sep = Some(j)
+                }
+                b'?' | b'#' if first_q.is_none() => first_q = Some(j),
+                b'/' | b'.' if first_q.is_none() => pathy_before_q = true,
+                b'=' if first_eq.is_none() => first_eq = Some(j),
+                b'&' => amp = true,
+                _ => {}
+            }
+            j += 1;
+        }
+        let mut end = j;
+        while end > i && matches!(b[end - 1], b'.' | b',' | b':' | b';' | b'!' | b'?') {
+            end -= 1;
+        }
+        let mut tok = Tok {
+            start: i,
+            end,
+            params_from: usize::MAX,
+            userinfo: (usize::MAX, 0),
+            kind: Kind::Plain,
+        };
+        if let Some(p) = scheme_sep.filter(|&p| p + 3 <= end) {
+            let mut s = p;
+            while s > i && p - s < 32 && is_scheme_char(b[s - 1]) {
+                s -= 1;
+            }
+            while s < p && !b[s].is_ascii_alphabetic() {
+                s += 1;
+            }
+            if s < p {
+                let auth_start = p + 3;
+                let mut auth_end = auth_start;
+                let mut at = None;
+                while auth_end < end && !matches!(b[auth_end], b'/' | b'?' | b'#' | b'\\') {
+                    if b[auth_end] == b'@' {
+                        at = Some(auth_end);
+                    }
+                    auth_end += 1;
+                }
+                if let Some(at) = at.filter(|&at| at > auth_start) {
+                    tok.userinfo = (auth_start, at);
+                }
+                tok.params_from = auth_end;
+                tok.kind = Kind::Url {
+                    file: b[s..p].eq_ignore_ascii_case(b"file"),
+                };
+                return tok;
+            }
+        }
+        if let Some(q) = first_q.filter(|&q| q > i && q < end && pathy_before_q) {
+            tok.params_from = q;
+            tok.kind = Kind::RelUrl;
+        } else if amp {
+            if let Some(e) = first_eq {
+                if e > i && b[i..e].iter().all(|&c| is_name_char(c)) {
+                    tok.params_from = i;
+                    tok.kind = Kind::Form;
+                }
+            }
+        }
+        tok
+    }
+
+    /// A parameter whose name starts at `name_start` (right after a separator
+    /// at `sep`, or at the start of a form token). Replaces the value of a
+    /// sensitive parameter with `[Filtered]`.
+    pub(crate) fn url_param(&self, sep: usize, name_start: usize, tok: &Tok) -> Option<Hit> {
+        let b = self.b;
+        let end = tok.end;
+        let mut j = name_start;
+        while j < end && j - name_start <= 64 && !matches!(b[j], b'=' | b'&' | b'#' | b';' | b'?' | b'/') {
+            j += 1;
+        }
+        if j >= end || b[j] != b'=' || j == name_start || j - name_start > 64 {
+            return None;
+        }
+        // Names are ASCII punctuation-delimited, so this slice is on char
+        // boundaries; a name with non-UTF-8-boundary bytes cannot occur.
+        let name = std::str::from_utf8(&b[name_start..j]).ok()?;
+        if !self.keys.is_sensitive_param(name) {
+            return None;
+        }
+        let vstart = j + 1;
+        let path_param = sep < b.len() && b[sep] == b';';
+        let mut v = vstart;
+        while v < end {
+            let c = b[v];
+            if c == b'&' || c == b'#' || (path_param && matches!(c, b';' | b'?' | b'/')) {
+                break;
+            }
+            v += 1;
+        }
+        if v == vstart || &b[vstart..v] == b"[Filtered]" {
+            return None;
+        }
+        Hit::new(vstart, v, "[Filtered]")
+    }
+}

@@ -1,0 +1,264 @@
+//! Wire format v1 (DESIGN section 5): endpoints, drop reasons, request bodies.
+
+use serde::{Deserialize, Serialize};
+
+/// The SDK's name as sent in every batch.
+pub const SDK_NAME: &str = "mv3-telemetry";
+/// The SDK's version as sent in every batch (the crate's).
+pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where a request goes. The four ingestion endpoints each have a queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `/v1/events`: usage events.
+    Events,
+    /// `/v1/errors`: captured errors.
+    Errors,
+    /// `/v1/performance`: timing aggregates.
+    Performance,
+    /// `/v1/feedback`: user feedback.
+    Feedback,
+    /// `/v1/deletion`: the one request sent when consent is revoked.
+    Deletion,
+}
+
+impl Endpoint {
+    /// The endpoints that carry items, in queue order.
+    pub const INGESTION: [Endpoint; 4] = [Endpoint::Events, Endpoint::Errors, Endpoint::Performance, Endpoint::Feedback];
+
+    /// The URL path, appended to the configured collector origin.
+    pub fn path(self) -> &'static str {
+        match self {
+            Endpoint::Events => "/v1/events",
+            Endpoint::Errors => "/v1/errors",
+            Endpoint::Performance => "/v1/performance",
+            Endpoint::Feedback => "/v1/feedback",
+            Endpoint::Deletion => "/v1/deletion",
+        }
+    }
+
+    /// Index into per-queue arrays (ingestion endpoints only).
+    pub(crate) fn queue_index(self) -> usize {
+        match self {
+            Endpoint::Events => 0,
+            Endpoint::Errors => 1,
+            Endpoint::Performance => 2,
+            Endpoint::Feedback => 3,
+            Endpoint::Deletion => 4,
+        }
+    }
+}
+
+/// Why an item was not delivered. Every drop is counted under one of these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// `maxQueuedItems` reached: the oldest item made room for a new one.
+    QueueFull,
+    /// Removed by `sampleRate`.
+    Sampled,
+    /// `beforeSend` returned `null`.
+    BeforeSend,
+    /// The collector answered 4xx (not 408/429): retrying cannot help.
+    Rejected,
+    /// Unusable input: empty name, wrong type.
+    Invalid,
+    /// `retry.maxAttempts` failed attempts.
+    RetryExhausted,
+    /// `beforeSend` threw; the item was kept unchanged, the failure counted.
+    HookError,
+}
+
+impl DropReason {
+    /// Every reason, in wire order.
+    pub const ALL: [DropReason; 7] = [
+        DropReason::QueueFull,
+        DropReason::Sampled,
+        DropReason::BeforeSend,
+        DropReason::Rejected,
+        DropReason::Invalid,
+        DropReason::RetryExhausted,
+        DropReason::HookError,
+    ];
+
+    /// The key used in `dropped` on the wire and in `stats()`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::QueueFull => "queue_full",
+            DropReason::Sampled => "sampled",
+            DropReason::BeforeSend => "before_send",
+            DropReason::Rejected => "rejected",
+            DropReason::Invalid => "invalid",
+            DropReason::RetryExhausted => "retry_exhausted",
+            DropReason::HookError => "hook_error",
+        }
+    }
+
+    /// Parses a wire key back.
+    pub fn from_str(key: &str) -> Option<DropReason> {
+        DropReason::ALL.into_iter().find(|r| r.as_str() == key)
+    }
+
+    /// The five reasons DESIGN section 5 always lists, even at zero.
+    fn always_sent(self) -> bool {
+        self as usize <= DropReason::Invalid as usize
+    }
+}
+
+/// A count per [`DropReason`]. Serialized as `{ "queue_full": 0, ... }`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DropCounts([u64; 7]);
+
+impl DropCounts {
+    /// Adds `n` drops for `reason`.
+    pub fn add(&mut self, reason: DropReason, n: u64) {
+        self.0[reason as usize] = self.0[reason as usize].saturating_add(n);
+    }
+    /// The count for `reason`.
+    pub fn get(&self, reason: DropReason) -> u64 {
+        self.0[reason as usize]
+    }
+    /// Adds every count of `other`.
+    pub fn merge(&mut self, other: &DropCounts) {
+        for reason in DropReason::ALL {
+            self.add(reason, other.get(reason));
+        }
+    }
+    /// True when nothing was dropped.
+    pub fn is_empty(&self) -> bool {
+        self.0.iter().all(|&n| n == 0)
+    }
+    /// The sum over all reasons.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+    /// Writes the wire object: the five documented reasons always, others when non-zero.
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        let mut first = true;
+        for reason in DropReason::ALL {
+            let n = self.get(reason);
+            if n == 0 && !reason.always_sent() {
+                continue;
+            }
+            if !first {
+                out.push(',');
+            }
+            first = false;
+            out.push('"');
+            out.push_str(reason.as_str());
+            out.push_str("\":");
+            out.push_str(&n.to_string());
+        }
+        out.push('}');
+    }
+}
+
+impl Serialize for DropCounts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for reason in DropReason::ALL {
+            if self.get(reason) > 0 {
+                map.serialize_entry(reason.as_str(), &self.get(reason))?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for DropCounts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, u64>::deserialize(deserializer)?;
+        let mut counts = DropCounts::default();
+        for (key, n) in map {
+            if let Some(reason) = DropReason::from_str(&key) {
+                counts.add(reason, n);
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// Facts about the installation sent with every batch; gathered by the platform.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Context {
+    /// The extension's version (`chrome.runtime.getManifest().version` by default).
+    pub app_version: String,
+    /// `production` unless configured.
+    pub environment: String,
+    /// Browser brand and major version, e.g. `Chrome 156`.
+    pub browser: String,
+    /// Operating system family, e.g. `linux`.
+    pub os: String,
+    /// UI locale, e.g. `en-US`.
+    pub locale: String,
+}
+
+/// Appends `text` as a JSON string literal.
+pub(crate) fn push_json_string(out: &mut String, text: &str) {
+    // serde_json's escaper is already in the binary; reuse it rather than write another.
+    match serde_json::to_string(text) {
+        Ok(quoted) => out.push_str(&quoted),
+        Err(_) => out.push_str("\"\""),
+    }
+}
+
+/// The identity fields of a batch envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Envelope<'a> {
+    /// Stable across retries: the collector de-duplicates on it.
+    pub batch_id: &'a str,
+    /// RFC 3339 time of this attempt.
+    pub sent_at: &'a str,
+    /// The installation's anonymous ID.
+    pub anonymous_id: &'a str,
+    /// The session the items were recorded in.
+    pub session_id: &'a str,
+    /// Installation facts.
+    pub context: &'a Context,
+    /// Drops to report with this batch.
+    pub dropped: &'a DropCounts,
+}
+
+/// Builds a batch body by concatenation: items are stored already serialized,
+/// so a send never re-encodes them.
+pub fn batch_body<'i>(envelope: &Envelope<'_>, items: impl Iterator<Item = &'i str>, size_hint: usize) -> String {
+    let mut out = String::with_capacity(size_hint + 512);
+    out.push_str("{\"batch_id\":");
+    push_json_string(&mut out, envelope.batch_id);
+    out.push_str(",\"sent_at\":");
+    push_json_string(&mut out, envelope.sent_at);
+    out.push_str(",\"sdk\":{\"name\":\"");
+    out.push_str(SDK_NAME);
+    out.push_str("\",\"version\":\"");
+    out.push_str(SDK_VERSION);
+    out.push_str("\"},\"anonymous_id\":");
+    push_json_string(&mut out, envelope.anonymous_id);
+    out.push_str(",\"session_id\":");
+    push_json_string(&mut out, envelope.session_id);
+    out.push_str(",\"context\":");
+    out.push_str(&serde_json::to_string(envelope.context).unwrap_or_else(|_| "{}".into()));
+    out.push_str(",\"items\":[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push_str("],\"dropped\":");
+    envelope.dropped.write_json(&mut out);
+    out.push('}');
+    out
+}
+
+/// The body of `POST /v1/deletion`.
+pub fn deletion_body(anonymous_id: &str, requested_at: &str) -> String {
+    let mut out = String::with_capacity(96);
+    out.push_str("{\"anonymous_id\":");
+    push_json_string(&mut out, anonymous_id);
+    out.push_str(",\"requested_at\":");
+    push_json_string(&mut out, requested_at);
+    out.push('}');
+    out
+}

@@ -1,0 +1,633 @@
+//! Engine behaviour, written once and run on the host (`tests/engine.rs`) and
+//! inside a Chromium service worker (`tests/wasm_service_worker.rs`).
+//!
+//! Fakes are plain values: the clock is a number, entropy a seeded `SplitMix`.
+
+use mv3_telemetry::core::backoff::Outcome;
+use mv3_telemetry::core::scrub::Scrubber;
+use mv3_telemetry::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request, SplitMix};
+use serde_json::{json, Value};
+
+/// 2026-11-21T10:00:00Z
+pub const START: u64 = 1_795_255_200_000;
+
+/// An engine with a hand-turned clock.
+pub struct Rig {
+    pub engine: Engine,
+    pub now: u64,
+    pub rng: SplitMix,
+}
+
+impl Rig {
+    pub fn with_policy(policy: Policy, consent: Consent) -> Rig {
+        let mut rng = SplitMix(7);
+        let context = Context { app_version: "1.0.2".into(), environment: "test".into(), ..Context::default() };
+        let engine = Engine::new(policy, context, Scrubber::default(), consent, &mut rng).expect("valid policy");
+        Rig { engine, now: START, rng }
+    }
+
+    pub fn granted() -> Rig {
+        Rig::with_policy(Policy::default(), Consent::Granted)
+    }
+
+    pub fn track(&mut self, name: &str, props: Value) -> Recorded {
+        self.engine.record_event(name, Some(props), self.now, &mut self.rng)
+    }
+
+    pub fn poll(&mut self) -> Action {
+        self.engine.poll(self.now, &mut self.rng)
+    }
+
+    /// Every request the engine wants to send right now.
+    pub fn drain_sends(&mut self) -> Vec<Request> {
+        let mut out = Vec::new();
+        for _ in 0..10_000 {
+            match self.poll() {
+                Action::Send(request) => out.push(request),
+                _ => break,
+            }
+        }
+        out
+    }
+
+    pub fn answer(&mut self, request: &Request, code: u16, retry_after: Option<&str>) {
+        let outcome = Outcome::Status { code, retry_after: retry_after.map(str::to_owned) };
+        self.engine.on_outcome(request.id, &outcome, self.now, &mut self.rng);
+    }
+
+    pub fn flush_now(&mut self) -> Vec<Request> {
+        self.engine.request_flush(self.now);
+        let sends = self.drain_sends();
+        self.engine.end_flush();
+        sends
+    }
+}
+
+pub fn body(request: &Request) -> Value {
+    serde_json::from_str(&request.body).expect("request bodies are JSON")
+}
+
+pub fn item_ids(request: &Request) -> Vec<String> {
+    body(request)["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+}
+
+// ---- consent ---------------------------------------------------------------
+
+pub fn pending_consent_records_stores_and_sends_nothing() {
+    let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
+    for i in 0..200 {
+        assert_eq!(rig.track("clicked", json!({ "i": i })), Recorded::NotConsented);
+    }
+    rig.now += 3_600_000;
+    assert!(rig.flush_now().is_empty());
+    assert_eq!(rig.poll(), Action::Idle);
+    assert_eq!(rig.engine.anonymous_id(), None);
+    assert_eq!(rig.engine.persisted_state(), None, "pending consent stores nothing");
+    assert_eq!(rig.engine.stats().queued, 0);
+}
+
+pub fn denied_consent_records_nothing_and_stores_only_the_choice() {
+    let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
+    assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Denied);
+    assert_eq!(rig.track("clicked", json!({})), Recorded::NotConsented);
+    assert!(rig.flush_now().is_empty(), "no deletion request: there was never an ID");
+    let stored: Value = serde_json::from_str(&rig.engine.persisted_state().unwrap()).unwrap();
+    assert_eq!(stored["consent"], "denied");
+    assert!(stored["anonymous_id"].is_null());
+}
+
+pub fn granting_consent_creates_a_uuid_v4_anonymous_id() {
+    let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
+    assert_eq!(rig.engine.set_consent(true, rig.now, &mut rig.rng), ConsentChange::Granted);
+    let id = rig.engine.anonymous_id().unwrap().to_owned();
+    assert!(mv3_telemetry::core::ids::is_uuid_v4(&id), "{id}");
+    assert_eq!(rig.engine.set_consent(true, rig.now, &mut rig.rng), ConsentChange::Unchanged);
+    assert_eq!(rig.engine.anonymous_id(), Some(id.as_str()), "granting twice keeps the ID");
+}
+
+pub fn every_consent_transition_lands_in_the_documented_state() {
+    use Consent::*;
+    // (start, granted?, end, change)
+    let cases = [
+        (Pending, true, Granted, ConsentChange::Granted),
+        (Pending, false, Denied, ConsentChange::Denied),
+        (Granted, true, Granted, ConsentChange::Unchanged),
+        (Granted, false, Denied, ConsentChange::Revoked),
+        (Denied, true, Granted, ConsentChange::Granted),
+        (Denied, false, Denied, ConsentChange::Unchanged),
+    ];
+    for (start, granted, end, change) in cases {
+        let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
+        match start {
+            Granted => {
+                rig.engine.set_consent(true, rig.now, &mut rig.rng);
+            }
+            Denied => {
+                rig.engine.set_consent(false, rig.now, &mut rig.rng);
+            }
+            Pending => {}
+        }
+        assert_eq!(rig.engine.set_consent(granted, rig.now, &mut rig.rng), change, "{start:?} -> {granted}");
+        assert_eq!(rig.engine.consent(), end, "{start:?} -> {granted}");
+        assert_eq!(rig.engine.anonymous_id().is_some(), end == Granted, "{start:?} -> {granted}");
+    }
+}
+
+pub fn regranting_after_a_revoke_makes_a_new_id() {
+    let mut rig = Rig::granted();
+    let first = rig.engine.anonymous_id().unwrap().to_owned();
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    rig.engine.set_consent(true, rig.now, &mut rig.rng);
+    assert_ne!(rig.engine.anonymous_id().unwrap(), first);
+}
+
+pub fn revoking_purges_everything_then_sends_exactly_one_deletion_request() {
+    let mut rig = Rig::granted();
+    let old_id = rig.engine.anonymous_id().unwrap().to_owned();
+    for i in 0..120 {
+        rig.track("queued", json!({ "i": i }));
+    }
+    // One batch is out when the user revokes.
+    let in_flight = rig.drain_sends();
+    assert!(!in_flight.is_empty());
+    assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Revoked);
+    assert_eq!(rig.engine.anonymous_id(), None);
+    assert_eq!(rig.engine.stats().queued, 0);
+    let stored = rig.engine.persisted_state().unwrap();
+    assert!(!stored.contains(&old_id), "storage must not hold the ID after a revoke: {stored}");
+    let stored: Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["queued"], json!([]), "storage must not hold the queue");
+    assert_eq!(stored["batches"], json!([]), "storage must not hold the batches");
+
+    // The old in-flight batch finishing changes nothing.
+    for request in &in_flight {
+        rig.answer(request, 200, None);
+    }
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 1, "exactly one request after a revoke");
+    assert_eq!(sends[0].endpoint, Endpoint::Deletion);
+    assert_eq!(body(&sends[0])["anonymous_id"], old_id.as_str());
+    assert!(body(&sends[0])["requested_at"].as_str().unwrap().starts_with("2026-11-21T10:00:00"));
+    rig.answer(&sends[0], 202, None);
+    rig.now += 10 * 3_600_000;
+    assert!(rig.flush_now().is_empty(), "nothing else is ever sent for that ID");
+    assert_eq!(rig.track("after", json!({})), Recorded::NotConsented);
+}
+
+pub fn a_failed_deletion_request_is_retried_and_persisted_until_it_lands() {
+    let mut rig = Rig::granted();
+    let old_id = rig.engine.anonymous_id().unwrap().to_owned();
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    let first = rig.drain_sends();
+    assert_eq!(first.len(), 1);
+    rig.answer(&first[0], 503, None);
+    let stored = rig.engine.persisted_state().unwrap();
+    assert!(stored.contains(&old_id), "a deletion that must be retried survives a restart");
+    rig.now += 3_600_000;
+    let second = rig.drain_sends();
+    assert_eq!(second.len(), 1);
+    assert_eq!(body(&second[0])["anonymous_id"], old_id.as_str());
+    assert_eq!(second[0].batch_id, first[0].batch_id);
+    rig.answer(&second[0], 200, None);
+    assert!(!rig.engine.persisted_state().unwrap().contains(&old_id));
+}
+
+// ---- batching ----------------------------------------------------------------
+
+pub fn a_full_batch_is_sent_at_once_and_a_partial_one_after_the_flush_interval() {
+    let mut rig = Rig::granted();
+    for i in 0..75 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].item_count, 50);
+    rig.answer(&sends[0], 200, None);
+    assert_eq!(rig.poll(), Action::WaitUntil(START + 30_000), "the other 25 wait for the interval");
+    rig.now = START + 30_000;
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].item_count, 25);
+}
+
+pub fn batches_respect_the_byte_limit() {
+    let policy = Policy { batch_max_bytes: 8_000, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    for i in 0..40 {
+        rig.track("e", json!({ "i": i, "pad": "x".repeat(500) }));
+    }
+    let mut total = 0;
+    for _ in 0..40 {
+        let sends = rig.flush_now();
+        if sends.is_empty() {
+            break;
+        }
+        for request in &sends {
+            assert!(request.body.len() <= 8_000, "{} bytes", request.body.len());
+            total += request.item_count;
+            rig.answer(request, 200, None);
+        }
+    }
+    assert_eq!(total, 40);
+}
+
+pub fn errors_are_sent_after_the_shorter_error_delay() {
+    let mut rig = Rig::granted();
+    let item = json!({ "id": "e1", "type": "error", "kind": "TypeError", "message": "x" }).to_string();
+    assert_eq!(rig.engine.record_item(Endpoint::Errors, item, false, rig.now, &mut rig.rng), Recorded::Accepted);
+    assert_eq!(rig.poll(), Action::WaitUntil(START + 1_000));
+    rig.now += 1_000;
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].endpoint, Endpoint::Errors);
+}
+
+pub fn a_batch_keeps_its_batch_id_and_items_across_retries() {
+    let mut rig = Rig::granted();
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let first = rig.drain_sends().remove(0);
+    let mut last = first.clone();
+    for _ in 0..5 {
+        rig.answer(&last, 503, None);
+        rig.now += 3_600_000;
+        let retry = rig.drain_sends().remove(0);
+        assert_eq!(retry.batch_id, first.batch_id);
+        assert_eq!(item_ids(&retry), item_ids(&first));
+        assert_eq!(body(&retry)["batch_id"], first.batch_id.as_str());
+        last = retry;
+    }
+    assert_eq!(rig.engine.stats().retries, 5);
+}
+
+pub fn the_wire_body_has_every_documented_field() {
+    let mut rig = Rig::granted();
+    rig.track("feature_used", json!({ "tab": 3 }));
+    let request = rig.flush_now().remove(0);
+    let body = body(&request);
+    for field in ["batch_id", "sent_at", "sdk", "anonymous_id", "session_id", "context", "items", "dropped"] {
+        assert!(!body[field].is_null(), "missing {field} in {body}");
+    }
+    assert_eq!(body["sdk"]["name"], "mv3-telemetry");
+    assert_eq!(body["context"]["app_version"], "1.0.2");
+    assert_eq!(body["sent_at"], "2026-11-21T10:00:00.000Z");
+    let item = &body["items"][0];
+    assert_eq!(item["type"], "event");
+    assert_eq!(item["name"], "feature_used");
+    assert_eq!(item["ts"], START);
+    assert_eq!(item["props"], json!({ "tab": 3 }));
+    for reason in ["queue_full", "sampled", "before_send", "rejected", "invalid"] {
+        assert_eq!(body["dropped"][reason], 0, "{reason}");
+    }
+}
+
+pub fn a_session_is_renewed_after_thirty_idle_minutes_and_batches_never_mix_sessions() {
+    let mut rig = Rig::granted();
+    rig.track("a", json!({}));
+    rig.now += 29 * 60_000;
+    rig.track("b", json!({}));
+    rig.now += 31 * 60_000;
+    rig.track("c", json!({}));
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 1, "one batch per endpoint at a time");
+    let first = body(&sends[0]);
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    rig.answer(&sends[0], 200, None);
+    let second = body(&rig.flush_now()[0]);
+    assert_eq!(second["items"][0]["name"], "c");
+    assert_ne!(first["session_id"], second["session_id"]);
+}
+
+// ---- responses ---------------------------------------------------------------
+
+pub fn each_response_class_is_handled_as_designed() {
+    for (code, delivered, retried, rejected) in [
+        (200, 50, 0, 0),
+        (204, 50, 0, 0),
+        (400, 0, 0, 50),
+        (401, 0, 0, 50),
+        (403, 0, 0, 50),
+        (404, 0, 0, 50),
+        (413, 0, 0, 50),
+        (422, 0, 0, 50),
+        (408, 0, 1, 0),
+        (429, 0, 1, 0),
+        (500, 0, 1, 0),
+        (503, 0, 1, 0),
+    ] {
+        let mut rig = Rig::granted();
+        for i in 0..50 {
+            rig.track("e", json!({ "i": i }));
+        }
+        let request = rig.drain_sends().remove(0);
+        rig.answer(&request, code, None);
+        let stats = rig.engine.stats();
+        assert_eq!(stats.sent, delivered, "{code}");
+        assert_eq!(stats.retries, retried, "{code}");
+        assert_eq!(stats.dropped.get(DropReason::Rejected), rejected, "{code}");
+        assert_eq!(stats.queued, if retried > 0 { 50 } else { 0 }, "{code}");
+    }
+}
+
+pub fn a_network_error_is_retried() {
+    let mut rig = Rig::granted();
+    rig.track("e", json!({}));
+    let request = rig.flush_now().remove(0);
+    rig.engine.on_outcome(request.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+    assert_eq!(rig.engine.stats().retries, 1);
+    assert_eq!(rig.engine.stats().queued, 1);
+}
+
+pub fn retry_after_in_seconds_holds_back_every_request() {
+    let mut rig = Rig::granted();
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let request = rig.drain_sends().remove(0);
+    rig.answer(&request, 429, Some("2"));
+    // Even an explicit flush respects the collector's wish.
+    rig.engine.request_flush(rig.now);
+    match rig.poll() {
+        Action::WaitUntil(at) => assert!(at >= START + 2_000, "woke at {at}"),
+        other => panic!("expected a wait, got {other:?}"),
+    }
+    rig.now += 1_999;
+    assert!(rig.drain_sends().is_empty());
+    rig.now += 1;
+    assert_eq!(rig.drain_sends().len(), 1);
+}
+
+pub fn retry_after_as_an_http_date_is_honoured() {
+    let mut rig = Rig::granted();
+    rig.track("e", json!({}));
+    let request = rig.flush_now().remove(0);
+    // START is Sat, 21 Nov 2026 10:00:00 GMT.
+    rig.answer(&request, 503, Some("Sat, 21 Nov 2026 10:01:00 GMT"));
+    rig.engine.request_flush(rig.now);
+    assert_eq!(rig.poll(), Action::WaitUntil(START + 60_000));
+}
+
+pub fn a_bare_429_waits_the_default_rate_limit() {
+    let mut rig = Rig::granted();
+    rig.track("e", json!({}));
+    let request = rig.flush_now().remove(0);
+    rig.answer(&request, 429, None);
+    rig.engine.request_flush(rig.now);
+    assert_eq!(rig.poll(), Action::WaitUntil(START + 60_000));
+}
+
+pub fn backoff_delays_grow_but_stay_within_base_and_max() {
+    let policy = Policy { retry_base_delay_ms: 1_000, retry_max_delay_ms: 20_000, retry_max_attempts: 100, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    rig.track("e", json!({}));
+    let mut request = rig.flush_now().remove(0);
+    for attempt in 1..=30u32 {
+        rig.answer(&request, 503, None);
+        let wait = match rig.poll() {
+            Action::WaitUntil(at) => at - rig.now,
+            other => panic!("expected a wait, got {other:?}"),
+        };
+        let ceiling = (1_000u64 << (attempt - 1).min(20)).min(20_000);
+        assert!(wait <= ceiling, "attempt {attempt}: waited {wait} > {ceiling}");
+        rig.now += wait;
+        request = rig.drain_sends().remove(0);
+    }
+}
+
+pub fn a_batch_is_dropped_after_max_attempts_and_counted() {
+    let policy = Policy { retry_max_attempts: 3, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    for i in 0..10 {
+        rig.track("e", json!({ "i": i }));
+    }
+    for _ in 0..3 {
+        let request = rig.flush_now().remove(0);
+        rig.answer(&request, 500, None);
+        rig.now += 3_600_000;
+    }
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert_eq!(rig.engine.stats().dropped.get(DropReason::RetryExhausted), 10);
+    rig.track("next", json!({}));
+    let next = body(&rig.flush_now()[0]);
+    assert_eq!(next["dropped"]["retry_exhausted"], 10, "reported in the next batch");
+}
+
+// ---- limits and drops ------------------------------------------------------------
+
+pub fn the_queue_cap_drops_the_oldest_and_reports_it_in_the_next_batch() {
+    let policy = Policy { max_queued_items: 100, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    // Collector down: the first batch fails, everything piles up.
+    rig.track("e", json!({ "i": -1 }));
+    let first = rig.flush_now().remove(0);
+    rig.engine.on_outcome(first.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+    for i in 0..150 {
+        assert_eq!(rig.track("e", json!({ "i": i })), Recorded::Accepted);
+    }
+    let stats = rig.engine.stats();
+    assert_eq!(stats.queued, 100);
+    assert_eq!(stats.dropped.get(DropReason::QueueFull), 51);
+    rig.now += 3_600_000;
+    let mut seen = Vec::new();
+    let mut reported = 0;
+    for _ in 0..10 {
+        let sends = rig.flush_now();
+        if sends.is_empty() {
+            break;
+        }
+        for request in &sends {
+            let b = body(request);
+            reported += b["dropped"]["queue_full"].as_u64().unwrap();
+            for item in b["items"].as_array().unwrap() {
+                seen.push(item["props"]["i"].as_i64().unwrap());
+            }
+            rig.answer(request, 200, None);
+        }
+    }
+    assert_eq!(reported, 51, "every drop is reported once");
+    assert_eq!(seen, (50..150).collect::<Vec<_>>(), "the newest 100 survive, in order");
+}
+
+pub fn an_empty_name_is_dropped_as_invalid() {
+    let mut rig = Rig::granted();
+    assert_eq!(rig.track("", json!({})), Recorded::Dropped(DropReason::Invalid));
+    assert_eq!(rig.track("   ", json!({})), Recorded::Dropped(DropReason::Invalid));
+    assert_eq!(rig.engine.stats().dropped.get(DropReason::Invalid), 2);
+    rig.track("ok", json!({}));
+    assert_eq!(body(&rig.flush_now()[0])["dropped"]["invalid"], 2);
+}
+
+pub fn a_one_megabyte_string_is_truncated_not_dropped() {
+    let mut rig = Rig::granted();
+    let huge = "a".repeat(1 << 20);
+    assert_eq!(rig.track(&huge, json!({ "blob": huge })), Recorded::Accepted);
+    let request = rig.flush_now().remove(0);
+    let item = &body(&request)["items"][0];
+    assert!(item["name"].as_str().unwrap().chars().count() <= 129);
+    assert!(item["props"]["blob"].as_str().unwrap().chars().count() <= 1_001);
+    assert!(request.body.len() < 4_000);
+    assert_eq!(rig.engine.stats().truncated, 1);
+}
+
+pub fn a_deep_object_is_cut_at_the_depth_limit() {
+    let mut rig = Rig::granted();
+    let mut deep = json!("bottom");
+    for _ in 0..1_000 {
+        deep = json!({ "next": deep });
+    }
+    assert_eq!(rig.track("deep", deep), Recorded::Accepted);
+    let text = rig.flush_now().remove(0).body;
+    assert!(text.contains("[depth limit]"));
+    assert!(!text.contains("bottom"));
+}
+
+pub fn wide_and_oversized_props_are_bounded() {
+    let mut rig = Rig::granted();
+    let wide: serde_json::Map<String, Value> = (0..5_000).map(|i| (format!("k{i:05}"), json!("v".repeat(900)))).collect();
+    assert_eq!(rig.track("wide", Value::Object(wide)), Recorded::Accepted);
+    let request = rig.flush_now().remove(0);
+    assert!(request.body.len() <= 60_000);
+    assert_eq!(body(&request)["items"][0]["props"]["_truncated"], true);
+}
+
+pub fn non_object_props_are_wrapped_not_lost() {
+    let mut rig = Rig::granted();
+    rig.track("n", json!(42));
+    assert_eq!(body(&rig.flush_now()[0])["items"][0]["props"], json!({ "value": 42 }));
+}
+
+pub fn sampling_drops_are_counted_as_sampled() {
+    let policy = Policy { sample_rate: 0.25, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    let accepted = (0..4_000).filter(|i| rig.track("s", json!({ "i": i })) == Recorded::Accepted).count();
+    let sampled = rig.engine.stats().dropped.get(DropReason::Sampled) as usize;
+    assert_eq!(accepted + sampled, 4_000);
+    assert!((800..1_200).contains(&accepted), "kept {accepted} of 4000 at rate 0.25");
+}
+
+pub fn invalid_policies_name_the_field() {
+    let cases: [(Policy, &str); 4] = [
+        (Policy { max_queued_items: 0, ..Policy::default() }, "maxQueuedItems"),
+        (Policy { batch_max_events: 0, ..Policy::default() }, "batch.maxEvents"),
+        (Policy { sample_rate: 1.5, ..Policy::default() }, "sampleRate"),
+        (Policy { retry_base_delay_ms: 10, retry_max_delay_ms: 5, ..Policy::default() }, "retry.baseDelayMs"),
+    ];
+    for (policy, field) in cases {
+        let error = policy.validate().unwrap_err();
+        assert!(error.to_string().contains(field), "{error}");
+    }
+}
+
+// ---- persistence ------------------------------------------------------------------
+
+pub fn the_snapshot_round_trips_through_serde() {
+    let mut rig = Rig::granted();
+    for i in 0..70 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.track("", json!({}));
+    let in_flight = rig.drain_sends();
+    rig.answer(&in_flight[0], 503, Some("5"));
+    let snapshot = rig.engine.snapshot();
+    let text = serde_json::to_string(&snapshot).unwrap();
+    let back: mv3_telemetry::core::Snapshot = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, snapshot);
+}
+
+pub fn a_restored_engine_resumes_where_the_old_one_stopped() {
+    let mut rig = Rig::granted();
+    let id = rig.engine.anonymous_id().unwrap().to_owned();
+    for i in 0..70 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let lost_in_flight = rig.drain_sends().remove(0);
+    let stored = rig.engine.persisted_state().unwrap();
+
+    // The worker dies; a new one starts from storage.
+    let mut rng = SplitMix(99);
+    let (engine, problem) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
+    assert!(problem.is_none());
+    let mut rig2 = Rig { engine, now: rig.now + 5_000, rng };
+    assert_eq!(rig2.engine.anonymous_id(), Some(id.as_str()));
+    assert_eq!(rig2.engine.consent(), Consent::Granted);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        for request in rig2.flush_now() {
+            if request.batch_id == lost_in_flight.batch_id {
+                assert_eq!(item_ids(&request), item_ids(&lost_in_flight), "the interrupted batch is re-sent whole");
+            }
+            ids.extend(item_ids(&request));
+            rig2.answer(&request, 200, None);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 70);
+}
+
+pub fn a_corrupt_snapshot_is_discarded_not_fatal() {
+    let mut rng = SplitMix(1);
+    let (engine, problem) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some("{not json"), &mut rng).unwrap();
+    assert!(problem.is_some());
+    assert_eq!(engine.consent(), Consent::Pending);
+}
+
+pub fn stored_consent_wins_over_the_default() {
+    let mut rig = Rig::granted();
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    let stored = rig.engine.persisted_state().unwrap();
+    let mut rng = SplitMix(2);
+    let (engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Granted, Some(&stored), &mut rng).unwrap();
+    assert_eq!(engine.consent(), Consent::Denied);
+    assert_eq!(engine.anonymous_id(), None);
+}
+
+/// Declares one test per case with the given test attribute.
+#[macro_export]
+macro_rules! engine_cases {
+    ($attr:meta) => {
+        $crate::engine_cases!(@each $attr;
+            pending_consent_records_stores_and_sends_nothing,
+            denied_consent_records_nothing_and_stores_only_the_choice,
+            granting_consent_creates_a_uuid_v4_anonymous_id,
+            every_consent_transition_lands_in_the_documented_state,
+            regranting_after_a_revoke_makes_a_new_id,
+            revoking_purges_everything_then_sends_exactly_one_deletion_request,
+            a_failed_deletion_request_is_retried_and_persisted_until_it_lands,
+            a_full_batch_is_sent_at_once_and_a_partial_one_after_the_flush_interval,
+            batches_respect_the_byte_limit,
+            errors_are_sent_after_the_shorter_error_delay,
+            a_batch_keeps_its_batch_id_and_items_across_retries,
+            the_wire_body_has_every_documented_field,
+            a_session_is_renewed_after_thirty_idle_minutes_and_batches_never_mix_sessions,
+            each_response_class_is_handled_as_designed,
+            a_network_error_is_retried,
+            retry_after_in_seconds_holds_back_every_request,
+            retry_after_as_an_http_date_is_honoured,
+            a_bare_429_waits_the_default_rate_limit,
+            backoff_delays_grow_but_stay_within_base_and_max,
+            a_batch_is_dropped_after_max_attempts_and_counted,
+            the_queue_cap_drops_the_oldest_and_reports_it_in_the_next_batch,
+            an_empty_name_is_dropped_as_invalid,
+            a_one_megabyte_string_is_truncated_not_dropped,
+            a_deep_object_is_cut_at_the_depth_limit,
+            wide_and_oversized_props_are_bounded,
+            non_object_props_are_wrapped_not_lost,
+            sampling_drops_are_counted_as_sampled,
+            invalid_policies_name_the_field,
+            the_snapshot_round_trips_through_serde,
+            a_restored_engine_resumes_where_the_old_one_stopped,
+            a_corrupt_snapshot_is_discarded_not_fatal,
+            stored_consent_wins_over_the_default
+        );
+    };
+    (@each $attr:meta; $($case:ident),* $(,)?) => {
+        $(
+            #[$attr]
+            fn $case() {
+                common::engine_cases::$case();
+            }
+        )*
+    };
+}

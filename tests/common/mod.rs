@@ -1,0 +1,4 @@
+//! Test bodies shared by the host and the browser entry files.
+#![allow(dead_code)]
+
+pub mod engine_cases;
