@@ -820,6 +820,16 @@ impl Engine {
         }
     }
 
+    /// True when state changed since the last [`Engine::take_dirty`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// Forces the next persistence check to write (after a failed write).
+    pub fn mark_dirty(&mut self) {
+        self.dirty = true;
+    }
+
     /// True (once) when state changed since the last call: time to persist.
     pub fn take_dirty(&mut self) -> bool {
         std::mem::take(&mut self.dirty)

@@ -67,7 +67,7 @@ pub fn normalize_message(msg: &str) -> String {
     // Everything below splits only at ASCII bytes, so slices of `msg` taken
     // at these positions are always at character boundaries.
     let mut copied = 0;
-    let mut emit = |out: &mut String, copied: &mut usize, start: usize, end: usize, p: &str| {
+    let emit = |out: &mut String, copied: &mut usize, start: usize, end: usize, p: &str| {
         out.push_str(&msg[*copied..start]);
         out.push_str(p);
         *copied = end;

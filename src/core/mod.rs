@@ -6,6 +6,7 @@
 
 pub mod scrub;
 pub mod stack;
+pub mod fingerprint;
 pub mod backoff;
 pub mod engine;
 pub mod error;

@@ -118,9 +118,37 @@ fn kind(c: u8) -> K {
     }
 }
 
+/// Names of our own placeholders (`[token]`, `[secret]`...). A scrubbed
+/// name such as `?[secret]=x` must not turn sensitive on a second pass just
+/// because the placeholder spells a deny-listed word.
+const PLACEHOLDER_WORDS: &[&[u8]] = &[
+    b"email", b"creditcard", b"iban", b"ip", b"jwt", b"token", b"secret", b"auth", b"Filtered",
+    b"user", b"pemkey", b"phone", b"ssn",
+];
+
 impl<'a> Iterator for Parts<'a> {
     type Item = &'a [u8];
     fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let (start, part) = self.next_raw()?;
+            // A placeholder always follows a non-alphanumeric byte (every
+            // detector starts at a word boundary), so `user[token]` is a
+            // real name while `?[token]=` is scrubber output.
+            let end = start + part.len();
+            let bracketed = start > 0
+                && self.b[start - 1] == b'['
+                && self.b.get(end) == Some(&b']')
+                && (start == 1 || !self.b[start - 2].is_ascii_alphanumeric());
+            if bracketed && PLACEHOLDER_WORDS.contains(&part) {
+                continue;
+            }
+            return Some(part);
+        }
+    }
+}
+
+impl<'a> Parts<'a> {
+    fn next_raw(&mut self) -> Option<(usize, &'a [u8])> {
         let b = self.b;
         while self.i < b.len() && kind(b[self.i]) == K::Sep {
             self.i += 1;
@@ -146,7 +174,7 @@ impl<'a> Iterator for Parts<'a> {
             j += 1;
         }
         self.i = j;
-        Some(&b[start..j])
+        Some((start, &b[start..j]))
     }
 }
 

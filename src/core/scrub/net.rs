@@ -135,7 +135,7 @@ impl Scan<'_, '_> {
         }
         let end = parse_ipv4(self.b, i)?;
         let c = self.at(end);
-        if is(c, ALNUM) || (c == b'.' && is(self.at(end + 1), DIGIT)) {
+        if is(c, ALNUM) || c == b'[' || (c == b'.' && is(self.at(end + 1), DIGIT)) {
             return None;
         }
         if self.version_context(i) {
@@ -176,10 +176,14 @@ impl Scan<'_, '_> {
                 return None;
             }
             if self.at(j) == b'.' {
-                // Embedded IPv4 tail (`::ffff:192.0.2.1`) counts as 2 groups.
-                let e = parse_ipv4(b, gs)?;
-                groups += 2;
-                j = e;
+                // Embedded IPv4 tail (`::ffff:192.0.2.1`) counts as 2 groups;
+                // any other dot ends the address (checked below).
+                if let Some(e) = parse_ipv4(b, gs) {
+                    groups += 2;
+                    j = e;
+                } else {
+                    groups += 1;
+                }
                 break;
             }
             groups += 1;
@@ -197,8 +201,10 @@ impl Scan<'_, '_> {
             }
             break;
         }
+        // `fe80::` alone is too close to `bad::` in prose or code; a
+        // compressed address needs two groups unless it starts with `::`.
         let ok = if double {
-            (1..=7).contains(&groups)
+            (if b[i] == b':' { 1 } else { 2 }..=7).contains(&groups)
         } else {
             groups == 8
         };
@@ -206,7 +212,10 @@ impl Scan<'_, '_> {
             return None;
         }
         let c = self.at(j);
-        if is(c, ALNUM) || c == b':' || c == b'(' || c == b'_' || (c == b'.' && is(self.at(j + 1), ALNUM)) {
+        if is(c, ALNUM)
+            || matches!(c, b':' | b'(' | b'_' | b'[')
+            || (c == b'.' && (is(self.at(j + 1), ALNUM) || self.at(j + 1) == b'['))
+        {
             return None;
         }
         // Zone index (`fe80::1%eth0`) belongs to the address.

@@ -5,10 +5,11 @@ use super::validate::{card_ok, iban_length, iban_mod97, ssn_ok};
 
 impl Scan<'_, '_> {
     /// Whether a number ending at `e` really ends there: not followed by a
-    /// letter or digit, nor by a decimal part (`1716300000000.123`).
+    /// letter or digit, nor by a decimal part (`1716300000000.123`), nor by
+    /// `[` (see [`Scan::ends_before_placeholder`]).
     fn number_ends(&self, e: usize) -> bool {
         let c = self.at(e);
-        !is(c, ALNUM) && !(c == b'.' && is(self.at(e + 1), DIGIT))
+        !is(c, ALNUM) && c != b'[' && !(c == b'.' && is(self.at(e + 1), DIGIT))
     }
 
     /// Card number at a digit word start: 13 to 19 digits, contiguous or in
@@ -174,7 +175,7 @@ impl Scan<'_, '_> {
                 return None;
             }
         }
-        if is(self.at(j), ALNUM) {
+        if is(self.at(j), ALNUM) || self.at(j) == b'[' {
             return None;
         }
         iban_mod97(&chars[..n]).then_some(Hit {

@@ -9,22 +9,24 @@ use super::text::{is, Hit, Scan, DELIM};
 use super::url::Tok;
 
 /// Directory names under the home root that are not people.
-const NOT_USERS: &[&[u8]] = &[b"[user]", b"Shared", b"Public", b"Default", b"All Users"];
+const NOT_USERS: &[&[u8]] = &[b"Shared", b"Public", b"Default"];
 
 impl Scan<'_, '_> {
-    /// The user name starting at `ns`: up to a separator, `:` or `,`, with a
-    /// trailing sentence period left out.
+    /// The user name starting at `ns`: up to a separator or one of `: , ; ? #`,
+    /// with a trailing sentence period left out.
     fn home_name(&self, ns: usize) -> Option<Hit> {
         let b = self.b;
         let mut ne = ns;
-        while ne < b.len() && !is(b[ne], DELIM) && !matches!(b[ne], b'/' | b':' | b',' | b';') {
+        while ne < b.len() && !is(b[ne], DELIM) && !matches!(b[ne], b'/' | b':' | b',' | b';' | b'?' | b'#') {
             ne += 1;
         }
         while ne > ns && b[ne - 1] == b'.' {
             ne -= 1;
         }
         let name = &b[ns..ne];
-        if name.is_empty() || NOT_USERS.contains(&name) {
+        // A name starting with `[` is a placeholder (ours, or one a second
+        // pass would see where the first pass put `[ip]` and the like).
+        if name.is_empty() || name[0] == b'[' || NOT_USERS.contains(&name) {
             return None;
         }
         Hit::new(ns, ne, "[user]")
@@ -32,7 +34,7 @@ impl Scan<'_, '_> {
 
     /// `/home/NAME` or `/Users/NAME` at a `/`.
     pub(crate) fn slash_home(&self, i: usize, tok: &Tok) -> Option<Hit> {
-        if tok.web_path() {
+        if tok.web_path(i) {
             return None;
         }
         let rest = &self.b[i..];
@@ -50,7 +52,7 @@ impl Scan<'_, '_> {
     /// letter.
     pub(crate) fn drive_home(&self, i: usize, tok: &Tok) -> Option<Hit> {
         let b = self.b;
-        if self.at(i + 1) != b':' || tok.web_path() {
+        if self.at(i + 1) != b':' || tok.web_path(i) {
             return None;
         }
         let sep = self.at(i + 2);

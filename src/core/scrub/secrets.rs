@@ -198,6 +198,9 @@ impl Scan<'_, '_> {
         {
             j += 1;
         }
+        if self.b[ts..].starts_with(b"[token]") {
+            return Hit::new(ts, ts + 7, "[token]");
+        }
         let t = &self.b[ts..j];
         let has_digit = t.iter().any(|&c| is(c, DIGIT));
         let wordy = t.iter().all(|&c| c.is_ascii_lowercase() || c == b'-');
@@ -236,33 +239,13 @@ impl Scan<'_, '_> {
         None
     }
 
-    /// First `-----END ` at or after `from`, memoised so that repeated
-    /// searches never rescan the same bytes.
-    fn find_pem_end(&mut self, from: usize) -> Option<usize> {
-        let m = &self.pem_end;
-        if m.valid && m.from <= from && m.found.map_or(true, |f| f >= from) {
-            return m.found;
-        }
-        let b = self.b;
-        let mut found = None;
-        let mut j = from;
-        while j + 9 <= b.len() {
-            if b[j] == b'-' && &b[j..j + 9] == b"-----END " {
-                found = Some(j);
-                break;
-            }
-            j += 1;
-        }
-        self.pem_end.from = from;
-        self.pem_end.found = found;
-        self.pem_end.valid = true;
-        found
-    }
-
-    /// PEM private key: the body between `-----BEGIN ... PRIVATE KEY-----`
-    /// and the matching END line becomes `[pemkey]`. Without an END line (a
-    /// truncated log), the base64 run after the BEGIN line goes.
-    pub(crate) fn pem(&mut self, i: usize) -> Option<Hit> {
+    /// PEM private key: the body after `-----BEGIN ... PRIVATE KEY-----`
+    /// becomes `[pemkey]`. The body is the run of base64, whitespace, escaped
+    /// newlines (`\n` in JSON) and the header characters of encrypted keys
+    /// (`Proc-Type: 4,ENCRYPTED`), up to the `-----END` line or whatever
+    /// else stops it (a truncated log). Taking the run rather than searching
+    /// for the END line keeps the work linear and the result idempotent.
+    pub(crate) fn pem(&self, i: usize) -> Option<Hit> {
         const BEGIN: &[u8] = b"-----BEGIN ";
         let b = self.b;
         if !b[i..].starts_with(BEGIN) || self.prev(i) == Some(b'-') {
@@ -276,39 +259,31 @@ impl Scan<'_, '_> {
         if !b[le..].starts_with(b"-----") {
             return None;
         }
-        let label = &b[ls..le];
-        if !label.windows(11).any(|w| w == b"PRIVATE KEY") {
+        if !b[ls..le].windows(11).any(|w| w == b"PRIVATE KEY") {
             return None;
         }
         let body_start = le + 5;
-        let mut body_end = None;
-        if let Some(e) = self.find_pem_end(body_start) {
-            let after = &b[e + 9..];
-            if after.starts_with(label) && after[label.len()..].starts_with(b"-----") {
-                body_end = Some(e);
+        let mut j = body_start;
+        while j < b.len() {
+            let c = b[j];
+            if is(c, ALNUM) || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b',') {
+                j += 1;
+            } else if c == b'-' && !b[j..].starts_with(b"-----") {
+                j += 1;
+            } else if c == b'\\' && matches!(self.at(j + 1), b'n' | b'r') {
+                j += 2;
+            } else {
+                break;
             }
         }
-        let body_end = match body_end {
-            Some(e) => e,
-            None => {
-                let mut j = body_start;
-                while j < b.len() {
-                    let c = b[j];
-                    if is(c, ALNUM) || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n') {
-                        j += 1;
-                    } else if c == b'\\' && matches!(self.at(j + 1), b'n' | b'r') {
-                        j += 2;
-                    } else {
-                        break;
-                    }
-                }
-                j
-            }
-        };
-        if body_end <= body_start {
+        if b[body_start..].starts_with(b"[pemkey]") {
+            // Already scrubbed: a no-op hit keeps the second pass aligned.
+            j = body_start + 8;
+        }
+        if j == body_start {
             return None;
         }
-        Hit::new(body_start, body_end, "[pemkey]")
+        Hit::new(body_start, j, "[pemkey]")
     }
 
     /// The end of a quoted value whose opening quote ends at `vs`, honouring
@@ -347,14 +322,15 @@ impl Scan<'_, '_> {
     }
 
     /// Value span (without quotes) starting at `v`, or `None` when it is not
-    /// worth filtering (empty, a literal like `null`, already `[Filtered]`,
-    /// or an object/array whose own keys are checked one by one).
+    /// worth filtering (empty, a literal like `null`, or an object/array
+    /// whose own keys are checked one by one).
     fn kv_value(&self, v: usize, stop_at_amp: bool) -> Option<(usize, usize)> {
         let b = self.b;
         let (vs, ve) = match self.at(v) {
             b'"' => (v + 1, self.quoted_end(v + 1, Quote::Double)),
             b'\'' => (v + 1, self.quoted_end(v + 1, Quote::Single)),
             b'\\' if self.at(v + 1) == b'"' => (v + 2, self.quoted_end(v + 2, Quote::Escaped)),
+            b'[' if b[v..].starts_with(b"[Filtered]") => (v, v + 10),
             b'{' | b'[' => return None,
             _ => {
                 let mut j = v;
@@ -369,7 +345,9 @@ impl Scan<'_, '_> {
             }
         };
         let val = &b[vs..ve];
-        if val.is_empty() || is_literal(val) || val == b"[Filtered]" {
+        // An existing `[Filtered]` still yields a (no-op) hit, so a second
+        // pass skips the same bytes as the first did.
+        if val.is_empty() || is_literal(val) {
             return None;
         }
         Some((vs, ve))

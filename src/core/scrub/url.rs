@@ -6,13 +6,20 @@
 //! - a token containing `scheme://`: parameters after the authority
 //!   (`? & # ;`, so `;jsessionid=` path parameters too);
 //! - a relative URL (`/cb?code=...`, `page.html#access_token=...`): a `?` or
-//!   `#` preceded by something path-like;
+//!   `#` preceded by a path (only path characters, with a `/` or `.`);
 //! - a form body (`grant_type=x&code=y`): a token starting with `name=` and
 //!   holding a `&`.
 
 use super::text::{is, Hit, Scan, DELIM};
 
 /// The classification of the current token.
+///
+/// Idempotence constrains what a classification may depend on: a second
+/// pass sees placeholders where the first pass replaced text, so a rule must
+/// not hinge on bytes a later replacement in the same token could remove.
+/// Hence the narrow relative-URL rule (a pure path before the `?`, which no
+/// detector can consume) and [`Tok::consumed`], which turns a URL token into
+/// plain text once a replacement swallowed its `://`.
 pub(crate) struct Tok {
     /// First byte of the token.
     pub start: usize,
@@ -22,17 +29,21 @@ pub(crate) struct Tok {
     pub params_from: usize,
     /// `user:pass` span of `scheme://user:pass@host` (empty when none).
     pub userinfo: (usize, usize),
+    /// Position of the `:` of `://` (URL tokens).
+    pub scheme_sep: usize,
+    /// First byte of the scheme (URL tokens).
+    pub scheme_start: usize,
     /// Kind of token, for rules that depend on it.
     pub kind: Kind,
 }
 
 /// What a token looks like.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Kind {
     Plain,
     /// Has `scheme://`; `file` tells a `file:` URL (home paths still apply).
     Url { file: bool },
-    /// Relative URL with a query or fragment.
+    /// Relative URL: a path, then a query or fragment.
     RelUrl,
     /// `name=value&name=value`.
     Form,
@@ -45,6 +56,8 @@ impl Tok {
             end: 0,
             params_from: usize::MAX,
             userinfo: (usize::MAX, 0),
+            scheme_sep: usize::MAX,
+            scheme_start: usize::MAX,
             kind: Kind::Plain,
         }
     }
@@ -53,9 +66,28 @@ impl Tok {
         self.kind == Kind::Form
     }
 
-    /// Whether `/home/x` here is a filesystem path rather than a web route.
-    pub(crate) fn web_path(&self) -> bool {
-        matches!(self.kind, Kind::Url { file: false } | Kind::RelUrl)
+    /// Whether `/home/x` at `i` is a web route rather than a filesystem
+    /// path: after the `://` of a non-`file:` URL, or in a relative URL.
+    pub(crate) fn web_path(&self, i: usize) -> bool {
+        match self.kind {
+            Kind::Url { file: false } => self.scheme_sep < i,
+            Kind::RelUrl => true,
+            _ => false,
+        }
+    }
+
+    /// Called after a replacement of `start..end`: if it touched the scheme
+    /// or the `://`, the rest of the token is no longer a URL (and a second
+    /// pass will not see one either).
+    pub(crate) fn consumed(&mut self, start: usize, end: usize) {
+        if matches!(self.kind, Kind::Url { .. })
+            && start <= self.scheme_sep
+            && end > self.scheme_start.saturating_sub(1)
+        {
+            self.kind = Kind::Plain;
+            self.params_from = usize::MAX;
+            self.userinfo = (usize::MAX, 0);
+        }
     }
 }
 
@@ -65,6 +97,12 @@ fn is_scheme_char(c: u8) -> bool {
 
 fn is_name_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']')
+}
+
+/// Bytes of a relative URL's path. `[` and `]` are included so that a path
+/// holding one of our placeholders classifies the same on a second pass.
+fn is_path_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']')
 }
 
 impl Scan<'_, '_> {
@@ -77,9 +115,11 @@ impl Scan<'_, '_> {
         let mut first_q = None;
         let mut first_eq = None;
         let mut amp = false;
-        let mut pathy_before_q = false;
+        let mut path_prefix = true;
+        let mut slash_or_dot = false;
         while j < b.len() && !is(b[j], DELIM) {
-            match b[j] {
+            let c = b[j];
+            match c {
                 b':' if scheme_sep.is_none()
                     && b.get(j + 1) == Some(&b'/')
                     && b.get(j + 2) == Some(&b'/') =>
@@ -87,10 +127,13 @@ impl Scan<'_, '_> {
                     scheme_sep = Some(j)
                 }
                 b'?' | b'#' if first_q.is_none() => first_q = Some(j),
-                b'/' | b'.' if first_q.is_none() => pathy_before_q = true,
                 b'=' if first_eq.is_none() => first_eq = Some(j),
                 b'&' => amp = true,
                 _ => {}
+            }
+            if first_q.is_none() {
+                path_prefix &= is_path_char(c);
+                slash_or_dot |= c == b'/' || c == b'.';
             }
             j += 1;
         }
@@ -103,6 +146,8 @@ impl Scan<'_, '_> {
             end,
             params_from: usize::MAX,
             userinfo: (usize::MAX, 0),
+            scheme_sep: usize::MAX,
+            scheme_start: usize::MAX,
             kind: Kind::Plain,
         };
         if let Some(p) = scheme_sep.filter(|&p| p + 3 <= end) {
@@ -127,13 +172,15 @@ impl Scan<'_, '_> {
                     tok.userinfo = (auth_start, at);
                 }
                 tok.params_from = auth_end;
+                tok.scheme_sep = p;
+                tok.scheme_start = s;
                 tok.kind = Kind::Url {
                     file: b[s..p].eq_ignore_ascii_case(b"file"),
                 };
                 return tok;
             }
         }
-        if let Some(q) = first_q.filter(|&q| q > i && q < end && pathy_before_q) {
+        if let Some(q) = first_q.filter(|&q| q > i && q < end && path_prefix && slash_or_dot) {
             tok.params_from = q;
             tok.kind = Kind::RelUrl;
         } else if amp {
@@ -176,7 +223,7 @@ impl Scan<'_, '_> {
             }
             v += 1;
         }
-        if v == vstart || &b[vstart..v] == b"[Filtered]" {
+        if v == vstart {
             return None;
         }
         Hit::new(vstart, v, "[Filtered]")

@@ -1,0 +1,78 @@
+# mv3-telemetry: the two commands of the README are `make demo` and `make test`.
+# Each installs what a fresh machine lacks (scripts/ensure-tools.sh), and is
+# fast when everything is already there.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+# wasm-pack finds wasm-opt (npm `binaryen`) and wasm-bindgen on PATH.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
+
+CHROMEDRIVER ?= /usr/bin/chromedriver
+E2E_TESTS    ?= tests/e2e/*.test.mjs
+
+.PHONY: help tools test test-rust test-wasm test-e2e package demo bench fuzz clean
+
+help:
+	@echo "make demo     run the example extension against the mock collector"
+	@echo "make test     all tests: cargo, wasm (service worker), package, end-to-end"
+	@echo "make package  build the npm package into pkg/"
+	@echo "make bench    benchmarks"
+	@echo "make fuzz     fuzz the scrubber (10 minutes)"
+
+tools:
+	@scripts/ensure-tools.sh
+
+test: tools
+	@$(MAKE) --no-print-directory test-rust
+	@$(MAKE) --no-print-directory test-wasm
+	@$(MAKE) --no-print-directory package
+	@$(MAKE) --no-print-directory test-e2e
+
+test-rust:
+	cargo test --workspace
+
+# wasm-bindgen tests in headless Chromium (tests/wasm_*.rs; see webdriver.json).
+test-wasm:
+	@if ls tests/wasm_*.rs >/dev/null 2>&1; then \
+	  wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test 'wasm_*'; \
+	else \
+	  echo "test-wasm: no tests/wasm_*.rs yet; skipped"; \
+	fi
+
+# End-to-end: Chromium + the example extension + the mock collector.
+test-e2e:
+	cargo build -q -p mock-server
+	E2E_MOCK_BUILT=1 node --test --test-concurrency=1 $(E2E_TESTS)
+
+package:
+	@ENSURE_TOOLS_SKIP_BROWSER=1 scripts/ensure-tools.sh
+	scripts/package.sh
+
+demo: tools
+	@$(MAKE) --no-print-directory package
+	cargo build -q -p mock-server
+	E2E_MOCK_BUILT=1 node tests/e2e/demo.mjs
+
+bench: tools
+	@if [ -f benches/scrub.rs ] || grep -qs '^name *= *"scrub"' Cargo.toml; then \
+	  cargo bench --bench scrub; \
+	else \
+	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
+	fi
+	@if [ -f tests/e2e/bench.mjs ]; then \
+	  $(MAKE) --no-print-directory package && cargo build -q -p mock-server && E2E_MOCK_BUILT=1 node tests/e2e/bench.mjs; \
+	else \
+	  echo "bench: no tests/e2e/bench.mjs yet; skipped"; \
+	fi
+
+fuzz:
+	@if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then \
+	  bash scripts/fuzz.sh 600; \
+	else \
+	  echo "fuzz: scripts/fuzz.sh not present yet; skipped"; \
+	fi
+
+clean:
+	rm -rf pkg examples/extension/vendor test-results

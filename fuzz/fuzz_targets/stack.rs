@@ -1,0 +1,22 @@
+//! Stack parser fuzz target: never panics, bounded output, serializable,
+//! deterministic fingerprint.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mv3_telemetry::core::fingerprint::{fingerprint, normalize_message};
+use mv3_telemetry::core::stack::{parse_v8_stack, Frame, MAX_FRAMES};
+
+fuzz_target!(|data: &[u8]| {
+    let text = String::from_utf8_lossy(data);
+    let frames = parse_v8_stack(&text);
+    assert!(frames.len() <= MAX_FRAMES);
+    let json = serde_json::to_string(&frames).expect("frames serialize");
+    let back: Vec<Frame> = serde_json::from_str(&json).expect("frames deserialize");
+    assert_eq!(back, frames);
+    let first_line = text.lines().next().unwrap_or("");
+    let a = fingerprint("Error", first_line, &frames);
+    assert_eq!(a, fingerprint("Error", first_line, &frames));
+    assert_eq!(a.len(), 16);
+    let n = normalize_message(&text);
+    assert_eq!(normalize_message(&n), n, "normalize_message is idempotent");
+});

@@ -1,0 +1,33 @@
+// mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
+// Import this from the extension's service worker; see README.md.
+import initWasm, { Client } from './mv3_telemetry.js';
+import { createTelemetry, createMemoryStorage } from './wrapper.js';
+
+export { createMemoryStorage };
+
+let wasmReady = null;
+let instance = null;
+
+function loadWasm() {
+  // The .wasm sits beside this file: copying the package folder into an
+  // extension, or letting a bundler emit the asset, both keep that true.
+  wasmReady ??= initWasm({ module_or_path: new URL('./mv3_telemetry_bg.wasm', import.meta.url) });
+  return wasmReady;
+}
+
+/**
+ * Starts the SDK. Call it at the top level of the service worker: it returns
+ * at once, registers its listeners synchronously and buffers calls until the
+ * core is ready (`await telemetry.ready` if you need to know when).
+ */
+export function init(options) {
+  if (instance) {
+    if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
+    return instance;
+  }
+  instance = createTelemetry(options, async (config, storage) => {
+    await loadWasm();
+    return new Client(config, storage);
+  });
+  return instance;
+}

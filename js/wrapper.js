@@ -1,0 +1,354 @@
+// The synchronous face of mv3-telemetry. It validates options, registers the
+// worker's listeners in the first turn (MV3 requires it), buffers calls until
+// the wasm core is loaded and has restored its state, and normalizes input so
+// that recording never throws. It imports nothing: `index.js` injects the core.
+
+const ALARM_NAME = 'mv3-telemetry.wake';
+const CONSENT_VALUES = ['pending', 'granted', 'denied'];
+const MAX_BUFFERED_CALLS = 1000;
+const MAX_DEPTH = 10;
+const MAX_NODES = 1000;
+
+const KNOWN_OPTIONS = {
+  endpoint: 1, appVersion: 1, environment: 1, defaultConsent: 1, sampleRate: 1, maxQueuedItems: 1,
+  batch: 1, retry: 1, scrub: 1, beforeSend: 1, captureGlobalErrors: 1, lifecycleEvents: 1,
+  compression: 1, debug: 1, slowThresholdMs: 1, storage: 1,
+};
+
+function fail(field, message) {
+  throw new TypeError(`mv3-telemetry: option \`${field}\` ${message}`);
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkNumber(value, field, { min = 0, max = Infinity, integer = false } = {}) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
+    fail(field, `must be ${kind} ${range} (got ${describe(value)})`);
+  }
+  return value;
+}
+
+function checkBoolean(value, field) {
+  if (value !== undefined && typeof value !== 'boolean') fail(field, `must be true or false (got ${describe(value)})`);
+  return value;
+}
+
+function checkString(value, field) {
+  if (value !== undefined && typeof value !== 'string') fail(field, `must be a string (got ${describe(value)})`);
+  return value;
+}
+
+function checkStrings(value, field) {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail(field, 'must be an array of strings');
+  return value;
+}
+
+function checkSection(value, field, known) {
+  if (value === undefined) return {};
+  if (!isPlainObject(value)) fail(field, `must be an object (got ${describe(value)})`);
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(`${field}.${key}`, `is not a known option (known: ${known.join(', ')})`);
+  }
+  return value;
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value);
+}
+
+function manifestVersion() {
+  try {
+    return globalThis.chrome?.runtime?.getManifest?.()?.version ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function browserFacts() {
+  const nav = globalThis.navigator ?? {};
+  const ua = String(nav.userAgent ?? '');
+  const chrome = /(?:Chrome|Chromium)\/(\d+)/.exec(ua);
+  const platform = String(nav.userAgentData?.platform ?? '').toLowerCase();
+  const os = platform || (/Windows/.test(ua) ? 'windows' : /Mac OS X/.test(ua) ? 'macos' : /CrOS/.test(ua) ? 'chromeos' : /Android/.test(ua) ? 'android' : /Linux/.test(ua) ? 'linux' : '');
+  return { browser: chrome ? `Chrome ${chrome[1]}` : '', os, locale: String(nav.language ?? '') };
+}
+
+/** Validates user options; throws a TypeError naming the first bad field. */
+export function validateOptions(options) {
+  if (!isPlainObject(options)) throw new TypeError('mv3-telemetry: init(options) needs an options object with an `endpoint`');
+  for (const key of Object.keys(options)) {
+    if (!(key in KNOWN_OPTIONS)) fail(key, `is not a known option (known: ${Object.keys(KNOWN_OPTIONS).join(', ')})`);
+  }
+  const { endpoint } = options;
+  if (typeof endpoint !== 'string' || endpoint === '') fail('endpoint', 'is required: the collector URL, e.g. "https://collector.example.com"');
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    fail('endpoint', `must be an absolute URL (got ${describe(endpoint)})`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    fail('endpoint', `must use https: (http: is allowed only for localhost and 127.0.0.1; got ${describe(endpoint)})`);
+  }
+  if (url.username || url.password) fail('endpoint', 'must not contain credentials');
+  checkString(options.appVersion, 'appVersion');
+  checkString(options.environment, 'environment');
+  if (options.defaultConsent !== undefined && !CONSENT_VALUES.includes(options.defaultConsent)) {
+    fail('defaultConsent', `must be 'pending', 'granted' or 'denied' (got ${describe(options.defaultConsent)})`);
+  }
+  checkNumber(options.sampleRate, 'sampleRate', { min: 0, max: 1 });
+  checkNumber(options.maxQueuedItems, 'maxQueuedItems', { min: 1, max: 100000, integer: true });
+  checkNumber(options.slowThresholdMs, 'slowThresholdMs', { min: 0 });
+  const batch = checkSection(options.batch, 'batch', ['maxEvents', 'maxBytes', 'flushIntervalMs', 'errorFlushDelayMs']);
+  checkNumber(batch.maxEvents, 'batch.maxEvents', { min: 1, max: 10000, integer: true });
+  checkNumber(batch.maxBytes, 'batch.maxBytes', { min: 1024, max: 1000000, integer: true });
+  checkNumber(batch.flushIntervalMs, 'batch.flushIntervalMs', { min: 0, integer: true });
+  checkNumber(batch.errorFlushDelayMs, 'batch.errorFlushDelayMs', { min: 0, integer: true });
+  const retry = checkSection(options.retry, 'retry', ['baseDelayMs', 'maxDelayMs', 'maxAttempts']);
+  checkNumber(retry.baseDelayMs, 'retry.baseDelayMs', { min: 0, integer: true });
+  checkNumber(retry.maxDelayMs, 'retry.maxDelayMs', { min: 0, integer: true });
+  checkNumber(retry.maxAttempts, 'retry.maxAttempts', { min: 1, max: 1000, integer: true });
+  if ((retry.baseDelayMs ?? 1000) > (retry.maxDelayMs ?? 3600000)) fail('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');
+  const scrub = checkSection(options.scrub, 'scrub', ['denyKeys', 'allowKeys', 'extraPatterns']);
+  checkStrings(scrub.denyKeys, 'scrub.denyKeys');
+  checkStrings(scrub.allowKeys, 'scrub.allowKeys');
+  if (scrub.extraPatterns !== undefined && (!Array.isArray(scrub.extraPatterns) || scrub.extraPatterns.some((p) => !(p instanceof RegExp)))) {
+    fail('scrub.extraPatterns', 'must be an array of RegExp');
+  }
+  if (options.beforeSend !== undefined && typeof options.beforeSend !== 'function') fail('beforeSend', 'must be a function (item) => item | null');
+  checkBoolean(options.captureGlobalErrors, 'captureGlobalErrors');
+  checkBoolean(options.lifecycleEvents, 'lifecycleEvents');
+  checkBoolean(options.debug, 'debug');
+  if (options.compression !== undefined && options.compression !== 'gzip' && options.compression !== 'none') {
+    fail('compression', `must be 'gzip' or 'none' (got ${describe(options.compression)})`);
+  }
+  const storage = options.storage;
+  if (storage !== undefined && !(storage && ['get', 'set', 'remove'].every((m) => typeof storage[m] === 'function'))) {
+    fail('storage', 'must be an object with get, set and remove, like chrome.storage.local');
+  }
+}
+
+/** The JSON the wasm core's Client is built from. */
+function coreConfig(options) {
+  return JSON.stringify({
+    endpoint: options.endpoint,
+    appVersion: options.appVersion ?? manifestVersion(),
+    environment: options.environment ?? 'production',
+    defaultConsent: options.defaultConsent ?? 'pending',
+    sampleRate: options.sampleRate,
+    maxQueuedItems: options.maxQueuedItems,
+    batch: options.batch ?? {},
+    retry: options.retry ?? {},
+    scrub: { denyKeys: options.scrub?.denyKeys ?? [], allowKeys: options.scrub?.allowKeys ?? [] },
+    compression: options.compression ?? 'gzip',
+    debug: options.debug ?? false,
+    ...browserFacts(),
+  });
+}
+
+/**
+ * Turns any value into JSON-safe data without throwing: cycles become
+ * "[Circular]", BigInt a string, functions and symbols are dropped, depth and
+ * node count are bounded. Returns the JSON text, or undefined.
+ */
+export function normalizeToJson(value) {
+  if (value === undefined || value === null) return undefined;
+  let nodes = 0;
+  const path = new Set();
+  const walk = (v, depth) => {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'number':
+        return Number.isFinite(v) ? v : String(v);
+      case 'bigint':
+        return `${v}n`;
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return undefined;
+    }
+    if (v === null) return null;
+    if (++nodes > MAX_NODES) return undefined;
+    if (depth >= MAX_DEPTH) return '[depth limit]';
+    if (path.has(v)) return '[Circular]';
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+    if (v instanceof Error) return { name: v.name, message: String(v.message) };
+    path.add(v);
+    try {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+        const out = [];
+        const len = Math.min(v.length, MAX_NODES);
+        for (let i = 0; i < len; i++) {
+          const item = walk(v[i], depth + 1);
+          out.push(item === undefined ? null : item);
+        }
+        return out;
+      }
+      if (v instanceof Map) return walk(Object.fromEntries(v), depth);
+      if (v instanceof Set) return walk([...v], depth);
+      const out = {};
+      for (const key of Object.keys(v)) {
+        let item;
+        try {
+          item = walk(v[key], depth + 1);
+        } catch {
+          item = '[unreadable]';
+        }
+        if (item !== undefined) out[key] = item;
+        if (nodes > MAX_NODES) break;
+      }
+      return out;
+    } finally {
+      path.delete(v);
+    }
+  };
+  try {
+    const data = walk(value, 0);
+    return data === undefined ? undefined : JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function coerceName(name) {
+  if (typeof name === 'string') return name;
+  if (typeof name === 'number' || typeof name === 'boolean' || typeof name === 'bigint') return String(name);
+  return '';
+}
+
+/** A chrome.storage.local look-alike kept in memory (tests, non-extension workers). */
+export function createMemoryStorage() {
+  const data = new Map();
+  return {
+    data,
+    async get(keys) {
+      const list = keys == null ? [...data.keys()] : Array.isArray(keys) ? keys : [keys];
+      const out = {};
+      for (const key of list) if (data.has(key)) out[key] = data.get(key);
+      return out;
+    },
+    async set(items) {
+      for (const [key, value] of Object.entries(items)) data.set(key, value);
+    },
+    async remove(keys) {
+      for (const key of Array.isArray(keys) ? keys : [keys]) data.delete(key);
+    },
+  };
+}
+
+/**
+ * Builds the Telemetry object. `loadCore(configJson, storage)` resolves to a
+ * started wasm `Client`; `index.js` supplies it.
+ */
+export function createTelemetry(options, loadCore) {
+  validateOptions(options);
+  const debug = options.debug === true;
+  let core = null;
+  let buffered = [];
+  let bufferedDrops = 0;
+  const warn = (...args) => debug && console.warn('mv3-telemetry:', ...args);
+
+  // Calls before the core is ready wait here, in order.
+  const whenReady = (call) => {
+    if (core) return call(core);
+    if (buffered === null) return undefined; // the core failed to load
+    if (buffered.length >= MAX_BUFFERED_CALLS) {
+      bufferedDrops++;
+      return undefined;
+    }
+    buffered.push(call);
+    return undefined;
+  };
+  const deferred = (call) =>
+    new Promise((resolve, reject) => {
+      if (core) return Promise.resolve(call(core)).then(resolve, reject);
+      if (buffered === null) return reject(new Error('mv3-telemetry: the core failed to load; see the first error'));
+      buffered.push((c) => Promise.resolve(call(c)).then(resolve, reject));
+    });
+
+  const ready = (async () => {
+    const loaded = await loadCore(coreConfig(options), options.storage);
+    await loaded.start();
+    core = loaded;
+    const pending = buffered;
+    buffered = [];
+    for (const call of pending) {
+      try {
+        call(core);
+      } catch (error) {
+        warn('a buffered call failed', error);
+      }
+    }
+    for (let i = 0; i < bufferedDrops; i++) core.countDrop('queue_full');
+    bufferedDrops = 0;
+  })();
+  ready.catch((error) => {
+    buffered = null;
+    console.error(
+      'mv3-telemetry: could not start. If the message mentions WebAssembly or CSP, add ' +
+        `"content_security_policy": {"extension_pages": "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"} to manifest.json.`,
+      error,
+    );
+  });
+
+  const telemetry = {
+    ready,
+    consentStatus() {
+      return core ? core.consentStatus() : options.defaultConsent ?? 'pending';
+    },
+    setConsent(granted) {
+      if (typeof granted !== 'boolean') {
+        warn('setConsent(granted) needs a boolean; got', granted);
+        granted = Boolean(granted);
+      }
+      return deferred((c) => c.setConsent(granted));
+    },
+    track(name, props) {
+      try {
+        const safeName = coerceName(name);
+        const json = normalizeToJson(props);
+        whenReady((c) => {
+          const result = c.track(safeName, json);
+          if (debug && result !== 'accepted' && result !== 'no_consent') warn(`track(${JSON.stringify(safeName)}) dropped: ${result}`);
+        });
+      } catch (error) {
+        warn('track failed', error);
+      }
+    },
+    flush() {
+      return deferred((c) => c.flush()).then((json) => JSON.parse(json));
+    },
+    anonymousId() {
+      return core ? core.anonymousId() ?? null : null;
+    },
+    stats() {
+      if (!core) return { queued: 0, sent: 0, retries: 0, dropped: {}, buffered: buffered ? buffered.length : 0 };
+      return JSON.parse(core.stats());
+    },
+  };
+
+  // Listeners must exist before the first await of the worker's first turn.
+  const chrome = globalThis.chrome;
+  try {
+    chrome?.alarms?.onAlarm?.addListener((alarm) => {
+      if (alarm?.name === ALARM_NAME) whenReady((c) => c.wake());
+    });
+    chrome?.runtime?.onStartup?.addListener(() => whenReady((c) => c.wake()));
+  } catch (error) {
+    warn('could not register chrome listeners', error);
+  }
+  globalThis.addEventListener?.('online', () => whenReady((c) => c.wake()));
+
+  return telemetry;
+}

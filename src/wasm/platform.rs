@@ -1,0 +1,251 @@
+//! Bindings to the service worker's globals. Everything is reached through
+//! the global scope (`self`), never `window`: a worker has none.
+
+use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::ids::Entropy;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
+
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buffer: &mut [u8]);
+
+    #[wasm_bindgen(js_namespace = console, js_name = warn)]
+    fn console_warn(message: &str);
+
+    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
+    fn abort_signal_timeout(ms: u32) -> JsValue;
+
+    /// `chrome.storage.local`, or any object with the same three methods.
+    pub type StorageArea;
+    #[wasm_bindgen(method, catch)]
+    fn get(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn set(this: &StorageArea, items: &Object) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn remove(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
+
+    /// `chrome.alarms`.
+    type Alarms;
+    #[wasm_bindgen(method, catch)]
+    fn create(this: &Alarms, name: &str, info: &Object) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch)]
+    fn clear(this: &Alarms, name: &str) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_name = Blob)]
+    type JsBlob;
+    #[wasm_bindgen(constructor, js_class = "Blob")]
+    fn new(parts: &Array) -> JsBlob;
+    #[wasm_bindgen(method)]
+    fn stream(this: &JsBlob) -> JsValue;
+
+    type ReadableStream;
+    #[wasm_bindgen(method, js_name = pipeThrough)]
+    fn pipe_through(this: &ReadableStream, transform: &JsValue) -> JsValue;
+
+    #[wasm_bindgen(js_name = CompressionStream)]
+    type Compression;
+    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
+    fn new(format: &str) -> Result<Compression, JsValue>;
+
+    /// The fetch `Response`.
+    #[wasm_bindgen(js_name = Response)]
+    pub type HttpResponse;
+    #[wasm_bindgen(constructor, js_class = "Response")]
+    fn new(body: &JsValue) -> HttpResponse;
+    #[wasm_bindgen(method, js_name = arrayBuffer)]
+    fn array_buffer(this: &HttpResponse) -> Promise;
+    #[wasm_bindgen(method, getter)]
+    pub fn status(this: &HttpResponse) -> u16;
+    #[wasm_bindgen(method, getter)]
+    fn headers(this: &HttpResponse) -> HttpHeaders;
+
+    type HttpHeaders;
+    #[wasm_bindgen(method)]
+    fn get(this: &HttpHeaders, name: &str) -> Option<String>;
+}
+
+/// Milliseconds since the Unix epoch (`Date.now()`).
+pub fn now_ms() -> u64 {
+    js_sys::Date::now() as u64
+}
+
+/// Logs a warning (debug mode only; callers check).
+pub fn warn(message: &str) {
+    console_warn(message);
+}
+
+fn global() -> Object {
+    js_sys::global()
+}
+
+fn path(root: &JsValue, keys: &[&str]) -> Option<JsValue> {
+    let mut value = root.clone();
+    for key in keys {
+        value = Reflect::get(&value, &JsValue::from_str(key)).ok()?;
+        if value.is_undefined() || value.is_null() {
+            return None;
+        }
+    }
+    Some(value)
+}
+
+/// `chrome.storage.local` when running in an extension.
+pub fn chrome_storage_local() -> Option<StorageArea> {
+    path(&global(), &["chrome", "storage", "local"]).map(JsCast::unchecked_into)
+}
+
+/// Reads one string value from a storage area.
+pub async fn storage_read(area: &StorageArea, key: &str) -> Result<Option<String>, JsValue> {
+    let keys = Array::of1(&JsValue::from_str(key));
+    let items = JsFuture::from(area.get(&keys)?).await?;
+    Ok(Reflect::get(&items, &JsValue::from_str(key))?.as_string())
+}
+
+/// Writes (`Some`) or deletes (`None`) one string value.
+pub async fn storage_write(area: &StorageArea, key: &str, value: Option<&str>) -> Result<(), JsValue> {
+    let promise = match value {
+        Some(text) => {
+            let items = Object::new();
+            Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(text))?;
+            area.set(&items)?
+        }
+        None => area.remove(&Array::of1(&JsValue::from_str(key)))?,
+    };
+    JsFuture::from(promise).await.map(drop)
+}
+
+/// Schedules (`Some(when)`) or clears the wake-up alarm. Absent outside extensions.
+pub fn set_alarm(name: &str, when_ms: Option<u64>) {
+    let Some(alarms) = path(&global(), &["chrome", "alarms"]).map(JsCast::unchecked_into::<Alarms>) else {
+        return;
+    };
+    // Alarm calls return promises in MV3; a rejection only means the wake-up
+    // is not armed, and the next pump re-arms it, so results are not awaited.
+    let _ = match when_ms {
+        Some(when) => {
+            let info = Object::new();
+            let _ = Reflect::set(&info, &JsValue::from_str("when"), &JsValue::from_f64(when as f64));
+            alarms.create(name, &info)
+        }
+        None => alarms.clear(name),
+    };
+}
+
+/// A one-shot timer; dropping the handle does not cancel it, [`Timer::cancel`] does.
+pub struct Timer {
+    handle: JsValue,
+    _callback: Closure<dyn FnMut()>,
+}
+
+impl Timer {
+    /// Calls `callback` after `ms` milliseconds (global `setTimeout`).
+    pub fn after(ms: u64, callback: impl FnOnce() + 'static) -> Timer {
+        let mut callback = Some(callback);
+        let closure = Closure::<dyn FnMut()>::new(move || {
+            if let Some(f) = callback.take() {
+                f();
+            }
+        });
+        let handle = set_timeout(closure.as_ref().unchecked_ref(), ms.min(i32::MAX as u64) as f64);
+        Timer { handle, _callback: closure }
+    }
+
+    /// Stops the timer if it has not fired.
+    pub fn cancel(self) {
+        clear_timeout(&self.handle);
+    }
+}
+
+/// Entropy from `crypto.getRandomValues`, fetched in blocks: one call per
+/// 16 IDs keeps the per-event cost low.
+pub struct CryptoEntropy {
+    pool: [u8; 256],
+    used: usize,
+}
+
+impl CryptoEntropy {
+    /// An empty pool, filled on first use.
+    pub fn new() -> CryptoEntropy {
+        CryptoEntropy { pool: [0; 256], used: 256 }
+    }
+}
+
+impl Default for CryptoEntropy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Entropy for CryptoEntropy {
+    fn fill(&mut self, out: &mut [u8]) {
+        for byte in out.iter_mut() {
+            if self.used == self.pool.len() {
+                get_random_values(&mut self.pool);
+                self.used = 0;
+            }
+            *byte = self.pool[self.used];
+            self.used += 1;
+        }
+    }
+}
+
+/// gzip through `CompressionStream`; `None` when the platform lacks it.
+pub async fn gzip(text: &str) -> Option<Uint8Array> {
+    let compression = Compression::new("gzip").ok()?;
+    let blob = JsBlob::new(&Array::of1(&JsValue::from_str(text)));
+    let stream: ReadableStream = blob.stream().unchecked_into();
+    let compressed = stream.pipe_through(&compression);
+    let buffer = JsFuture::from(HttpResponse::new(&compressed).array_buffer()).await.ok()?;
+    Some(Uint8Array::new(&buffer))
+}
+
+/// What a `fetch` ended with.
+pub enum FetchResult {
+    /// An HTTP answer.
+    Answered { status: u16, retry_after: Option<String> },
+    /// No answer (network, CORS, timeout).
+    Failed,
+}
+
+/// `POST`s a body with the wire headers. Never sends cookies.
+pub async fn post(url: &str, body: &JsValue, gzipped: bool, batch_id: &str, keepalive: bool, timeout_ms: u32) -> FetchResult {
+    let init = Object::new();
+    let headers = Object::new();
+    let set = |target: &Object, key: &str, value: &JsValue| {
+        let _ = Reflect::set(target, &JsValue::from_str(key), value);
+    };
+    set(&headers, "Content-Type", &JsValue::from_str("application/json"));
+    if gzipped {
+        set(&headers, "Content-Encoding", &JsValue::from_str("gzip"));
+    }
+    if !batch_id.is_empty() {
+        set(&headers, "X-Batch-Id", &JsValue::from_str(batch_id));
+    }
+    set(&init, "method", &JsValue::from_str("POST"));
+    set(&init, "headers", &headers);
+    set(&init, "body", body);
+    set(&init, "credentials", &JsValue::from_str("omit"));
+    set(&init, "keepalive", &JsValue::from_bool(keepalive));
+    set(&init, "signal", &abort_signal_timeout(timeout_ms));
+    let Ok(promise) = global_fetch(url, &init) else {
+        return FetchResult::Failed;
+    };
+    let Ok(response) = JsFuture::from(promise).await else {
+        return FetchResult::Failed;
+    };
+    let response: HttpResponse = response.unchecked_into();
+    FetchResult::Answered { status: response.status(), retry_after: response.headers().get("retry-after") }
+}

@@ -1,0 +1,197 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Scrubber corpus test: recall on sensitive parts, zero false positives,
+//! idempotence. The corpus lives in `tests/common/scrub_corpus.rs`.
+
+#[path = "common/scrub_corpus.rs"]
+mod scrub_corpus;
+
+use mv3_telemetry::core::scrub::Scrubber;
+use scrub_corpus::{MUST_CHANGE, MUST_KEEP};
+
+#[test]
+fn corpus_size() {
+    assert!(MUST_CHANGE.len() >= 130, "{} must-change cases", MUST_CHANGE.len());
+    assert!(MUST_KEEP.len() >= 70, "{} must-keep cases", MUST_KEEP.len());
+}
+
+#[test]
+fn recall_and_false_positives() {
+    let s = Scrubber::default();
+    let mut total = 0usize;
+    let mut removed = 0usize;
+    let mut misses = Vec::new();
+    for case in MUST_CHANGE {
+        let out = s.scrub_text(case.input);
+        assert_ne!(out, case.input, "unchanged: {}", case.input);
+        for part in case.secrets {
+            assert!(case.input.contains(part), "bad corpus entry: {part:?} not in {:?}", case.input);
+            total += 1;
+            if out.contains(part) {
+                misses.push(format!("  {part:?} survived in {out:?}"));
+            } else {
+                removed += 1;
+            }
+        }
+    }
+    let mut fps = Vec::new();
+    for input in MUST_KEEP {
+        let out = s.scrub_text(input);
+        if out != *input {
+            fps.push(format!("  {input:?}\n    -> {out:?}"));
+        }
+    }
+    let recall = removed as f64 / total as f64;
+    let fp_rate = fps.len() as f64 / MUST_KEEP.len() as f64;
+    println!(
+        "scrub corpus: {} must-change inputs, {} sensitive parts, {} must-keep inputs",
+        MUST_CHANGE.len(),
+        total,
+        MUST_KEEP.len()
+    );
+    println!("recall: {removed}/{total} = {:.2}%", recall * 100.0);
+    println!("false positives: {}/{} = {:.2}%", fps.len(), MUST_KEEP.len(), fp_rate * 100.0);
+    for m in &misses {
+        println!("MISS{m}");
+    }
+    for f in &fps {
+        println!("FP{f}");
+    }
+    assert!(recall >= 0.99, "recall {:.4} below 99%", recall);
+    assert!(fps.is_empty(), "{} false positives", fps.len());
+}
+
+#[test]
+fn idempotent_on_corpus() {
+    let s = Scrubber::default();
+    for input in MUST_CHANGE.iter().map(|c| c.input).chain(MUST_KEEP.iter().copied()) {
+        let once = s.scrub_text(input).into_owned();
+        let twice = s.scrub_text(&once).into_owned();
+        assert_eq!(once, twice, "not idempotent on {input:?}");
+    }
+}
+
+#[test]
+fn print_examples() {
+    // Shows a few before/after pairs with `--nocapture`; useful when tuning.
+    let s = Scrubber::default();
+    for case in MUST_CHANGE.iter().step_by(if std::env::var("SCRUB_DUMP").is_ok() { 1 } else { 15 }) {
+        println!("{}\n  -> {}", case.input, s.scrub_text(case.input));
+    }
+}
+
+// --- key matching and JSON values
+
+use mv3_telemetry::core::scrub::ScrubOptions;
+use serde_json::json;
+
+#[test]
+fn key_matching_on_word_parts() {
+    let s = Scrubber::default();
+    for k in [
+        "password", "user_password", "X-Api-Key", "x-api-key", "apiKey", "api_key", "apikey", "sessionId",
+        "session_id", "SESSION", "access_token", "accessToken", "refresh_token", "id_token", "authToken",
+        "Authorization", "proxy-authorization", "auth", "credentials", "Cookie", "set-cookie", "csrfToken",
+        "XSRF-TOKEN", "private_key", "privateKey", "jwt", "bearer", "client_secret", "secretKey", "passwd",
+        "pwd", "db.password", "user password",
+    ] {
+        assert!(s.is_sensitive_key(k), "{k} should be sensitive");
+    }
+    for k in [
+        "author", "authors", "keyboard", "key", "keyCode", "tokenizer_version", "tokenizer", "monkey",
+        "passage", "secretary", "sessions", "token_count", "tokenCount", "session_timeout", "auth_method",
+        "password_required", "cookieless", "authority", "name", "email", "",
+    ] {
+        assert!(!s.is_sensitive_key(k), "{k} should not be sensitive");
+    }
+}
+
+#[test]
+fn deny_and_allow_keys() {
+    let s = Scrubber::new(ScrubOptions {
+        deny_keys: vec!["ssn".into(), "userEmail".into()],
+        allow_keys: vec!["sessionId".into(), "csrf".into()],
+    });
+    assert!(s.is_sensitive_key("user_ssn"));
+    assert!(s.is_sensitive_key("USER-EMAIL"));
+    assert!(!s.is_sensitive_key("email"));
+    assert!(!s.is_sensitive_key("session_id"), "allowed in any spelling");
+    assert!(!s.is_sensitive_key("CSRF"));
+    assert!(s.is_sensitive_key("csrf_token"), "allow is for the whole key");
+    assert!(s.is_sensitive_key("session"));
+}
+
+#[test]
+fn scrub_value_nested() {
+    let s = Scrubber::new(ScrubOptions {
+        deny_keys: vec!["ssn".into()],
+        allow_keys: vec!["tokenizer".into()],
+    });
+    let mut v = json!({
+        "event": "checkout_failed",
+        "props": {
+            "password": "hunter2",
+            "X-Api-Key": {"nested": ["a", 1]},
+            "sessionId": 42,
+            "user_ssn": null,
+            "author": "Jane Doe",
+            "keyboard": "us",
+            "tokenizer": "bpe",
+            "note": "contact jane@example.com from 10.0.0.5",
+            "url": "https://example.com/cb?code=abc&state=xyz&page=2",
+            "items": [
+                {"card": "4111 1111 1111 1111", "auth": true},
+                ["Bearer abcdef123456", 7, {"deep": {"refresh_token": "r1"}}]
+            ],
+            "count": 1716300000000u64,
+            "pan": 4111111111111111u64
+        }
+    });
+    s.scrub_value(&mut v);
+    assert_eq!(
+        v,
+        json!({
+            "event": "checkout_failed",
+            "props": {
+                "password": "[Filtered]",
+                "X-Api-Key": "[Filtered]",
+                "sessionId": "[Filtered]",
+                "user_ssn": "[Filtered]",
+                "author": "Jane Doe",
+                "keyboard": "us",
+                "tokenizer": "bpe",
+                "note": "contact [email] from [ip]",
+                "url": "https://example.com/cb?code=[Filtered]&state=[Filtered]&page=2",
+                "items": [
+                    {"card": "[creditcard]", "auth": "[Filtered]"},
+                    ["Bearer [token]", 7, {"deep": {"refresh_token": "[Filtered]"}}]
+                ],
+                "count": 1716300000000u64,
+                "pan": "[creditcard]"
+            }
+        })
+    );
+    let mut again = v.clone();
+    s.scrub_value(&mut again);
+    assert_eq!(again, v, "scrub_value is idempotent");
+}
+
+#[test]
+fn scrub_value_renames_keys_and_survives_depth() {
+    let s = Scrubber::default();
+    let mut v = json!({"john@example.com": {"token": "x"}, "ok": "y"});
+    s.scrub_value(&mut v);
+    assert_eq!(v, json!({"[email]": {"token": "[Filtered]"}, "ok": "y"}));
+    // Far deeper than any recursion limit: iterative walk.
+    let mut deep = json!("a@b.io");
+    for _ in 0..100_000 {
+        deep = serde_json::Value::Array(vec![deep]);
+    }
+    s.scrub_value(&mut deep);
+    let mut cur = &deep;
+    while let Some(inner) = cur.get(0) {
+        cur = inner;
+    }
+    assert_eq!(cur, &json!("[email]"));
+    // Dropping a 100k-deep Value recurses in serde_json; leak it instead.
+    std::mem::forget(deep);
+}

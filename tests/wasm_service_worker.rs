@@ -1,0 +1,237 @@
+//! Runs inside a real Chromium service worker:
+//! `wasm-pack test --headless --chrome -- --test wasm_service_worker`.
+//!
+//! The engine cases shared with the host run here too, then the glue:
+//! persistence and restore through a storage area, ID generation from
+//! `crypto.getRandomValues`, `fetch` failures, and the JS wrapper's buffering.
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use mv3_telemetry::core::ids::is_uuid_v4;
+use mv3_telemetry::wasm::Client;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_service_worker);
+
+engine_cases!(wasm_bindgen_test);
+
+#[wasm_bindgen(module = "/js/wrapper.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createTelemetry, catch)]
+    fn create_telemetry(options: &JsValue, load_core: &Function) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(js_name = createMemoryStorage)]
+    fn create_memory_storage() -> JsValue;
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: i32) -> JsValue;
+}
+
+/// Nothing listens on the discard port: every fetch fails fast.
+const DEAD_ENDPOINT: &str = "http://127.0.0.1:9";
+const STORAGE_KEY: &str = "mv3t.state";
+
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+fn config_with(consent: &str) -> String {
+    format!(r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#)
+}
+
+fn config_default() -> String {
+    config_with("granted")
+}
+
+async fn started(config: &str, storage: &JsValue) -> Client {
+    let client = Client::new(config, storage.clone()).expect("valid config");
+    JsFuture::from(client.start()).await.expect("start resolves");
+    client
+}
+
+async fn stored_state(storage: &JsValue) -> Option<Value> {
+    let get: Function = Reflect::get(storage, &"get".into()).unwrap().unchecked_into();
+    let promise: Promise = get.call1(storage, &Array::of1(&STORAGE_KEY.into())).unwrap().unchecked_into();
+    let items = JsFuture::from(promise).await.unwrap();
+    let text = Reflect::get(&items, &STORAGE_KEY.into()).unwrap().as_string()?;
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+fn stats(client: &Client) -> Value {
+    serde_json::from_str(&client.stats()).unwrap()
+}
+
+fn call(target: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    let f: Function = Reflect::get(target, &method.into()).unwrap().unchecked_into();
+    f.apply(target, &args.iter().cloned().collect::<Array>()).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn accepted_items_reach_storage_within_one_second() {
+    let storage = create_memory_storage();
+    let client = started(&config_default(), &storage).await;
+    for i in 0..3 {
+        assert_eq!(client.track("saved", Some(format!(r#"{{"i":{i}}}"#))), "accepted");
+    }
+    sleep(1_000).await;
+    let state = stored_state(&storage).await.expect("state was written");
+    assert_eq!(state["queued"].as_array().unwrap().len(), 3);
+    assert_eq!(state["anonymous_id"].as_str(), client.anonymous_id().as_deref());
+}
+
+#[wasm_bindgen_test]
+async fn a_new_client_restores_what_the_previous_one_persisted() {
+    let storage = create_memory_storage();
+    let first = started(&config_default(), &storage).await;
+    for i in 0..5 {
+        first.track("kept", Some(format!(r#"{{"i":{i}}}"#)));
+    }
+    JsFuture::from(first.persist()).await.unwrap();
+    drop(first);
+
+    // The worker restarts: a new client over the same storage.
+    let second = started(&config_default(), &storage).await;
+    assert_eq!(second.consent_status(), "granted");
+    assert_eq!(stats(&second)["queued"], 5);
+    let state = stored_state(&storage).await.unwrap();
+    assert_eq!(second.anonymous_id().as_deref(), state["anonymous_id"].as_str());
+}
+
+#[wasm_bindgen_test]
+async fn pending_consent_writes_nothing_to_storage() {
+    let storage = create_memory_storage();
+    let client = started(&config_with("pending"), &storage).await;
+    assert_eq!(client.consent_status(), "pending");
+    assert_eq!(client.track("ignored", None), "no_consent");
+    sleep(400).await;
+    assert!(stored_state(&storage).await.is_none());
+    assert_eq!(client.anonymous_id(), None);
+}
+
+#[wasm_bindgen_test]
+async fn anonymous_ids_are_distinct_uuid_v4s_from_crypto() {
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let client = started(&config_default(), &create_memory_storage()).await;
+        let id = client.anonymous_id().expect("granted by default");
+        assert!(is_uuid_v4(&id), "{id}");
+        assert!(!seen.contains(&id));
+        seen.push(id);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_failing_collector_means_retries_not_losses() {
+    let storage = create_memory_storage();
+    let client = started(&config_default(), &storage).await;
+    client.track("unsent", None);
+    let result = JsFuture::from(client.flush()).await.unwrap().as_string().unwrap();
+    let result: Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["sent"], 0);
+    assert_eq!(result["pending"], 1);
+    assert!(stats(&client)["retries"].as_u64().unwrap() >= 1);
+}
+
+#[wasm_bindgen_test]
+async fn revoking_consent_purges_storage() {
+    let storage = create_memory_storage();
+    let client = started(&config_default(), &storage).await;
+    let id = client.anonymous_id().unwrap();
+    client.track("queued", None);
+    JsFuture::from(client.persist()).await.unwrap();
+    JsFuture::from(client.set_consent(false)).await.unwrap();
+    let state = stored_state(&storage).await.map(|v| v.to_string()).unwrap_or_default();
+    assert!(!state.contains(&id), "{state}");
+    assert!(!state.contains("queued\":[{"), "{state}");
+    assert_eq!(client.anonymous_id(), None);
+}
+
+fn core_loader(storage: JsValue) -> Function {
+    let load = Closure::<dyn FnMut(String, JsValue) -> Promise>::new(move |config: String, _storage: JsValue| {
+        let storage = storage.clone();
+        wasm_bindgen_futures::future_to_promise(async move {
+            // A slow core load, so the calls below really are made before ready.
+            sleep(200).await;
+            Ok(Client::new(&config, storage)?.into())
+        })
+    });
+    load.into_js_value().unchecked_into()
+}
+
+fn options(json: &str) -> JsValue {
+    js_sys::JSON::parse(json).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn calls_made_before_ready_are_buffered_and_replayed_in_order() {
+    let storage = create_memory_storage();
+    let opts = options(&config_default());
+    let telemetry = create_telemetry(&opts, &core_loader(storage.clone())).unwrap();
+    for name in ["first", "second", "third"] {
+        call(&telemetry, "track", &[name.into(), Object::new().into()]);
+    }
+    assert_eq!(call(&telemetry, "anonymousId", &[]), JsValue::NULL, "no ID before ready");
+    let ready: Promise = Reflect::get(&telemetry, &"ready".into()).unwrap().unchecked_into();
+    JsFuture::from(ready).await.unwrap();
+    let stats = call(&telemetry, "stats", &[]);
+    assert_eq!(Reflect::get(&stats, &"queued".into()).unwrap().as_f64(), Some(3.0));
+    sleep(600).await;
+    let state = stored_state(&storage).await.unwrap();
+    let names: Vec<String> = state["queued"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| serde_json::from_str::<Value>(item["json"].as_str().unwrap()).unwrap()["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["first", "second", "third"]);
+}
+
+#[wasm_bindgen_test]
+async fn recording_never_throws_on_hostile_input() {
+    let opts = options(&config_default());
+    let telemetry = create_telemetry(&opts, &core_loader(create_memory_storage())).unwrap();
+    let hostile = js_sys::eval(
+        "(() => { const o = { big: 10n, f() {}, s: Symbol('x'), n: NaN, d: new Date(0) }; o.self = o; \
+         Object.defineProperty(o, 'boom', { enumerable: true, get() { throw new Error('no'); } }); return o; })()",
+    )
+    .unwrap();
+    call(&telemetry, "track", &[JsValue::UNDEFINED, hostile.clone()]);
+    call(&telemetry, "track", &["ok".into(), hostile]);
+    call(&telemetry, "track", &[JsValue::from_f64(42.0), JsValue::NULL]);
+    let ready: Promise = Reflect::get(&telemetry, &"ready".into()).unwrap().unchecked_into();
+    JsFuture::from(ready).await.unwrap();
+    let stats = call(&telemetry, "stats", &[]);
+    assert_eq!(Reflect::get(&stats, &"queued".into()).unwrap().as_f64(), Some(2.0));
+    let dropped = Reflect::get(&stats, &"dropped".into()).unwrap();
+    assert_eq!(Reflect::get(&dropped, &"invalid".into()).unwrap().as_f64(), Some(1.0));
+}
+
+#[wasm_bindgen_test]
+fn invalid_options_throw_a_type_error_naming_the_field() {
+    let loader = core_loader(create_memory_storage());
+    for (json, field) in [
+        (r#"{}"#, "endpoint"),
+        (r#"{"endpoint":"http://collector.example.com"}"#, "endpoint"),
+        (r#"{"endpoint":"https://c.example","sampleRate":2}"#, "sampleRate"),
+        (r#"{"endpoint":"https://c.example","batch":{"maxEvents":0}}"#, "batch.maxEvents"),
+        (r#"{"endpoint":"https://c.example","retry":{"maxAttempts":"3"}}"#, "retry.maxAttempts"),
+        (r#"{"endpoint":"https://c.example","defaultConsent":"yes"}"#, "defaultConsent"),
+        (r#"{"endpoint":"https://c.example","flushInterval":5}"#, "flushInterval"),
+    ] {
+        let error = create_telemetry(&options(json), &loader).expect_err(json);
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "{json}");
+        let message = Reflect::get(&error, &"message".into()).unwrap().as_string().unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{json}: {message}");
+    }
+}
