@@ -15,7 +15,7 @@ OUT=pkg
 JS_DIR="${JS_DIR:-js}"          # overridable only to try the flow with a stub
 VENDOR=examples/extension/vendor/mv3-telemetry
 
-for f in "$JS_DIR/index.js" "$JS_DIR/index.d.ts"; do
+for f in "$JS_DIR/index.js" "$JS_DIR/wrapper.js" "$JS_DIR/index.d.ts"; do
   if [ ! -f "$f" ]; then
     echo "package: $f is missing (the ESM wrapper); cannot build the package" >&2
     exit 1
@@ -24,7 +24,7 @@ done
 
 wasm-pack build --release --target web --out-dir "$OUT" --out-name mv3_telemetry
 
-cp "$JS_DIR/index.js" "$JS_DIR/index.d.ts" "$OUT/"
+cp "$JS_DIR"/*.js "$JS_DIR"/*.d.ts "$OUT/"
 cp pkg-template/README.md "$OUT/README.md"
 rm -f "$OUT/.gitignore"
 

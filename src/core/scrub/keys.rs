@@ -86,7 +86,6 @@ const URL_PARAMS: &[&str] = &[
 ];
 
 /// Iterator over the word parts of a key, as byte ranges.
-#[derive(Clone)]
 struct Parts<'a> {
     b: &'a [u8],
     i: usize,
@@ -226,36 +225,52 @@ impl KeyMatcher {
         !self.allow.is_empty() && self.allow.contains(&canonical(key))
     }
 
-    /// Deny-list match on word parts, ignoring the allow list.
+    /// Deny-list match on word parts, ignoring the allow list. The key is
+    /// split once (into a stack array for any sane key) and each deny entry
+    /// is compared at each part position.
     pub(crate) fn matches_deny(&self, key: &str) -> bool {
-        let mut start = Parts::new(key);
-        loop {
-            let probe = start.clone();
-            let Some(_) = start.clone().next() else {
-                return false;
-            };
+        let mut arr: [&[u8]; 24] = [&[]; 24];
+        let mut n = 0;
+        let mut it = Parts::new(key);
+        for p in it.by_ref() {
+            if n == arr.len() {
+                // Absurdly long key: fall back to the heap.
+                let mut v: Vec<&[u8]> = arr.to_vec();
+                v.push(p);
+                v.extend(it);
+                return self.match_parts(&v);
+            }
+            arr[n] = p;
+            n += 1;
+        }
+        self.match_parts(&arr[..n])
+    }
+
+    fn match_parts(&self, parts: &[&[u8]]) -> bool {
+        let n = parts.len();
+        for s in 0..n {
             'entry: for entry in &self.deny {
-                let mut it = probe.clone();
-                for want in entry.iter() {
-                    match it.next() {
-                        Some(got) if got.eq_ignore_ascii_case(want) => {}
-                        _ => continue 'entry,
-                    }
+                let len = entry.len();
+                if s + len > n {
+                    continue;
                 }
-                // Matched; ignore it only when exactly one neutral part follows.
-                let mut rest = it.clone();
-                if let (Some(last), None) = (rest.next(), rest.next()) {
-                    if NEUTRAL_SUFFIX
-                        .iter()
-                        .any(|n| last.eq_ignore_ascii_case(n.as_bytes()))
-                    {
+                for k in 0..len {
+                    if !parts[s + k].eq_ignore_ascii_case(&entry[k]) {
                         continue 'entry;
                     }
                 }
+                // Matched; ignore it only when exactly one neutral part follows.
+                if s + len + 1 == n
+                    && NEUTRAL_SUFFIX
+                        .iter()
+                        .any(|w| parts[n - 1].eq_ignore_ascii_case(w.as_bytes()))
+                {
+                    continue;
+                }
                 return true;
             }
-            start.next();
         }
+        false
     }
 
     /// Key-based filtering decision: denied and not allowed.

@@ -37,10 +37,9 @@ impl Scan<'_, '_> {
         if tok.web_path(i) {
             return None;
         }
-        let rest = &self.b[i..];
-        let ns = if rest.starts_with(b"/home/") {
+        let ns = if self.lit(i, b"/home/") {
             i + 6
-        } else if rest.starts_with(b"/Users/") {
+        } else if self.lit(i, b"/Users/") {
             i + 7
         } else {
             return None;

@@ -38,96 +38,102 @@ impl Body {
     }
 }
 
-/// Vendor key shapes: literal prefix (case-sensitive), body alphabet, minimum
-/// body length. Prefixes come from the vendors' documented token formats (the
-/// same families gitleaks covers); minimum lengths sit below the real lengths
-/// so truncated keys in logs are still caught, and well above anything a
-/// prose word could reach.
-const VENDOR_KEYS: &[(&[u8], Body, usize)] = &[
-    // AWS access key ids (AKIA long-term, ASIA temporary, and the other
-    // unique-id prefixes).
-    (b"AKIA", Body::UpperDigit, 16),
-    (b"ASIA", Body::UpperDigit, 16),
-    (b"ABIA", Body::UpperDigit, 16),
-    (b"ACCA", Body::UpperDigit, 16),
-    (b"AGPA", Body::UpperDigit, 16),
-    (b"AIDA", Body::UpperDigit, 16),
-    (b"AROA", Body::UpperDigit, 16),
-    (b"AIPA", Body::UpperDigit, 16),
-    (b"ANPA", Body::UpperDigit, 16),
-    (b"ANVA", Body::UpperDigit, 16),
-    (b"APKA", Body::UpperDigit, 16),
-    // Google API keys, OAuth access tokens and client secrets.
-    (b"AIza", Body::B64Url, 30),
-    (b"ya29.", Body::B64Url, 20),
-    (b"GOCSPX-", Body::B64Url, 20),
-    // GitHub.
-    (b"ghp_", Body::Alnum, 30),
-    (b"gho_", Body::Alnum, 30),
-    (b"ghu_", Body::Alnum, 30),
-    (b"ghs_", Body::Alnum, 30),
-    (b"ghr_", Body::Alnum, 30),
-    (b"github_pat_", Body::AlnumUnderscore, 30),
-    // GitLab.
-    (b"glpat-", Body::B64Url, 20),
-    (b"gldt-", Body::B64Url, 20),
-    (b"glrt-", Body::B64Url, 20),
-    (b"glptt-", Body::B64Url, 20),
-    (b"glsoat-", Body::B64Url, 20),
-    (b"glcbt-", Body::B64Url, 20),
-    (b"gloas-", Body::B64Url, 20),
-    // Slack (`xox?-`) and app-level tokens.
-    (b"xoxb-", Body::B64Url, 10),
-    (b"xoxp-", Body::B64Url, 10),
-    (b"xoxa-", Body::B64Url, 10),
-    (b"xoxr-", Body::B64Url, 10),
-    (b"xoxs-", Body::B64Url, 10),
-    (b"xoxe-", Body::B64Url, 10),
-    (b"xoxo-", Body::B64Url, 10),
-    (b"xapp-", Body::B64Url, 10),
-    // Stripe secret and restricted keys, live and test; webhook secrets.
-    (b"sk_live_", Body::Alnum, 10),
-    (b"sk_test_", Body::Alnum, 10),
-    (b"rk_live_", Body::Alnum, 10),
-    (b"rk_test_", Body::Alnum, 10),
-    (b"whsec_", Body::Alnum, 20),
-    // npm.
-    (b"npm_", Body::Alnum, 30),
-    // OpenAI / Anthropic style `sk-...` (plain `sk-` also needs a digit).
-    (b"sk-ant-", Body::B64Url, 20),
-    (b"sk-proj-", Body::B64Url, 20),
-    (b"sk-", Body::B64Url, 20),
-    // Hugging Face, Shopify, DigitalOcean, PyPI, Postman, Sentry, Linear,
-    // Mailgun, Square, Databricks, age.
-    (b"hf_", Body::Alnum, 30),
-    (b"shpat_", Body::Hex, 32),
-    (b"shpss_", Body::Hex, 32),
-    (b"shpca_", Body::Hex, 32),
-    (b"shppa_", Body::Hex, 32),
-    (b"dop_v1_", Body::Hex, 64),
-    (b"doo_v1_", Body::Hex, 64),
-    (b"dor_v1_", Body::Hex, 64),
-    (b"pypi-", Body::B64Url, 50),
-    (b"PMAK-", Body::B64Url, 50),
-    (b"sntrys_", Body::B64, 50),
-    (b"lin_api_", Body::Alnum, 32),
-    (b"key-", Body::Hex, 32),
-    (b"sq0atp-", Body::B64Url, 22),
-    (b"sq0csp-", Body::B64Url, 22),
-    (b"dapi", Body::Hex, 32),
-    (b"AGE-SECRET-KEY-1", Body::UpperDigit, 50),
-    // SendGrid `SG.<22>.<43>`.
-    (b"SG.", Body::Dotted, 40),
-];
+/// A vendor key shape: literal prefix (case-sensitive), body alphabet,
+/// minimum body length.
+type VendorKey = (&'static [u8], Body, usize);
 
-/// First bytes of the prefixes above: a cheap filter for the common case of
-/// a word that starts with none of them.
-fn may_start_vendor_key(c: u8) -> bool {
-    matches!(
-        c,
-        b'A' | b'y' | b'G' | b'g' | b'x' | b's' | b'r' | b'w' | b'n' | b'h' | b'd' | b'p' | b'P'
-            | b'l' | b'k' | b'S'
-    )
+/// Vendor key shapes, grouped by the prefix's first byte so that a word is
+/// only compared with the few prefixes it could start (most words start none).
+/// Prefixes come from the vendors' documented token formats (the same
+/// families gitleaks covers); minimum lengths sit below the real lengths so
+/// truncated keys in logs are still caught, and well above anything a prose
+/// word could reach.
+fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
+    match c {
+        // AWS access key ids (AKIA long-term, ASIA temporary, and the other
+        // unique-id prefixes), Google API keys, age secret keys.
+        b'A' => &[
+            (b"AKIA", Body::UpperDigit, 16),
+            (b"ASIA", Body::UpperDigit, 16),
+            (b"ABIA", Body::UpperDigit, 16),
+            (b"ACCA", Body::UpperDigit, 16),
+            (b"AGPA", Body::UpperDigit, 16),
+            (b"AIDA", Body::UpperDigit, 16),
+            (b"AROA", Body::UpperDigit, 16),
+            (b"AIPA", Body::UpperDigit, 16),
+            (b"ANPA", Body::UpperDigit, 16),
+            (b"ANVA", Body::UpperDigit, 16),
+            (b"APKA", Body::UpperDigit, 16),
+            (b"AIza", Body::B64Url, 30),
+            (b"AGE-SECRET-KEY-1", Body::UpperDigit, 50),
+        ],
+        // Google OAuth access tokens and client secrets.
+        b'y' => &[(b"ya29.", Body::B64Url, 20)],
+        b'G' => &[(b"GOCSPX-", Body::B64Url, 20)],
+        // GitHub and GitLab.
+        b'g' => &[
+            (b"ghp_", Body::Alnum, 30),
+            (b"gho_", Body::Alnum, 30),
+            (b"ghu_", Body::Alnum, 30),
+            (b"ghs_", Body::Alnum, 30),
+            (b"ghr_", Body::Alnum, 30),
+            (b"github_pat_", Body::AlnumUnderscore, 30),
+            (b"glpat-", Body::B64Url, 20),
+            (b"gldt-", Body::B64Url, 20),
+            (b"glrt-", Body::B64Url, 20),
+            (b"glptt-", Body::B64Url, 20),
+            (b"glsoat-", Body::B64Url, 20),
+            (b"glcbt-", Body::B64Url, 20),
+            (b"gloas-", Body::B64Url, 20),
+        ],
+        // Slack (`xox?-`) and app-level tokens.
+        b'x' => &[
+            (b"xoxb-", Body::B64Url, 10),
+            (b"xoxp-", Body::B64Url, 10),
+            (b"xoxa-", Body::B64Url, 10),
+            (b"xoxr-", Body::B64Url, 10),
+            (b"xoxs-", Body::B64Url, 10),
+            (b"xoxe-", Body::B64Url, 10),
+            (b"xoxo-", Body::B64Url, 10),
+            (b"xapp-", Body::B64Url, 10),
+        ],
+        // Stripe secret keys; OpenAI / Anthropic style `sk-...` (plain `sk-`
+        // also needs a digit); Shopify; Sentry; Square.
+        b's' => &[
+            (b"sk_live_", Body::Alnum, 10),
+            (b"sk_test_", Body::Alnum, 10),
+            (b"sk-ant-", Body::B64Url, 20),
+            (b"sk-proj-", Body::B64Url, 20),
+            (b"sk-", Body::B64Url, 20),
+            (b"shpat_", Body::Hex, 32),
+            (b"shpss_", Body::Hex, 32),
+            (b"shpca_", Body::Hex, 32),
+            (b"shppa_", Body::Hex, 32),
+            (b"sntrys_", Body::B64, 50),
+            (b"sq0atp-", Body::B64Url, 22),
+            (b"sq0csp-", Body::B64Url, 22),
+        ],
+        // Stripe restricted keys and webhook secrets.
+        b'r' => &[(b"rk_live_", Body::Alnum, 10), (b"rk_test_", Body::Alnum, 10)],
+        b'w' => &[(b"whsec_", Body::Alnum, 20)],
+        // npm, Hugging Face, DigitalOcean, Databricks, PyPI, Postman,
+        // Linear, Mailgun.
+        b'n' => &[(b"npm_", Body::Alnum, 30)],
+        b'h' => &[(b"hf_", Body::Alnum, 30)],
+        b'd' => &[
+            (b"dop_v1_", Body::Hex, 64),
+            (b"doo_v1_", Body::Hex, 64),
+            (b"dor_v1_", Body::Hex, 64),
+            (b"dapi", Body::Hex, 32),
+        ],
+        b'p' => &[(b"pypi-", Body::B64Url, 50)],
+        b'P' => &[(b"PMAK-", Body::B64Url, 50)],
+        b'l' => &[(b"lin_api_", Body::Alnum, 32)],
+        b'k' => &[(b"key-", Body::Hex, 32)],
+        // SendGrid `SG.<22>.<43>`.
+        b'S' => &[(b"SG.", Body::Dotted, 40)],
+        _ => &[],
+    }
 }
 
 const LITERALS: &[&[u8]] = &[b"true", b"false", b"null", b"undefined", b"none", b"nil"];
@@ -152,7 +158,7 @@ impl Scan<'_, '_> {
     /// to a JSON object.
     pub(crate) fn jwt(&self, i: usize) -> Option<Hit> {
         let b = self.b;
-        if !b[i..].starts_with(b"eyJ") || self.prev_is(i, B64URL) {
+        if !self.lit(i, b"eyJ") || self.prev_is(i, B64URL) {
             return None;
         }
         let p1 = self.run(i, B64URL);
@@ -198,7 +204,7 @@ impl Scan<'_, '_> {
         {
             j += 1;
         }
-        if self.b[ts..].starts_with(b"[token]") {
+        if self.lit(ts, b"[token]") {
             return Hit::new(ts, ts + 7, "[token]");
         }
         let t = &self.b[ts..j];
@@ -216,11 +222,8 @@ impl Scan<'_, '_> {
     /// end at a non-alphanumeric byte.
     pub(crate) fn vendor_key(&self, i: usize) -> Option<Hit> {
         let b = self.b;
-        if !may_start_vendor_key(b[i]) {
-            return None;
-        }
-        for &(prefix, body, min) in VENDOR_KEYS {
-            if !b[i..].starts_with(prefix) {
+        for &(prefix, body, min) in vendor_keys_for(b[i]) {
+            if !self.lit(i, prefix) {
                 continue;
             }
             let bs = i + prefix.len();
@@ -248,7 +251,7 @@ impl Scan<'_, '_> {
     pub(crate) fn pem(&self, i: usize) -> Option<Hit> {
         const BEGIN: &[u8] = b"-----BEGIN ";
         let b = self.b;
-        if !b[i..].starts_with(BEGIN) || self.prev(i) == Some(b'-') {
+        if !self.lit(i, BEGIN) || self.prev(i) == Some(b'-') {
             return None;
         }
         let ls = i + BEGIN.len();
@@ -256,7 +259,7 @@ impl Scan<'_, '_> {
         while le < b.len() && le - ls < 64 && b[le] != b'-' && b[le] != b'\n' {
             le += 1;
         }
-        if !b[le..].starts_with(b"-----") {
+        if !self.lit(le, b"-----") {
             return None;
         }
         if !b[ls..le].windows(11).any(|w| w == b"PRIVATE KEY") {
@@ -268,7 +271,7 @@ impl Scan<'_, '_> {
             let c = b[j];
             if is(c, ALNUM) || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b',') {
                 j += 1;
-            } else if c == b'-' && !b[j..].starts_with(b"-----") {
+            } else if c == b'-' && !self.lit(j, b"-----") {
                 j += 1;
             } else if c == b'\\' && matches!(self.at(j + 1), b'n' | b'r') {
                 j += 2;
@@ -276,7 +279,7 @@ impl Scan<'_, '_> {
                 break;
             }
         }
-        if b[body_start..].starts_with(b"[pemkey]") {
+        if self.lit(body_start, b"[pemkey]") {
             // Already scrubbed: a no-op hit keeps the second pass aligned.
             j = body_start + 8;
         }
@@ -330,7 +333,7 @@ impl Scan<'_, '_> {
             b'"' => (v + 1, self.quoted_end(v + 1, Quote::Double)),
             b'\'' => (v + 1, self.quoted_end(v + 1, Quote::Single)),
             b'\\' if self.at(v + 1) == b'"' => (v + 2, self.quoted_end(v + 2, Quote::Escaped)),
-            b'[' if b[v..].starts_with(b"[Filtered]") => (v, v + 10),
+            b'[' if self.lit(v, b"[Filtered]") => (v, v + 10),
             b'{' | b'[' => return None,
             _ => {
                 let mut j = v;

@@ -43,6 +43,10 @@ pub(crate) const DELIM: u8 = 8;
 pub(crate) const B64URL: u8 = 16;
 /// Punctuation at which some detector may start.
 pub(crate) const TRIGGER: u8 = 32;
+/// Relative-URL path bytes (see `url::classify`).
+pub(crate) const PATH: u8 = 64;
+/// Bytes `classify` must look at: `: ? # = &`.
+pub(crate) const URLISH: u8 = 128;
 
 const fn build_classes() -> [u8; 256] {
     let mut t = [0u8; 256];
@@ -76,6 +80,16 @@ const fn build_classes() -> [u8; 256] {
             b'@' | b'%' | b'+' | b'/' | b'-' | b':' | b'"' | b'\'' | b'\\' | b'?' | b'&' | b'#' | b';'
         ) {
             v |= TRIGGER;
+        }
+        // `[` and `]` count as path bytes so that a path holding one of our
+        // placeholders classifies the same on a second pass.
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']')
+        {
+            v |= PATH;
+        }
+        if matches!(b, b':' | b'?' | b'#' | b'=' | b'&') {
+            v |= URLISH;
         }
         t[c] = v;
         c += 1;
@@ -181,6 +195,25 @@ impl Scan<'_, '_> {
         } else {
             0
         }
+    }
+
+    /// Whether the input at `i` starts with `lit`. A byte loop: literals
+    /// are a few bytes and most calls fail on the first one, where a
+    /// `memcmp` call would cost more than the comparison.
+    #[inline]
+    pub(crate) fn lit(&self, i: usize, lit: &[u8]) -> bool {
+        let b = self.b;
+        if b.len() < i || b.len() - i < lit.len() {
+            return false;
+        }
+        let mut k = 0;
+        while k < lit.len() {
+            if b[i + k] != lit[k] {
+                return false;
+            }
+            k += 1;
+        }
+        true
     }
 
     /// End of the run of bytes in `class` starting at `i`.

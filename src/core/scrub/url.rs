@@ -10,7 +10,7 @@
 //! - a form body (`grant_type=x&code=y`): a token starting with `name=` and
 //!   holding a `&`.
 
-use super::text::{is, Hit, Scan, DELIM};
+use super::text::{Hit, Scan, CLASS, DELIM, PATH, URLISH};
 
 /// The classification of the current token.
 ///
@@ -99,12 +99,6 @@ fn is_name_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.' | b'[' | b']')
 }
 
-/// Bytes of a relative URL's path. `[` and `]` are included so that a path
-/// holding one of our placeholders classifies the same on a second pass.
-fn is_path_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']')
-}
-
 impl Scan<'_, '_> {
     /// Classifies the token starting at `i` (a non-delimiter byte). Scans to
     /// the token's end once; tokens never overlap, so this is linear overall.
@@ -117,8 +111,21 @@ impl Scan<'_, '_> {
         let mut amp = false;
         let mut path_prefix = true;
         let mut slash_or_dot = false;
-        while j < b.len() && !is(b[j], DELIM) {
+        while j < b.len() {
             let c = b[j];
+            let cls = CLASS[c as usize];
+            if cls & (DELIM | URLISH) == 0 {
+                // The common case: a letter, digit or harmless punctuation.
+                if first_q.is_none() {
+                    path_prefix &= cls & PATH != 0;
+                    slash_or_dot |= c == b'/' || c == b'.';
+                }
+                j += 1;
+                continue;
+            }
+            if cls & DELIM != 0 {
+                break;
+            }
             match c {
                 b':' if scheme_sep.is_none()
                     && b.get(j + 1) == Some(&b'/')
@@ -132,8 +139,7 @@ impl Scan<'_, '_> {
                 _ => {}
             }
             if first_q.is_none() {
-                path_prefix &= is_path_char(c);
-                slash_or_dot |= c == b'/' || c == b'.';
+                path_prefix &= cls & PATH != 0;
             }
             j += 1;
         }

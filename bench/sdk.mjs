@@ -1,0 +1,70 @@
+// Figures for mv3-telemetry itself (issue 2): the gzipped size of the package,
+// the time from worker start to `ready`, and the cost of `track(name, {10 props})`
+// in a real extension service worker. A benchmark: it prints, it never asserts on time.
+//
+//   node bench/sdk.mjs            (after `make package`; `make bench` does both)
+import { readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { join } from 'node:path';
+import { setup, ROOT, sleep } from '../tests/e2e/lib/harness.mjs';
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function packageSize() {
+  const dir = join(ROOT, 'pkg');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.wasm') || f.endsWith('.js'));
+  let raw = 0;
+  let gz = 0;
+  for (const f of files) {
+    const bytes = readFileSync(join(dir, f));
+    raw += bytes.length;
+    gz += gzipSync(bytes, { level: 9 }).length;
+  }
+  return { files, raw, gz };
+}
+
+const size = packageSize();
+console.log(`package: ${size.files.join(', ')}`);
+console.log(`  size: ${(size.raw / 1024).toFixed(1)} KiB raw, ${(size.gz / 1024).toFixed(1)} KiB gzip -9 (aim: <= 40 KiB)`);
+
+const env = await setup({ defaultConsent: 'granted', batch: { flushIntervalMs: 60_000 }, maxQueuedItems: 1000 });
+try {
+  const { browser } = env;
+  // Worker start -> ready: performance.now() in a worker counts from its start.
+  const readyTimes = [];
+  for (let run = 0; run < 10; run++) {
+    if (run > 0) {
+      await browser.killWorker();
+      await browser.wake();
+    }
+    const ms = await browser.evaluate(async () => {
+      await self.telemetry.ready;
+      return self.__mv3tReadyAt ?? performance.now();
+    });
+    readyTimes.push(ms);
+  }
+  console.log(`worker start -> ready: median ${median(readyTimes).toFixed(1)} ms over ${readyTimes.length} starts (min ${Math.min(...readyTimes).toFixed(1)}, max ${Math.max(...readyTimes).toFixed(1)})`);
+
+  const result = await browser.evaluate(async () => {
+    const t = self.telemetry;
+    await t.ready;
+    const props = { a: 1, b: 'two', c: true, d: 4.5, e: 'https://example.com/page', f: null, g: 'seven', h: 8, i: 'nine', j: [1, 2] };
+    const chunk = 100;
+    const perCall = [];
+    for (let n = 0; n < 100_000; n += chunk) {
+      const t0 = performance.now();
+      for (let k = 0; k < chunk; k++) t.track('bench_event', props);
+      perCall.push(((performance.now() - t0) * 1000) / chunk);
+    }
+    perCall.sort((x, y) => x - y);
+    return { median: perCall[perCall.length >> 1], p99: perCall[Math.floor(perCall.length * 0.99)], chunks: perCall.length, stats: t.stats() };
+  }, undefined, { timeout: 300_000 });
+  console.log(`track(name, {10 props}): median ${result.median.toFixed(2)} µs/call, p99 ${result.p99.toFixed(2)} µs/call (100,000 calls in ${result.chunks} chunks of 100; aim: <= 5 µs)`);
+  console.log(`  afterwards: queued ${result.stats.queued}, dropped ${JSON.stringify(result.stats.dropped)}`);
+  await sleep(100);
+} finally {
+  await env.close();
+}
