@@ -53,7 +53,9 @@ where
     let mut args = args.into_iter().map(Into::into);
     while let Some(arg) = args.next() {
         let (flag, inline_value) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => (flag.to_owned(), Some(value.to_owned())),
+            Some((flag, value)) if flag.starts_with("--") => {
+                (flag.to_owned(), Some(value.to_owned()))
+            }
             _ => (arg, None),
         };
         if flag == "--help" || flag == "-h" {
@@ -98,7 +100,9 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_arguments() {
-        let Command::Serve(options) = parse(Vec::<String>::new()).unwrap() else { panic!() };
+        let Command::Serve(options) = parse(Vec::<String>::new()).unwrap() else {
+            panic!()
+        };
         assert_eq!(options.port, 8787);
         assert_eq!(options.config, Config::default());
     }

@@ -28,7 +28,8 @@ pub struct Treatment {
 /// One rule of the fault list, as shown by `GET /__mock/faults`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FaultRule {
-    /// Status answered; `null` for a pure delay (the request is then processed normally).
+    /// Status answered; `null` for a pure delay (the request is then processed normally)
+    /// and for a dropped connection (nothing is answered).
     pub status: Option<u16>,
     /// Requests still to be affected; the rule disappears at 0.
     pub count: u64,
@@ -73,7 +74,8 @@ pub struct FaultQueue {
 impl FaultQueue {
     /// Appends rules at the end of the list.
     pub fn extend(&mut self, rules: impl IntoIterator<Item = FaultRule>) {
-        self.rules.extend(rules.into_iter().filter(|rule| rule.count > 0));
+        self.rules
+            .extend(rules.into_iter().filter(|rule| rule.count > 0));
     }
 
     /// Consumes one unit of the first rule matching `endpoint`, if any.
@@ -140,29 +142,48 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
     let explicit_status = optional_u64(object, "status", &field)?
         .map(|status| match u16::try_from(status) {
             Ok(status @ 200..=599) => Ok(status),
-            _ => Err(Error::invalid(field("status"), "expected an HTTP status between 200 and 599")),
+            _ => Err(Error::invalid(
+                field("status"),
+                "expected an HTTP status between 200 and 599",
+            )),
         })
         .transpose()?;
     let count = optional_u64(object, "count", &field)?.unwrap_or(1);
     let delay_ms = optional_u64(object, "delay_ms", &field)?;
     if delay_ms.is_some_and(|delay| delay > MAX_DELAY_MS) {
-        return Err(Error::invalid(field("delay_ms"), format!("at most {MAX_DELAY_MS} ms")));
+        return Err(Error::invalid(
+            field("delay_ms"),
+            format!("at most {MAX_DELAY_MS} ms"),
+        ));
     }
     let retry_after = match object.get("retry_after") {
         None | Some(Value::Null) => None,
         Some(Value::Number(number)) => Some(number.to_string()),
         Some(Value::String(text)) => Some(text.clone()),
-        Some(_) => return Err(Error::invalid(field("retry_after"), "expected a number or a string")),
+        Some(_) => {
+            return Err(Error::invalid(
+                field("retry_after"),
+                "expected a number or a string",
+            ))
+        }
     };
     if let Some(text) = &retry_after {
         if HeaderValue::from_str(text).is_err() {
-            return Err(Error::invalid(field("retry_after"), "not a valid header value"));
+            return Err(Error::invalid(
+                field("retry_after"),
+                "not a valid header value",
+            ));
         }
     }
     let drop_connection = match object.get("drop_connection") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(flag)) => *flag,
-        Some(_) => return Err(Error::invalid(field("drop_connection"), "expected a boolean")),
+        Some(_) => {
+            return Err(Error::invalid(
+                field("drop_connection"),
+                "expected a boolean",
+            ))
+        }
     };
     let endpoint = match object.get("endpoint") {
         None | Some(Value::Null) => None,
@@ -179,7 +200,9 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
     // is the documented default failure, 503.
     let status = match explicit_status {
         Some(status) => Some(status),
-        None if delay_ms.is_some() && retry_after.is_none() && !drop_connection => None,
+        // A dropped connection sends no status at all.
+        None if drop_connection => None,
+        None if delay_ms.is_some() && retry_after.is_none() => None,
         None => Some(503),
     };
 

@@ -103,7 +103,7 @@ function describe(item) {
     case "event": return item.name;
     case "error": return (item.kind ? item.kind + ": " : "") + short(item.message, 120);
     case "timing": return item.name + " p50=" + item.p50 + " p95=" + item.p95 + " (" + item.count + ")";
-    case "feedback": return item.type + (item.rating !== undefined ? " rating=" + item.rating : "") + " " + short(item.message, 100);
+    case "feedback": return (item.rating !== undefined && item.rating !== null ? "rating " + item.rating + ": " : "") + short(item.message || "", 100);
     default: return short(item, 120);
   }
 }
@@ -119,7 +119,7 @@ function renderStats(stats) {
     return row([cell(name), cell(e.requests, "num"), cell(e.batches, "num"), cell(e.items, "num"), cell(e.unique_items, "num")]);
   }), "", 5);
   const statuses = Object.entries(stats.per_status);
-  $("per-status").textContent = statuses.length === 0 ? "none yet" : statuses.map(([code, n]) => code + ": " + n).join("   ");
+  $("per-status").textContent = statuses.length === 0 ? "none yet" : statuses.map(([code, n]) => code + " × " + n).join("  ·  ");
 }
 
 function renderBatches(batches) {

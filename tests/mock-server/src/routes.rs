@@ -149,7 +149,10 @@ async fn ingest(
             let accepted_items = accepted.item_ids.len();
             record.status = Some(status.as_u16());
             app.store().complete(record, Some(accepted));
-            let body = Json(json!({ "ok": true, "accepted": accepted_items }));
+            let body = Json(Accepted {
+                ok: true,
+                accepted: accepted_items,
+            });
             with_retry_after((status, body).into_response(), retry_after)
         }
         Err(err) => {
@@ -159,6 +162,13 @@ async fn ingest(
             err.into_response()
         }
     }
+}
+
+/// The success answer, `{"ok":true,"accepted":<items>}`.
+#[derive(serde::Serialize)]
+struct Accepted {
+    ok: bool,
+    accepted: usize,
 }
 
 /// Validates a parsed body and prepares it for storage.
@@ -230,8 +240,11 @@ async fn read_body_unbounded_in_time(mut body: Body) -> Result<Bytes> {
     let mut kept = Vec::new();
     let mut total = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|err| Error::invalid("body", format!("could not read body: {err}")))?;
-        let Ok(data) = frame.into_data() else { continue };
+        let frame =
+            frame.map_err(|err| Error::invalid("body", format!("could not read body: {err}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
         total = total.saturating_add(data.len());
         if total > MAX_BODY_BYTES {
             kept = Vec::new();
@@ -259,7 +272,11 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery> {
         endpoint: None,
         limit: None,
     };
-    for pair in query.unwrap_or_default().split('&').filter(|pair| !pair.is_empty()) {
+    for pair in query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+    {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         match key {
             "endpoint" if !value.is_empty() => {
@@ -271,9 +288,11 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery> {
                 })?)
             }
             "limit" => {
-                list.limit = Some(value.parse().map_err(|_| {
-                    Error::invalid("limit", "expected a non-negative integer")
-                })?)
+                list.limit = Some(
+                    value
+                        .parse()
+                        .map_err(|_| Error::invalid("limit", "expected a non-negative integer"))?,
+                )
             }
             // Unknown parameters (cache busters and the like) are ignored.
             _ => {}
@@ -369,11 +388,14 @@ pub fn is_allowed_origin(origin: &str) -> bool {
     if origin.starts_with("chrome-extension://") {
         return true;
     }
-    ["http://127.0.0.1", "http://localhost"].iter().any(|local| {
-        origin
-            .strip_prefix(local)
-            .is_some_and(|rest| rest.is_empty() || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_digit())))
-    })
+    ["http://127.0.0.1", "http://localhost"]
+        .iter()
+        .any(|local| {
+            origin.strip_prefix(local).is_some_and(|rest| {
+                rest.is_empty()
+                    || (rest.starts_with(':') && rest[1..].bytes().all(|b| b.is_ascii_digit()))
+            })
+        })
 }
 
 async fn cors(request: Request, next: Next) -> Response {
@@ -403,7 +425,10 @@ async fn cors(request: Request, next: Next) -> Response {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("retry-after"),
         );
-        headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        headers.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
     }
     response
 }

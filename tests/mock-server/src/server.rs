@@ -85,7 +85,13 @@ async fn serve_connection(stream: tokio::net::TcpStream, app: Router) {
         request.extensions_mut().insert(request_killer.clone());
         let request: Request = request.map(Body::new);
         let app = app.clone();
-        async move { Ok::<_, Infallible>(app.oneshot(request).await.unwrap_or_else(|never| match never {})) }
+        async move {
+            Ok::<_, Infallible>(
+                app.oneshot(request)
+                    .await
+                    .unwrap_or_else(|never| match never {}),
+            )
+        }
     });
     let connection = http1::Builder::new()
         .keep_alive(true)

@@ -59,7 +59,10 @@ pub struct BatchRecord {
     pub body: Box<RawValue>,
 }
 
-fn serialize_endpoint<S: Serializer>(endpoint: &Endpoint, serializer: S) -> Result<S::Ok, S::Error> {
+fn serialize_endpoint<S: Serializer>(
+    endpoint: &Endpoint,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(endpoint.name())
 }
 
@@ -237,13 +240,18 @@ impl Recorder {
     fn append(&mut self, batch: &BatchRecord) {
         let mut line = match serde_json::to_vec(batch) {
             Ok(line) => line,
-            Err(err) => return eprintln!("mock-server: cannot serialize batch {}: {err}", batch.seq),
+            Err(err) => {
+                return eprintln!("mock-server: cannot serialize batch {}: {err}", batch.seq)
+            }
         };
         line.push(b'\n');
         // One write per line so that readers never see half a batch.
         if let Err(err) = self.file.write_all(&line) {
             if !self.failed {
-                eprintln!("mock-server: cannot append to {}: {err}", self.path.display());
+                eprintln!(
+                    "mock-server: cannot append to {}: {err}",
+                    self.path.display()
+                );
                 self.failed = true;
             }
         }
@@ -329,7 +337,10 @@ impl Store {
             }
         }
         let items = item_ids.len() as u64;
-        let unique = item_ids.iter().filter(|id| self.seen_items.insert(id)).count() as u64;
+        let unique = item_ids
+            .iter()
+            .filter(|id| self.seen_items.insert(id))
+            .count() as u64;
         self.stats.items += items;
         self.stats.unique_items += unique;
         self.stats.duplicate_item_ids += items - unique;
@@ -366,7 +377,11 @@ impl Store {
     }
 
     /// Accepted batches in arrival order, optionally for one endpoint, at most the last `limit`.
-    pub fn batches(&self, endpoint: Option<Endpoint>, limit: Option<usize>) -> Vec<Arc<BatchRecord>> {
+    pub fn batches(
+        &self,
+        endpoint: Option<Endpoint>,
+        limit: Option<usize>,
+    ) -> Vec<Arc<BatchRecord>> {
         let mut selected: Vec<Arc<BatchRecord>> = self
             .batches
             .iter()

@@ -161,7 +161,11 @@ pub fn validate(endpoint: Endpoint, body: &Value) -> Result<ValidBatch> {
     }
 }
 
-fn validate_batch(endpoint: Endpoint, item_type: &str, root: &Map<String, Value>) -> Result<ValidBatch> {
+fn validate_batch(
+    endpoint: Endpoint,
+    item_type: &str,
+    root: &Map<String, Value>,
+) -> Result<ValidBatch> {
     let batch_id = require_non_empty_string(root, "", "batch_id")?;
     require_string(root, "", "sent_at")?;
     let sdk = require_object(root, "", "sdk")?;
@@ -236,7 +240,10 @@ fn require_non_empty_string<'a>(
     key: &str,
 ) -> Result<&'a str> {
     match require_string(object, parent, key)? {
-        "" => Err(Error::invalid(join(parent, key), "expected a non-empty string")),
+        "" => Err(Error::invalid(
+            join(parent, key),
+            "expected a non-empty string",
+        )),
         text => Ok(text),
     }
 }
@@ -263,7 +270,10 @@ pub fn summarize(body: Option<&Value>) -> (Option<String>, usize) {
         .get("batch_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let items = object.get("items").and_then(Value::as_array).map_or(0, Vec::len);
+    let items = object
+        .get("items")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
     (batch_id, items)
 }
 
@@ -306,12 +316,18 @@ mod tests {
         assert_eq!(field_of(validate(Endpoint::Events, &body)), "sdk.version");
         let mut body = valid_events();
         body["dropped"]["sampled"] = json!(-1);
-        assert_eq!(field_of(validate(Endpoint::Events, &body)), "dropped.sampled");
+        assert_eq!(
+            field_of(validate(Endpoint::Events, &body)),
+            "dropped.sampled"
+        );
     }
 
     #[test]
     fn the_item_type_must_match_the_endpoint() {
-        assert_eq!(field_of(validate(Endpoint::Errors, &valid_events())), "items[0].type");
+        assert_eq!(
+            field_of(validate(Endpoint::Errors, &valid_events())),
+            "items[0].type"
+        );
     }
 
     #[test]
@@ -322,6 +338,9 @@ mod tests {
         encoder.write_all(&vec![b' '; 8 * MAX_BODY_BYTES]).unwrap();
         let bomb = encoder.finish().unwrap();
         assert!(bomb.len() < MAX_BODY_BYTES);
-        assert_eq!(field_of(decode_body(&bomb, ContentEncoding::Gzip).map(|_| unreachable!())), "body");
+        assert_eq!(
+            field_of(decode_body(&bomb, ContentEncoding::Gzip).map(|_| unreachable!())),
+            "body"
+        );
     }
 }

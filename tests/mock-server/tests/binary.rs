@@ -15,7 +15,9 @@ fn the_binary_prints_its_port_first_serves_and_exits_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
     let port: u16 = first_line
         .trim_end()
         .strip_prefix("listening on http://127.0.0.1:")
@@ -24,9 +26,16 @@ fn the_binary_prints_its_port_first_serves_and_exits_cleanly_on_sigterm() {
         .unwrap();
     assert_ne!(port, 0);
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let info: serde_json::Value = runtime.block_on(async {
-        let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(10)).build().unwrap();
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap();
         client
             .get(format!("http://127.0.0.1:{port}/__mock/info"))
             .send()
@@ -38,7 +47,10 @@ fn the_binary_prints_its_port_first_serves_and_exits_cleanly_on_sigterm() {
     });
     assert_eq!(info["max_batches"], 50);
 
-    let status = Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status().unwrap();
+    let status = Command::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
+        .status()
+        .unwrap();
     assert!(status.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     let exit = loop {
@@ -53,7 +65,10 @@ fn the_binary_prints_its_port_first_serves_and_exits_cleanly_on_sigterm() {
 
 #[test]
 fn bad_arguments_exit_with_usage() {
-    let output = Command::new(BINARY).args(["--port", "not-a-port"]).output().unwrap();
+    let output = Command::new(BINARY)
+        .args(["--port", "not-a-port"])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("usage: mock-server"));
 }

@@ -5,25 +5,41 @@ mod common;
 use common::{batch, deletion, gzip, TestServer};
 use serde_json::{json, Value};
 
+/// Turns a valid batch into an invalid one.
+type BreakBody = Box<dyn Fn(&mut Value)>;
+
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
     let status = response.status().as_u16();
-    (status, response.json().await.expect("error bodies are JSON"))
+    (
+        status,
+        response.json().await.expect("error bodies are JSON"),
+    )
 }
 
 #[tokio::test]
 async fn every_item_endpoint_accepts_a_valid_batch_and_answers_the_item_count() {
     let server = TestServer::start().await;
     for endpoint in ["events", "errors", "performance", "feedback"] {
-        let body = batch(endpoint, &format!("b-{endpoint}"), &[&format!("{endpoint}-1"), &format!("{endpoint}-2")]);
+        let body = batch(
+            endpoint,
+            &format!("b-{endpoint}"),
+            &[&format!("{endpoint}-1"), &format!("{endpoint}-2")],
+        );
         let response = server.post(&format!("/v1/{endpoint}"), &body).await;
         assert_eq!(response.status(), 200, "{endpoint}");
-        assert_eq!(response.json::<Value>().await.unwrap(), json!({ "ok": true, "accepted": 2 }));
+        assert_eq!(
+            response.json::<Value>().await.unwrap(),
+            json!({ "ok": true, "accepted": 2 })
+        );
     }
     let stats = server.stats().await;
     assert_eq!(stats["batches"], 4);
     assert_eq!(stats["items"], 8);
     for endpoint in ["events", "errors", "performance", "feedback"] {
-        assert_eq!(stats["per_endpoint"][endpoint], json!({ "requests": 1, "batches": 1, "items": 2, "unique_items": 2 }));
+        assert_eq!(
+            stats["per_endpoint"][endpoint],
+            json!({ "requests": 1, "batches": 1, "items": 2, "unique_items": 2 })
+        );
     }
 }
 
@@ -32,12 +48,17 @@ async fn deletion_requests_are_accepted_and_stored_with_their_anonymous_id() {
     let server = TestServer::start().await;
     let response = server.post("/v1/deletion", &deletion("anon-1")).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(response.json::<Value>().await.unwrap(), json!({ "ok": true, "accepted": 0 }));
+    assert_eq!(
+        response.json::<Value>().await.unwrap(),
+        json!({ "ok": true, "accepted": 0 })
+    );
     let batches = server.get_json("/__mock/batches?endpoint=deletion").await;
     assert_eq!(batches.as_array().unwrap().len(), 1);
     assert_eq!(batches[0]["body"]["anonymous_id"], "anon-1");
     assert_eq!(batches[0]["endpoint"], "deletion");
-    let missing = server.post("/v1/deletion", &json!({ "anonymous_id": "anon-1" })).await;
+    let missing = server
+        .post("/v1/deletion", &json!({ "anonymous_id": "anon-1" }))
+        .await;
     assert_eq!(error_of(missing).await.1["field"], "requested_at");
 }
 
@@ -50,7 +71,11 @@ async fn gzip_bodies_are_decoded_and_counted() {
         .post_raw(
             "/v1/events",
             compressed,
-            &[("content-type", "application/json"), ("content-encoding", "gzip"), ("x-batch-id", "gz-1")],
+            &[
+                ("content-type", "application/json"),
+                ("content-encoding", "gzip"),
+                ("x-batch-id", "gz-1"),
+            ],
         )
         .await;
     assert_eq!(response.status(), 200);
@@ -68,10 +93,14 @@ async fn gzip_bodies_are_decoded_and_counted() {
 async fn malformed_json_is_rejected_naming_the_body() {
     let server = TestServer::start().await;
     for bad in [&b"{not json"[..], b"", b"[1,2", b"\xff\xfe{}"] {
-        let (status, error) = error_of(server.post_raw("/v1/events", bad.to_vec(), &[]).await).await;
+        let (status, error) =
+            error_of(server.post_raw("/v1/events", bad.to_vec(), &[]).await).await;
         assert_eq!(status, 400);
         assert_eq!(error["field"], "body");
-        assert!(error["error"].as_str().unwrap().contains("malformed JSON"), "{error}");
+        assert!(
+            error["error"].as_str().unwrap().contains("malformed JSON"),
+            "{error}"
+        );
     }
     let stats = server.stats().await;
     assert_eq!(stats["requests"], 4);
@@ -82,32 +111,70 @@ async fn malformed_json_is_rejected_naming_the_body() {
 #[tokio::test]
 async fn wrong_shapes_are_rejected_naming_the_field() {
     let server = TestServer::start().await;
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let cases: Vec<(&str, BreakBody)> = vec![
         ("body", Box::new(|b| *b = json!([1, 2]))),
-        ("batch_id", Box::new(|b| { b.as_object_mut().unwrap().remove("batch_id"); })),
+        (
+            "batch_id",
+            Box::new(|b| {
+                b.as_object_mut().unwrap().remove("batch_id");
+            }),
+        ),
         ("batch_id", Box::new(|b| b["batch_id"] = json!(""))),
         ("sent_at", Box::new(|b| b["sent_at"] = json!(12))),
         ("sdk", Box::new(|b| b["sdk"] = json!("mv3-telemetry"))),
-        ("sdk.name", Box::new(|b| { b["sdk"].as_object_mut().unwrap().remove("name"); })),
+        (
+            "sdk.name",
+            Box::new(|b| {
+                b["sdk"].as_object_mut().unwrap().remove("name");
+            }),
+        ),
         ("sdk.version", Box::new(|b| b["sdk"]["version"] = json!(1))),
-        ("anonymous_id", Box::new(|b| b["anonymous_id"] = Value::Null)),
+        (
+            "anonymous_id",
+            Box::new(|b| b["anonymous_id"] = Value::Null),
+        ),
         ("session_id", Box::new(|b| b["session_id"] = json!(false))),
         ("context", Box::new(|b| b["context"] = json!([]))),
         ("items", Box::new(|b| b["items"] = json!({}))),
         ("items[1]", Box::new(|b| b["items"][1] = json!("item"))),
         ("items[1].id", Box::new(|b| b["items"][1]["id"] = json!(""))),
-        ("items[0].id", Box::new(|b| { b["items"][0].as_object_mut().unwrap().remove("id"); })),
-        ("items[1].type", Box::new(|b| b["items"][1]["type"] = json!(7))),
-        ("dropped", Box::new(|b| { b.as_object_mut().unwrap().remove("dropped"); })),
-        ("dropped.sampled", Box::new(|b| b["dropped"]["sampled"] = json!(-1))),
-        ("dropped.queue_full", Box::new(|b| b["dropped"]["queue_full"] = json!(1.5))),
+        (
+            "items[0].id",
+            Box::new(|b| {
+                b["items"][0].as_object_mut().unwrap().remove("id");
+            }),
+        ),
+        (
+            "items[1].type",
+            Box::new(|b| b["items"][1]["type"] = json!(7)),
+        ),
+        (
+            "dropped",
+            Box::new(|b| {
+                b.as_object_mut().unwrap().remove("dropped");
+            }),
+        ),
+        (
+            "dropped.sampled",
+            Box::new(|b| b["dropped"]["sampled"] = json!(-1)),
+        ),
+        (
+            "dropped.queue_full",
+            Box::new(|b| b["dropped"]["queue_full"] = json!(1.5)),
+        ),
     ];
     for (field, break_it) in cases {
         let mut body = batch("events", "shape", &["a", "b"]);
         break_it(&mut body);
-        let response = server.post_raw("/v1/events", serde_json::to_vec(&body).unwrap(), &[]).await;
+        let response = server
+            .post_raw("/v1/events", serde_json::to_vec(&body).unwrap(), &[])
+            .await;
         let (status, error) = error_of(response).await;
-        assert_eq!((status, error["field"].as_str().unwrap()), (400, field), "{error}");
+        assert_eq!(
+            (status, error["field"].as_str().unwrap()),
+            (400, field),
+            "{error}"
+        );
         assert!(!error["error"].as_str().unwrap().is_empty());
     }
     assert_eq!(server.stats().await["batches"], 0);
@@ -121,7 +188,12 @@ async fn items_whose_type_does_not_match_the_endpoint_are_rejected() {
     let (status, error) = error_of(server.post("/v1/errors", &body).await).await;
     assert_eq!(status, 400);
     assert_eq!(error["field"], "items[1].type");
-    let (status, _) = error_of(server.post("/v1/performance", &batch("events", "wrong", &["x"])).await).await;
+    let (status, _) = error_of(
+        server
+            .post("/v1/performance", &batch("events", "wrong", &["x"]))
+            .await,
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -129,7 +201,12 @@ async fn items_whose_type_does_not_match_the_endpoint_are_rejected() {
 async fn a_batch_id_header_that_contradicts_the_body_is_rejected() {
     let server = TestServer::start().await;
     let body = serde_json::to_vec(&batch("events", "body-id", &["x"])).unwrap();
-    let (status, error) = error_of(server.post_raw("/v1/events", body, &[("x-batch-id", "other-id")]).await).await;
+    let (status, error) = error_of(
+        server
+            .post_raw("/v1/events", body, &[("x-batch-id", "other-id")])
+            .await,
+    )
+    .await;
     assert_eq!(status, 400);
     assert_eq!(error["field"], "batch_id");
 }
@@ -146,14 +223,22 @@ async fn bodies_over_one_megabyte_are_rejected_plain_or_gzip() {
     // Compresses to a few kilobytes but inflates past the limit.
     let compressed = gzip(&plain);
     assert!(compressed.len() < 64 * 1024);
-    let (status, error) =
-        error_of(server.post_raw("/v1/events", compressed, &[("content-encoding", "gzip")]).await).await;
+    let (status, error) = error_of(
+        server
+            .post_raw("/v1/events", compressed, &[("content-encoding", "gzip")])
+            .await,
+    )
+    .await;
     assert_eq!((status, error["field"].as_str().unwrap()), (400, "body"));
 
     // A gzip bomb: 16 MB of zeros in about 16 KB.
     let bomb = gzip(&vec![0u8; 16 * 1024 * 1024]);
-    let (status, error) =
-        error_of(server.post_raw("/v1/events", bomb, &[("content-encoding", "gzip")]).await).await;
+    let (status, error) = error_of(
+        server
+            .post_raw("/v1/events", bomb, &[("content-encoding", "gzip")])
+            .await,
+    )
+    .await;
     assert_eq!((status, error["field"].as_str().unwrap()), (400, "body"));
     assert_eq!(server.stats().await["batches"], 0);
 }
@@ -161,13 +246,28 @@ async fn bodies_over_one_megabyte_are_rejected_plain_or_gzip() {
 #[tokio::test]
 async fn invalid_gzip_and_unknown_encodings_are_rejected() {
     let server = TestServer::start().await;
-    let (status, error) =
-        error_of(server.post_raw("/v1/events", b"not gzip at all".to_vec(), &[("content-encoding", "gzip")]).await)
-            .await;
+    let (status, error) = error_of(
+        server
+            .post_raw(
+                "/v1/events",
+                b"not gzip at all".to_vec(),
+                &[("content-encoding", "gzip")],
+            )
+            .await,
+    )
+    .await;
     assert_eq!((status, error["field"].as_str().unwrap()), (400, "body"));
     let body = serde_json::to_vec(&batch("events", "br", &["x"])).unwrap();
-    let (status, error) = error_of(server.post_raw("/v1/events", body, &[("content-encoding", "br")]).await).await;
-    assert_eq!((status, error["field"].as_str().unwrap()), (400, "content-encoding"));
+    let (status, error) = error_of(
+        server
+            .post_raw("/v1/events", body, &[("content-encoding", "br")])
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, error["field"].as_str().unwrap()),
+        (400, "content-encoding")
+    );
 }
 
 #[tokio::test]
@@ -205,7 +305,11 @@ async fn arbitrary_bodies_never_crash_the_server() {
         for body in &bodies {
             for encoding in ["identity", "gzip"] {
                 let response = server
-                    .post_raw(&format!("/v1/{endpoint}"), body.clone(), &[("content-encoding", encoding)])
+                    .post_raw(
+                        &format!("/v1/{endpoint}"),
+                        body.clone(),
+                        &[("content-encoding", encoding)],
+                    )
                     .await;
                 assert_eq!(response.status(), 400, "{endpoint} {encoding}");
                 let error: Value = response.json().await.unwrap();
@@ -214,7 +318,13 @@ async fn arbitrary_bodies_never_crash_the_server() {
         }
     }
     // Still serving normally afterwards.
-    assert_eq!(server.post("/v1/events", &batch("events", "after", &["ok"])).await.status(), 200);
+    assert_eq!(
+        server
+            .post("/v1/events", &batch("events", "after", &["ok"]))
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -224,11 +334,29 @@ async fn unknown_paths_answer_404() {
         let response = server.post_raw(path, b"{}".to_vec(), &[]).await;
         assert_eq!(response.status(), 404, "{path}");
     }
-    let response = server.client.get(server.url("/v1/nope")).send().await.unwrap();
+    let response = server
+        .client
+        .get(server.url("/v1/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 404);
-    let response = server.client.get(server.url("/v1/events")).send().await.unwrap();
-    assert_eq!(response.status(), 405, "a real endpoint read with GET is a wrong method, not a missing path");
-    assert_eq!(server.stats().await["requests"], 0, "404s are not ingestion requests");
+    let response = server
+        .client
+        .get(server.url("/v1/events"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        405,
+        "a real endpoint read with GET is a wrong method, not a missing path"
+    );
+    assert_eq!(
+        server.stats().await["requests"],
+        0,
+        "404s are not ingestion requests"
+    );
 }
 
 #[tokio::test]
@@ -240,7 +368,10 @@ async fn cors_preflight_from_an_extension_origin_is_allowed() {
         .request(reqwest::Method::OPTIONS, server.url("/v1/events"))
         .header("origin", origin)
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type,content-encoding,x-batch-id")
+        .header(
+            "access-control-request-headers",
+            "content-type,content-encoding,x-batch-id",
+        )
         .send()
         .await
         .unwrap();
@@ -251,11 +382,20 @@ async fn cors_preflight_from_an_extension_origin_is_allowed() {
     for method in ["POST", "GET", "OPTIONS"] {
         assert!(methods.contains(method), "{methods}");
     }
-    let allowed = headers["access-control-allow-headers"].to_str().unwrap().to_ascii_lowercase();
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
     for header in ["content-type", "content-encoding", "x-batch-id"] {
         assert!(allowed.contains(header), "{allowed}");
     }
-    assert_eq!(headers["access-control-expose-headers"].to_str().unwrap().to_ascii_lowercase(), "retry-after");
+    assert_eq!(
+        headers["access-control-expose-headers"]
+            .to_str()
+            .unwrap()
+            .to_ascii_lowercase(),
+        "retry-after"
+    );
 }
 
 #[tokio::test]
@@ -269,15 +409,26 @@ async fn cors_headers_are_echoed_for_extension_and_local_origins_only() {
         ("http://localhost.evil.example", false),
         ("https://example.com", false),
     ] {
-        let response = server.post_raw("/v1/events", body.clone(), &[("origin", origin)]).await;
-        assert_eq!(response.status(), 200, "requests are served whatever the origin");
-        let echoed = response.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_owned());
+        let response = server
+            .post_raw("/v1/events", body.clone(), &[("origin", origin)])
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "requests are served whatever the origin"
+        );
+        let echoed = response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned());
         assert_eq!(echoed.as_deref() == Some(origin), allowed, "{origin}");
         assert_eq!(echoed.is_some(), allowed, "{origin}");
     }
     // Errors carry CORS headers too, or an extension could not read why it was refused.
     let origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
-    let response = server.post_raw("/v1/events", b"{".to_vec(), &[("origin", origin)]).await;
+    let response = server
+        .post_raw("/v1/events", b"{".to_vec(), &[("origin", origin)])
+        .await;
     assert_eq!(response.status(), 400);
     assert_eq!(response.headers()["access-control-allow-origin"], origin);
 }
@@ -285,7 +436,12 @@ async fn cors_headers_are_echoed_for_extension_and_local_origins_only() {
 #[tokio::test]
 async fn requests_without_an_origin_work() {
     let server = TestServer::start().await;
-    let response = server.post("/v1/feedback", &batch("feedback", "no-origin", &["f1"])).await;
+    let response = server
+        .post("/v1/feedback", &batch("feedback", "no-origin", &["f1"]))
+        .await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers().get("access-control-allow-origin").is_none());
+    assert!(response
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
 }

@@ -59,7 +59,12 @@ impl TestServer {
     }
 
     /// POSTs raw bytes with optional extra headers.
-    pub async fn post_raw(&self, path: &str, body: Vec<u8>, headers: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = self.client.post(self.url(path)).body(body);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -68,8 +73,17 @@ impl TestServer {
     }
 
     pub async fn get_json(&self, path: &str) -> Value {
-        let response = self.client.get(self.url(path)).send().await.expect("GET failed");
-        assert!(response.status().is_success(), "GET {path} answered {}", response.status());
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET failed");
+        assert!(
+            response.status().is_success(),
+            "GET {path} answered {}",
+            response.status()
+        );
         response.json().await.expect("GET did not answer JSON")
     }
 
@@ -85,7 +99,12 @@ impl TestServer {
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), 200, "faults refused: {}", response.text().await.unwrap());
+        assert_eq!(
+            response.status(),
+            200,
+            "faults refused: {}",
+            response.text().await.unwrap()
+        );
     }
 }
 
