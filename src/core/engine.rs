@@ -9,16 +9,16 @@
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use super::backoff::{classify, full_jitter_delay, retry_after_delay, Outcome, Verdict};
 use super::error::{Error, Result};
 use super::ids::Entropy;
+use super::json::{self, Json, Number};
 use super::policy::{Policy, ENVELOPE_RESERVE};
 use super::sanitize::{clean_name, clean_props, Cleaning};
 use super::scrub::Scrubber;
 use super::time::{format_rfc3339, Millis};
-use super::wire::{batch_body, deletion_body, Context, DropCounts, DropReason, Endpoint, Envelope};
+use super::wire::{batch_body, deletion_body, push_u64, Context, DropCounts, DropReason, Endpoint, Envelope};
 
 /// The user's consent, DESIGN section 4.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,8 +221,8 @@ pub struct Snapshot {
     #[serde(default)]
     pub next_seq: u64,
     /// Free-form per-feature state of later layers (e.g. the last daily-active day).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
-    pub extra: Map<String, Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<(String, Json)>,
 }
 
 /// The snapshot format this build writes.
@@ -248,13 +248,13 @@ impl Stats {
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(200);
         out.push_str("{\"queued\":");
-        out.push_str(&self.queued.to_string());
+        push_u64(&mut out, self.queued);
         out.push_str(",\"sent\":");
-        out.push_str(&self.sent.to_string());
+        push_u64(&mut out, self.sent);
         out.push_str(",\"retries\":");
-        out.push_str(&self.retries.to_string());
+        push_u64(&mut out, self.retries);
         out.push_str(",\"truncated\":");
-        out.push_str(&self.truncated.to_string());
+        push_u64(&mut out, self.truncated);
         out.push_str(",\"dropped\":{");
         for (i, reason) in DropReason::ALL.into_iter().enumerate() {
             if i > 0 {
@@ -263,7 +263,7 @@ impl Stats {
             out.push('"');
             out.push_str(reason.as_str());
             out.push_str("\":");
-            out.push_str(&self.dropped.get(reason).to_string());
+            push_u64(&mut out, self.dropped.get(reason));
         }
         out.push_str("}}");
         out
@@ -283,16 +283,8 @@ pub struct Engine {
     next_request_id: u64,
     flush_requested: bool,
     dirty: bool,
-}
-
-#[derive(Serialize)]
-struct EventItem<'a> {
-    id: &'a str,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    name: &'a str,
-    ts: Millis,
-    props: &'a Map<String, Value>,
+    /// Set when a recording changed what `poll` would answer.
+    poll_needed: bool,
 }
 
 impl Engine {
@@ -309,6 +301,7 @@ impl Engine {
             next_request_id: 1,
             flush_requested: false,
             dirty: false,
+            poll_needed: true,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;
@@ -330,7 +323,7 @@ impl Engine {
         entropy: &mut dyn Entropy,
     ) -> Result<(Engine, Option<Error>)> {
         let mut engine = Engine::new(policy, context, scrubber, Consent::Pending, entropy)?;
-        let parsed = stored.map(|text| serde_json::from_str::<Snapshot>(text).map_err(|e| Error::CorruptSnapshot(e.to_string())));
+        let parsed = stored.map(|text| json::from_str_of::<Snapshot>(text).map_err(|e| Error::CorruptSnapshot { offset: e.offset }));
         match parsed {
             Some(Ok(snapshot)) => {
                 engine.load(snapshot);
@@ -390,14 +383,15 @@ impl Engine {
     }
 
     /// Per-feature state of later layers, persisted with the snapshot.
-    pub fn extra(&self) -> &Map<String, Value> {
-        &self.state.extra
+    pub fn extra(&self, key: &str) -> Option<&Json> {
+        self.state.extra.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// Sets a per-feature value (only while consent is granted, like everything stored).
-    pub fn set_extra(&mut self, key: &str, value: Value) {
+    pub fn set_extra(&mut self, key: &str, value: Json) {
         if self.state.consent == Consent::Granted {
-            self.state.extra.insert(key.to_owned(), value);
+            self.state.extra.retain(|(k, _)| k != key);
+            self.state.extra.push((key.to_owned(), value));
             self.dirty = true;
         }
     }
@@ -465,7 +459,7 @@ impl Engine {
     }
 
     /// Records a usage event. Never fails: bad input is truncated or dropped with a reason.
-    pub fn record_event(&mut self, name: &str, props: Option<Value>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
         if self.state.consent != Consent::Granted {
             return Recorded::NotConsented;
         }
@@ -479,15 +473,13 @@ impl Engine {
             return Recorded::Dropped(DropReason::Invalid);
         };
         let name = self.scrubber.scrub_text(&name).into_owned();
-        let mut props = Value::Object(clean_props(props, &self.policy, &mut cleaning));
+        let mut props = Json::Object(clean_props(props, &self.policy, &mut cleaning));
         self.scrubber.scrub_value(&mut props);
-        let Value::Object(mut props) = props else { unreachable!("scrub_value keeps an object an object") };
         let id = entropy.uuid_v4();
         let mut json = event_json(&id, &name, now, &props);
         if json.len() > self.policy.item_byte_limit() {
             cleaning.truncated = true;
-            props = Map::new();
-            props.insert("_truncated".into(), Value::Bool(true));
+            props = Json::Object(vec![("_truncated".into(), Json::Bool(true))]);
             json = event_json(&id, &name, now, &props);
         }
         self.accept(Endpoint::Events, json, cleaning, now, entropy)
@@ -517,6 +509,10 @@ impl Engine {
         self.queue_bytes[index] += item.json.len() + 1;
         self.queues[index].push_back(item);
         self.dirty = true;
+        // Only a first item (a new deadline) or a full queue changes what poll
+        // would say; sparing the other polls keeps `track` cheap.
+        let len = self.queues[index].len();
+        self.poll_needed |= len == 1 || len >= self.policy.batch_max_events || self.queue_bytes[index] + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
         if self.enforce_cap() {
             // The newest item itself had to go: everything older is in flight.
             return Recorded::Dropped(DropReason::QueueFull);
@@ -654,9 +650,16 @@ impl Engine {
         self.dirty = true;
     }
 
+    /// True when a recording since the last [`Engine::poll`] may have changed
+    /// its answer (a first item sets a deadline, a full queue is due now).
+    pub fn poll_needed(&self) -> bool {
+        self.poll_needed
+    }
+
     /// What to do now. Call again after every `Send` until it answers
     /// `WaitUntil` or `Idle`.
     pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
+        self.poll_needed = false;
         if self.state.consent == Consent::Granted {
             for index in 0..4 {
                 let endpoint = Endpoint::INGESTION[index];
@@ -843,7 +846,7 @@ impl Engine {
         if empty {
             return None;
         }
-        serde_json::to_string(&snapshot).ok()
+        Some(json::to_string_of(&snapshot))
     }
 
     /// Everything persisted, as a value (in-flight requests count as not sent).
@@ -862,6 +865,17 @@ impl Engine {
     }
 }
 
-fn event_json(id: &str, name: &str, ts: Millis, props: &Map<String, Value>) -> String {
-    serde_json::to_string(&EventItem { id, kind: "event", name, ts, props }).unwrap_or_default()
+/// `{"id":..,"type":"event","name":..,"ts":..,"props":{..}}`, written directly.
+fn event_json(id: &str, name: &str, ts: Millis, props: &Json) -> String {
+    let mut out = String::with_capacity(96 + name.len());
+    out.push_str("{\"id\":");
+    json::push_string(&mut out, id);
+    out.push_str(",\"type\":\"event\",\"name\":");
+    json::push_string(&mut out, name);
+    out.push_str(",\"ts\":");
+    out.push_str(Number::from_u64(ts).as_str());
+    out.push_str(",\"props\":");
+    json::write(props, &mut out);
+    out.push('}');
+    out
 }

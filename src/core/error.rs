@@ -8,19 +8,30 @@ use std::fmt;
 pub enum Error {
     /// An option is out of range; names the option as the user spelled it.
     InvalidOption { field: &'static str, reason: &'static str },
-    /// A persisted snapshot could not be decoded (it is then discarded).
-    CorruptSnapshot(String),
+    /// A persisted snapshot could not be decoded at this byte (it is then discarded).
+    CorruptSnapshot { offset: usize },
 }
 
 /// `Result` with the core's [`Error`].
 pub type Result<T> = std::result::Result<T, Error>;
 
+impl Error {
+    /// The message, built by concatenation: `format!` machinery costs wasm size.
+    pub fn message(&self) -> String {
+        match self {
+            Error::InvalidOption { field, reason } => "mv3-telemetry: option `".to_owned() + field + "` " + reason,
+            Error::CorruptSnapshot { offset } => {
+                let mut text = "mv3-telemetry: stored state was unreadable at byte ".to_owned();
+                super::wire::push_u64(&mut text, *offset as u64);
+                text + " and was discarded"
+            }
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidOption { field, reason } => write!(f, "mv3-telemetry: option `{field}` {reason}"),
-            Error::CorruptSnapshot(why) => write!(f, "mv3-telemetry: stored state discarded: {why}"),
-        }
+        f.write_str(&self.message())
     }
 }
 

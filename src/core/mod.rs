@@ -11,6 +11,7 @@ pub mod backoff;
 pub mod engine;
 pub mod error;
 pub mod ids;
+pub mod json;
 pub mod policy;
 pub mod sanitize;
 pub mod time;

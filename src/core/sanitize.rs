@@ -1,7 +1,10 @@
 //! Coercion of untrusted input into bounded, well-formed values. Recording
 //! never fails on bad input: it is truncated here, or dropped as `invalid`.
 
-use serde_json::{Map, Value};
+use super::json::Json;
+
+/// An object as the core keeps it: insertion-ordered pairs.
+pub type Object = Vec<(String, Json)>;
 
 use super::policy::Policy;
 
@@ -51,47 +54,45 @@ pub fn clean_name(name: &str, policy: &Policy, cleaning: &mut Cleaning) -> Optio
 
 /// Turns any JSON value into a props object: `null`/absent is `{}`, a
 /// non-object is wrapped as `{ "value": ... }`, and everything is bounded.
-pub fn clean_props(props: Option<Value>, policy: &Policy, cleaning: &mut Cleaning) -> Map<String, Value> {
+pub fn clean_props(props: Option<Json>, policy: &Policy, cleaning: &mut Cleaning) -> Object {
     match props {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => clean_object(map, policy, 1, cleaning),
+        None | Some(Json::Null) => Object::new(),
+        Some(Json::Object(map)) => clean_object(map, policy, 1, cleaning),
         Some(other) => {
             cleaning.truncated = true;
-            let mut map = Map::new();
-            map.insert("value".into(), clean_value(other, policy, 1, cleaning));
-            map
+            vec![("value".to_owned(), clean_value(other, policy, 1, cleaning))]
         }
     }
 }
 
-fn clean_object(map: Map<String, Value>, policy: &Policy, depth: usize, cleaning: &mut Cleaning) -> Map<String, Value> {
+fn clean_object(map: Object, policy: &Policy, depth: usize, cleaning: &mut Cleaning) -> Object {
     if map.len() > policy.max_collection_len {
         cleaning.truncated = true;
     }
-    let mut out = Map::new();
+    let mut out = Object::with_capacity(map.len().min(policy.max_collection_len));
     for (key, value) in map.into_iter().take(policy.max_collection_len) {
         let key = truncate_chars(&key, policy.max_name_chars, cleaning).unwrap_or(key);
-        out.insert(key, clean_value(value, policy, depth + 1, cleaning));
+        out.push((key, clean_value(value, policy, depth + 1, cleaning)));
     }
     out
 }
 
 /// Bounds one value: string length, collection length and nesting depth.
-pub fn clean_value(value: Value, policy: &Policy, depth: usize, cleaning: &mut Cleaning) -> Value {
+pub fn clean_value(value: Json, policy: &Policy, depth: usize, cleaning: &mut Cleaning) -> Json {
     match value {
-        Value::String(text) => match truncate_chars(&text, policy.max_string_chars, cleaning) {
-            Some(cut) => Value::String(cut),
-            None => Value::String(text),
+        Json::String(text) => match truncate_chars(&text, policy.max_string_chars, cleaning) {
+            Some(cut) => Json::String(cut),
+            None => Json::String(text),
         },
-        Value::Array(_) | Value::Object(_) if depth > policy.max_depth => {
+        Json::Array(_) | Json::Object(_) if depth > policy.max_depth => {
             cleaning.truncated = true;
-            Value::String(DEPTH_MARKER.into())
+            Json::String(DEPTH_MARKER.into())
         }
-        Value::Array(items) => {
+        Json::Array(items) => {
             if items.len() > policy.max_collection_len {
                 cleaning.truncated = true;
             }
-            Value::Array(
+            Json::Array(
                 items
                     .into_iter()
                     .take(policy.max_collection_len)
@@ -99,7 +100,7 @@ pub fn clean_value(value: Value, policy: &Policy, depth: usize, cleaning: &mut C
                     .collect(),
             )
         }
-        Value::Object(map) => Value::Object(clean_object(map, policy, depth, cleaning)),
+        Json::Object(map) => Json::Object(clean_object(map, policy, depth, cleaning)),
         scalar => scalar,
     }
 }
@@ -107,7 +108,7 @@ pub fn clean_value(value: Value, policy: &Policy, depth: usize, cleaning: &mut C
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::core::json::{parse, Number};
 
     #[test]
     fn empty_and_blank_names_are_unusable() {
@@ -124,7 +125,7 @@ mod tests {
         let policy = Policy::default();
         let mut c = Cleaning::default();
         let long = "é".repeat(5_000);
-        let cleaned = clean_value(Value::String(long), &policy, 1, &mut c);
+        let cleaned = clean_value(Json::String(long), &policy, 1, &mut c);
         let text = cleaned.as_str().unwrap();
         assert_eq!(text.chars().count(), policy.max_string_chars + 1);
         assert!(text.ends_with(ELLIPSIS));
@@ -135,7 +136,8 @@ mod tests {
     fn non_object_props_are_wrapped() {
         let policy = Policy::default();
         let mut c = Cleaning::default();
-        assert_eq!(Value::Object(clean_props(Some(json!(5)), &policy, &mut c)), json!({"value": 5}));
-        assert_eq!(Value::Object(clean_props(None, &policy, &mut c)), json!({}));
+        let five = Json::Number(Number::from_u64(5));
+        assert_eq!(Json::Object(clean_props(Some(five), &policy, &mut c)), parse(r#"{"value":5}"#).unwrap());
+        assert_eq!(Json::Object(clean_props(None, &policy, &mut c)), parse("{}").unwrap());
     }
 }

@@ -36,7 +36,11 @@ pub fn utc_day(ms: Millis) -> i64 {
 }
 
 fn push_padded(out: &mut String, value: i64, width: usize) {
-    let digits = value.to_string();
+    let mut digits = String::with_capacity(width);
+    super::wire::push_u64(&mut digits, value.unsigned_abs());
+    if value < 0 {
+        out.push('-');
+    }
     for _ in digits.len()..width {
         out.push('0');
     }

@@ -148,7 +148,7 @@ impl DropCounts {
             out.push('"');
             out.push_str(reason.as_str());
             out.push_str("\":");
-            out.push_str(&n.to_string());
+            push_u64(out, n);
         }
         out.push('}');
     }
@@ -169,14 +169,23 @@ impl Serialize for DropCounts {
 
 impl<'de> Deserialize<'de> for DropCounts {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let map = std::collections::BTreeMap::<String, u64>::deserialize(deserializer)?;
-        let mut counts = DropCounts::default();
-        for (key, n) in map {
-            if let Some(reason) = DropReason::from_str(&key) {
-                counts.add(reason, n);
+        struct CountsVisitor;
+        impl<'de> serde::de::Visitor<'de> for CountsVisitor {
+            type Value = DropCounts;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map of drop counts")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DropCounts, A::Error> {
+                let mut counts = DropCounts::default();
+                while let Some((key, n)) = map.next_entry::<String, u64>()? {
+                    if let Some(reason) = DropReason::from_str(&key) {
+                        counts.add(reason, n);
+                    }
+                }
+                Ok(counts)
             }
         }
-        Ok(counts)
+        deserializer.deserialize_map(CountsVisitor)
     }
 }
 
@@ -195,12 +204,22 @@ pub struct Context {
     pub locale: String,
 }
 
-/// Appends `text` as a JSON string literal.
-pub(crate) fn push_json_string(out: &mut String, text: &str) {
-    // serde_json's escaper is already in the binary; reuse it rather than write another.
-    match serde_json::to_string(text) {
-        Ok(quoted) => out.push_str(&quoted),
-        Err(_) => out.push_str("\"\""),
+use super::json::push_string as push_json_string;
+
+/// Appends the decimal digits of `n` (no `core::fmt`: formatting code costs wasm size).
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(d as char);
     }
 }
 
@@ -238,7 +257,7 @@ pub fn batch_body<'i>(envelope: &Envelope<'_>, items: impl Iterator<Item = &'i s
     out.push_str(",\"session_id\":");
     push_json_string(&mut out, envelope.session_id);
     out.push_str(",\"context\":");
-    out.push_str(&serde_json::to_string(envelope.context).unwrap_or_else(|_| "{}".into()));
+    write_context(&mut out, envelope.context);
     out.push_str(",\"items\":[");
     for (i, item) in items.enumerate() {
         if i > 0 {
@@ -250,6 +269,27 @@ pub fn batch_body<'i>(envelope: &Envelope<'_>, items: impl Iterator<Item = &'i s
     envelope.dropped.write_json(&mut out);
     out.push('}');
     out
+}
+
+fn write_context(out: &mut String, context: &Context) {
+    let fields = [
+        ("app_version", &context.app_version),
+        ("environment", &context.environment),
+        ("browser", &context.browser),
+        ("os", &context.os),
+        ("locale", &context.locale),
+    ];
+    out.push('{');
+    for (i, (key, value)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('"');
+        out.push_str(key);
+        out.push_str("\":");
+        push_json_string(out, value);
+    }
+    out.push('}');
 }
 
 /// The body of `POST /v1/deletion`.

@@ -12,7 +12,9 @@ use wasm_bindgen_futures::spawn_local;
 
 use super::platform::{self, chrome_storage_local, gzip, now_ms, post, set_alarm, storage_read, storage_write, CryptoEntropy, FetchResult, StorageArea, Timer};
 use crate::core::backoff::Outcome;
+use crate::core::json;
 use crate::core::scrub::{ScrubOptions, Scrubber};
+use crate::core::wire::push_u64;
 use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request};
 
 /// The `chrome.storage.local` key holding the snapshot.
@@ -139,12 +141,12 @@ impl Client {
     /// tests and non-extension workers; `undefined` uses the extension's.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, storage: JsValue) -> Result<Client, JsValue> {
-        let config: Config = serde_json::from_str(options_json).map_err(|_| type_error("mv3-telemetry: options must be an object"))?;
+        let config: Config = json::from_str_of(options_json).map_err(|_| type_error("mv3-telemetry: options must be an object"))?;
         if config.endpoint.is_empty() {
             return Err(type_error("mv3-telemetry: option `endpoint` is required"));
         }
         let policy = config.policy();
-        policy.validate().map_err(|e| type_error(&e.to_string()))?;
+        policy.validate().map_err(|e| type_error(&e.message()))?;
         let default_consent = match config.default_consent.as_str() {
             "" => Consent::Pending,
             text => Consent::parse(text).ok_or_else(|| type_error("mv3-telemetry: option `defaultConsent` must be 'pending', 'granted' or 'denied'"))?,
@@ -188,9 +190,9 @@ impl Client {
                 let state = &mut *state;
                 let scrubber = Scrubber::new(ScrubOptions { deny_keys: inner.scrub.deny_keys.clone(), allow_keys: inner.scrub.allow_keys.clone() });
                 let restored = Engine::restore(inner.policy.clone(), inner.context.clone(), scrubber, inner.default_consent, stored.as_deref(), &mut state.entropy);
-                let (engine, problem) = restored.map_err(|e| type_error(&e.to_string()))?;
+                let (engine, problem) = restored.map_err(|e| type_error(&e.message()))?;
                 if let (Some(problem), true) = (problem, inner.debug) {
-                    platform::warn(&problem.to_string());
+                    platform::warn(&problem.message());
                 }
                 state.engine = Some(engine);
             }
@@ -229,7 +231,7 @@ impl Client {
     /// Records a usage event; `props_json` is the wrapper's normalized props.
     /// Never throws. Returns the outcome as a short string for debug logging.
     pub fn track(&self, name: &str, props_json: Option<String>) -> String {
-        let props = props_json.and_then(|text| serde_json::from_str(&text).ok());
+        let props = props_json.and_then(|text| json::parse(&text).ok());
         let recorded = self.inner.with_engine(|engine, entropy| engine.record_event(name, props, now_ms(), entropy));
         self.after_record(recorded)
     }
@@ -297,7 +299,9 @@ impl Client {
         let word = match recorded {
             Some(Recorded::Accepted) => {
                 schedule_persist(&self.inner);
-                pump(&self.inner);
+                if self.inner.with_engine(|engine, _| engine.poll_needed()).unwrap_or(false) {
+                    pump(&self.inner);
+                }
                 "accepted"
             }
             Some(Recorded::Dropped(reason)) => {
@@ -375,7 +379,12 @@ fn pump(inner: &Rc<Inner>) {
             let stats = engine.stats();
             for (sent_before, resolve) in state.flush_waiters.drain(..) {
                 let sent = stats.sent.saturating_sub(sent_before);
-                settled.push((resolve, "{\"sent\":".to_owned() + &sent.to_string() + ",\"pending\":" + &stats.queued.to_string() + "}"));
+                let mut result = "{\"sent\":".to_owned();
+                push_u64(&mut result, sent);
+                result.push_str(",\"pending\":");
+                push_u64(&mut result, stats.queued);
+                result.push('}');
+                settled.push((resolve, result));
             }
         }
     }
@@ -425,7 +434,11 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     };
     if inner.debug && !matches!(outcome, Outcome::Status { code: 200..=299, .. }) {
         let what = match &outcome {
-            Outcome::Status { code, .. } => "status ".to_owned() + &code.to_string(),
+            Outcome::Status { code, .. } => {
+                let mut text = "status ".to_owned();
+                push_u64(&mut text, u64::from(*code));
+                text
+            }
             Outcome::NetworkError => "network error".to_owned(),
         };
         platform::warn(&("mv3-telemetry: POST ".to_owned() + &url + " failed: " + &what));

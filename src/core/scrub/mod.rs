@@ -37,7 +37,7 @@ mod validate;
 
 use std::borrow::Cow;
 
-use serde_json::Value;
+use super::json::Json;
 
 use keys::KeyMatcher;
 
@@ -57,8 +57,9 @@ pub struct ScrubOptions {
     pub allow_keys: Vec<String>,
 }
 
-/// Extra text pass supplied by the platform.
-type ExtraPass = Box<dyn Fn(&str) -> Option<String>>;
+/// Extra text pass supplied by the platform: returns the rewritten text, or
+/// `None` when it changed nothing.
+pub type ExtraPass = Box<dyn Fn(&str) -> Option<String>>;
 
 /// The scrubber: compiled key lists plus an optional platform text pass.
 pub struct Scrubber {
@@ -93,7 +94,7 @@ impl Scrubber {
     /// Extra text pass supplied by the platform (JS RegExps from
     /// `scrub.extraPatterns`); applied after the built-in detectors to every
     /// string. It returns `None` when it changed nothing.
-    pub fn with_extra_pass(mut self, pass: Box<dyn Fn(&str) -> Option<String>>) -> Self {
+    pub fn with_extra_pass(mut self, pass: ExtraPass) -> Self {
         self.extra = Some(pass);
         self
     }
@@ -125,50 +126,46 @@ impl Scrubber {
     /// Iterative, so arbitrarily deep values cannot overflow the stack. When
     /// two keys scrub to the same text (`a@x.com` and `b@y.com` both become
     /// `[email]`), the first one's value is kept.
-    pub fn scrub_value(&self, value: &mut Value) {
-        let mut stack: Vec<&mut Value> = vec![value];
+    pub fn scrub_value(&self, value: &mut Json) {
+        let mut stack: Vec<&mut Json> = vec![value];
         while let Some(v) = stack.pop() {
             match v {
-                Value::String(s) => {
+                Json::String(s) => {
                     if let Cow::Owned(o) = self.scrub_text(s) {
                         *s = o;
                     }
                 }
-                Value::Number(n) => {
-                    if let Some(u) = n.as_u64() {
-                        if u >= 1_000_000_000_000 {
-                            let digits = u.to_string();
-                            if validate::card_ok(digits.as_bytes()) {
-                                *v = Value::String("[creditcard]".to_owned());
-                            }
-                        }
+                Json::Number(n) => {
+                    let digits = n.as_str().as_bytes();
+                    if digits.len() >= 13 && digits.iter().all(u8::is_ascii_digit) && validate::card_ok(digits) {
+                        *v = Json::String("[creditcard]".to_owned());
                     }
                 }
-                Value::Array(items) => stack.extend(items.iter_mut()),
-                Value::Object(map) => {
-                    let rename = map
-                        .keys()
-                        .any(|k| matches!(self.scrub_text(k), Cow::Owned(_)));
+                Json::Array(items) => stack.extend(items.iter_mut()),
+                Json::Object(map) => {
+                    let rename = map.iter().any(|(k, _)| matches!(self.scrub_text(k), Cow::Owned(_)));
                     if rename {
                         // Decide on the original key names, then rename.
                         let old = std::mem::take(map);
                         for (k, mut child) in old {
                             if self.is_sensitive_key(&k) {
-                                child = Value::String(FILTERED.to_owned());
+                                child = Json::String(FILTERED.to_owned());
                             }
                             let nk = self.scrub_text(&k).into_owned();
-                            map.entry(nk).or_insert(child);
+                            if !map.iter().any(|(existing, _)| *existing == nk) {
+                                map.push((nk, child));
+                            }
                         }
                     }
                     for (k, child) in map.iter_mut() {
                         if self.is_sensitive_key(k) {
-                            *child = Value::String(FILTERED.to_owned());
+                            *child = Json::String(FILTERED.to_owned());
                         } else {
                             stack.push(child);
                         }
                     }
                 }
-                Value::Null | Value::Bool(_) => {}
+                Json::Null | Json::Bool(_) => {}
             }
         }
     }
@@ -219,13 +216,17 @@ mod tests {
         );
     }
 
+    fn to_core(value: serde_json::Value) -> Json {
+        crate::core::json::parse(&value.to_string()).unwrap()
+    }
+
     #[test]
     fn values() {
         let sc = Scrubber::new(ScrubOptions {
             deny_keys: vec!["userEmail".into()],
             allow_keys: vec!["session_count".into()],
         });
-        let mut v = json!({
+        let mut v = to_core(json!({
             "password": {"nested": 1},
             "props": {"X-Api-Key": 5, "note": "mail a@b.io", "user_email": "x"},
             "list": ["ok", "Bearer abcdef123456"],
@@ -233,10 +234,10 @@ mod tests {
             "author": "Jane",
             "n": 4111111111111111u64,
             "session_count": 3,
-        });
+        }));
         sc.scrub_value(&mut v);
         assert_eq!(
-            v,
+            serde_json::from_str::<serde_json::Value>(&crate::core::json::to_string(&v)).unwrap(),
             json!({
                 "password": "[Filtered]",
                 "props": {"X-Api-Key": "[Filtered]", "note": "mail [email]", "user_email": "[Filtered]"},

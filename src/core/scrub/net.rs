@@ -149,6 +149,14 @@ impl Scan<'_, '_> {
     /// addresses (6 groups) and `line:column` do not parse.
     pub(crate) fn ipv6(&self, i: usize) -> Option<Hit> {
         let b = self.b;
+        // Quick reject: an address starts with `::` or with 1-4 hex digits
+        // and a colon; most words and numbers do not.
+        if b[i] != b':' {
+            let h = self.run(i, HEX);
+            if h - i > 4 || self.at(h) != b':' {
+                return None;
+            }
+        }
         match self.prev(i) {
             Some(p) if is(p, ALNUM) || p == b':' || p == b'.' => return None,
             _ => {}

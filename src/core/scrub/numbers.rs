@@ -85,14 +85,11 @@ impl Scan<'_, '_> {
             return None;
         }
         let s = &b[i..i + 11];
-        let shape = s.iter().enumerate().all(|(k, &c)| {
-            if k == 3 || k == 6 {
-                c == b'-'
-            } else {
-                c.is_ascii_digit()
-            }
-        });
-        if !shape {
+        if s[3] != b'-' || s[6] != b'-' {
+            return None;
+        }
+        let digits = [0, 1, 2, 4, 5, 7, 8, 9, 10];
+        if !digits.iter().all(|&k| s[k].is_ascii_digit()) {
             return None;
         }
         let e = i + 11;

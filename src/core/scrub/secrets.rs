@@ -3,7 +3,7 @@
 //! deny-listed key.
 
 use super::text::{is, Hit, Scan, ALNUM, B64URL, DELIM, DIGIT};
-use super::validate::jwt_header_ok;
+use super::validate::{base64url_decode, jwt_header_ok};
 
 /// Alphabet of a vendor key's body.
 #[derive(Clone, Copy)]
@@ -210,7 +210,14 @@ impl Scan<'_, '_> {
         let t = &self.b[ts..j];
         let has_digit = t.iter().any(|&c| is(c, DIGIT));
         let wordy = t.iter().all(|&c| c.is_ascii_lowercase() || c == b'-');
-        let ok = (has_digit && t.len() >= 6) || (t.len() >= 20 && !wordy);
+        // `Basic` has a format to check: base64 of `user:password`.
+        let basic_creds = w.len() == 5 && t.len() >= 4 && t.len() <= 1024 && {
+            let mut out = Vec::with_capacity(t.len());
+            base64url_decode(t, &mut out)
+                && out.contains(&b':')
+                && out.iter().all(|&c| (0x20..0x7f).contains(&c))
+        };
+        let ok = (has_digit && t.len() >= 6) || (t.len() >= 20 && !wordy) || basic_creds;
         ok.then_some(Hit {
             start: ts,
             end: j,
@@ -269,9 +276,10 @@ impl Scan<'_, '_> {
         let mut j = body_start;
         while j < b.len() {
             let c = b[j];
-            if is(c, ALNUM) || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b',') {
-                j += 1;
-            } else if c == b'-' && !self.lit(j, b"-----") {
+            if is(c, ALNUM)
+                || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b',')
+                || (c == b'-' && !self.lit(j, b"-----"))
+            {
                 j += 1;
             } else if c == b'\\' && matches!(self.at(j + 1), b'n' | b'r') {
                 j += 2;
@@ -364,12 +372,22 @@ impl Scan<'_, '_> {
         if !matches!(self.at(r), b'=' | b':' | b'_' | b'-' | b'.') {
             return None;
         }
+        // Inside a dotted or dashed name already scanned (`chrome.runtime.x`)
+        // every later word start would scan to the same end: skip.
+        if i < self.kv_skip.get() {
+            return None;
+        }
         let mut e = r;
         while e < b.len() && (is(b[e], ALNUM) || matches!(b[e], b'_' | b'-' | b'.')) {
             e += 1;
-            if e - i > 64 {
-                return None;
-            }
+        }
+        if !matches!(self.at(e), b'=' | b':') {
+            self.kv_skip.set(e);
+            return None;
+        }
+        if e - i > 64 {
+            // A later word start in the name may still be short enough.
+            return None;
         }
         let v = match self.at(e) {
             b'=' if self.at(e + 1) != b'=' => e + 1,

@@ -131,6 +131,11 @@ struct Out<'a> {
 impl<'a> Out<'a> {
     fn replace(&mut self, start: usize, end: usize, repl: &str) {
         debug_assert!(self.last <= start && start <= end);
+        if start < self.last || end < start {
+            // Cannot happen (detectors never reach before the last
+            // replacement); refusing beats panicking on a slice.
+            return;
+        }
         // Already a placeholder: leave it. Keeps the second pass allocation
         // free and its view of the text identical to the first.
         if &self.src.as_bytes()[start..end] == repl.as_bytes() {
@@ -159,6 +164,8 @@ pub(crate) struct Scan<'a, 'k> {
     pub b: &'a [u8],
     pub keys: &'k KeyMatcher,
     out: Out<'a>,
+    /// `text_kv` found no `name=` for word starts before this position.
+    pub kv_skip: std::cell::Cell<usize>,
 }
 
 impl Scan<'_, '_> {
@@ -225,35 +232,52 @@ impl Scan<'_, '_> {
         i
     }
 
-    fn apply(&mut self, h: Hit, tok: &mut Tok) -> usize {
+    /// Applies a hit found at `i` and returns where the walk resumes (always
+    /// past `i`, so the walk cannot stall).
+    fn apply(&mut self, i: usize, h: Hit, tok: &mut Tok) -> usize {
         self.out.replace(h.start, h.end, h.repl);
         tok.consumed(h.start, h.end);
-        h.end.max(h.start + 1)
+        h.end.max(i + 1)
     }
 
-    /// Detectors that start at a word start (`c` is an ASCII letter or digit).
-    fn at_word_start(&mut self, i: usize, tok: &Tok) -> Option<Hit> {
+    /// Detectors that start at a word start (`c` is an ASCII letter or
+    /// digit); `r` is the end of its run of letters and digits. Cheap checks
+    /// on the run's length and the byte after it keep each detector from
+    /// even starting on ordinary words and numbers.
+    fn at_word_start(&mut self, i: usize, r: usize, tok: &Tok) -> Option<Hit> {
         let c = self.b[i];
         if tok.query_like() && i == tok.start {
             if let Some(h) = self.url_param(i, i, tok) {
                 return Some(h);
             }
         }
+        let len = r - i;
+        let next = self.at(r);
         if c.is_ascii_digit() {
-            return self
-                .ipv4(i)
-                .or_else(|| self.ssn(i))
-                .or_else(|| self.card(i))
-                .or_else(|| self.ipv6(i));
+            if len <= 3 && next == b'.' {
+                if let Some(h) = self.ipv4(i) {
+                    return Some(h);
+                }
+            }
+            if len == 3 && next == b'-' {
+                if let Some(h) = self.ssn(i) {
+                    return Some(h);
+                }
+            }
+            if len >= 13 || (len >= 2 && (next == b' ' || next == b'-')) {
+                if let Some(h) = self.card(i) {
+                    return Some(h);
+                }
+            }
+            return if len <= 4 && next == b':' { self.ipv6(i) } else { None };
         }
-        let r = self.run(i, ALNUM);
         self.jwt(i)
             .or_else(|| self.bearer(i, r))
             .or_else(|| self.vendor_key(i))
             .or_else(|| self.iban(i))
             .or_else(|| self.drive_home(i, tok))
             .or_else(|| self.text_kv(i, r))
-            .or_else(|| if is(c, HEX) { self.ipv6(i) } else { None })
+            .or_else(|| if len <= 4 && next == b':' { self.ipv6(i) } else { None })
     }
 
     /// Detectors that start at punctuation.
@@ -315,6 +339,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
             last: 0,
             after_placeholder: false,
         },
+        kv_skip: std::cell::Cell::new(0),
     };
     let mut tok = Tok::none();
     let mut i = 0;
@@ -330,28 +355,25 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
                 end: tok.userinfo.1,
                 repl: "[auth]",
             };
-            i = s.apply(h, &mut tok);
+            i = s.apply(i, h, &mut tok);
             continue;
         }
         if cls & ALNUM != 0 {
+            let r = s.run(i + 1, ALNUM);
             if !s.prev_is(i, ALNUM) {
-                if let Some(h) = s.at_word_start(i, &tok) {
-                    i = s.apply(h, &mut tok);
+                if let Some(h) = s.at_word_start(i, r, &tok) {
+                    i = s.apply(i, h, &mut tok);
                     continue;
                 }
             }
-            // Nothing starts inside a run of letters and digits.
-            i += 1;
-            while i < n && is(b[i], ALNUM) {
-                i += 1;
-            }
-            // The run may have crossed the classified token's end only if the
-            // token ended inside it, which `classify` never does.
+            // Nothing starts inside a run of letters and digits. (A token
+            // never ends inside one, so the run stays in the token.)
+            i = r;
             continue;
         }
         if cls & TRIGGER != 0 {
             if let Some(h) = s.at_trigger(i, &tok) {
-                i = s.apply(h, &mut tok);
+                i = s.apply(i, h, &mut tok);
                 continue;
             }
         }

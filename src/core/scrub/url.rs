@@ -104,6 +104,22 @@ impl Scan<'_, '_> {
     /// the token's end once; tokens never overlap, so this is linear overall.
     pub(crate) fn classify(&self, i: usize) -> Tok {
         let b = self.b;
+        // Most tokens are words or numbers without any of `: ? # = &`: find
+        // the end in a tight loop and stop there.
+        let mut j = i;
+        while j < b.len() && CLASS[b[j] as usize] & (DELIM | URLISH) == 0 {
+            j += 1;
+        }
+        if j >= b.len() || CLASS[b[j] as usize] & DELIM != 0 {
+            let mut end = j;
+            while end > i && matches!(b[end - 1], b'.' | b',' | b';' | b'!') {
+                end -= 1;
+            }
+            let mut tok = Tok::none();
+            tok.start = i;
+            tok.end = end;
+            return tok;
+        }
         let mut j = i;
         let mut scheme_sep = None;
         let mut first_q = None;
