@@ -25,10 +25,11 @@ tools:
 	@scripts/ensure-tools.sh
 
 test: tools
-	@$(MAKE) --no-print-directory test-rust
-	@$(MAKE) --no-print-directory test-wasm
-	@$(MAKE) --no-print-directory package
-	@$(MAKE) --no-print-directory test-e2e
+	@for step in test-rust test-wasm package test-e2e; do \
+	  t0=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$step; \
+	  echo "[make test] $$step: ok in $$(( $$(date +%s) - t0 )) s"; \
+	done
 
 test-rust:
 	cargo test --workspace
@@ -55,16 +56,20 @@ demo: tools
 	cargo build -q -p mock-server
 	E2E_MOCK_BUILT=1 node tests/e2e/demo.mjs
 
+# Benchmarks print figures; they never fail on time.
 bench: tools
 	@if [ -f benches/scrub.rs ] || grep -qs '^name *= *"scrub"' Cargo.toml; then \
 	  cargo bench --bench scrub; \
 	else \
 	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
 	fi
-	@if [ -f tests/e2e/bench.mjs ]; then \
-	  $(MAKE) --no-print-directory package && cargo build -q -p mock-server && E2E_MOCK_BUILT=1 node tests/e2e/bench.mjs; \
+	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null || true); \
+	if [ -n "$$scripts" ]; then \
+	  $(MAKE) --no-print-directory package; \
+	  cargo build -q -p mock-server; \
+	  for f in $$scripts; do echo "== node $$f"; E2E_MOCK_BUILT=1 node $$f; done; \
 	else \
-	  echo "bench: no tests/e2e/bench.mjs yet; skipped"; \
+	  echo "bench: no bench/*.mjs yet; skipped"; \
 	fi
 
 fuzz:

@@ -183,7 +183,7 @@ impl RegexScrubber {
             (
                 r"(^|[^/\w.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\b",
                 Box::new(|c| {
-                    let ok = (2..=5).all(|k| c[k].parse::<u32>().map_or(false, |v| v <= 255));
+                    let ok = (2..=5).all(|k| c[k].parse::<u32>().is_ok_and(|v| v <= 255));
                     if ok {
                         format!("{}[ip]", &c[1])
                     } else {

@@ -24,6 +24,12 @@ if ! rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unkno
   rustup target add wasm32-unknown-unknown
 fi
 
+# rust-src: lets `make package` rebuild std for size (see scripts/package.sh).
+if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+  log "adding rustup component rust-src"
+  rustup component add rust-src || log "rust-src unavailable; the package will use the stable build"
+fi
+
 # cargo install, --locked first, then without it (the crates mirror can lack a
 # version pinned by a tool's own lockfile).
 cargo_install() {

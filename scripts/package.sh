@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the npm package `mv3-telemetry` into pkg/:
 #   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
-#   + js/index.js, js/index.d.ts             (the ESM entry users import)
+#   + js/*.js, js/*.d.ts                     (index.js is the ESM entry users import)
 #   + pkg-template/package.json (version from Cargo.toml), pkg-template/README.md
 # then prints gzipped sizes and copies pkg/ into the example extension
 # (examples/extension/vendor/mv3-telemetry/, gitignored).
+#
+# Skips the build when none of its inputs changed since the last one
+# (PACKAGE_FORCE=1 builds anyway).
 #
 # Needs wasm-pack, wasm-bindgen (= Cargo.lock's version) and wasm-opt on PATH:
 # run through `make package`, which sees to that.
@@ -14,6 +17,7 @@ cd "$(dirname "$0")/.."
 OUT=pkg
 JS_DIR="${JS_DIR:-js}"          # overridable only to try the flow with a stub
 VENDOR=examples/extension/vendor/mv3-telemetry
+STAMP="$OUT/.inputs.sha256"     # not in package.json `files`: never published
 
 for f in "$JS_DIR/index.js" "$JS_DIR/wrapper.js" "$JS_DIR/index.d.ts"; do
   if [ ! -f "$f" ]; then
@@ -22,9 +26,59 @@ for f in "$JS_DIR/index.js" "$JS_DIR/wrapper.js" "$JS_DIR/index.d.ts"; do
   fi
 done
 
-wasm-pack build --release --target web --out-dir "$OUT" --out-name mv3_telemetry
+sizes() {
+  local total_raw=0 total_gz=0 raw gz f
+  printf '%-28s %10s %10s\n' "file" "bytes" "gzip -9"
+  for f in "$OUT"/*_bg.wasm "$OUT"/*.js; do
+    raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)
+    total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
+    printf '%-28s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
+  done
+  printf '%-28s %10d %10d\n' "total (wasm + js)" "$total_raw" "$total_gz"
+}
+
+inputs_hash() {
+  {
+    find src "$JS_DIR" pkg-template -type f -print0 | sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock scripts/package.sh
+    rustc --version; wasm-bindgen --version; wasm-pack --version
+  } 2>/dev/null | sha256sum | cut -d' ' -f1
+}
+
+HASH="$(inputs_hash)"
+if [ "${PACKAGE_FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] \
+   && [ -f "$OUT/mv3_telemetry_bg.wasm" ] && [ -f "$VENDOR/index.js" ]; then
+  sizes
+  echo "package: $OUT/ is up to date (inputs unchanged; PACKAGE_FORCE=1 to rebuild)"
+  exit 0
+fi
+rm -f "$STAMP"
+
+# Size is a feature. The preferred build recompiles std so that a panic aborts
+# at once (no panic-message formatting linked): about 10 KB less gzipped. Those
+# are nightly flags, allowed on this stable toolchain by RUSTC_BOOTSTRAP=1, and
+# they need the rust-src component; if that build fails for any reason the
+# plain stable build is used, so the package is always produced.
+# A separate target dir keeps `cargo test` from rebuilding after it.
+build_wasm() {
+  if [ "${PACKAGE_STABLE:-0}" != 1 ] && rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
+    if CARGO_TARGET_DIR=target/size-build RUSTC_BOOTSTRAP=1 \
+       RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+       wasm-pack build . --release --target web --out-dir "$OUT" --out-name mv3_telemetry \
+       -- -Zbuild-std=std,panic_abort; then
+      return 0
+    fi
+    echo "package: the size-optimised build failed; using the stable build" >&2
+  fi
+  wasm-pack build . --release --target web --out-dir "$OUT" --out-name mv3_telemetry
+}
+build_wasm
 
 cp "$JS_DIR"/*.js "$JS_DIR"/*.d.ts "$OUT/"
+# Minified ES modules (import.meta.url and the exports are kept as they are).
+for f in "$OUT"/*.js; do
+  esbuild --minify --format=esm --log-level=warning "$f" --outfile="$f.min" && mv "$f.min" "$f"
+done
 cp pkg-template/README.md "$OUT/README.md"
 rm -f "$OUT/.gitignore"
 
@@ -45,19 +99,19 @@ if (missing.length) {
   console.error(`package: files listed in package.json but not built: ${missing.join(', ')}`);
   process.exit(1);
 }
+const listed = (f) => pkg.files.some((p) => (p.endsWith('*') ? f.startsWith(p.slice(0, -1)) : f === p));
+const unlisted = fs.readdirSync(out).filter((f) => !f.startsWith('.') && f !== 'package.json' && !listed(f));
+if (unlisted.length) {
+  console.error(`package: built but not listed in pkg-template/package.json "files": ${unlisted.join(', ')}`);
+  process.exit(1);
+}
 JS
 
-# Sizes: what an extension ships (wasm + JS), raw and gzip -9.
-total_raw=0; total_gz=0
-printf '%-28s %10s %10s\n' "file" "bytes" "gzip -9"
-for f in "$OUT"/*_bg.wasm "$OUT"/*.js; do
-  raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)
-  total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
-  printf '%-28s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
-done
-printf '%-28s %10d %10d\n' "total (wasm + js)" "$total_raw" "$total_gz"
+sizes
 
 rm -rf "$VENDOR"
 mkdir -p "$(dirname "$VENDOR")"
 cp -R "$OUT" "$VENDOR"
+rm -f "$VENDOR/$(basename "$STAMP")"
+echo "$HASH" >"$STAMP"
 echo "package: $OUT/ (mv3-telemetry@$VERSION), copied to $VENDOR/"

@@ -248,12 +248,17 @@ proptest! {
 
     #[test]
     fn scrub_value_no_panic_and_idempotent(keys in prop::collection::vec(soup(), 0..6), vals in prop::collection::vec(soup(), 0..6)) {
+        use mv3_telemetry::core::json::{Json, Number};
         let sc = Scrubber::default();
-        let mut map = serde_json::Map::new();
+        let mut pairs = Vec::new();
         for (k, v) in keys.iter().zip(vals.iter()) {
-            map.insert(k.clone(), serde_json::json!([v, {"inner": v, k.clone(): 4111111111111111u64}]));
+            let inner = Json::Object(vec![
+                ("inner".to_owned(), Json::String(v.clone())),
+                (k.clone(), Json::Number(Number::from_u64(4111111111111111))),
+            ]);
+            pairs.push((k.clone(), Json::Array(vec![Json::String(v.clone()), inner])));
         }
-        let mut once = serde_json::Value::Object(map);
+        let mut once = Json::Object(pairs);
         sc.scrub_value(&mut once);
         let mut twice = once.clone();
         sc.scrub_value(&mut twice);

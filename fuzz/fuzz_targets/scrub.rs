@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(once, twice, "not idempotent on {text:?}");
         let _ = s.is_sensitive_key(&text);
     }
-    if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(data) {
+    if let Ok(mut v) = mv3_telemetry::core::json::parse(&text) {
         plain.scrub_value(&mut v);
         let mut again = v.clone();
         plain.scrub_value(&mut again);

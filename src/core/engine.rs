@@ -221,7 +221,7 @@ pub struct Snapshot {
     #[serde(default)]
     pub next_seq: u64,
     /// Free-form per-feature state of later layers (e.g. the last daily-active day).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "json::object")]
     pub extra: Vec<(String, Json)>,
 }
 

@@ -178,7 +178,12 @@ pub fn fingerprint(kind: &str, message: &str, frames: &[Frame]) -> String {
         h.field(f.function.as_deref().unwrap_or(""));
         h.field(f.file.as_deref().unwrap_or(""));
     }
-    format!("{:016x}", h.0)
+    // Hand-written hex: `format!("{:016x}")` would link core::fmt's integer
+    // formatting into the wasm module for 16 characters.
+    const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
+    (0..16)
+        .map(|k| HEX_DIGITS[((h.0 >> (60 - 4 * k)) & 0xf) as usize] as char)
+        .collect()
 }
 
 #[cfg(test)]

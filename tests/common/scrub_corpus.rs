@@ -100,6 +100,7 @@ pub const MUST_CHANGE: &[Case] = &[
     c("retrying with bearer tok_live_abc123XYZ", &["tok_live_abc123XYZ"]),
     c(r#"headers: {"Authorization":"Bearer gho_16C7e42F292c6912E7710c838347Ae178B4a"}"#, &["gho_16C7e42F292c6912E7710c838347Ae178B4a"]),
     c("Auth header was 'Basic YWxhZGRpbjpvcGVuc2VzYW1l'", &["YWxhZGRpbjpvcGVuc2VzYW1l"]),
+    c("proxy sent Proxy-Authorization: Basic dXNlcjpwYXNz upstream", &["dXNlcjpwYXNz"]),
     // --- vendor keys
     c("aws configure: AKIAIOSFODNN7EXAMPLE", &["AKIAIOSFODNN7EXAMPLE"]),
     c("S3 upload failed: credentials ASIAY34FZKBOKMUTVV7A expired", &["ASIAY34FZKBOKMUTVV7A"]),
@@ -219,6 +220,7 @@ pub const MUST_KEEP: &[&str] = &[
     "The bearer token is missing from the request",
     "Authorization header must use the Bearer scheme",
     "Authorization: Bearer undefined",
+    "Basic authentication failed: realm=\"ext\"",
     "author=jane keyboard=us",
     "Retry-After: 120",
     "Service worker registration failed: An unknown error occurred when fetching the script.",

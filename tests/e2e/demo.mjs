@@ -59,9 +59,12 @@ try {
   const extras = await browser.evaluate(async () => {
     const t = self.telemetry;
     const done = [];
-    const attempt = async (what, fn) => { try { await fn(); done.push(what); } catch (e) { done.push(`${what} failed: ${e.message}`); } };
+    const attempt = async (method, fn) => {
+      if (typeof t[method] !== 'function') { done.push(`${method} (not in this SDK build)`); return; }
+      try { await fn(); done.push(method); } catch (e) { done.push(`${method} failed: ${e.message}`); }
+    };
     await attempt('captureError', () => t.captureError(new Error('Sync failed for alice@example.com with token=abc123secret'), { step: 'sync' }));
-    await attempt('timer', () => { const timer = t.startTimer('popup_render'); timer.stop(); });
+    await attempt('startTimer', () => { const timer = t.startTimer('popup_render'); timer.stop(); });
     await attempt('measure', () => t.measure('fetch_settings', async () => new Promise((r) => setTimeout(r, 20))));
     await attempt('feedback', () => t.feedback({ type: 'rating', rating: 5, message: 'Love it! Reach me at bob@example.org' }));
     return done;

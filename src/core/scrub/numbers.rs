@@ -6,7 +6,9 @@ use super::validate::{card_ok, iban_length, iban_mod97, ssn_ok};
 impl Scan<'_, '_> {
     /// Whether a number ending at `e` really ends there: not followed by a
     /// letter or digit, nor by a decimal part (`1716300000000.123`), nor by
-    /// `[` (see [`Scan::ends_before_placeholder`]).
+    /// `[`. The last rule is for idempotence: when the first pass rejects a
+    /// number because of what follows and then replaces what follows, the
+    /// second pass sees a placeholder (`[...`) there and must reject too.
     fn number_ends(&self, e: usize) -> bool {
         let c = self.at(e);
         !is(c, ALNUM) && c != b'[' && !(c == b'.' && is(self.at(e + 1), DIGIT))
