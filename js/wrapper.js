@@ -162,6 +162,11 @@ function coreConfig(options) {
  */
 export function normalizeToJson(value) {
   if (value === undefined || value === null) return undefined;
+  try {
+    if (isFlatPlain(value)) return JSON.stringify(value);
+  } catch {
+    // a getter threw: the careful walk below copes with it
+  }
   let nodes = 0;
   const path = new Set();
   const walk = (v, depth) => {
@@ -219,6 +224,20 @@ export function normalizeToJson(value) {
   } catch {
     return undefined;
   }
+}
+
+// The common case, a plain object of strings, finite numbers, booleans and
+// nulls, is already JSON-safe: skip the walk (it is most of track()'s cost).
+function isFlatPlain(value) {
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let n = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key) || ++n > 100) return false;
+    const v = value[key];
+    const t = typeof v;
+    if (!(t === 'string' || t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v)))) return false;
+  }
+  return true;
 }
 
 function coerceName(name) {

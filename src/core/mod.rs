@@ -14,6 +14,7 @@ pub mod ids;
 pub mod json;
 pub mod policy;
 pub mod sanitize;
+pub mod sketch;
 pub mod time;
 pub mod wire;
 
