@@ -88,6 +88,13 @@ export interface Telemetry {
   setConsent(granted: boolean): Promise<void>;
   /** Records a usage event. Never throws. */
   track(name: string, props?: Props): void;
+  /**
+   * Reports any thrown value (Error and subclasses, DOMException, strings,
+   * chrome.runtime.lastError, plain objects, undefined) as an `error` item with
+   * a parsed, scrubbed stack. Repeats within a flush window become one item
+   * with a `count`. Never throws.
+   */
+  captureError(error: unknown, context?: Props): void;
   /** Tries to deliver everything now. */
   flush(): Promise<{ sent: number; pending: number }>;
   /** `null` unless consent is granted. */

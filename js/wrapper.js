@@ -246,6 +246,35 @@ function coerceName(name) {
   return '';
 }
 
+const PANIC_KEY = 'mv3t.panic';
+
+/**
+ * Takes any thrown value apart into { kind, message, stack }: Error and its
+ * subclasses, DOMException, strings, chrome.runtime.lastError and other
+ * objects with a message, plain objects, undefined.
+ */
+export function describeThrown(value) {
+  try {
+    if (value instanceof Error || (typeof DOMException !== 'undefined' && value instanceof DOMException)) {
+      const kind = String(value.name || value.constructor?.name || 'Error');
+      return { kind, message: String(value.message ?? ''), stack: typeof value.stack === 'string' ? value.stack : undefined };
+    }
+    if (value === undefined || value === null) return { kind: String(value), message: String(value) };
+    if (typeof value === 'string') return { kind: 'Error', message: value };
+    if (typeof value === 'object') {
+      if (typeof value.message === 'string') {
+        const kind = typeof value.name === 'string' && value.name ? value.name : 'Error';
+        return { kind, message: value.message, stack: typeof value.stack === 'string' ? value.stack : undefined };
+      }
+      const text = normalizeToJson(value) ?? String(value);
+      return { kind: 'Object', message: text.length > 500 ? text.slice(0, 500) + '…' : text };
+    }
+    return { kind: typeof value, message: String(value) };
+  } catch {
+    return { kind: 'Error', message: '[unreadable thrown value]' };
+  }
+}
+
 /** A chrome.storage.local look-alike kept in memory (tests, non-extension workers). */
 export function createMemoryStorage() {
   const data = new Map();
@@ -277,9 +306,37 @@ export function createTelemetry(options, loadCore) {
   let buffered = [];
   let bufferedDrops = 0;
   const warn = (...args) => debug && console.warn('mv3-telemetry:', ...args);
+  const storage = options.storage ?? globalThis.chrome?.storage?.local;
+  let lastConsent = options.defaultConsent ?? 'pending';
+  const captured = new WeakSet();
+
+  // A panic in the Rust core traps (WebAssembly.RuntimeError). It must never
+  // take the extension's own code down: the SDK switches itself off for this
+  // worker's life, and, if consent allows, leaves a note that the next worker
+  // reports as an `sdk_panic` error.
+  const onCoreFailure = (error) => {
+    if (!(typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError)) throw error;
+    if (core === null) return undefined;
+    core = null;
+    buffered = null;
+    console.error('mv3-telemetry: internal failure; telemetry is off until the worker restarts', error);
+    if (lastConsent === 'granted' && storage) {
+      const note = JSON.stringify({ message: String(error.message), stack: String(error.stack ?? ''), ts: Date.now() });
+      Promise.resolve(storage.set({ [PANIC_KEY]: note })).catch(() => {});
+    }
+    return undefined;
+  };
+  const guarded = (call) => (c) => {
+    try {
+      return call(c);
+    } catch (error) {
+      return onCoreFailure(error);
+    }
+  };
 
   // Calls before the core is ready wait here, in order.
-  const whenReady = (call) => {
+  const whenReady = (unguarded) => {
+    const call = guarded(unguarded);
     if (core) return call(core);
     if (buffered === null) return undefined; // the core failed to load
     if (buffered.length >= MAX_BUFFERED_CALLS) {
@@ -289,8 +346,9 @@ export function createTelemetry(options, loadCore) {
     buffered.push(call);
     return undefined;
   };
-  const deferred = (call) =>
+  const deferred = (unguarded) =>
     new Promise((resolve, reject) => {
+      const call = guarded(unguarded);
       if (core) return Promise.resolve(call(core)).then(resolve, reject);
       if (buffered === null) return reject(new Error('mv3-telemetry: the core failed to load; see the first error'));
       buffered.push((c) => Promise.resolve(call(c)).then(resolve, reject));
@@ -300,6 +358,8 @@ export function createTelemetry(options, loadCore) {
     const loaded = await loadCore(coreConfig(options), options.storage);
     await loaded.start();
     core = loaded;
+    lastConsent = core.consentStatus();
+    await reportPreviousPanic(core);
     const pending = buffered;
     buffered = [];
     for (const call of pending) {
@@ -312,6 +372,37 @@ export function createTelemetry(options, loadCore) {
     for (let i = 0; i < bufferedDrops; i++) core.countDrop('queue_full');
     bufferedDrops = 0;
   })();
+  async function reportPreviousPanic(c) {
+    if (!storage) return;
+    try {
+      const found = await storage.get([PANIC_KEY]);
+      const note = found?.[PANIC_KEY];
+      if (typeof note !== 'string') return;
+      await storage.remove([PANIC_KEY]);
+      const { message, stack, ts } = JSON.parse(note);
+      c.captureError('sdk_panic', `mv3-telemetry core failed: ${message}`, stack, JSON.stringify({ failed_at: ts }));
+    } catch (error) {
+      warn('could not report a previous internal failure', error);
+    }
+  }
+
+  function capture(value, context, mechanism) {
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+      if (captured.has(value)) return;
+      captured.add(value);
+    }
+    const { kind, message, stack } = describeThrown(value);
+    let contextJson = normalizeToJson(context);
+    if (mechanism) {
+      const extra = JSON.stringify({ mechanism });
+      contextJson = contextJson && contextJson !== '{}' ? contextJson.slice(0, -1) + ',' + extra.slice(1) : extra;
+    }
+    whenReady((c) => {
+      const result = c.captureError(kind, message, stack, contextJson);
+      if (debug && result !== 'accepted' && result !== 'no_consent') warn(`captureError dropped: ${result}`);
+    });
+  }
+
   ready.catch((error) => {
     buffered = null;
     console.error(
@@ -324,14 +415,23 @@ export function createTelemetry(options, loadCore) {
   const telemetry = {
     ready,
     consentStatus() {
-      return core ? core.consentStatus() : options.defaultConsent ?? 'pending';
+      return core ? core.consentStatus() : lastConsent;
     },
     setConsent(granted) {
       if (typeof granted !== 'boolean') {
         warn('setConsent(granted) needs a boolean; got', granted);
         granted = Boolean(granted);
       }
-      return deferred((c) => c.setConsent(granted));
+      return deferred((c) => c.setConsent(granted).then(() => {
+        lastConsent = c.consentStatus();
+      }));
+    },
+    captureError(error, context) {
+      try {
+        capture(error, context);
+      } catch (failure) {
+        warn('captureError failed', failure);
+      }
     },
     track(name, props) {
       try {
@@ -351,6 +451,10 @@ export function createTelemetry(options, loadCore) {
     anonymousId() {
       return core ? core.anonymousId() ?? null : null;
     },
+    /** Not public API: makes the Rust core panic, for the tests of panic containment. */
+    __panicForTests() {
+      whenReady((c) => c.__panicForTests());
+    },
     stats() {
       if (!core) return { queued: 0, sent: 0, retries: 0, dropped: {}, buffered: buffered ? buffered.length : 0 };
       return JSON.parse(core.stats());
@@ -368,6 +472,19 @@ export function createTelemetry(options, loadCore) {
     warn('could not register chrome listeners', error);
   }
   globalThis.addEventListener?.('online', () => whenReady((c) => c.wake()));
+  if (options.captureGlobalErrors !== false && typeof globalThis.addEventListener === 'function') {
+    // Observed only: no preventDefault, so the worker's own handling is unchanged.
+    globalThis.addEventListener('error', (event) => {
+      try {
+        capture(event.error ?? event.message, undefined, 'onerror');
+      } catch {}
+    });
+    globalThis.addEventListener('unhandledrejection', (event) => {
+      try {
+        capture(event.reason, undefined, 'onunhandledrejection');
+      } catch {}
+    });
+  }
 
   return telemetry;
 }

@@ -15,7 +15,9 @@ use super::error::{Error, Result};
 use super::ids::Entropy;
 use super::json::{self, Json, Number};
 use super::policy::{Policy, ENVELOPE_RESERVE};
-use super::sanitize::{clean_name, clean_props, Cleaning};
+use super::fingerprint::fingerprint;
+use super::sanitize::{clean_name, clean_props, truncate_chars, Cleaning};
+use super::stack::{parse_v8_stack, Frame};
 use super::scrub::Scrubber;
 use super::time::{format_rfc3339, Millis};
 use super::wire::{batch_body, deletion_body, push_u64, Context, DropCounts, DropReason, Endpoint, Envelope};
@@ -120,9 +122,62 @@ pub struct QueuedItem {
     pub recorded_at: Millis,
     /// Batches never mix sessions, so the envelope's `session_id` is true for every item.
     pub session_id: String,
-    /// The item exactly as it goes on the wire.
+    /// The item exactly as it goes on the wire (errors: without `count`).
     pub json: String,
+    /// Errors only: same fingerprint while queued means one item with a count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// Errors only: occurrences folded into this item.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
 }
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+impl QueuedItem {
+    /// Bytes on the wire, `count` included.
+    fn wire_len(&self) -> usize {
+        self.json.len() + 1 + if self.fingerprint.is_some() { 32 } else { 0 }
+    }
+
+    /// Appends the item as sent: errors get their `count` here, so folding a
+    /// repeat never re-serializes the item.
+    pub fn write_wire(&self, out: &mut String) {
+        match (&self.fingerprint, self.json.strip_suffix('}')) {
+            (Some(_), Some(open)) => {
+                out.push_str(open);
+                out.push_str(",\"count\":");
+                push_u64(out, self.count);
+                out.push('}');
+            }
+            _ => out.push_str(&self.json),
+        }
+    }
+}
+
+/// A captured error before it becomes an item (DESIGN section 5, `error`).
+#[derive(Debug, Clone, Default)]
+pub struct ErrorInput<'a> {
+    /// `TypeError`, `DOMException`, `string`, ... (the wrapper decides).
+    pub kind: &'a str,
+    /// The message, unscrubbed.
+    pub message: &'a str,
+    /// V8 stack text, if any.
+    pub stack: Option<&'a str>,
+    /// The caller's context object.
+    pub context: Option<Json>,
+}
+
+/// Breadcrumbs kept for error reports: the last track calls.
+pub const BREADCRUMBS: usize = 20;
+/// Error messages are cut to this many characters.
+const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// Who a deletion request is for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +215,7 @@ pub struct Batch {
 
 impl Batch {
     fn bytes(&self) -> usize {
-        self.items.iter().map(|i| i.json.len() + 1).sum()
+        self.items.iter().map(QueuedItem::wire_len).sum()
     }
 }
 
@@ -220,6 +275,9 @@ pub struct Snapshot {
     /// Next item sequence number.
     #[serde(default)]
     pub next_seq: u64,
+    /// The last track calls (scrubbed names), attached to error reports.
+    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
+    pub breadcrumbs: VecDeque<(String, Millis)>,
     /// Free-form per-feature state of later layers (e.g. the last daily-active day).
     #[serde(default, skip_serializing_if = "Vec::is_empty", with = "json::object")]
     pub extra: Vec<(String, Json)>,
@@ -356,7 +414,7 @@ impl Engine {
                 continue;
             }
             let index = item.endpoint.queue_index();
-            self.queue_bytes[index] += item.json.len() + 1;
+            self.queue_bytes[index] += item.wire_len();
             self.queues[index].push_back(item);
         }
         for queue in &mut self.queues {
@@ -445,6 +503,7 @@ impl Engine {
         self.state.batches.clear();
         self.state.session = None;
         self.state.unreported = DropCounts::default();
+        self.state.breadcrumbs.clear();
         self.state.extra.clear();
         self.flush_requested = false;
     }
@@ -473,6 +532,10 @@ impl Engine {
             return Recorded::Dropped(DropReason::Invalid);
         };
         let name = self.scrubber.scrub_text(&name).into_owned();
+        if self.state.breadcrumbs.len() == BREADCRUMBS {
+            self.state.breadcrumbs.pop_front();
+        }
+        self.state.breadcrumbs.push_back((name.clone(), now));
         let mut props = Json::Object(clean_props(props, &self.policy, &mut cleaning));
         self.scrubber.scrub_value(&mut props);
         let id = entropy.uuid_v4();
@@ -483,6 +546,45 @@ impl Engine {
             json = event_json(&id, &name, now, &props);
         }
         self.accept(Endpoint::Events, json, cleaning, now, entropy)
+    }
+
+    /// Captures an error: parses and scrubs its stack, attaches breadcrumbs,
+    /// and folds a repeat of a still-queued fingerprint into its `count`.
+    /// Errors are never sampled.
+    pub fn record_error(&mut self, input: ErrorInput<'_>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        let mut cleaning = Cleaning::default();
+        let kind = clean_name(input.kind, &self.policy, &mut cleaning).unwrap_or_else(|| "Error".to_owned());
+        let kind = self.scrubber.scrub_text(&kind).into_owned();
+        let message = truncate_chars(input.message, MAX_MESSAGE_CHARS, &mut cleaning).unwrap_or_else(|| input.message.to_owned());
+        let message = self.scrubber.scrub_text(&message).into_owned();
+        let mut frames = input.stack.map(parse_v8_stack).unwrap_or_default();
+        for frame in &mut frames {
+            for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
+                if let std::borrow::Cow::Owned(clean) = self.scrubber.scrub_text(text) {
+                    *text = clean;
+                }
+            }
+        }
+        let fingerprint = fingerprint(&kind, &message, &frames);
+        let errors = &mut self.queues[Endpoint::Errors.queue_index()];
+        if let Some(same) = errors.iter_mut().find(|item| item.fingerprint.as_deref() == Some(fingerprint.as_str())) {
+            same.count += 1;
+            self.dirty = true;
+            return Recorded::Accepted;
+        }
+        let mut context = Json::Object(clean_props(input.context, &self.policy, &mut cleaning));
+        self.scrubber.scrub_value(&mut context);
+        let id = entropy.uuid_v4();
+        let mut json = error_json(&id, now, &kind, &message, &frames, &fingerprint, &context, &self.state.breadcrumbs);
+        if json.len() > self.policy.item_byte_limit() {
+            cleaning.truncated = true;
+            frames.truncate(10);
+            json = error_json(&id, now, &kind, &message, &frames, &fingerprint, &Json::Object(Vec::new()), &VecDeque::new());
+        }
+        self.accept_item(Endpoint::Errors, json, Some(fingerprint), cleaning, now, entropy)
     }
 
     /// Queues an item built by a higher layer (errors, timings, feedback).
@@ -499,14 +601,26 @@ impl Engine {
     }
 
     fn accept(&mut self, endpoint: Endpoint, json: String, cleaning: Cleaning, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        self.accept_item(endpoint, json, None, cleaning, now, entropy)
+    }
+
+    fn accept_item(
+        &mut self,
+        endpoint: Endpoint,
+        json: String,
+        fingerprint: Option<String>,
+        cleaning: Cleaning,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         let session_id = self.touch_session(now, entropy);
         if cleaning.truncated {
             self.state.totals.truncated += 1;
         }
-        let item = QueuedItem { seq: self.state.next_seq, endpoint, recorded_at: now, session_id, json };
+        let item = QueuedItem { seq: self.state.next_seq, endpoint, recorded_at: now, session_id, json, fingerprint, count: 1 };
         self.state.next_seq += 1;
         let index = endpoint.queue_index();
-        self.queue_bytes[index] += item.json.len() + 1;
+        self.queue_bytes[index] += item.wire_len();
         self.queues[index].push_back(item);
         self.dirty = true;
         // Only a first item (a new deadline) or a full queue changes what poll
@@ -570,7 +684,7 @@ impl Engine {
 
     fn evict_from_queue(&mut self, index: usize) -> u64 {
         let item = self.queues[index].pop_front().expect("caller saw a front item");
-        self.queue_bytes[index] -= item.json.len() + 1;
+        self.queue_bytes[index] -= item.wire_len();
         item.seq
     }
 
@@ -626,7 +740,7 @@ impl Engine {
         let mut items = Vec::new();
         let mut bytes = 0;
         while let Some(next) = queue.front() {
-            let size = next.json.len() + 1;
+            let size = next.wire_len();
             let fits = items.is_empty() || (items.len() < self.policy.batch_max_events && bytes + size <= budget);
             if !fits || next.session_id != session_id {
                 break;
@@ -725,7 +839,7 @@ impl Engine {
                     context: &self.context,
                     dropped: &batch.dropped,
                 },
-                batch.items.iter().map(|i| i.json.as_str()),
+                &batch.items,
                 batch.bytes(),
             ),
         };
@@ -862,6 +976,66 @@ impl Engine {
             snapshot.totals = Totals::default();
         }
         snapshot
+    }
+}
+
+/// An `error` item without its `count` (added at send time).
+#[allow(clippy::too_many_arguments)]
+fn error_json(id: &str, ts: Millis, kind: &str, message: &str, frames: &[Frame], fingerprint: &str, context: &Json, breadcrumbs: &VecDeque<(String, Millis)>) -> String {
+    let mut out = String::with_capacity(256 + message.len() + frames.len() * 96);
+    out.push_str("{\"id\":");
+    json::push_string(&mut out, id);
+    out.push_str(",\"type\":\"error\",\"ts\":");
+    push_u64(&mut out, ts);
+    out.push_str(",\"kind\":");
+    json::push_string(&mut out, kind);
+    out.push_str(",\"message\":");
+    json::push_string(&mut out, message);
+    out.push_str(",\"stack\":[");
+    for (i, frame) in frames.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"function\":");
+        push_optional_string(&mut out, frame.function.as_deref());
+        out.push_str(",\"file\":");
+        push_optional_string(&mut out, frame.file.as_deref());
+        out.push_str(",\"line\":");
+        push_optional_u64(&mut out, frame.line.map(u64::from));
+        out.push_str(",\"column\":");
+        push_optional_u64(&mut out, frame.column.map(u64::from));
+        out.push('}');
+    }
+    out.push_str("],\"fingerprint\":");
+    json::push_string(&mut out, fingerprint);
+    out.push_str(",\"context\":");
+    json::write(context, &mut out);
+    out.push_str(",\"breadcrumbs\":[");
+    for (i, (name, at)) in breadcrumbs.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"name\":");
+        json::push_string(&mut out, name);
+        out.push_str(",\"ts\":");
+        push_u64(&mut out, *at);
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
+}
+
+fn push_optional_string(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => json::push_string(out, text),
+        None => out.push_str("null"),
+    }
+}
+
+fn push_optional_u64(out: &mut String, n: Option<u64>) {
+    match n {
+        Some(n) => push_u64(out, n),
+        None => out.push_str("null"),
     }
 }
 

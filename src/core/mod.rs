@@ -18,7 +18,7 @@ pub mod sketch;
 pub mod time;
 pub mod wire;
 
-pub use engine::{Action, Consent, ConsentChange, Engine, Recorded, Request, RequestId, Snapshot, Stats};
+pub use engine::{Action, Consent, ConsentChange, Engine, ErrorInput, Recorded, Request, RequestId, Snapshot, Stats};
 pub use error::{Error, Result};
 pub use ids::{Entropy, SplitMix};
 pub use policy::Policy;

@@ -242,7 +242,7 @@ pub struct Envelope<'a> {
 
 /// Builds a batch body by concatenation: items are stored already serialized,
 /// so a send never re-encodes them.
-pub fn batch_body<'i>(envelope: &Envelope<'_>, items: impl Iterator<Item = &'i str>, size_hint: usize) -> String {
+pub fn batch_body(envelope: &Envelope<'_>, items: &[super::engine::QueuedItem], size_hint: usize) -> String {
     let mut out = String::with_capacity(size_hint + 512);
     out.push_str("{\"batch_id\":");
     push_json_string(&mut out, envelope.batch_id);
@@ -259,11 +259,11 @@ pub fn batch_body<'i>(envelope: &Envelope<'_>, items: impl Iterator<Item = &'i s
     out.push_str(",\"context\":");
     write_context(&mut out, envelope.context);
     out.push_str(",\"items\":[");
-    for (i, item) in items.enumerate() {
+    for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(item);
+        item.write_wire(&mut out);
     }
     out.push_str("],\"dropped\":");
     envelope.dropped.write_json(&mut out);

@@ -15,7 +15,7 @@ use crate::core::backoff::Outcome;
 use crate::core::json;
 use crate::core::scrub::{ScrubOptions, Scrubber};
 use crate::core::wire::push_u64;
-use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request};
+use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, ErrorInput, Policy, Recorded, Request};
 
 /// The `chrome.storage.local` key holding the snapshot.
 pub const STORAGE_KEY: &str = "mv3t.state";
@@ -234,6 +234,23 @@ impl Client {
         let props = props_json.and_then(|text| json::parse(&text).ok());
         let recorded = self.inner.with_engine(|engine, entropy| engine.record_event(name, props, now_ms(), entropy));
         self.after_record(recorded)
+    }
+
+    /// Captures an error the wrapper has taken apart: kind, message, V8 stack
+    /// text and a context object (JSON). Never throws.
+    #[wasm_bindgen(js_name = captureError)]
+    pub fn capture_error(&self, kind: &str, message: &str, stack: Option<String>, context_json: Option<String>) -> String {
+        let context = context_json.and_then(|text| json::parse(&text).ok());
+        let input = ErrorInput { kind, message, stack: stack.as_deref(), context };
+        let recorded = self.inner.with_engine(|engine, entropy| engine.record_error(input, now_ms(), entropy));
+        self.after_record(recorded)
+    }
+
+    /// Panics on purpose, so tests can check that an SDK panic is contained
+    /// and reported as `sdk_panic`. Not part of the public JS API.
+    #[wasm_bindgen(js_name = __panicForTests)]
+    pub fn panic_for_tests(&self) {
+        panic!("mv3-telemetry: deliberate panic for tests");
     }
 
     /// Queues a complete wire item built by the wrapper (errors, timings, feedback).
