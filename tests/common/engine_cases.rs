@@ -520,6 +520,86 @@ pub fn invalid_policies_name_the_field() {
     }
 }
 
+// ---- errors --------------------------------------------------------------------
+
+const V8_STACK: &str = "TypeError: Cannot read properties of undefined (reading 'id')\n    at syncTabs (chrome-extension://abcdefghijklmnopabcdefghijklmnop/background.js:41:17)\n    at async onAlarm (chrome-extension://abcdefghijklmnopabcdefghijklmnop/background.js:12:5)";
+
+fn error(rig: &mut Rig, kind: &str, message: &str, stack: Option<&str>) -> Recorded {
+    let input = mv3_telemetry::core::ErrorInput { kind, message, stack, context: None };
+    rig.engine.record_error(input, rig.now, &mut rig.rng)
+}
+
+pub fn an_error_item_has_parsed_frames_a_fingerprint_and_a_count() {
+    let mut rig = Rig::granted();
+    assert_eq!(error(&mut rig, "TypeError", "Cannot read properties of undefined (reading 'id')", Some(V8_STACK)), Recorded::Accepted);
+    rig.now += 1_000;
+    let request = rig.drain_sends().remove(0);
+    assert_eq!(request.endpoint, Endpoint::Errors);
+    let item = &body(&request)["items"][0];
+    assert_eq!(item["type"], "error");
+    assert_eq!(item["kind"], "TypeError");
+    assert_eq!(item["count"], 1);
+    assert_eq!(item["stack"][0], json!({ "function": "syncTabs", "file": "/background.js", "line": 41, "column": 17 }));
+    assert_eq!(item["stack"][1]["function"], "onAlarm");
+    assert!(item["fingerprint"].as_str().unwrap().len() >= 8);
+}
+
+pub fn repeats_of_a_queued_error_fold_into_one_item_with_a_count() {
+    let mut rig = Rig::granted();
+    for id in [17, 18, 19, 20] {
+        error(&mut rig, "Error", &format!("Failed to fetch item {id}"), Some(V8_STACK));
+    }
+    error(&mut rig, "Error", "something else entirely", Some(V8_STACK));
+    rig.now += 1_000;
+    let request = rig.drain_sends().remove(0);
+    let items = body(&request)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["count"], 4);
+    assert_eq!(items[1]["count"], 1);
+    // Once sent, the same error starts a new item.
+    rig.answer(&request, 200, None);
+    error(&mut rig, "Error", "Failed to fetch item 99", Some(V8_STACK));
+    rig.now += 1_000;
+    assert_eq!(body(&rig.drain_sends()[0])["items"][0]["count"], 1);
+}
+
+pub fn error_messages_frames_and_context_are_scrubbed() {
+    let mut rig = Rig::granted();
+    let stack = "Error: x\n    at load (/home/alice/project/app.js:1:2)";
+    let input = mv3_telemetry::core::ErrorInput {
+        kind: "Error",
+        message: "login failed for bob@example.com",
+        stack: Some(stack),
+        context: Some(mv3_telemetry::core::json::parse(r#"{"password":"hunter2","note":"card 4111 1111 1111 1111"}"#).unwrap()),
+    };
+    rig.engine.record_error(input, rig.now, &mut rig.rng);
+    rig.now += 1_000;
+    let text = rig.drain_sends().remove(0).body;
+    for secret in ["bob@example.com", "hunter2", "4111", "alice"] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+}
+
+pub fn errors_carry_the_last_twenty_track_calls_as_breadcrumbs() {
+    let mut rig = Rig::granted();
+    for i in 0..25 {
+        rig.track(&format!("step_{i}"), json!({}));
+    }
+    error(&mut rig, "Error", "boom", None);
+    rig.engine.request_flush(rig.now);
+    let sends = rig.drain_sends();
+    let errors = sends.iter().find(|r| r.endpoint == Endpoint::Errors).unwrap();
+    let crumbs = body(errors)["items"][0]["breadcrumbs"].as_array().unwrap().clone();
+    assert_eq!(crumbs.len(), 20);
+    assert_eq!(crumbs[0]["name"], "step_5");
+    assert_eq!(crumbs[19]["name"], "step_24");
+}
+
+pub fn errors_are_not_recorded_without_consent() {
+    let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
+    assert_eq!(error(&mut rig, "Error", "x", None), Recorded::NotConsented);
+}
+
 // ---- persistence ------------------------------------------------------------------
 
 pub fn the_snapshot_round_trips_through_serde() {
@@ -620,7 +700,12 @@ macro_rules! engine_cases {
             the_snapshot_round_trips_through_serde,
             a_restored_engine_resumes_where_the_old_one_stopped,
             a_corrupt_snapshot_is_discarded_not_fatal,
-            stored_consent_wins_over_the_default
+            stored_consent_wins_over_the_default,
+            an_error_item_has_parsed_frames_a_fingerprint_and_a_count,
+            repeats_of_a_queued_error_fold_into_one_item_with_a_count,
+            error_messages_frames_and_context_are_scrubbed,
+            errors_carry_the_last_twenty_track_calls_as_breadcrumbs,
+            errors_are_not_recorded_without_consent
         );
     };
     (@each $attr:meta; $($case:ident),* $(,)?) => {
