@@ -1,17 +1,21 @@
 // mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
 // Import this from the extension's service worker; see README.md.
-import initWasm, { Client } from './mv3_telemetry.js';
-import { createTelemetry, createMemoryStorage } from './wrapper.js';
+import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
+import { createTelemetry, createMemoryStorage, normalizeToJson } from './wrapper.js';
 
 export { createMemoryStorage };
 
 let wasmReady = null;
+let wasmLoaded = false;
 let instance = null;
 
 function loadWasm() {
   // The .wasm sits beside this file: copying the package folder into an
   // extension, or letting a bundler emit the asset, both keep that true.
-  wasmReady ??= initWasm({ module_or_path: new URL('./mv3_telemetry_bg.wasm', import.meta.url) });
+  wasmReady ??= initWasm({ module_or_path: new URL('./mv3_telemetry_bg.wasm', import.meta.url) }).then((exports) => {
+    wasmLoaded = true;
+    return exports;
+  });
   return wasmReady;
 }
 
@@ -25,9 +29,22 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
-  instance = createTelemetry(options, async (config, storage) => {
+  instance = createTelemetry(options, async (config, storage, extraPatterns) => {
     await loadWasm();
-    return new Client(config, storage);
+    return new Client(config, storage, extraPatterns);
   });
   return instance;
+}
+
+/**
+ * The scrubber alone (default rules), on a string or a JSON-like value; pure.
+ * Needs the core: call it after `await telemetry.ready`.
+ */
+export function scrub(value) {
+  if (!wasmLoaded) throw new Error('mv3-telemetry: scrub() needs the wasm core; call it after `await telemetry.ready`');
+  if (typeof value === 'string') return scrubText(value);
+  const json = normalizeToJson(value);
+  if (json === undefined) return value;
+  const cleaned = scrubJson(json);
+  return cleaned === undefined ? value : JSON.parse(cleaned);
 }

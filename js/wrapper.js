@@ -355,7 +355,7 @@ export function createTelemetry(options, loadCore) {
     });
 
   const ready = (async () => {
-    const loaded = await loadCore(coreConfig(options), options.storage);
+    const loaded = await loadCore(coreConfig(options), options.storage, options.scrub?.extraPatterns);
     await loaded.start();
     core = loaded;
     lastConsent = core.consentStatus();

@@ -55,7 +55,7 @@ fn config_default() -> String {
 }
 
 async fn started(config: &str, storage: &JsValue) -> Client {
-    let client = Client::new(config, storage.clone()).expect("valid config");
+    let client = Client::new(config, storage.clone(), JsValue::UNDEFINED).expect("valid config");
     JsFuture::from(client.start()).await.expect("start resolves");
     client
 }
@@ -163,7 +163,7 @@ fn core_loader(storage: JsValue) -> Function {
         wasm_bindgen_futures::future_to_promise(async move {
             // A slow core load, so the calls below really are made before ready.
             sleep(200).await;
-            Ok(Client::new(&config, storage)?.into())
+            Ok(Client::new(&config, storage, JsValue::UNDEFINED)?.into())
         })
     });
     load.into_js_value().unchecked_into()
@@ -173,11 +173,18 @@ fn options(json: &str) -> JsValue {
     js_sys::JSON::parse(json).unwrap()
 }
 
+/// Wrapper options for these tests: global error capture off, so errors from
+/// other tests sharing this worker are not counted here.
+fn wrapper_options() -> JsValue {
+    let opts = options(&config_default());
+    Reflect::set(&opts, &"captureGlobalErrors".into(), &JsValue::FALSE).unwrap();
+    opts
+}
+
 #[wasm_bindgen_test]
 async fn calls_made_before_ready_are_buffered_and_replayed_in_order() {
     let storage = create_memory_storage();
-    let opts = options(&config_default());
-    let telemetry = create_telemetry(&opts, &core_loader(storage.clone())).unwrap();
+    let telemetry = create_telemetry(&wrapper_options(), &core_loader(storage.clone())).unwrap();
     for name in ["first", "second", "third"] {
         call(&telemetry, "track", &[name.into(), Object::new().into()]);
     }
@@ -199,8 +206,7 @@ async fn calls_made_before_ready_are_buffered_and_replayed_in_order() {
 
 #[wasm_bindgen_test]
 async fn recording_never_throws_on_hostile_input() {
-    let opts = options(&config_default());
-    let telemetry = create_telemetry(&opts, &core_loader(create_memory_storage())).unwrap();
+    let telemetry = create_telemetry(&wrapper_options(), &core_loader(create_memory_storage())).unwrap();
     let hostile = js_sys::eval(
         "(() => { const o = { big: 10n, f() {}, s: Symbol('x'), n: NaN, d: new Date(0) }; o.self = o; \
          Object.defineProperty(o, 'boom', { enumerable: true, get() { throw new Error('no'); } }); return o; })()",
@@ -234,4 +240,26 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
         let message = Reflect::get(&error, &"message".into()).unwrap().as_string().unwrap();
         assert!(message.contains(&format!("`{field}`")), "{json}: {message}");
     }
+}
+
+#[wasm_bindgen_test]
+async fn extra_patterns_from_javascript_regexps_are_applied() {
+    let storage = create_memory_storage();
+    let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
+    let client = Client::new(&config_default(), storage.clone(), patterns.into()).unwrap();
+    JsFuture::from(client.start()).await.unwrap();
+    client.track("order", Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
+    JsFuture::from(client.persist()).await.unwrap();
+    let state = stored_state(&storage).await.unwrap().to_string();
+    assert!(!state.contains("ACME-"), "{state}");
+    assert!(state.contains("[Filtered] and [Filtered] for [email]"), "{state}");
+}
+
+#[wasm_bindgen_test]
+fn the_exported_scrubber_cleans_strings_and_json() {
+    use mv3_telemetry::wasm::client::{scrub_json, scrub_text};
+    assert_eq!(scrub_text("mail bob@example.com now"), "mail [email] now");
+    assert_eq!(scrub_text("Chrome/124.0.0.0"), "Chrome/124.0.0.0");
+    let out = scrub_json(r#"{"password":"x","note":"ip 10.1.2.3"}"#).unwrap();
+    assert_eq!(out, r#"{"password":"[Filtered]","note":"ip [ip]"}"#);
 }

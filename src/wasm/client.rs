@@ -102,6 +102,57 @@ impl Config {
     }
 }
 
+/// `scrub.extraPatterns`, each made global so every match is replaced. They run
+/// through the browser's own RegExp engine: no regex code in the wasm.
+fn global_patterns(patterns: &JsValue) -> Vec<js_sys::RegExp> {
+    let Some(array) = patterns.dyn_ref::<js_sys::Array>() else { return Vec::new() };
+    array
+        .iter()
+        .filter_map(|p| p.dyn_into::<js_sys::RegExp>().ok())
+        .map(|re| {
+            let flags = String::from(re.flags());
+            if flags.contains('g') {
+                re
+            } else {
+                js_sys::RegExp::new(&String::from(re.source()), &(flags + "g"))
+            }
+        })
+        .collect()
+}
+
+fn with_patterns(scrubber: Scrubber, patterns: Vec<js_sys::RegExp>) -> Scrubber {
+    if patterns.is_empty() {
+        return scrubber;
+    }
+    scrubber.with_extra_pass(Box::new(move |text: &str| {
+        let mut current: Option<String> = None;
+        for re in &patterns {
+            let subject = current.as_deref().unwrap_or(text);
+            re.set_last_index(0);
+            if re.test(subject) {
+                let replaced: String = js_sys::JsString::from(subject).replace_by_pattern(re, "[Filtered]").into();
+                current = Some(replaced);
+            }
+        }
+        current
+    }))
+}
+
+/// The scrubber alone, with the default rules: `scrub(value)` of the package.
+/// A string is scrubbed as text; anything else arrives as JSON and leaves as JSON.
+#[wasm_bindgen(js_name = scrubText)]
+pub fn scrub_text(text: &str) -> String {
+    Scrubber::default().scrub_text(text).into_owned()
+}
+
+/// [`scrub_text`] for JSON-like values (normalized to JSON text by the wrapper).
+#[wasm_bindgen(js_name = scrubJson)]
+pub fn scrub_json(text: &str) -> Option<String> {
+    let mut value = json::parse(text).ok()?;
+    Scrubber::default().scrub_value(&mut value);
+    Some(json::to_string(&value))
+}
+
 fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
 }
@@ -124,6 +175,7 @@ struct Inner {
     context: Context,
     scrub: ScrubConfig,
     default_consent: Consent,
+    extra_patterns: Vec<js_sys::RegExp>,
     storage: Option<StorageArea>,
     state: RefCell<State>,
 }
@@ -139,8 +191,9 @@ impl Client {
     /// Parses the wrapper's normalized options (JSON). `storage` overrides
     /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
     /// tests and non-extension workers; `undefined` uses the extension's.
+    /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str, storage: JsValue) -> Result<Client, JsValue> {
+    pub fn new(options_json: &str, storage: JsValue, extra_patterns: JsValue) -> Result<Client, JsValue> {
         let config: Config = json::from_str_of(options_json).map_err(|_| type_error("mv3-telemetry: options must be an object"))?;
         if config.endpoint.is_empty() {
             return Err(type_error("mv3-telemetry: option `endpoint` is required"));
@@ -160,6 +213,7 @@ impl Client {
             policy,
             scrub: config.scrub,
             default_consent,
+            extra_patterns: global_patterns(&extra_patterns),
             storage,
             state: RefCell::new(State {
                 engine: None,
@@ -189,6 +243,7 @@ impl Client {
                 let mut state = inner.state.borrow_mut();
                 let state = &mut *state;
                 let scrubber = Scrubber::new(ScrubOptions { deny_keys: inner.scrub.deny_keys.clone(), allow_keys: inner.scrub.allow_keys.clone() });
+                let scrubber = with_patterns(scrubber, inner.extra_patterns.clone());
                 let restored = Engine::restore(inner.policy.clone(), inner.context.clone(), scrubber, inner.default_consent, stored.as_deref(), &mut state.entropy);
                 let (engine, problem) = restored.map_err(|e| type_error(&e.message()))?;
                 if let (Some(problem), true) = (problem, inner.debug) {
