@@ -80,6 +80,22 @@ export interface TelemetryStats {
   dropped: Partial<Record<DropReason, number>>;
 }
 
+/** A running timer. */
+export interface Timer {
+  /** Records one sample (once) and returns the elapsed milliseconds. */
+  stop(props?: Props): number;
+}
+
+/** What `feedback()` takes. */
+export interface Feedback {
+  type: 'bug' | 'idea' | 'praise' | 'other';
+  /** 1 to 5. */
+  rating?: number;
+  message?: string;
+  /** How to reach the user; sent only if given. */
+  contact?: string;
+}
+
 export interface Telemetry {
   /** Resolves when the core is loaded and persisted state restored. */
   readonly ready: Promise<void>;
@@ -95,6 +111,16 @@ export interface Telemetry {
    * with a `count`. Never throws.
    */
   captureError(error: unknown, context?: Props): void;
+  /**
+   * Starts a timer; `stop()` records one sample and returns the milliseconds
+   * (stopping twice records once). Samples aggregate per name and props into
+   * `timing` items (count, sum, min, max, p50, p95, p99) per flush window.
+   */
+  startTimer(name: string, props?: Props): Timer;
+  /** Times an async function; records `{ok: false}` on failure and rethrows. */
+  measure<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
+  /** User feedback; `message` is scrubbed and capped at 4,000 characters; `contact` is kept only if given. */
+  feedback(feedback: Feedback): void;
   /** Tries to deliver everything now. */
   flush(): Promise<{ sent: number; pending: number }>;
   /** `null` unless consent is granted. */

@@ -29,9 +29,9 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
-  instance = createTelemetry(options, async (config, storage, extraPatterns) => {
+  instance = createTelemetry(options, async (config, storage, extraPatterns, beforeSend) => {
     await loadWasm();
-    return new Client(config, storage, extraPatterns);
+    return new Client(config, storage, extraPatterns, beforeSend);
   });
   return instance;
 }

@@ -151,6 +151,8 @@ function coreConfig(options) {
     scrub: { denyKeys: options.scrub?.denyKeys ?? [], allowKeys: options.scrub?.allowKeys ?? [] },
     compression: options.compression ?? 'gzip',
     debug: options.debug ?? false,
+    slowThresholdMs: options.slowThresholdMs,
+    lifecycleEvents: options.lifecycleEvents ?? true,
     ...browserFacts(),
   });
 }
@@ -309,6 +311,12 @@ export function createTelemetry(options, loadCore) {
   const storage = options.storage ?? globalThis.chrome?.storage?.local;
   let lastConsent = options.defaultConsent ?? 'pending';
   const captured = new WeakSet();
+  const clock = () => globalThis.performance?.now?.() ?? Date.now();
+  const startedAt = clock();
+  const recordTiming = (name, ms, props) => {
+    const json = normalizeToJson(props);
+    whenReady((c) => c.recordTiming(coerceName(name), ms, json));
+  };
 
   // A panic in the Rust core traps (WebAssembly.RuntimeError). It must never
   // take the extension's own code down: the SDK switches itself off for this
@@ -355,11 +363,12 @@ export function createTelemetry(options, loadCore) {
     });
 
   const ready = (async () => {
-    const loaded = await loadCore(coreConfig(options), options.storage, options.scrub?.extraPatterns);
+    const loaded = await loadCore(coreConfig(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
     await loaded.start();
     core = loaded;
     lastConsent = core.consentStatus();
     await reportPreviousPanic(core);
+    guarded((c) => c.recordTiming('sdk.init_to_ready', clock() - startedAt, undefined))(core);
     const pending = buffered;
     buffered = [];
     for (const call of pending) {
@@ -446,7 +455,52 @@ export function createTelemetry(options, loadCore) {
       }
     },
     flush() {
-      return deferred((c) => c.flush()).then((json) => JSON.parse(json));
+      const begun = clock();
+      return deferred((c) => c.flush()).then((json) => {
+        recordTiming('sdk.flush_round_trip', clock() - begun);
+        return JSON.parse(json);
+      });
+    },
+    startTimer(name, props) {
+      const begun = clock();
+      let elapsed;
+      return {
+        stop(stopProps) {
+          if (elapsed !== undefined) return elapsed; // stopping twice records once
+          elapsed = clock() - begun;
+          try {
+            const merged = stopProps && typeof stopProps === 'object' ? { ...(props ?? {}), ...stopProps } : props;
+            recordTiming(name, elapsed, merged);
+          } catch (error) {
+            warn('timer stop failed', error);
+          }
+          return elapsed;
+        },
+      };
+    },
+    async measure(name, fn) {
+      const timer = telemetry.startTimer(name);
+      let result;
+      try {
+        result = await fn();
+      } catch (error) {
+        timer.stop({ ok: false });
+        throw error;
+      }
+      timer.stop({ ok: true });
+      return result;
+    },
+    feedback(input) {
+      try {
+        const f = input && typeof input === 'object' ? input : {};
+        const kind = typeof f.type === 'string' ? f.type : '';
+        const rating = Number.isInteger(f.rating) && f.rating >= 1 && f.rating <= 5 ? f.rating : undefined;
+        const message = f.message === undefined || f.message === null ? undefined : String(f.message);
+        const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
+        whenReady((c) => c.feedback(kind, rating, message, contact));
+      } catch (error) {
+        warn('feedback failed', error);
+      }
     },
     anonymousId() {
       return core ? core.anonymousId() ?? null : null;
@@ -467,7 +521,21 @@ export function createTelemetry(options, loadCore) {
     chrome?.alarms?.onAlarm?.addListener((alarm) => {
       if (alarm?.name === ALARM_NAME) whenReady((c) => c.wake());
     });
-    chrome?.runtime?.onStartup?.addListener(() => whenReady((c) => c.wake()));
+    const lifecycle = options.lifecycleEvents !== false;
+    chrome?.runtime?.onStartup?.addListener(() => {
+      if (lifecycle) whenReady((c) => c.trackSystem('browser_startup', undefined));
+      whenReady((c) => c.wake());
+    });
+    if (lifecycle) {
+      chrome?.runtime?.onInstalled?.addListener((details) => {
+        const reason = details?.reason;
+        if (reason === 'install') whenReady((c) => c.trackSystem('extension_installed', JSON.stringify({ reason })));
+        else if (reason === 'update') {
+          const previous = String(details.previousVersion ?? '');
+          whenReady((c) => c.trackSystem('extension_updated', JSON.stringify({ previous_version: previous })));
+        }
+      });
+    }
   } catch (error) {
     warn('could not register chrome listeners', error);
   }

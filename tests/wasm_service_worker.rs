@@ -55,7 +55,7 @@ fn config_default() -> String {
 }
 
 async fn started(config: &str, storage: &JsValue) -> Client {
-    let client = Client::new(config, storage.clone(), JsValue::UNDEFINED).expect("valid config");
+    let client = Client::new(config, storage.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("valid config");
     JsFuture::from(client.start()).await.expect("start resolves");
     client
 }
@@ -163,7 +163,7 @@ fn core_loader(storage: JsValue) -> Function {
         wasm_bindgen_futures::future_to_promise(async move {
             // A slow core load, so the calls below really are made before ready.
             sleep(200).await;
-            Ok(Client::new(&config, storage, JsValue::UNDEFINED)?.into())
+            Ok(Client::new(&config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
         })
     });
     load.into_js_value().unchecked_into()
@@ -246,7 +246,7 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
 async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
-    let client = Client::new(&config_default(), storage.clone(), patterns.into()).unwrap();
+    let client = Client::new(&config_default(), storage.clone(), patterns.into(), JsValue::UNDEFINED).unwrap();
     JsFuture::from(client.start()).await.unwrap();
     client.track("order", Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
     JsFuture::from(client.persist()).await.unwrap();

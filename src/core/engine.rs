@@ -19,7 +19,8 @@ use super::fingerprint::fingerprint;
 use super::sanitize::{clean_name, clean_props, truncate_chars, Cleaning};
 use super::stack::{parse_v8_stack, Frame};
 use super::scrub::Scrubber;
-use super::time::{format_rfc3339, Millis};
+use super::sketch::Sketch;
+use super::time::{format_rfc3339, utc_day, Millis};
 use super::wire::{batch_body, deletion_body, push_u64, Context, DropCounts, DropReason, Endpoint, Envelope};
 
 /// The user's consent, DESIGN section 4.
@@ -174,6 +175,38 @@ pub struct ErrorInput<'a> {
     pub context: Option<Json>,
 }
 
+/// What a `beforeSend` hook decided about one item.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HookVerdict {
+    /// Send it as it is.
+    Keep,
+    /// Send this instead (it is scrubbed again; `id` and `type` are kept).
+    Replace(Json),
+    /// Do not send it (counted as `before_send`).
+    Drop,
+    /// The hook threw: the item is kept unchanged (counted as `hook_error`).
+    Failed,
+}
+
+/// The platform's `beforeSend`: sees each item's wire JSON before it is queued.
+pub type BeforeSend = Box<dyn FnMut(&str) -> HookVerdict>;
+
+/// Samples of one (name, props) series in the current window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimingSeries {
+    /// The timer's name (scrubbed).
+    pub name: String,
+    /// Its props as JSON text (scrubbed): part of the series key.
+    pub props: String,
+    /// When the first sample of this window arrived.
+    pub opened_at: Millis,
+    /// The samples, summarized.
+    pub sketch: Sketch,
+}
+
+/// The `extra` key remembering the last UTC day a `daily_active` was sent.
+const LAST_ACTIVE_DAY: &str = "last_active_day";
+
 /// Breadcrumbs kept for error reports: the last track calls.
 pub const BREADCRUMBS: usize = 20;
 /// Error messages are cut to this many characters.
@@ -275,6 +308,9 @@ pub struct Snapshot {
     /// Next item sequence number.
     #[serde(default)]
     pub next_seq: u64,
+    /// Timing series of the open window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timings: Vec<TimingSeries>,
     /// The last track calls (scrubbed names), attached to error reports.
     #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub breadcrumbs: VecDeque<(String, Millis)>,
@@ -343,6 +379,7 @@ pub struct Engine {
     dirty: bool,
     /// Set when a recording changed what `poll` would answer.
     poll_needed: bool,
+    before_send: Option<BeforeSend>,
 }
 
 impl Engine {
@@ -360,6 +397,7 @@ impl Engine {
             flush_requested: false,
             dirty: false,
             poll_needed: true,
+            before_send: None,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;
@@ -390,6 +428,7 @@ impl Engine {
             other => {
                 let problem = other.and_then(|r| r.err());
                 let mut fresh = Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?;
+                fresh.before_send = engine.before_send;
                 fresh.dirty |= problem.is_some();
                 Ok((fresh, problem))
             }
@@ -504,6 +543,7 @@ impl Engine {
         self.state.session = None;
         self.state.unreported = DropCounts::default();
         self.state.breadcrumbs.clear();
+        self.state.timings.clear();
         self.state.extra.clear();
         self.flush_requested = false;
     }
@@ -517,7 +557,13 @@ impl Engine {
         }
     }
 
-    /// Records a usage event. Never fails: bad input is truncated or dropped with a reason.
+    /// Installs the `beforeSend` hook.
+    pub fn set_before_send(&mut self, hook: BeforeSend) {
+        self.before_send = Some(hook);
+    }
+
+    /// Records a usage event, subject to `sampleRate`. Never fails: bad input
+    /// is truncated or dropped with a reason.
     pub fn record_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
         if self.state.consent != Consent::Granted {
             return Recorded::NotConsented;
@@ -525,6 +571,15 @@ impl Engine {
         if self.policy.sample_rate < 1.0 && entropy.unit_f64() >= self.policy.sample_rate {
             self.count_drop(DropReason::Sampled);
             return Recorded::Dropped(DropReason::Sampled);
+        }
+        self.record_unsampled_event(name, props, now, entropy)
+    }
+
+    /// Records an event that sampling must not thin out (lifecycle events,
+    /// `daily_active`, `slow_operation`): counts built from them stay true.
+    pub fn record_unsampled_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
         }
         let mut cleaning = Cleaning::default();
         let Some(name) = clean_name(name, &self.policy, &mut cleaning) else {
@@ -587,6 +642,179 @@ impl Engine {
         self.accept_item(Endpoint::Errors, json, Some(fingerprint), cleaning, now, entropy)
     }
 
+    /// Runs `beforeSend`; `None` when it dropped the item (already counted).
+    fn apply_before_send(&mut self, json: String) -> Option<String> {
+        let Some(hook) = self.before_send.as_mut() else { return Some(json) };
+        match hook(&json) {
+            HookVerdict::Keep => Some(json),
+            HookVerdict::Drop => {
+                self.count_drop(DropReason::BeforeSend);
+                None
+            }
+            HookVerdict::Failed => {
+                self.count_drop(DropReason::HookError);
+                Some(json)
+            }
+            HookVerdict::Replace(mut edited) => {
+                // The hook may add anything: scrub its result again, and keep
+                // the identity fields the collector relies on.
+                let original = json::parse(&json).ok();
+                let Json::Object(fields) = &mut edited else {
+                    self.count_drop(DropReason::HookError);
+                    return Some(json);
+                };
+                for key in ["id", "type"] {
+                    let kept = original.as_ref().and_then(|o| o.get(key)).cloned().unwrap_or(Json::Null);
+                    fields.retain(|(k, _)| k != key);
+                    fields.insert(0, (key.to_owned(), kept));
+                }
+                fields.swap(0, 1);
+                self.scrubber.scrub_value(&mut edited);
+                Some(json::to_string(&edited))
+            }
+        }
+    }
+
+    /// Adds one timer sample (milliseconds) to its (name, props) series of
+    /// the current window; a sample over `slow_threshold_ms` also records a
+    /// `slow_operation` event. Timings are never sampled.
+    pub fn record_timing(&mut self, name: &str, duration_ms: f64, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        let mut cleaning = Cleaning::default();
+        let Some(name) = clean_name(name, &self.policy, &mut cleaning) else {
+            self.count_drop(DropReason::Invalid);
+            return Recorded::Dropped(DropReason::Invalid);
+        };
+        let name = self.scrubber.scrub_text(&name).into_owned();
+        let mut props = Json::Object(clean_props(props, &self.policy, &mut cleaning));
+        self.scrubber.scrub_value(&mut props);
+        let props = json::to_string(&props);
+        let duration = if duration_ms.is_finite() && duration_ms > 0.0 { duration_ms } else { 0.0 };
+        let full = self.state.timings.len() >= self.policy.max_timing_series;
+        match self.state.timings.iter_mut().find(|s| s.name == name && s.props == props) {
+            Some(series) => series.sketch.add(duration),
+            None if full => {
+                self.count_drop(DropReason::QueueFull);
+                return Recorded::Dropped(DropReason::QueueFull);
+            }
+            None => {
+                let mut sketch = Sketch::new();
+                sketch.add(duration);
+                self.state.timings.push(TimingSeries { name: name.clone(), props, opened_at: now, sketch });
+                self.poll_needed = true;
+            }
+        }
+        self.dirty = true;
+        if duration > self.policy.slow_threshold_ms {
+            let props = Json::Object(vec![("name".into(), Json::String(name)), ("duration_ms".into(), Json::Number(ms_number(duration)))]);
+            self.record_unsampled_event("slow_operation", Some(props), now, entropy);
+        }
+        Recorded::Accepted
+    }
+
+    /// Turns the series whose window closed (or all, on flush) into `timing` items.
+    fn close_timing_windows(&mut self, now: Millis, entropy: &mut dyn Entropy) {
+        let interval = self.policy.flush_interval_ms;
+        let flush = self.flush_requested;
+        let (due, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.state.timings)
+            .into_iter()
+            .partition(|s| flush || now >= s.opened_at.saturating_add(interval));
+        self.state.timings = open;
+        for series in due {
+            let Some(summary) = series.sketch.summary() else { continue };
+            let id = entropy.uuid_v4();
+            let mut out = String::with_capacity(256 + series.props.len());
+            out.push_str("{\"id\":");
+            json::push_string(&mut out, &id);
+            out.push_str(",\"type\":\"timing\",\"name\":");
+            json::push_string(&mut out, &series.name);
+            out.push_str(",\"ts\":");
+            push_u64(&mut out, series.opened_at);
+            out.push_str(",\"props\":");
+            out.push_str(&series.props);
+            out.push_str(",\"count\":");
+            push_u64(&mut out, summary.count);
+            for (key, value) in [("sum", summary.sum), ("min", summary.min), ("max", summary.max), ("p50", summary.p50), ("p95", summary.p95), ("p99", summary.p99)] {
+                out.push_str(",\"");
+                out.push_str(key);
+                out.push_str("\":");
+                out.push_str(ms_number(value).as_str());
+            }
+            out.push_str(",\"unit\":\"ms\"}");
+            if self.accept_item(Endpoint::Performance, out, None, Cleaning::default(), now, entropy) == Recorded::Accepted {
+                // The window already waited its interval: date the item from
+                // its first sample so the queue sends it now, not one interval later.
+                if let Some(item) = self.queues[Endpoint::Performance.queue_index()].back_mut() {
+                    item.recorded_at = series.opened_at;
+                }
+            }
+        }
+    }
+
+    /// The earliest close of an open timing window.
+    fn timing_deadline(&self) -> Option<Millis> {
+        let interval = self.policy.flush_interval_ms;
+        self.state.timings.iter().map(|s| s.opened_at.saturating_add(interval)).min()
+    }
+
+    /// User feedback (never sampled): `kind` is bug / idea / praise / other,
+    /// `rating` 1-5, the message is scrubbed and capped; `contact` is the
+    /// user's own choice to be reached, so it is kept as given (only capped).
+    pub fn record_feedback(&mut self, kind: &str, rating: Option<u8>, message: Option<&str>, contact: Option<&str>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        if self.state.consent != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        if !matches!(kind, "bug" | "idea" | "praise" | "other") {
+            self.count_drop(DropReason::Invalid);
+            return Recorded::Dropped(DropReason::Invalid);
+        }
+        let mut cleaning = Cleaning::default();
+        let id = entropy.uuid_v4();
+        let mut out = String::with_capacity(128 + message.map_or(0, str::len));
+        out.push_str("{\"id\":");
+        json::push_string(&mut out, &id);
+        out.push_str(",\"type\":\"feedback\",\"ts\":");
+        push_u64(&mut out, now);
+        out.push_str(",\"kind\":");
+        json::push_string(&mut out, kind);
+        if let Some(rating) = rating.filter(|r| (1..=5).contains(r)) {
+            out.push_str(",\"rating\":");
+            push_u64(&mut out, u64::from(rating));
+        }
+        if let Some(message) = message {
+            let cut = truncate_chars(message, self.policy.max_feedback_chars, &mut cleaning);
+            let text = cut.as_deref().unwrap_or(message);
+            out.push_str(",\"message\":");
+            json::push_string(&mut out, &self.scrubber.scrub_text(text));
+        }
+        if let Some(contact) = contact {
+            let cut = truncate_chars(contact, 320, &mut cleaning);
+            out.push_str(",\"contact\":");
+            json::push_string(&mut out, cut.as_deref().unwrap_or(contact));
+        }
+        out.push('}');
+        self.accept_item(Endpoint::Feedback, out, None, cleaning, now, entropy)
+    }
+
+    /// Records `daily_active` once per UTC day per installation (the last
+    /// day is persisted, so worker restarts do not repeat it). True if sent.
+    pub fn mark_daily_active(&mut self, now: Millis, entropy: &mut dyn Entropy) -> bool {
+        if self.state.consent != Consent::Granted || !self.policy.lifecycle_events {
+            return false;
+        }
+        let today = utc_day(now);
+        let last = self.extra(LAST_ACTIVE_DAY).and_then(Json::as_u64);
+        if last == Some(today as u64) {
+            return false;
+        }
+        self.set_extra(LAST_ACTIVE_DAY, Json::Number(Number::from_u64(today as u64)));
+        let day = format_rfc3339(now)[..10].to_owned();
+        let props = Json::Object(vec![("day".into(), Json::String(day))]);
+        self.record_unsampled_event("daily_active", Some(props), now, entropy) == Recorded::Accepted
+    }
+
     /// Queues an item built by a higher layer (errors, timings, feedback).
     /// `json` must be a complete wire item with a unique `id`, already scrubbed.
     pub fn record_item(&mut self, endpoint: Endpoint, json: String, truncated: bool, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
@@ -613,6 +841,9 @@ impl Engine {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
+        let Some(json) = self.apply_before_send(json) else {
+            return Recorded::Dropped(DropReason::BeforeSend);
+        };
         let session_id = self.touch_session(now, entropy);
         if cleaning.truncated {
             self.state.totals.truncated += 1;
@@ -775,6 +1006,9 @@ impl Engine {
     pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
         self.poll_needed = false;
         if self.state.consent == Consent::Granted {
+            if self.timing_deadline().is_some_and(|at| self.flush_requested || at <= now) {
+                self.close_timing_windows(now, entropy);
+            }
             for index in 0..4 {
                 let endpoint = Endpoint::INGESTION[index];
                 let has_batch = self.state.batches.iter().any(|b| b.endpoint == endpoint);
@@ -823,6 +1057,9 @@ impl Engine {
                 }
             }
         }
+        if let Some(at) = self.timing_deadline().filter(|_| self.state.consent == Consent::Granted) {
+            wake = Some(wake.map_or(at, |w| w.min(at)));
+        }
         wake.map_or(Action::Idle, Action::WaitUntil)
     }
 
@@ -853,7 +1090,7 @@ impl Engine {
 
     /// True when anything waits for delivery (items, batches, a deletion request).
     pub fn has_pending(&self) -> bool {
-        self.state.deletion.is_some() || self.held_items() > 0
+        self.state.deletion.is_some() || self.held_items() > 0 || !self.state.timings.is_empty()
     }
 
     /// Tells the engine how a request ended.
@@ -977,6 +1214,24 @@ impl Engine {
         }
         snapshot
     }
+}
+
+/// A millisecond figure as a JSON number with at most 3 decimals (µs), written
+/// without float formatting code (size).
+fn ms_number(value: f64) -> Number {
+    let micros = if value.is_finite() && value > 0.0 { (value * 1000.0 + 0.5) as u64 } else { 0 };
+    let mut text = String::with_capacity(16);
+    push_u64(&mut text, micros / 1000);
+    let frac = micros % 1000;
+    if frac != 0 {
+        text.push('.');
+        let digits = [frac / 100, frac / 10 % 10, frac % 10];
+        let used = if frac % 100 == 0 { 1 } else if frac % 10 == 0 { 2 } else { 3 };
+        for d in &digits[..used] {
+            text.push((b'0' + *d as u8) as char);
+        }
+    }
+    Number::parse(&text).unwrap_or_else(|| Number::from_u64(0))
 }
 
 /// An `error` item without its `count` (added at send time).

@@ -38,6 +38,14 @@ pub struct Policy {
     pub max_collection_len: usize,
     /// Serialized size of one item; a bigger one loses its props first.
     pub max_item_bytes: usize,
+    /// A timing sample above this also produces a `slow_operation` event.
+    pub slow_threshold_ms: f64,
+    /// Distinct (name, props) timing series per window: bounds sketch memory.
+    pub max_timing_series: usize,
+    /// Feedback messages are cut to this many characters.
+    pub max_feedback_chars: usize,
+    /// `extension_installed`, `daily_active` and friends.
+    pub lifecycle_events: bool,
 }
 
 impl Default for Policy {
@@ -59,6 +67,10 @@ impl Default for Policy {
             max_depth: 8,
             max_collection_len: 100,
             max_item_bytes: 16_384,
+            slow_threshold_ms: 1_000.0,
+            max_timing_series: 200,
+            max_feedback_chars: 4_000,
+            lifecycle_events: true,
         }
     }
 }
@@ -81,6 +93,9 @@ impl Policy {
         }
         if self.retry_base_delay_ms > self.retry_max_delay_ms {
             return bad("retry.baseDelayMs", "must not exceed retry.maxDelayMs");
+        }
+        if !(self.slow_threshold_ms >= 0.0) {
+            return bad("slowThresholdMs", "must be a number >= 0");
         }
         if !(0.0..=1.0).contains(&self.sample_rate) {
             return bad("sampleRate", "must be a number from 0 to 1");

@@ -15,6 +15,7 @@ use crate::core::backoff::Outcome;
 use crate::core::json;
 use crate::core::scrub::{ScrubOptions, Scrubber};
 use crate::core::wire::push_u64;
+use crate::core::engine::{BeforeSend, HookVerdict};
 use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, ErrorInput, Policy, Recorded, Request};
 
 /// The `chrome.storage.local` key holding the snapshot.
@@ -45,6 +46,8 @@ struct Config {
     scrub: ScrubConfig,
     compression: String,
     debug: bool,
+    slow_threshold_ms: Option<f64>,
+    lifecycle_events: Option<bool>,
     browser: String,
     os: String,
     locale: String,
@@ -87,6 +90,8 @@ impl Config {
             retry_max_delay_ms: self.retry.max_delay_ms.unwrap_or(d.retry_max_delay_ms),
             retry_max_attempts: self.retry.max_attempts.unwrap_or(d.retry_max_attempts),
             sample_rate: self.sample_rate.unwrap_or(d.sample_rate),
+            slow_threshold_ms: self.slow_threshold_ms.unwrap_or(d.slow_threshold_ms),
+            lifecycle_events: self.lifecycle_events.unwrap_or(d.lifecycle_events),
             ..d
         }
     }
@@ -153,6 +158,28 @@ pub fn scrub_json(text: &str) -> Option<String> {
     Some(json::to_string(&value))
 }
 
+/// `beforeSend` as the engine sees it: the item goes to JS as an object,
+/// comes back as one (or `null`); a throw keeps the item.
+fn js_hook(hook: Function, debug: bool) -> BeforeSend {
+    Box::new(move |item: &str| {
+        let Ok(value) = js_sys::JSON::parse(item) else { return HookVerdict::Keep };
+        match hook.call1(&JsValue::NULL, &value) {
+            Err(_) => {
+                if debug {
+                    platform::warn("mv3-telemetry: beforeSend threw; the item is sent unchanged");
+                }
+                HookVerdict::Failed
+            }
+            Ok(result) if result.is_null() => HookVerdict::Drop,
+            Ok(result) if result.is_undefined() => HookVerdict::Keep,
+            Ok(result) => match js_sys::JSON::stringify(&result).ok().and_then(|text| text.as_string()).and_then(|text| json::parse(&text).ok()) {
+                Some(edited) => HookVerdict::Replace(edited),
+                None => HookVerdict::Failed,
+            },
+        }
+    })
+}
+
 fn type_error(message: &str) -> JsValue {
     js_sys::TypeError::new(message).into()
 }
@@ -176,6 +203,7 @@ struct Inner {
     scrub: ScrubConfig,
     default_consent: Consent,
     extra_patterns: Vec<js_sys::RegExp>,
+    before_send: Option<Function>,
     storage: Option<StorageArea>,
     state: RefCell<State>,
 }
@@ -193,7 +221,7 @@ impl Client {
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
     #[wasm_bindgen(constructor)]
-    pub fn new(options_json: &str, storage: JsValue, extra_patterns: JsValue) -> Result<Client, JsValue> {
+    pub fn new(options_json: &str, storage: JsValue, extra_patterns: JsValue, before_send: JsValue) -> Result<Client, JsValue> {
         let config: Config = json::from_str_of(options_json).map_err(|_| type_error("mv3-telemetry: options must be an object"))?;
         if config.endpoint.is_empty() {
             return Err(type_error("mv3-telemetry: option `endpoint` is required"));
@@ -214,6 +242,7 @@ impl Client {
             scrub: config.scrub,
             default_consent,
             extra_patterns: global_patterns(&extra_patterns),
+            before_send: before_send.dyn_into::<Function>().ok(),
             storage,
             state: RefCell::new(State {
                 engine: None,
@@ -248,6 +277,10 @@ impl Client {
                 let (engine, problem) = restored.map_err(|e| type_error(&e.message()))?;
                 if let (Some(problem), true) = (problem, inner.debug) {
                     platform::warn(&problem.message());
+                }
+                let mut engine = engine;
+                if let Some(hook) = inner.before_send.clone() {
+                    engine.set_before_send(js_hook(hook, inner.debug));
                 }
                 state.engine = Some(engine);
             }
@@ -306,6 +339,28 @@ impl Client {
     #[wasm_bindgen(js_name = __panicForTests)]
     pub fn panic_for_tests(&self) {
         panic!("mv3-telemetry: deliberate panic for tests");
+    }
+
+    /// Adds a timer sample (milliseconds) to its (name, props) series.
+    #[wasm_bindgen(js_name = recordTiming)]
+    pub fn record_timing(&self, name: &str, duration_ms: f64, props_json: Option<String>) -> String {
+        let props = props_json.and_then(|text| json::parse(&text).ok());
+        let recorded = self.inner.with_engine(|engine, entropy| engine.record_timing(name, duration_ms, props, now_ms(), entropy));
+        self.after_record(recorded)
+    }
+
+    /// User feedback; the wrapper has checked the field types.
+    pub fn feedback(&self, kind: &str, rating: Option<u8>, message: Option<String>, contact: Option<String>) -> String {
+        let recorded = self.inner.with_engine(|engine, entropy| engine.record_feedback(kind, rating, message.as_deref(), contact.as_deref(), now_ms(), entropy));
+        self.after_record(recorded)
+    }
+
+    /// An event that sampling must not thin out (lifecycle events).
+    #[wasm_bindgen(js_name = trackSystem)]
+    pub fn track_system(&self, name: &str, props_json: Option<String>) -> String {
+        let props = props_json.and_then(|text| json::parse(&text).ok());
+        let recorded = self.inner.with_engine(|engine, entropy| engine.record_unsampled_event(name, props, now_ms(), entropy));
+        self.after_record(recorded)
     }
 
     /// Queues a complete wire item built by the wrapper (errors, timings, feedback).
@@ -412,6 +467,7 @@ fn pump(inner: &Rc<Inner>) {
         let mut state = inner.state.borrow_mut();
         let state = &mut *state;
         let Some(engine) = state.engine.as_mut() else { return };
+        engine.mark_daily_active(now, &mut state.entropy);
         let wake = loop {
             match engine.poll(now, &mut state.entropy) {
                 Action::Send(request) => sends.push(request),

@@ -600,6 +600,138 @@ pub fn errors_are_not_recorded_without_consent() {
     assert_eq!(error(&mut rig, "Error", "x", None), Recorded::NotConsented);
 }
 
+// ---- timings, feedback, lifecycle, hooks ----------------------------------------
+
+fn timing(rig: &mut Rig, name: &str, ms: f64, props: Value) -> Recorded {
+    let props = mv3_telemetry::core::json::parse(&props.to_string()).unwrap();
+    rig.engine.record_timing(name, ms, Some(props), rig.now, &mut rig.rng)
+}
+
+pub fn timer_samples_become_one_aggregate_per_name_and_props_per_window() {
+    let mut rig = Rig::granted();
+    for i in 1..=1_000 {
+        timing(&mut rig, "load", i as f64, json!({ "cache": "hit" }));
+    }
+    timing(&mut rig, "load", 5.0, json!({ "cache": "miss" }));
+    assert_eq!(rig.poll(), Action::WaitUntil(START + 30_000), "the window closes after the flush interval");
+    rig.now += 30_000;
+    let sends = rig.drain_sends();
+    let perf = sends.iter().find(|r| r.endpoint == Endpoint::Performance).expect("timings are sent");
+    let items = body(perf)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    let hit = items.iter().find(|i| i["props"]["cache"] == "hit").unwrap();
+    assert_eq!(hit["type"], "timing");
+    assert_eq!(hit["count"], 1_000);
+    assert_eq!(hit["sum"], 500_500);
+    assert_eq!(hit["min"], 1);
+    assert_eq!(hit["max"], 1_000);
+    assert_eq!(hit["unit"], "ms");
+    let p95 = hit["p95"].as_f64().unwrap();
+    assert!((p95 - 950.0).abs() / 950.0 <= 0.01, "p95 {p95}");
+}
+
+pub fn a_slow_sample_also_records_a_slow_operation_event() {
+    let mut rig = Rig::granted();
+    timing(&mut rig, "sync", 1_500.25, json!({}));
+    timing(&mut rig, "sync", 20.0, json!({}));
+    let sends = rig.flush_now();
+    let events = sends.iter().find(|r| r.endpoint == Endpoint::Events).expect("an event");
+    let item = &body(events)["items"][0];
+    assert_eq!(item["name"], "slow_operation");
+    assert_eq!(item["props"], json!({ "name": "sync", "duration_ms": 1500.25 }));
+}
+
+pub fn timing_series_survive_a_restart_through_the_snapshot() {
+    let mut rig = Rig::granted();
+    timing(&mut rig, "t", 10.0, json!({}));
+    timing(&mut rig, "t", 30.0, json!({}));
+    let stored = rig.engine.persisted_state().unwrap();
+    let mut rng = SplitMix(5);
+    let (engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
+    let mut rig2 = Rig { engine, now: rig.now, rng };
+    timing(&mut rig2, "t", 20.0, json!({}));
+    let sends = rig2.flush_now();
+    let item = &body(sends.iter().find(|r| r.endpoint == Endpoint::Performance).unwrap())["items"][0];
+    assert_eq!(item["count"], 3);
+    assert_eq!(item["sum"], 60);
+}
+
+pub fn feedback_is_scrubbed_capped_and_validated() {
+    let mut rig = Rig::granted();
+    let long = format!("reach me at bob@example.com {}", "x".repeat(5_000));
+    assert_eq!(rig.engine.record_feedback("bug", Some(4), Some(&long), Some("bob@example.com"), rig.now, &mut rig.rng), Recorded::Accepted);
+    assert_eq!(rig.engine.record_feedback("rant", None, None, None, rig.now, &mut rig.rng), Recorded::Dropped(DropReason::Invalid));
+    assert_eq!(rig.engine.record_feedback("idea", Some(9), None, None, rig.now, &mut rig.rng), Recorded::Accepted);
+    let sends = rig.flush_now();
+    let items = body(sends.iter().find(|r| r.endpoint == Endpoint::Feedback).unwrap())["items"].as_array().unwrap().clone();
+    assert_eq!(items[0]["kind"], "bug");
+    assert_eq!(items[0]["rating"], 4);
+    let message = items[0]["message"].as_str().unwrap();
+    assert!(message.starts_with("reach me at [email] "), "{message}");
+    assert!(message.chars().count() <= 4_001);
+    assert_eq!(items[0]["contact"], "bob@example.com", "contact is the user's choice");
+    assert!(items[1].get("rating").is_none(), "an out-of-range rating is omitted");
+    assert!(items[1].get("contact").is_none(), "no contact unless given");
+}
+
+pub fn daily_active_is_sent_once_per_utc_day() {
+    let mut rig = Rig::granted();
+    assert!(rig.engine.mark_daily_active(rig.now, &mut rig.rng));
+    assert!(!rig.engine.mark_daily_active(rig.now + 3_600_000, &mut rig.rng));
+    // A restart the same day does not repeat it.
+    let stored = rig.engine.persisted_state().unwrap();
+    let mut rng = SplitMix(3);
+    let (mut engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
+    assert!(!engine.mark_daily_active(rig.now + 7_200_000, &mut rng));
+    // The next UTC day does.
+    assert!(engine.mark_daily_active(START + 86_400_000, &mut rng));
+}
+
+pub fn lifecycle_and_slow_events_are_never_sampled() {
+    let policy = Policy { sample_rate: 0.0, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    assert_eq!(rig.track("sampled_out", json!({})), Recorded::Dropped(DropReason::Sampled));
+    assert_eq!(rig.engine.record_unsampled_event("extension_installed", None, rig.now, &mut rig.rng), Recorded::Accepted);
+    assert!(rig.engine.mark_daily_active(rig.now, &mut rig.rng));
+    assert_eq!(error(&mut rig, "Error", "kept", None), Recorded::Accepted);
+    assert_eq!(rig.engine.stats().dropped.get(DropReason::Sampled), 1);
+}
+
+pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
+    use mv3_telemetry::core::engine::HookVerdict;
+    use mv3_telemetry::core::json::{parse, Json};
+    let mut rig = Rig::granted();
+    rig.engine.set_before_send(Box::new(|item: &str| {
+        let value = parse(item).unwrap();
+        match value.get("name").and_then(Json::as_str) {
+            Some("drop_me") => HookVerdict::Drop,
+            Some("explode") => HookVerdict::Failed,
+            Some("edit_me") => {
+                let mut edited = value.clone();
+                if let Json::Object(fields) = &mut edited {
+                    fields.push(("note".into(), Json::String("written by alice@example.com".into())));
+                    fields.retain(|(k, _)| k != "id");
+                }
+                HookVerdict::Replace(edited)
+            }
+            _ => HookVerdict::Keep,
+        }
+    }));
+    assert_eq!(rig.track("drop_me", json!({})), Recorded::Dropped(DropReason::BeforeSend));
+    assert_eq!(rig.track("explode", json!({})), Recorded::Accepted);
+    assert_eq!(rig.track("edit_me", json!({})), Recorded::Accepted);
+    let stats = rig.engine.stats();
+    assert_eq!(stats.dropped.get(DropReason::BeforeSend), 1);
+    assert_eq!(stats.dropped.get(DropReason::HookError), 1);
+    let b = body(&rig.flush_now()[0]);
+    assert_eq!(b["dropped"]["before_send"], 1);
+    assert_eq!(b["dropped"]["hook_error"], 1);
+    let edited = b["items"].as_array().unwrap().iter().find(|i| i["name"] == "edit_me").unwrap().clone();
+    assert_eq!(edited["note"], "written by [email]", "an edited item is scrubbed again");
+    assert!(edited["id"].as_str().is_some_and(|id| id.len() == 36), "the id survives the hook");
+    assert_eq!(edited["type"], "event");
+}
+
 // ---- persistence ------------------------------------------------------------------
 
 pub fn the_snapshot_round_trips_through_serde() {
@@ -705,7 +837,14 @@ macro_rules! engine_cases {
             repeats_of_a_queued_error_fold_into_one_item_with_a_count,
             error_messages_frames_and_context_are_scrubbed,
             errors_carry_the_last_twenty_track_calls_as_breadcrumbs,
-            errors_are_not_recorded_without_consent
+            errors_are_not_recorded_without_consent,
+            timer_samples_become_one_aggregate_per_name_and_props_per_window,
+            a_slow_sample_also_records_a_slow_operation_event,
+            timing_series_survive_a_restart_through_the_snapshot,
+            feedback_is_scrubbed_capped_and_validated,
+            daily_active_is_sent_once_per_utc_day,
+            lifecycle_and_slow_events_are_never_sampled,
+            before_send_can_edit_drop_or_fail_and_every_outcome_is_counted
         );
     };
     (@each $attr:meta; $($case:ident),* $(,)?) => {

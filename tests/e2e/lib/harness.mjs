@@ -493,3 +493,52 @@ export async function collectorReport(mock) {
     return `collector stats ${JSON.stringify(stats)}\nlast requests:\n  ${reqs.join('\n  ')}`;
   } catch (err) { return `(collector report failed: ${err.message})`; }
 }
+
+// ------------------------------------------------- config.js as JavaScript text
+
+/**
+ * Like `setup`, but the extension's config.js is `configSource(mockUrl)`
+ * written verbatim: JavaScript that exports `options`, so options can hold
+ * functions (`beforeSend`) that JSON cannot carry. Returns {mock, browser, close}.
+ *
+ *   setupWithConfigSource((url) => `export const options = {
+ *     endpoint: ${JSON.stringify(url)},
+ *     beforeSend(item) { return item.name === 'drop_me' ? null : item; },
+ *   };`)
+ */
+export async function setupWithConfigSource(configSource, { mockPort = 0, headless = true, extension } = {}) {
+  const mock = await startMock({ port: mockPort });
+  let browser;
+  try {
+    const text = `// written by tests/e2e/lib/harness.mjs (setupWithConfigSource)\n${configSource(mock.url)}\n`;
+    const extDir = prepareExtension(undefined, { ...(extension ? { source: extension } : {}), files: { 'config.js': text } });
+    browser = await launchBrowser(extDir, { headless });
+  } catch (err) {
+    await mock.stop();
+    throw err;
+  }
+  return {
+    mock,
+    browser,
+    async close() {
+      await browser.close();
+      await mock.stop();
+    },
+  };
+}
+
+/**
+ * Sum of `body.dropped[reason]` over the accepted batches of every endpoint,
+ * each batch counted once (retries of a batch keep its batch_id).
+ */
+export async function droppedReported(mock, reason) {
+  const seen = new Set();
+  let sum = 0;
+  for (const b of await mock.batches()) {
+    const id = b.batch_id ?? (b.body && b.body.batch_id);
+    if (id !== undefined && seen.has(id)) continue;
+    seen.add(id);
+    sum += Number((b.body && b.body.dropped && b.body.dropped[reason]) || 0);
+  }
+  return sum;
+}
