@@ -10,7 +10,11 @@ use scrub_corpus::{MUST_CHANGE, MUST_KEEP};
 
 #[test]
 fn corpus_size() {
-    assert!(MUST_CHANGE.len() >= 130, "{} must-change cases", MUST_CHANGE.len());
+    assert!(
+        MUST_CHANGE.len() >= 130,
+        "{} must-change cases",
+        MUST_CHANGE.len()
+    );
     assert!(MUST_KEEP.len() >= 70, "{} must-keep cases", MUST_KEEP.len());
 }
 
@@ -24,7 +28,11 @@ fn recall_and_false_positives() {
         let out = s.scrub_text(case.input);
         assert_ne!(out, case.input, "unchanged: {}", case.input);
         for part in case.secrets {
-            assert!(case.input.contains(part), "bad corpus entry: {part:?} not in {:?}", case.input);
+            assert!(
+                case.input.contains(part),
+                "bad corpus entry: {part:?} not in {:?}",
+                case.input
+            );
             total += 1;
             if out.contains(part) {
                 misses.push(format!("  {part:?} survived in {out:?}"));
@@ -49,7 +57,12 @@ fn recall_and_false_positives() {
         MUST_KEEP.len()
     );
     println!("recall: {removed}/{total} = {:.2}%", recall * 100.0);
-    println!("false positives: {}/{} = {:.2}%", fps.len(), MUST_KEEP.len(), fp_rate * 100.0);
+    println!(
+        "false positives: {}/{} = {:.2}%",
+        fps.len(),
+        MUST_KEEP.len(),
+        fp_rate * 100.0
+    );
     for m in &misses {
         println!("MISS{m}");
     }
@@ -63,7 +76,11 @@ fn recall_and_false_positives() {
 #[test]
 fn idempotent_on_corpus() {
     let s = Scrubber::default();
-    for input in MUST_CHANGE.iter().map(|c| c.input).chain(MUST_KEEP.iter().copied()) {
+    for input in MUST_CHANGE
+        .iter()
+        .map(|c| c.input)
+        .chain(MUST_KEEP.iter().copied())
+    {
         let once = s.scrub_text(input).into_owned();
         let twice = s.scrub_text(&once).into_owned();
         assert_eq!(once, twice, "not idempotent on {input:?}");
@@ -74,7 +91,14 @@ fn idempotent_on_corpus() {
 fn print_examples() {
     // Shows a few before/after pairs with `--nocapture`; useful when tuning.
     let s = Scrubber::default();
-    for case in MUST_CHANGE.iter().step_by(if std::env::var("SCRUB_DUMP").is_ok() { 1 } else { 15 }) {
+    for case in MUST_CHANGE
+        .iter()
+        .step_by(if std::env::var("SCRUB_DUMP").is_ok() {
+            1
+        } else {
+            15
+        })
+    {
         println!("{}\n  -> {}", case.input, s.scrub_text(case.input));
     }
 }
@@ -106,18 +130,64 @@ fn scrub_json(s: &Scrubber, v: &serde_json::Value) -> serde_json::Value {
 fn key_matching_on_word_parts() {
     let s = Scrubber::default();
     for k in [
-        "password", "user_password", "X-Api-Key", "x-api-key", "apiKey", "api_key", "apikey", "sessionId",
-        "session_id", "SESSION", "access_token", "accessToken", "refresh_token", "id_token", "authToken",
-        "Authorization", "proxy-authorization", "auth", "credentials", "Cookie", "set-cookie", "csrfToken",
-        "XSRF-TOKEN", "private_key", "privateKey", "jwt", "bearer", "client_secret", "secretKey", "passwd",
-        "pwd", "db.password", "user password",
+        "password",
+        "user_password",
+        "X-Api-Key",
+        "x-api-key",
+        "apiKey",
+        "api_key",
+        "apikey",
+        "sessionId",
+        "session_id",
+        "SESSION",
+        "access_token",
+        "accessToken",
+        "refresh_token",
+        "id_token",
+        "authToken",
+        "Authorization",
+        "proxy-authorization",
+        "auth",
+        "credentials",
+        "Cookie",
+        "set-cookie",
+        "csrfToken",
+        "XSRF-TOKEN",
+        "private_key",
+        "privateKey",
+        "jwt",
+        "bearer",
+        "client_secret",
+        "secretKey",
+        "passwd",
+        "pwd",
+        "db.password",
+        "user password",
     ] {
         assert!(s.is_sensitive_key(k), "{k} should be sensitive");
     }
     for k in [
-        "author", "authors", "keyboard", "key", "keyCode", "tokenizer_version", "tokenizer", "monkey",
-        "passage", "secretary", "sessions", "token_count", "tokenCount", "session_timeout", "auth_method",
-        "password_required", "cookieless", "authority", "name", "email", "",
+        "author",
+        "authors",
+        "keyboard",
+        "key",
+        "keyCode",
+        "tokenizer_version",
+        "tokenizer",
+        "monkey",
+        "passage",
+        "secretary",
+        "sessions",
+        "token_count",
+        "tokenCount",
+        "session_timeout",
+        "auth_method",
+        "password_required",
+        "cookieless",
+        "authority",
+        "name",
+        "email",
+        "",
     ] {
         assert!(!s.is_sensitive_key(k), "{k} should not be sensitive");
     }
@@ -134,7 +204,10 @@ fn deny_and_allow_keys() {
     assert!(!s.is_sensitive_key("email"));
     assert!(!s.is_sensitive_key("session_id"), "allowed in any spelling");
     assert!(!s.is_sensitive_key("CSRF"));
-    assert!(s.is_sensitive_key("csrf_token"), "allow is for the whole key");
+    assert!(
+        s.is_sensitive_key("csrf_token"),
+        "allow is for the whole key"
+    );
     assert!(s.is_sensitive_key("session"));
 }
 

@@ -7,7 +7,12 @@ use mv3_telemetry::core::stack::{parse_v8_stack, Frame, MAX_FRAMES};
 
 const EXT: &str = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
 
-fn frame(function: Option<&str>, file: Option<&str>, line: Option<u32>, column: Option<u32>) -> Frame {
+fn frame(
+    function: Option<&str>,
+    file: Option<&str>,
+    line: Option<u32>,
+    column: Option<u32>,
+) -> Frame {
     Frame {
         function: function.map(str::to_owned),
         file: file.map(str::to_owned),
@@ -24,8 +29,18 @@ fn sync_stack_from_service_worker() {
     assert_eq!(
         parse_v8_stack(&stack),
         vec![
-            frame(Some("handleMessage"), Some("/background.js"), Some(42), Some(17)),
-            frame(Some("Object.<anonymous>"), Some("/lib/router.js"), Some(7), Some(3)),
+            frame(
+                Some("handleMessage"),
+                Some("/background.js"),
+                Some(42),
+                Some(17)
+            ),
+            frame(
+                Some("Object.<anonymous>"),
+                Some("/lib/router.js"),
+                Some(7),
+                Some(3)
+            ),
             frame(None, Some("/background.js"), Some(120), Some(5)),
         ]
     );
@@ -37,12 +52,24 @@ fn async_new_native_and_anonymous_frames() {
         "Error: boom\n    at new Queue ({EXT}/lib/queue.js:3:9)\n    at async Promise.all (index 0)\n    at async flush ({EXT}/bg.js:10:2)\n    at Array.map (native)\n    at <anonymous>\n    at Foo.bar [as baz] ({EXT}/a.js:1:1)"
     );
     let f = parse_v8_stack(&stack);
-    assert_eq!(f[0], frame(Some("new Queue"), Some("/lib/queue.js"), Some(3), Some(9)));
-    assert_eq!(f[1], frame(Some("Promise.all"), Some("index 0"), None, None));
-    assert_eq!(f[2], frame(Some("flush"), Some("/bg.js"), Some(10), Some(2)));
+    assert_eq!(
+        f[0],
+        frame(Some("new Queue"), Some("/lib/queue.js"), Some(3), Some(9))
+    );
+    assert_eq!(
+        f[1],
+        frame(Some("Promise.all"), Some("index 0"), None, None)
+    );
+    assert_eq!(
+        f[2],
+        frame(Some("flush"), Some("/bg.js"), Some(10), Some(2))
+    );
     assert_eq!(f[3], frame(Some("Array.map"), Some("native"), None, None));
     assert_eq!(f[4], frame(None, Some("<anonymous>"), None, None));
-    assert_eq!(f[5], frame(Some("Foo.bar [as baz]"), Some("/a.js"), Some(1), Some(1)));
+    assert_eq!(
+        f[5],
+        frame(Some("Foo.bar [as baz]"), Some("/a.js"), Some(1), Some(1))
+    );
 }
 
 #[test]
@@ -51,7 +78,10 @@ fn eval_frames_point_at_the_eval_origin() {
         "ReferenceError: x is not defined\n    at eval (eval at load ({EXT}/lib/loader.js:10:15), <anonymous>:1:1)\n    at eval (eval at outer (eval at inner ({EXT}/x.js:2:3)), <anonymous>:4:5)"
     );
     let f = parse_v8_stack(&stack);
-    assert_eq!(f[0], frame(Some("eval"), Some("/lib/loader.js"), Some(10), Some(15)));
+    assert_eq!(
+        f[0],
+        frame(Some("eval"), Some("/lib/loader.js"), Some(10), Some(15))
+    );
     assert_eq!(f[1], frame(Some("eval"), Some("/x.js"), Some(2), Some(3)));
 }
 
@@ -61,12 +91,33 @@ fn wasm_frames() {
         "RuntimeError: unreachable\n    at mv3_telemetry.wasm.__wbg_x ({EXT}/pkg/x_bg.wasm:wasm-function[12]:0x1a2b)\n    at mv3_telemetry.wasm.core::scrub::run (wasm://wasm/mv3_telemetry-0012abcd:wasm-function[7]:0x5f)\n    at x_bg.wasm.f ({EXT}/pkg/x_bg.wasm:0x400)\n    at {EXT}/pkg/x.js:55:9"
     );
     let f = parse_v8_stack(&stack);
-    assert_eq!(f[0], frame(Some("mv3_telemetry.wasm.__wbg_x"), Some("/pkg/x_bg.wasm"), Some(12), Some(0x1a2b)));
+    assert_eq!(
+        f[0],
+        frame(
+            Some("mv3_telemetry.wasm.__wbg_x"),
+            Some("/pkg/x_bg.wasm"),
+            Some(12),
+            Some(0x1a2b)
+        )
+    );
     assert_eq!(
         f[1],
-        frame(Some("mv3_telemetry.wasm.core::scrub::run"), Some("wasm://wasm/mv3_telemetry-0012abcd"), Some(7), Some(0x5f))
+        frame(
+            Some("mv3_telemetry.wasm.core::scrub::run"),
+            Some("wasm://wasm/mv3_telemetry-0012abcd"),
+            Some(7),
+            Some(0x5f)
+        )
     );
-    assert_eq!(f[2], frame(Some("x_bg.wasm.f"), Some("/pkg/x_bg.wasm"), None, Some(0x400)));
+    assert_eq!(
+        f[2],
+        frame(
+            Some("x_bg.wasm.f"),
+            Some("/pkg/x_bg.wasm"),
+            None,
+            Some(0x400)
+        )
+    );
     assert_eq!(f[3], frame(None, Some("/pkg/x.js"), Some(55), Some(9)));
 }
 
@@ -92,14 +143,20 @@ fn bounded() {
     let long = format!("    at {} (x.js:1:1)", "é".repeat(5000));
     let f = parse_v8_stack(&long);
     assert_eq!(f.len(), 1);
-    assert!(f[0].function.as_deref().unwrap_or("").len() + f[0].file.as_deref().unwrap_or("").len() <= 1024);
+    assert!(
+        f[0].function.as_deref().unwrap_or("").len() + f[0].file.as_deref().unwrap_or("").len()
+            <= 1024
+    );
 }
 
 #[test]
 fn serializes_with_nulls() {
     let f = frame(Some("f"), None, Some(1), None);
     let v = serde_json::to_value(&f).unwrap();
-    assert_eq!(v, serde_json::json!({"function": "f", "file": null, "line": 1, "column": null}));
+    assert_eq!(
+        v,
+        serde_json::json!({"function": "f", "file": null, "line": 1, "column": null})
+    );
     let back: Frame = serde_json::from_value(v).unwrap();
     assert_eq!(back, f);
 }
@@ -114,32 +171,57 @@ fn normalized_messages_group() {
         normalize_message("request 123e4567-e89b-12d3-a456-426614174000 timed out after 30.5 s"),
         "request <uuid> timed out after <n> s"
     );
-    assert_eq!(normalize_message("object 0x7ffe12ab freed"), "object <hex> freed");
-    assert_eq!(normalize_message("commit 9fceb02d0ae5 missing"), "commit <hex> missing");
-    assert_eq!(normalize_message("key 'item-42' not found"), "key <str> not found");
+    assert_eq!(
+        normalize_message("object 0x7ffe12ab freed"),
+        "object <hex> freed"
+    );
+    assert_eq!(
+        normalize_message("commit 9fceb02d0ae5 missing"),
+        "commit <hex> missing"
+    );
+    assert_eq!(
+        normalize_message("key 'item-42' not found"),
+        "key <str> not found"
+    );
     assert_eq!(
         normalize_message("Unexpected token '<' in JSON at position 0"),
         "Unexpected token '<' in JSON at position <n>"
     );
     // Words with digits stay: they name things, not instances.
-    assert_eq!(normalize_message("utf8 decoder for v8 failed"), "utf8 decoder for v8 failed");
+    assert_eq!(
+        normalize_message("utf8 decoder for v8 failed"),
+        "utf8 decoder for v8 failed"
+    );
     assert_eq!(normalize_message("日本 123 é"), "日本 <n> é");
 }
 
 #[test]
 fn fingerprints() {
-    let a = parse_v8_stack(&format!("TypeError: x\n    at f ({EXT}/a.js:1:2)\n    at g ({EXT}/b.js:3:4)"));
-    let moved = parse_v8_stack(&format!("TypeError: x\n    at f ({EXT}/a.js:9:9)\n    at g ({EXT}/b.js:30:4)"));
+    let a = parse_v8_stack(&format!(
+        "TypeError: x\n    at f ({EXT}/a.js:1:2)\n    at g ({EXT}/b.js:3:4)"
+    ));
+    let moved = parse_v8_stack(&format!(
+        "TypeError: x\n    at f ({EXT}/a.js:9:9)\n    at g ({EXT}/b.js:30:4)"
+    ));
     let other = parse_v8_stack(&format!("TypeError: x\n    at h ({EXT}/a.js:1:2)"));
     let fp = fingerprint("TypeError", "Failed to fetch item 123", &a);
     assert_eq!(fp.len(), 16);
     assert!(fp.bytes().all(|c| c.is_ascii_hexdigit()));
     // Same bug: other id, lines moved.
-    assert_eq!(fp, fingerprint("TypeError", "Failed to fetch item 456", &moved));
+    assert_eq!(
+        fp,
+        fingerprint("TypeError", "Failed to fetch item 456", &moved)
+    );
     // Different kind, message or call path: different group.
-    assert_ne!(fp, fingerprint("RangeError", "Failed to fetch item 123", &a));
+    assert_ne!(
+        fp,
+        fingerprint("RangeError", "Failed to fetch item 123", &a)
+    );
     assert_ne!(fp, fingerprint("TypeError", "Failed to parse item 123", &a));
-    assert_ne!(fp, fingerprint("TypeError", "Failed to fetch item 123", &other));
+    assert_ne!(
+        fp,
+        fingerprint("TypeError", "Failed to fetch item 123", &other)
+    );
     // Only the top 5 frames count.
     let deep = |last: &str| {
         let mut s = String::from("Error: e\n");
@@ -149,7 +231,10 @@ fn fingerprints() {
         s.push_str(&format!("    at {last} ({EXT}/z.js:1:1)\n"));
         parse_v8_stack(&s)
     };
-    assert_eq!(fingerprint("Error", "e", &deep("x")), fingerprint("Error", "e", &deep("y")));
+    assert_eq!(
+        fingerprint("Error", "e", &deep("x")),
+        fingerprint("Error", "e", &deep("y"))
+    );
     // Stable across runs and platforms: a fixed value.
     assert_eq!(fingerprint("Error", "", &[]), fingerprint("Error", "", &[]));
     assert_eq!(fingerprint("", "", &[]).len(), 16);

@@ -12,7 +12,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(frames.len() <= MAX_FRAMES);
     // Through the core's own JSON bridge, as the SDK sends frames.
     let json = mv3_telemetry::core::json::to_string_of(&frames);
-    let back: Vec<Frame> = mv3_telemetry::core::json::from_str_of(&json).expect("frames deserialize");
+    let back: Vec<Frame> =
+        mv3_telemetry::core::json::from_str_of(&json).expect("frames deserialize");
     assert_eq!(back, frames);
     let first_line = text.lines().next().unwrap_or("");
     let a = fingerprint("Error", first_line, &frames);

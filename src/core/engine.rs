@@ -572,7 +572,17 @@ impl Engine {
             self.count_drop(DropReason::Sampled);
             return Recorded::Dropped(DropReason::Sampled);
         }
-        self.record_unsampled_event(name, props, now, entropy)
+        let recorded = self.record_unsampled_event(name, props, now, entropy);
+        if recorded == Recorded::Accepted {
+            // Breadcrumbs are the user's own track calls, not the SDK's events.
+            if self.state.breadcrumbs.len() == BREADCRUMBS {
+                self.state.breadcrumbs.pop_front();
+            }
+            let mut cleaning = Cleaning::default();
+            let crumb = clean_name(name, &self.policy, &mut cleaning).unwrap_or_default();
+            self.state.breadcrumbs.push_back((self.scrubber.scrub_text(&crumb).into_owned(), now));
+        }
+        recorded
     }
 
     /// Records an event that sampling must not thin out (lifecycle events,
@@ -587,10 +597,6 @@ impl Engine {
             return Recorded::Dropped(DropReason::Invalid);
         };
         let name = self.scrubber.scrub_text(&name).into_owned();
-        if self.state.breadcrumbs.len() == BREADCRUMBS {
-            self.state.breadcrumbs.pop_front();
-        }
-        self.state.breadcrumbs.push_back((name.clone(), now));
         let mut props = Json::Object(clean_props(props, &self.policy, &mut cleaning));
         self.scrubber.scrub_value(&mut props);
         let id = entropy.uuid_v4();
@@ -1081,6 +1087,12 @@ impl Engine {
             ),
         };
         Request { id, endpoint: batch.endpoint, batch_id: batch.batch_id.clone(), body, item_count: batch.items.len() }
+    }
+
+    /// True while request `id` still matters: false once its batch was purged
+    /// (consent revoked), so a request built just before must not go out.
+    pub fn is_in_flight(&self, id: RequestId) -> bool {
+        self.state.batches.iter().chain(self.state.deletion.as_ref()).any(|b| b.in_flight == Some(id))
     }
 
     /// True while any request is out.

@@ -206,7 +206,10 @@ mod tests {
 
     #[test]
     fn normalizes() {
-        assert_eq!(normalize_message("Failed to fetch item 123"), "Failed to fetch item <n>");
+        assert_eq!(
+            normalize_message("Failed to fetch item 123"),
+            "Failed to fetch item <n>"
+        );
         assert_eq!(normalize_message("took 12.5 ms"), "took <n> ms");
         assert_eq!(normalize_message("utf8 v8 base64"), "utf8 v8 base64");
     }

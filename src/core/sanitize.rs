@@ -20,9 +20,11 @@ pub struct Cleaning {
     pub truncated: bool,
 }
 
-/// Cuts `text` to at most `max_chars` characters (plus an ellipsis), on a char boundary.
+/// Cuts `text` to at most `max_chars` characters, the last being an
+/// ellipsis, on a char boundary. `None` when it already fits.
 pub fn truncate_chars(text: &str, max_chars: usize, cleaning: &mut Cleaning) -> Option<String> {
-    let cut = text.char_indices().nth(max_chars).map(|(at, _)| at)?;
+    text.char_indices().nth(max_chars)?;
+    let cut = text.char_indices().nth(max_chars.saturating_sub(1)).map_or(text.len(), |(at, _)| at);
     cleaning.truncated = true;
     let mut out = String::with_capacity(cut + ELLIPSIS.len_utf8());
     out.push_str(&text[..cut]);
@@ -127,7 +129,7 @@ mod tests {
         let long = "é".repeat(5_000);
         let cleaned = clean_value(Json::String(long), &policy, 1, &mut c);
         let text = cleaned.as_str().unwrap();
-        assert_eq!(text.chars().count(), policy.max_string_chars + 1);
+        assert_eq!(text.chars().count(), policy.max_string_chars);
         assert!(text.ends_with(ELLIPSIS));
         assert!(c.truncated);
     }

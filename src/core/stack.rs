@@ -63,7 +63,10 @@ fn truncate(s: &str, max: usize) -> &str {
 fn reduce_file(file: &str) -> String {
     const SCHEME: &str = "chrome-extension://";
     if let Some(rest) = file.strip_prefix(SCHEME) {
-        let id_len = rest.bytes().take_while(|c| (b'a'..=b'p').contains(c)).count();
+        let id_len = rest
+            .bytes()
+            .take_while(|c| (b'a'..=b'p').contains(c))
+            .count();
         if id_len == 32 && rest[32..].starts_with('/') {
             return rest[32..].to_owned();
         }

@@ -463,11 +463,14 @@ fn pump(inner: &Rc<Inner>) {
     let now = now_ms();
     let mut sends: Vec<Request> = Vec::new();
     let mut settled: Vec<(Function, String)> = Vec::new();
+    let marked_day;
     {
         let mut state = inner.state.borrow_mut();
         let state = &mut *state;
         let Some(engine) = state.engine.as_mut() else { return };
-        engine.mark_daily_active(now, &mut state.entropy);
+        // Persisted at once, not debounced: a worker stopped right after must
+        // not send a second daily_active.
+        marked_day = engine.mark_daily_active(now, &mut state.entropy);
         let wake = loop {
             match engine.poll(now, &mut state.entropy) {
                 Action::Send(request) => sends.push(request),
@@ -516,6 +519,10 @@ fn pump(inner: &Rc<Inner>) {
             }
         }
     }
+    if marked_day {
+        let inner = inner.clone();
+        spawn_local(async move { persist_now(&inner).await });
+    }
     for request in sends {
         spawn_local(deliver(inner.clone(), request));
     }
@@ -544,6 +551,10 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
         },
         None => (JsValue::from_str(&request.body), false, request.body.len()),
     };
+    // Consent may have been revoked while the body was compressed.
+    if !inner.with_engine(|engine, _| engine.is_in_flight(request.id)).unwrap_or(false) {
+        return;
+    }
     let keepalive = {
         let mut state = inner.state.borrow_mut();
         let fits = state.keepalive_bytes + size <= KEEPALIVE_BUDGET;

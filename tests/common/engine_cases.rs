@@ -465,8 +465,8 @@ pub fn a_one_megabyte_string_is_truncated_not_dropped() {
     assert_eq!(rig.track(&huge, json!({ "blob": huge })), Recorded::Accepted);
     let request = rig.flush_now().remove(0);
     let item = &body(&request)["items"][0];
-    assert!(item["name"].as_str().unwrap().chars().count() <= 129);
-    assert!(item["props"]["blob"].as_str().unwrap().chars().count() <= 1_001);
+    assert!(item["name"].as_str().unwrap().chars().count() <= 128);
+    assert!(item["props"]["blob"].as_str().unwrap().chars().count() <= 1_000);
     assert!(request.body.len() < 4_000);
     assert_eq!(rig.engine.stats().truncated, 1);
 }
@@ -668,7 +668,7 @@ pub fn feedback_is_scrubbed_capped_and_validated() {
     assert_eq!(items[0]["rating"], 4);
     let message = items[0]["message"].as_str().unwrap();
     assert!(message.starts_with("reach me at [email] "), "{message}");
-    assert!(message.chars().count() <= 4_001);
+    assert!(message.chars().count() <= 4_000);
     assert_eq!(items[0]["contact"], "bob@example.com", "contact is the user's choice");
     assert!(items[1].get("rating").is_none(), "an out-of-range rating is omitted");
     assert!(items[1].get("contact").is_none(), "no contact unless given");

@@ -73,6 +73,7 @@ test('three worker restarts on the same UTC day give exactly one daily_active', 
     assert.fail(`${err.message}; event names that arrived: ${JSON.stringify(names)}${await context()}`);
   }
   for (let k = 1; k <= 3; k++) {
+    await sleep(1000); // each worker lives 1 s after the test last touched it
     await restart(browser);
     await flushUntilDrained(browser);
     t.diagnostic(`restart ${k}: ${(await events(mock, 'daily_active')).length} daily_active so far`);
@@ -110,6 +111,7 @@ test('with consent pending no lifecycle event is sent, and granting consent send
   } catch (err) {
     assert.fail(`${err.message}${await context()}`);
   }
+  await sleep(1500); // accepted well before the restart (see the next test for a restart at once)
   await restart(browser);
   await flushUntilDrained(browser);
   await sleep(1000);
@@ -121,6 +123,50 @@ test('with consent pending no lifecycle event is sent, and granting consent send
     return;
   }
   assert.equal(daily.length, 1, `one daily_active: ${JSON.stringify(daily)}`);
+});
+
+test('workers stopped as soon as their daily_active reaches the collector still send one daily_active that day', { timeout: 120_000 }, async (t) => {
+  const env = await setup(OPTIONS);
+  t.after(() => env.close());
+  const { mock, browser } = env;
+  const context = async () => `\n${await collectorReport(mock)}\nworker log:\n${browser.dumpLogs()}`;
+  const dayAtStart = utcDay();
+  await sdkStatus(browser);
+
+  // Once the collector has the event the SDK must remember it sent it, even
+  // if the worker is stopped at once: a second daily_active carries a new id,
+  // so the collector cannot de-duplicate it. Each worker is stopped as soon as
+  // a new daily_active arrives, or after 1.5 s without one.
+  let count = 0;
+  for (let start = 0; start < 4; start++) {
+    if (start > 0) {
+      await browser.wake();
+      await sdkStatus(browser);
+    }
+    await browser.evaluate(() => { self.telemetry.flush(); });
+    let now = [];
+    const arrived = await waitFor(async () => (now = await events(mock, 'daily_active')).length > count,
+      { timeout: start === 0 ? 30_000 : 1500, interval: 20, message: 'a new daily_active' }).then(() => true, () => false);
+    const killedAt = await browser.killWorker();
+    if (start === 0 && !arrived) assert.fail(`the first daily_active never arrived${await context()}`);
+    if (arrived) {
+      const last = now[now.length - 1];
+      t.diagnostic(`worker ${start + 1}: daily_active #${now.length} recorded at ts ${last.ts}, worker stopped ${killedAt - last.ts} ms later`);
+    }
+    count = now.length;
+    await sleep(300);
+  }
+  await browser.wake();
+  await sdkStatus(browser);
+  await flushUntilDrained(browser);
+  await sleep(1000);
+  const daily = await events(mock, 'daily_active');
+  if (utcDay() !== dayAtStart) {
+    t.skip(`the run crossed UTC midnight (${dayAtStart} -> ${utcDay()})`);
+    return;
+  }
+  const storage = await browser.storage();
+  assert.equal(daily.length, 1, `one daily_active over 5 worker starts, got ${daily.length}: ${JSON.stringify(daily)}\nstored state: ${JSON.stringify(storage).slice(0, 700)}`);
 });
 
 test('with lifecycleEvents false no lifecycle event is sent', { timeout: 120_000 }, async (t) => {

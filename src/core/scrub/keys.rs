@@ -93,7 +93,10 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     fn new(key: &'a str) -> Self {
-        Parts { b: key.as_bytes(), i: 0 }
+        Parts {
+            b: key.as_bytes(),
+            i: 0,
+        }
     }
 }
 
@@ -121,8 +124,19 @@ fn kind(c: u8) -> K {
 /// name such as `?[secret]=x` must not turn sensitive on a second pass just
 /// because the placeholder spells a deny-listed word.
 const PLACEHOLDER_WORDS: &[&[u8]] = &[
-    b"email", b"creditcard", b"iban", b"ip", b"jwt", b"token", b"secret", b"auth", b"Filtered",
-    b"user", b"pemkey", b"phone", b"ssn",
+    b"email",
+    b"creditcard",
+    b"iban",
+    b"ip",
+    b"jwt",
+    b"token",
+    b"secret",
+    b"auth",
+    b"Filtered",
+    b"user",
+    b"pemkey",
+    b"phone",
+    b"ssn",
 ];
 
 impl<'a> Iterator for Parts<'a> {
@@ -201,6 +215,11 @@ fn canonical(s: &str) -> String {
 pub(crate) struct KeyMatcher {
     deny: Vec<Vec<Box<[u8]>>>,
     allow: Vec<String>,
+    /// For each lower-cased first byte, a bit per length (1..63) of the deny
+    /// entries' first parts starting with it. Most parts of most keys
+    /// (`event`, `page`, `q`) start no entry, and this rejects them with one
+    /// lookup instead of a comparison per entry.
+    first: Box<[u64; 256]>,
 }
 
 impl KeyMatcher {
@@ -217,7 +236,15 @@ impl KeyMatcher {
             .map(|a| canonical(a))
             .filter(|a| !a.is_empty())
             .collect();
-        KeyMatcher { deny, allow }
+        let mut first = Box::new([0u64; 256]);
+        for e in &deny {
+            let p = &e[0];
+            // Parts are never empty; longer than 63 bytes matches nothing
+            // real, but keep it exact by marking bit 0 ("check anyway").
+            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
+            first[usize::from(p[0].to_ascii_lowercase())] |= bit;
+        }
+        KeyMatcher { deny, allow, first }
     }
 
     /// Whether the key is explicitly allowed (`scrub.allowKeys`).
@@ -249,6 +276,12 @@ impl KeyMatcher {
     fn match_parts(&self, parts: &[&[u8]]) -> bool {
         let n = parts.len();
         for s in 0..n {
+            let p = parts[s];
+            let mask = self.first[usize::from(p[0].to_ascii_lowercase())];
+            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
+            if mask & (bit | 1) == 0 {
+                continue;
+            }
             'entry: for entry in &self.deny {
                 let len = entry.len();
                 if s + len > n {

@@ -137,13 +137,18 @@ impl Scrubber {
                 }
                 Json::Number(n) => {
                     let digits = n.as_str().as_bytes();
-                    if digits.len() >= 13 && digits.iter().all(u8::is_ascii_digit) && validate::card_ok(digits) {
+                    if digits.len() >= 13
+                        && digits.iter().all(u8::is_ascii_digit)
+                        && validate::card_ok(digits)
+                    {
                         *v = Json::String("[creditcard]".to_owned());
                     }
                 }
                 Json::Array(items) => stack.extend(items.iter_mut()),
                 Json::Object(map) => {
-                    let rename = map.iter().any(|(k, _)| matches!(self.scrub_text(k), Cow::Owned(_)));
+                    let rename = map
+                        .iter()
+                        .any(|(k, _)| matches!(self.scrub_text(k), Cow::Owned(_)));
                     if rename {
                         // Decide on the original key names, then rename.
                         let old = std::mem::take(map);
@@ -183,8 +188,14 @@ mod tests {
     #[test]
     fn clean_text_is_borrowed() {
         let sc = Scrubber::default();
-        assert!(matches!(sc.scrub_text("nothing to see here 123"), Cow::Borrowed(_)));
-        assert!(matches!(sc.scrub_text("[email] and [ip]"), Cow::Borrowed(_)));
+        assert!(matches!(
+            sc.scrub_text("nothing to see here 123"),
+            Cow::Borrowed(_)
+        ));
+        assert!(matches!(
+            sc.scrub_text("[email] and [ip]"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
@@ -196,7 +207,10 @@ mod tests {
         assert_eq!(s("from 192.168.1.20:443"), "from [ip]:443");
         assert_eq!(s("Chrome/124.0.0.0 Safari"), "Chrome/124.0.0.0 Safari");
         assert_eq!(s("peer [2001:db8::1]:443"), "peer [[ip]]:443");
-        assert_eq!(s("Authorization: Bearer abc123def456"), "Authorization: Bearer [token]");
+        assert_eq!(
+            s("Authorization: Bearer abc123def456"),
+            "Authorization: Bearer [token]"
+        );
         assert_eq!(s("key AKIAIOSFODNN7EXAMPLE."), "key [secret].");
         assert_eq!(
             s("https://bob:hunter2@db.example.com/x?token=abc&page=2"),
@@ -208,8 +222,14 @@ mod tests {
         assert_eq!(s("call +1 415 555 2671"), "call [phone]");
         assert_eq!(s("ssn 123-45-6789"), "ssn [ssn]");
         assert_eq!(s("ssn 666-45-6789"), "ssn 666-45-6789");
-        assert_eq!(s("password=hunter2 user=bob"), "password=[Filtered] user=bob");
-        assert_eq!(s(r#"{"password":"x y","n":1}"#), r#"{"password":"[Filtered]","n":1}"#);
+        assert_eq!(
+            s("password=hunter2 user=bob"),
+            "password=[Filtered] user=bob"
+        );
+        assert_eq!(
+            s(r#"{"password":"x y","n":1}"#),
+            r#"{"password":"[Filtered]","n":1}"#
+        );
         assert_eq!(
             s("-----BEGIN RSA PRIVATE KEY-----\nMIIEabc\n-----END RSA PRIVATE KEY-----"),
             "-----BEGIN RSA PRIVATE KEY-----[pemkey]-----END RSA PRIVATE KEY-----"

@@ -36,8 +36,17 @@ pub(crate) fn parse_ipv4(b: &[u8], i: usize) -> Option<usize> {
 
 /// Words after which a dotted quad is a version, not an address.
 const VERSION_WORDS: &[&[u8]] = &[
-    b"v", b"ver", b"build", b"chrome", b"chromium", b"firefox", b"edge", b"safari", b"release",
-    b"os", b"app",
+    b"v",
+    b"ver",
+    b"build",
+    b"chrome",
+    b"chromium",
+    b"firefox",
+    b"edge",
+    b"safari",
+    b"release",
+    b"os",
+    b"app",
 ];
 
 impl Scan<'_, '_> {

@@ -99,8 +99,7 @@ impl Scan<'_, '_> {
             return None;
         }
         let num = |r: std::ops::Range<usize>| {
-            s[r].iter()
-                .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
+            s[r].iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
         };
         ssn_ok(num(0..3), num(4..6), num(7..11)).then_some(Hit {
             start: i,

@@ -17,7 +17,10 @@ impl Scan<'_, '_> {
     fn home_name(&self, ns: usize) -> Option<Hit> {
         let b = self.b;
         let mut ne = ns;
-        while ne < b.len() && !is(b[ne], DELIM) && !matches!(b[ne], b'/' | b':' | b',' | b';' | b'?' | b'#') {
+        while ne < b.len()
+            && !is(b[ne], DELIM)
+            && !matches!(b[ne], b'/' | b':' | b',' | b';' | b'?' | b'#')
+        {
             ne += 1;
         }
         while ne > ns && b[ne - 1] == b'.' {

@@ -39,8 +39,25 @@ impl Body {
 }
 
 /// A vendor key shape: literal prefix (case-sensitive), body alphabet,
-/// minimum body length.
-type VendorKey = (&'static [u8], Body, usize);
+/// minimum body length, and the length of the prefix's leading run of
+/// letters and digits (a cheap filter, see `vendor_key`).
+type VendorKey = (&'static [u8], Body, usize, usize);
+
+/// Length of the leading run of ASCII letters and digits of `p`.
+const fn alnum_len(p: &[u8]) -> usize {
+    let mut k = 0;
+    while k < p.len() && p[k].is_ascii_alphanumeric() {
+        k += 1;
+    }
+    k
+}
+
+/// Builds a [`VendorKey`] entry, computing the run length at compile time.
+macro_rules! vk {
+    ($p:literal, $body:ident, $min:literal) => {
+        ($p, Body::$body, $min, alnum_len($p))
+    };
+}
 
 /// Vendor key shapes, grouped by the prefix's first byte so that a word is
 /// only compared with the few prefixes it could start (most words start none).
@@ -52,86 +69,106 @@ fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     match c {
         // AWS access key ids (AKIA long-term, ASIA temporary, and the other
         // unique-id prefixes), Google API keys, age secret keys.
-        b'A' => &[
-            (b"AKIA", Body::UpperDigit, 16),
-            (b"ASIA", Body::UpperDigit, 16),
-            (b"ABIA", Body::UpperDigit, 16),
-            (b"ACCA", Body::UpperDigit, 16),
-            (b"AGPA", Body::UpperDigit, 16),
-            (b"AIDA", Body::UpperDigit, 16),
-            (b"AROA", Body::UpperDigit, 16),
-            (b"AIPA", Body::UpperDigit, 16),
-            (b"ANPA", Body::UpperDigit, 16),
-            (b"ANVA", Body::UpperDigit, 16),
-            (b"APKA", Body::UpperDigit, 16),
-            (b"AIza", Body::B64Url, 30),
-            (b"AGE-SECRET-KEY-1", Body::UpperDigit, 50),
-        ],
+        b'A' => {
+            const {
+                &[
+                    vk!(b"AKIA", UpperDigit, 16),
+                    vk!(b"ASIA", UpperDigit, 16),
+                    vk!(b"ABIA", UpperDigit, 16),
+                    vk!(b"ACCA", UpperDigit, 16),
+                    vk!(b"AGPA", UpperDigit, 16),
+                    vk!(b"AIDA", UpperDigit, 16),
+                    vk!(b"AROA", UpperDigit, 16),
+                    vk!(b"AIPA", UpperDigit, 16),
+                    vk!(b"ANPA", UpperDigit, 16),
+                    vk!(b"ANVA", UpperDigit, 16),
+                    vk!(b"APKA", UpperDigit, 16),
+                    vk!(b"AIza", B64Url, 30),
+                    vk!(b"AGE-SECRET-KEY-1", UpperDigit, 50),
+                ]
+            }
+        }
         // Google OAuth access tokens and client secrets.
-        b'y' => &[(b"ya29.", Body::B64Url, 20)],
-        b'G' => &[(b"GOCSPX-", Body::B64Url, 20)],
+        b'y' => const { &[vk!(b"ya29.", B64Url, 20)] },
+        b'G' => const { &[vk!(b"GOCSPX-", B64Url, 20)] },
         // GitHub and GitLab.
-        b'g' => &[
-            (b"ghp_", Body::Alnum, 30),
-            (b"gho_", Body::Alnum, 30),
-            (b"ghu_", Body::Alnum, 30),
-            (b"ghs_", Body::Alnum, 30),
-            (b"ghr_", Body::Alnum, 30),
-            (b"github_pat_", Body::AlnumUnderscore, 30),
-            (b"glpat-", Body::B64Url, 20),
-            (b"gldt-", Body::B64Url, 20),
-            (b"glrt-", Body::B64Url, 20),
-            (b"glptt-", Body::B64Url, 20),
-            (b"glsoat-", Body::B64Url, 20),
-            (b"glcbt-", Body::B64Url, 20),
-            (b"gloas-", Body::B64Url, 20),
-        ],
+        b'g' => {
+            const {
+                &[
+                    vk!(b"ghp_", Alnum, 30),
+                    vk!(b"gho_", Alnum, 30),
+                    vk!(b"ghu_", Alnum, 30),
+                    vk!(b"ghs_", Alnum, 30),
+                    vk!(b"ghr_", Alnum, 30),
+                    vk!(b"github_pat_", AlnumUnderscore, 30),
+                    vk!(b"glpat-", B64Url, 20),
+                    vk!(b"gldt-", B64Url, 20),
+                    vk!(b"glrt-", B64Url, 20),
+                    vk!(b"glptt-", B64Url, 20),
+                    vk!(b"glsoat-", B64Url, 20),
+                    vk!(b"glcbt-", B64Url, 20),
+                    vk!(b"gloas-", B64Url, 20),
+                ]
+            }
+        }
         // Slack (`xox?-`) and app-level tokens.
-        b'x' => &[
-            (b"xoxb-", Body::B64Url, 10),
-            (b"xoxp-", Body::B64Url, 10),
-            (b"xoxa-", Body::B64Url, 10),
-            (b"xoxr-", Body::B64Url, 10),
-            (b"xoxs-", Body::B64Url, 10),
-            (b"xoxe-", Body::B64Url, 10),
-            (b"xoxo-", Body::B64Url, 10),
-            (b"xapp-", Body::B64Url, 10),
-        ],
+        b'x' => {
+            const {
+                &[
+                    vk!(b"xoxb-", B64Url, 10),
+                    vk!(b"xoxp-", B64Url, 10),
+                    vk!(b"xoxa-", B64Url, 10),
+                    vk!(b"xoxr-", B64Url, 10),
+                    vk!(b"xoxs-", B64Url, 10),
+                    vk!(b"xoxe-", B64Url, 10),
+                    vk!(b"xoxo-", B64Url, 10),
+                    vk!(b"xapp-", B64Url, 10),
+                ]
+            }
+        }
         // Stripe secret keys; OpenAI / Anthropic style `sk-...` (plain `sk-`
         // also needs a digit); Shopify; Sentry; Square.
-        b's' => &[
-            (b"sk_live_", Body::Alnum, 10),
-            (b"sk_test_", Body::Alnum, 10),
-            (b"sk-ant-", Body::B64Url, 20),
-            (b"sk-proj-", Body::B64Url, 20),
-            (b"sk-", Body::B64Url, 20),
-            (b"shpat_", Body::Hex, 32),
-            (b"shpss_", Body::Hex, 32),
-            (b"shpca_", Body::Hex, 32),
-            (b"shppa_", Body::Hex, 32),
-            (b"sntrys_", Body::B64, 50),
-            (b"sq0atp-", Body::B64Url, 22),
-            (b"sq0csp-", Body::B64Url, 22),
-        ],
+        b's' => {
+            const {
+                &[
+                    vk!(b"sk_live_", Alnum, 10),
+                    vk!(b"sk_test_", Alnum, 10),
+                    vk!(b"sk-ant-", B64Url, 20),
+                    vk!(b"sk-proj-", B64Url, 20),
+                    vk!(b"sk-", B64Url, 20),
+                    vk!(b"shpat_", Hex, 32),
+                    vk!(b"shpss_", Hex, 32),
+                    vk!(b"shpca_", Hex, 32),
+                    vk!(b"shppa_", Hex, 32),
+                    vk!(b"sntrys_", B64, 50),
+                    vk!(b"sq0atp-", B64Url, 22),
+                    vk!(b"sq0csp-", B64Url, 22),
+                ]
+            }
+        }
         // Stripe restricted keys and webhook secrets.
-        b'r' => &[(b"rk_live_", Body::Alnum, 10), (b"rk_test_", Body::Alnum, 10)],
-        b'w' => &[(b"whsec_", Body::Alnum, 20)],
+        b'r' => const { &[vk!(b"rk_live_", Alnum, 10), vk!(b"rk_test_", Alnum, 10)] },
+        b'w' => const { &[vk!(b"whsec_", Alnum, 20)] },
         // npm, Hugging Face, DigitalOcean, Databricks, PyPI, Postman,
         // Linear, Mailgun.
-        b'n' => &[(b"npm_", Body::Alnum, 30)],
-        b'h' => &[(b"hf_", Body::Alnum, 30)],
-        b'd' => &[
-            (b"dop_v1_", Body::Hex, 64),
-            (b"doo_v1_", Body::Hex, 64),
-            (b"dor_v1_", Body::Hex, 64),
-            (b"dapi", Body::Hex, 32),
-        ],
-        b'p' => &[(b"pypi-", Body::B64Url, 50)],
-        b'P' => &[(b"PMAK-", Body::B64Url, 50)],
-        b'l' => &[(b"lin_api_", Body::Alnum, 32)],
-        b'k' => &[(b"key-", Body::Hex, 32)],
+        b'n' => const { &[vk!(b"npm_", Alnum, 30)] },
+        b'h' => const { &[vk!(b"hf_", Alnum, 30)] },
+        b'd' => {
+            const {
+                &[
+                    vk!(b"dop_v1_", Hex, 64),
+                    vk!(b"doo_v1_", Hex, 64),
+                    vk!(b"dor_v1_", Hex, 64),
+                    vk!(b"dapi", Hex, 32),
+                ]
+            }
+        }
+        b'p' => const { &[vk!(b"pypi-", B64Url, 50)] },
+        b'P' => const { &[vk!(b"PMAK-", B64Url, 50)] },
+        b'l' => const { &[vk!(b"lin_api_", Alnum, 32)] },
+        b'k' => const { &[vk!(b"key-", Hex, 32)] },
         // SendGrid `SG.<22>.<43>`.
-        b'S' => &[(b"SG.", Body::Dotted, 40)],
+        b'S' => const { &[vk!(b"SG.", Dotted, 40)] },
         _ => &[],
     }
 }
@@ -200,7 +237,8 @@ impl Scan<'_, '_> {
         }
         let ts = j;
         while j < self.b.len()
-            && (is(self.b[j], ALNUM) || matches!(self.b[j], b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-'))
+            && (is(self.b[j], ALNUM)
+                || matches!(self.b[j], b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-'))
         {
             j += 1;
         }
@@ -227,10 +265,19 @@ impl Scan<'_, '_> {
 
     /// Vendor API keys by prefix; the body must reach the minimum length and
     /// end at a non-alphanumeric byte.
-    pub(crate) fn vendor_key(&self, i: usize) -> Option<Hit> {
+    pub(crate) fn vendor_key(&self, i: usize, r: usize) -> Option<Hit> {
         let b = self.b;
-        for &(prefix, body, min) in vendor_keys_for(b[i]) {
-            if !self.lit(i, prefix) {
+        let run = r - i;
+        for &(prefix, body, min, alnum) in vendor_keys_for(b[i]) {
+            // The word's run of letters and digits must fit the prefix's:
+            // exactly as long when the prefix has punctuation (`sk_live_`
+            // needs the run `sk`), at least as long otherwise (`AKIA...`).
+            let fits = if alnum < prefix.len() {
+                run == alnum
+            } else {
+                run >= alnum
+            };
+            if !fits || !self.lit(i, prefix) {
                 continue;
             }
             let bs = i + prefix.len();
@@ -277,7 +324,10 @@ impl Scan<'_, '_> {
         while j < b.len() {
             let c = b[j];
             if is(c, ALNUM)
-                || matches!(c, b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b',')
+                || matches!(
+                    c,
+                    b'+' | b'/' | b'=' | b' ' | b'\t' | b'\r' | b'\n' | b':' | b','
+                )
                 || (c == b'-' && !self.lit(j, b"-----"))
             {
                 j += 1;
@@ -347,7 +397,8 @@ impl Scan<'_, '_> {
                 let mut j = v;
                 while j < b.len() {
                     let c = b[j];
-                    if is(c, DELIM) || matches!(c, b',' | b';' | b'}') || (stop_at_amp && c == b'&') {
+                    if is(c, DELIM) || matches!(c, b',' | b';' | b'}') || (stop_at_amp && c == b'&')
+                    {
                         break;
                     }
                     j += 1;
@@ -434,7 +485,11 @@ impl Scan<'_, '_> {
             if closes {
                 break;
             }
-            if c < 0x20 || c == b'"' || c == b'\'' || c == b'\\' || ke - ks >= 64 {
+            // Key names: letters, digits, `_ - . $ @`, spaces, non-ASCII.
+            // Anything else (a URL's `/` or `:`, `=`) means this quote opens
+            // a value or prose, and the scan stops early.
+            let key_byte = is(c, ALNUM) || matches!(c, b'_' | b'-' | b'.' | b'$' | b'@' | b' ') || c >= 0x80;
+            if !key_byte || ke - ks >= 64 {
                 return None;
             }
             ke += 1;

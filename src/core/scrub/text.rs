@@ -70,21 +70,46 @@ const fn build_classes() -> [u8; 256] {
             || b == 0x7f
             || matches!(
                 b,
-                b' ' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')' | b'{' | b'}' | b'|' | b'\\' | b'^'
+                b' ' | b'"'
+                    | b'\''
+                    | b'`'
+                    | b'<'
+                    | b'>'
+                    | b'('
+                    | b')'
+                    | b'{'
+                    | b'}'
+                    | b'|'
+                    | b'\\'
+                    | b'^'
             )
         {
             v |= DELIM;
         }
         if matches!(
             b,
-            b'@' | b'%' | b'+' | b'/' | b'-' | b':' | b'"' | b'\'' | b'\\' | b'?' | b'&' | b'#' | b';'
+            b'@' | b'%'
+                | b'+'
+                | b'/'
+                | b'-'
+                | b':'
+                | b'"'
+                | b'\''
+                | b'\\'
+                | b'?'
+                | b'&'
+                | b'#'
+                | b';'
         ) {
             v |= TRIGGER;
         }
         // `[` and `]` count as path bytes so that a path holding one of our
         // placeholders classifies the same on a second pass.
         if b.is_ascii_alphanumeric()
-            || matches!(b, b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']')
+            || matches!(
+                b,
+                b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']'
+            )
         {
             v |= PATH;
         }
@@ -269,15 +294,25 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            return if len <= 4 && next == b':' { self.ipv6(i) } else { None };
+            return if len <= 4 && next == b':' {
+                self.ipv6(i)
+            } else {
+                None
+            };
         }
         self.jwt(i)
             .or_else(|| self.bearer(i, r))
-            .or_else(|| self.vendor_key(i))
+            .or_else(|| self.vendor_key(i, r))
             .or_else(|| self.iban(i))
             .or_else(|| self.drive_home(i, tok))
             .or_else(|| self.text_kv(i, r))
-            .or_else(|| if len <= 4 && next == b':' { self.ipv6(i) } else { None })
+            .or_else(|| {
+                if len <= 4 && next == b':' {
+                    self.ipv6(i)
+                } else {
+                    None
+                }
+            })
     }
 
     /// Detectors that start at punctuation.
@@ -341,43 +376,75 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
         },
         kv_skip: std::cell::Cell::new(0),
     };
-    let mut tok = Tok::none();
+    let mut tok = Tok::pending(0);
+    // Whether `tok` is the token the walk is in (false after a delimiter,
+    // or after a replacement that may have crossed one).
+    let mut open = false;
     let mut i = 0;
     while i < n {
         let c = b[i];
         let cls = CLASS[c as usize];
-        if i >= tok.end && cls & DELIM == 0 {
-            tok = s.classify(i);
+        if cls & DELIM != 0 {
+            open = false;
+        } else {
+            if !open || (tok.classified && i >= tok.end) {
+                tok = Tok::pending(i);
+                open = true;
+            }
+            if cls & URLISH != 0 && !tok.classified {
+                tok = s.classify(tok.start);
+                if i >= tok.end {
+                    // Trailing punctuation (`Error:`) starts its own token.
+                    tok = s.classify(i);
+                }
+            }
         }
-        if i == tok.userinfo.0 && tok.userinfo.1 > i {
-            let h = Hit {
+        let hit = if i == tok.userinfo.0 && tok.userinfo.1 > i {
+            Some(Hit {
                 start: i,
                 end: tok.userinfo.1,
                 repl: "[auth]",
-            };
-            i = s.apply(i, h, &mut tok);
-            continue;
-        }
-        if cls & ALNUM != 0 {
+            })
+        } else if cls & ALNUM != 0 {
             let r = s.run(i + 1, ALNUM);
-            if !s.prev_is(i, ALNUM) {
-                if let Some(h) = s.at_word_start(i, r, &tok) {
-                    i = s.apply(i, h, &mut tok);
+            if s.prev_is(i, ALNUM) {
+                // Nothing starts inside a run of letters and digits.
+                i = r;
+                continue;
+            }
+            // Form bodies are recognised at their first name, drive-letter
+            // paths at their letter: both need the token's kind.
+            if !tok.classified
+                && i == tok.start
+                && matches!(s.at(r), b'=' | b'_' | b'-' | b'.' | b':')
+            {
+                tok = s.classify(tok.start);
+            }
+            match s.at_word_start(i, r, &tok) {
+                Some(h) => Some(h),
+                None => {
+                    // A token never ends inside a run, so `r` stays in it.
+                    i = r;
                     continue;
                 }
             }
-            // Nothing starts inside a run of letters and digits. (A token
-            // never ends inside one, so the run stays in the token.)
-            i = r;
-            continue;
-        }
-        if cls & TRIGGER != 0 {
-            if let Some(h) = s.at_trigger(i, &tok) {
-                i = s.apply(i, h, &mut tok);
-                continue;
+        } else if cls & TRIGGER != 0 {
+            if c == b'/' && !tok.classified && (s.lit(i, b"/home/") || s.lit(i, b"/Users/")) {
+                tok = s.classify(tok.start);
             }
+            s.at_trigger(i, &tok)
+        } else {
+            None
+        };
+        match hit {
+            Some(h) => {
+                i = s.apply(i, h, &mut tok);
+                if !(tok.classified && i < tok.end) {
+                    open = false;
+                }
+            }
+            None => i += 1,
         }
-        i += 1;
     }
     s.out.finish()
 }
@@ -387,15 +454,100 @@ mod single_pass_tests {
     use super::*;
 
     const FRAGMENTS: &[&str] = &[
-        "@", "%40", ".", "-", " ", "+", "/", "\\", "\\\\", ":", "::", "?", "&", "=", "#", ";", "\"", "'",
-        "\\\"", "[", "]", "(", ")", "{", "}", ",", "\n", "eyJ", "eyJhbGciOiJIUzI1NiJ9", "eyJzdWIiOiIxIn0",
-        "Bearer ", "Basic ", "bearer", "/home/", "/Users/", "C:", "Users", "-----BEGIN PRIVATE KEY-----",
-        "-----END PRIVATE KEY-----", "4111", "1111", "4111111111111111", "0", "1", "9", "12", "123", "255",
-        "192.168.", "10.0.0.1", "fe80", "db8", "ffff", "https://", "http://", "file://", "user:pass",
-        "token", "password", "key", "code", "state", "sessionId", "api_key", "x", "a", "Z", "DE89",
-        "DE89370400440532013000", "AKIA", "IOSFODNN7EXAMPLE", "ghp_", "abcdefghijklmnopqrstuvwxyz0123456789",
-        "sk_live_", "xoxb-", "+1", "415", "555", "2671", "123-45-6789", "[email]", "[ip]", "[Filtered]",
-        "[user]", "[token]", "[secret]", "é", "Chrome/", "version ", "example", "com", "j", "_", "%",
+        "@",
+        "%40",
+        ".",
+        "-",
+        " ",
+        "+",
+        "/",
+        "\\",
+        "\\\\",
+        ":",
+        "::",
+        "?",
+        "&",
+        "=",
+        "#",
+        ";",
+        "\"",
+        "'",
+        "\\\"",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        ",",
+        "\n",
+        "eyJ",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "eyJzdWIiOiIxIn0",
+        "Bearer ",
+        "Basic ",
+        "bearer",
+        "/home/",
+        "/Users/",
+        "C:",
+        "Users",
+        "-----BEGIN PRIVATE KEY-----",
+        "-----END PRIVATE KEY-----",
+        "4111",
+        "1111",
+        "4111111111111111",
+        "0",
+        "1",
+        "9",
+        "12",
+        "123",
+        "255",
+        "192.168.",
+        "10.0.0.1",
+        "fe80",
+        "db8",
+        "ffff",
+        "https://",
+        "http://",
+        "file://",
+        "user:pass",
+        "token",
+        "password",
+        "key",
+        "code",
+        "state",
+        "sessionId",
+        "api_key",
+        "x",
+        "a",
+        "Z",
+        "DE89",
+        "DE89370400440532013000",
+        "AKIA",
+        "IOSFODNN7EXAMPLE",
+        "ghp_",
+        "abcdefghijklmnopqrstuvwxyz0123456789",
+        "sk_live_",
+        "xoxb-",
+        "+1",
+        "415",
+        "555",
+        "2671",
+        "123-45-6789",
+        "[email]",
+        "[ip]",
+        "[Filtered]",
+        "[user]",
+        "[token]",
+        "[secret]",
+        "é",
+        "Chrome/",
+        "version ",
+        "example",
+        "com",
+        "j",
+        "_",
+        "%",
     ];
 
     /// Single-pass idempotence on pseudo-random fragment soup. Failures
@@ -416,7 +568,9 @@ mod single_pass_tests {
         let mut shown = 0;
         for _ in 0..total {
             let n = (next() % 24) as usize;
-            let s: String = (0..n).map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize]).collect();
+            let s: String = (0..n)
+                .map(|_| FRAGMENTS[(next() % FRAGMENTS.len() as u64) as usize])
+                .collect();
             let once = scrub_once(&s, &keys).into_owned();
             let twice = scrub_once(&once, &keys).into_owned();
             if once != twice {

@@ -35,6 +35,11 @@ pub(crate) struct Tok {
     pub scheme_start: usize,
     /// Kind of token, for rules that depend on it.
     pub kind: Kind,
+    /// Whether `classify` ran. Classification is lazy: most tokens are
+    /// plain words and numbers, and only a token holding one of `: ? # = &`
+    /// (or about to be asked about home paths or form bodies) is scanned.
+    /// An unclassified token behaves as plain text of unknown end.
+    pub classified: bool,
 }
 
 /// What a token looks like.
@@ -42,7 +47,9 @@ pub(crate) struct Tok {
 pub(crate) enum Kind {
     Plain,
     /// Has `scheme://`; `file` tells a `file:` URL (home paths still apply).
-    Url { file: bool },
+    Url {
+        file: bool,
+    },
     /// Relative URL: a path, then a query or fragment.
     RelUrl,
     /// `name=value&name=value`.
@@ -50,15 +57,17 @@ pub(crate) enum Kind {
 }
 
 impl Tok {
-    pub(crate) fn none() -> Tok {
+    /// A token starting at `start`, not classified yet.
+    pub(crate) fn pending(start: usize) -> Tok {
         Tok {
-            start: 0,
-            end: 0,
+            start,
+            end: usize::MAX,
             params_from: usize::MAX,
             userinfo: (usize::MAX, 0),
             scheme_sep: usize::MAX,
             scheme_start: usize::MAX,
             kind: Kind::Plain,
+            classified: false,
         }
     }
 
@@ -115,9 +124,9 @@ impl Scan<'_, '_> {
             while end > i && matches!(b[end - 1], b'.' | b',' | b';' | b'!') {
                 end -= 1;
             }
-            let mut tok = Tok::none();
-            tok.start = i;
+            let mut tok = Tok::pending(i);
             tok.end = end;
+            tok.classified = true;
             return tok;
         }
         let mut j = i;
@@ -163,15 +172,9 @@ impl Scan<'_, '_> {
         while end > i && matches!(b[end - 1], b'.' | b',' | b':' | b';' | b'!' | b'?') {
             end -= 1;
         }
-        let mut tok = Tok {
-            start: i,
-            end,
-            params_from: usize::MAX,
-            userinfo: (usize::MAX, 0),
-            scheme_sep: usize::MAX,
-            scheme_start: usize::MAX,
-            kind: Kind::Plain,
-        };
+        let mut tok = Tok::pending(i);
+        tok.end = end;
+        tok.classified = true;
         if let Some(p) = scheme_sep.filter(|&p| p + 3 <= end) {
             let mut s = p;
             while s > i && p - s < 32 && is_scheme_char(b[s - 1]) {
@@ -223,7 +226,10 @@ impl Scan<'_, '_> {
         let b = self.b;
         let end = tok.end;
         let mut j = name_start;
-        while j < end && j - name_start <= 64 && !matches!(b[j], b'=' | b'&' | b'#' | b';' | b'?' | b'/') {
+        while j < end
+            && j - name_start <= 64
+            && !matches!(b[j], b'=' | b'&' | b'#' | b';' | b'?' | b'/')
+        {
             j += 1;
         }
         if j >= end || b[j] != b'=' || j == name_start || j - name_start > 64 {

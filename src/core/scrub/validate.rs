@@ -88,13 +88,11 @@ pub(crate) fn iban_length(cc: [u8; 2]) -> Option<usize> {
         b"CH" | b"HR" | b"LI" | b"LV" => 21,
         b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
         b"AE" | b"GI" | b"IL" | b"IQ" | b"TL" | b"OM" | b"SO" => 23,
-        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN"
-        | b"VG" => 24,
+        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
         b"LY" | b"PT" | b"ST" => 25,
         b"IS" | b"TR" => 26,
         b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,
-        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV"
-        | b"NI" => 28,
+        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV" | b"NI" => 28,
         b"BR" | b"EG" | b"PS" | b"QA" | b"UA" => 29,
         b"JO" | b"KW" | b"MU" => 30,
         b"MT" | b"SC" => 31,
@@ -185,7 +183,10 @@ pub(crate) fn jwt_header_ok(part: &[u8]) -> bool {
         return false;
     }
     match std::str::from_utf8(&buf) {
-        Ok(text) => matches!(crate::core::json::parse(text), Ok(crate::core::json::Json::Object(_))),
+        Ok(text) => matches!(
+            crate::core::json::parse(text),
+            Ok(crate::core::json::Json::Object(_))
+        ),
         Err(_) => false,
     }
 }
