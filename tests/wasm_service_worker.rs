@@ -47,7 +47,7 @@ async fn sleep(ms: i32) {
 }
 
 fn config_with(consent: &str) -> String {
-    format!(r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#)
+    format!(r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","lifecycleEvents":false,"retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#)
 }
 
 fn config_default() -> String {

@@ -300,19 +300,40 @@ impl Scan<'_, '_> {
                 None
             };
         }
-        self.jwt(i)
-            .or_else(|| self.bearer(i, r))
-            .or_else(|| self.vendor_key(i, r))
-            .or_else(|| self.iban(i))
-            .or_else(|| self.drive_home(i, tok))
-            .or_else(|| self.text_kv(i, r))
-            .or_else(|| {
-                if len <= 4 && next == b':' {
-                    self.ipv6(i)
-                } else {
-                    None
-                }
-            })
+        // Letters. Each detector is gated on the run's shape first, so an
+        // ordinary word costs a handful of comparisons.
+        if c == b'e' {
+            if let Some(h) = self.jwt(i) {
+                return Some(h);
+            }
+        }
+        if (len == 5 || len == 6) && next == b' ' {
+            if let Some(h) = self.bearer(i, r) {
+                return Some(h);
+            }
+        }
+        if let Some(h) = self.vendor_key(i, r) {
+            return Some(h);
+        }
+        if len >= 4 {
+            if let Some(h) = self.iban(i) {
+                return Some(h);
+            }
+        }
+        if len == 1 && next == b':' {
+            if let Some(h) = self.drive_home(i, tok) {
+                return Some(h);
+            }
+        }
+        if matches!(next, b'=' | b':' | b'_' | b'-' | b'.') {
+            if let Some(h) = self.text_kv(i, r) {
+                return Some(h);
+            }
+        }
+        if len <= 4 && next == b':' {
+            return self.ipv6(i);
+        }
+        None
     }
 
     /// Detectors that start at punctuation.
