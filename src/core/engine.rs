@@ -572,15 +572,13 @@ impl Engine {
             self.count_drop(DropReason::Sampled);
             return Recorded::Dropped(DropReason::Sampled);
         }
-        let recorded = self.record_unsampled_event(name, props, now, entropy);
-        if recorded == Recorded::Accepted {
+        let (recorded, clean) = self.record_event_item(name, props, now, entropy);
+        if let (Recorded::Accepted, Some(clean)) = (recorded, clean) {
             // Breadcrumbs are the user's own track calls, not the SDK's events.
             if self.state.breadcrumbs.len() == BREADCRUMBS {
                 self.state.breadcrumbs.pop_front();
             }
-            let mut cleaning = Cleaning::default();
-            let crumb = clean_name(name, &self.policy, &mut cleaning).unwrap_or_default();
-            self.state.breadcrumbs.push_back((self.scrubber.scrub_text(&crumb).into_owned(), now));
+            self.state.breadcrumbs.push_back((clean, now));
         }
         recorded
     }
@@ -588,13 +586,18 @@ impl Engine {
     /// Records an event that sampling must not thin out (lifecycle events,
     /// `daily_active`, `slow_operation`): counts built from them stay true.
     pub fn record_unsampled_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+        self.record_event_item(name, props, now, entropy).0
+    }
+
+    /// Builds and queues an event item; also returns its cleaned, scrubbed name.
+    fn record_event_item(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> (Recorded, Option<String>) {
         if self.state.consent != Consent::Granted {
-            return Recorded::NotConsented;
+            return (Recorded::NotConsented, None);
         }
         let mut cleaning = Cleaning::default();
         let Some(name) = clean_name(name, &self.policy, &mut cleaning) else {
             self.count_drop(DropReason::Invalid);
-            return Recorded::Dropped(DropReason::Invalid);
+            return (Recorded::Dropped(DropReason::Invalid), None);
         };
         let name = self.scrubber.scrub_text(&name).into_owned();
         let mut props = Json::Object(clean_props(props, &self.policy, &mut cleaning));
@@ -606,7 +609,8 @@ impl Engine {
             props = Json::Object(vec![("_truncated".into(), Json::Bool(true))]);
             json = event_json(&id, &name, now, &props);
         }
-        self.accept(Endpoint::Events, json, cleaning, now, entropy)
+        let recorded = self.accept(Endpoint::Events, json, cleaning, now, entropy);
+        (recorded, Some(name))
     }
 
     /// Captures an error: parses and scrubs its stack, attaches breadcrumbs,

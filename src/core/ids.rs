@@ -50,15 +50,19 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 pub fn uuid_v4_from_bytes(mut bytes: [u8; 16]) -> String {
     bytes[6] = (bytes[6] & 0x0f) | 0x40; // version 4
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC variant
-    let mut text = String::with_capacity(36);
+    let mut text = [0u8; 36];
+    let mut at = 0;
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            text.push('-');
+            text[at] = b'-';
+            at += 1;
         }
-        text.push(HEX[(byte >> 4) as usize] as char);
-        text.push(HEX[(byte & 0x0f) as usize] as char);
+        text[at] = HEX[(byte >> 4) as usize];
+        text[at + 1] = HEX[(byte & 0x0f) as usize];
+        at += 2;
     }
-    text
+    // Only ASCII hex digits and dashes were written.
+    String::from_utf8(text.to_vec()).unwrap_or_default()
 }
 
 /// True when `text` is a lower-case UUID v4 as [`uuid_v4_from_bytes`] makes them.

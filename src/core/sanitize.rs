@@ -23,6 +23,10 @@ pub struct Cleaning {
 /// Cuts `text` to at most `max_chars` characters, the last being an
 /// ellipsis, on a char boundary. `None` when it already fits.
 pub fn truncate_chars(text: &str, max_chars: usize, cleaning: &mut Cleaning) -> Option<String> {
+    // A string of at most `max_chars` bytes has at most that many chars: most do.
+    if text.len() <= max_chars {
+        return None;
+    }
     text.char_indices().nth(max_chars)?;
     let cut = text.char_indices().nth(max_chars.saturating_sub(1)).map_or(text.len(), |(at, _)| at);
     cleaning.truncated = true;

@@ -15,7 +15,8 @@ impl Scan<'_, '_> {
     }
 
     /// Card number at a digit word start: 13 to 19 digits, contiguous or in
-    /// groups separated by single spaces or dashes (one kind), with an issuer
+    /// groups of 3 to 6 digits (a short last group allowed) separated by
+    /// single spaces or dashes (one kind), with an issuer
     /// prefix and a valid Luhn digit. A grouped run is tried from its longest
     /// prefix of whole groups down to 13 digits, so a card followed by another
     /// number (`4111 1111 1111 1111 1234`) is still found. Looks ahead at most
@@ -43,8 +44,11 @@ impl Scan<'_, '_> {
                 repl: "[creditcard]",
             });
         }
+        // Printed card groupings (4-4-4-4, 4-6-5, 4-6-4, 4-4-4-4-3, ...) have
+        // groups of 3 to 6 digits, except a short last one (`4222 2222 2222
+        // 2`). Anything else (`41-41-41`, dates, phone fragments) stops here.
         let sep = self.at(j);
-        if n < 2 || !(sep == b' ' || sep == b'-') || !is(self.at(j + 1), DIGIT) {
+        if !(3..=6).contains(&n) || !(sep == b' ' || sep == b'-') || !is(self.at(j + 1), DIGIT) {
             return None;
         }
         // Group ends: (digit count, byte end).
@@ -67,6 +71,10 @@ impl Scan<'_, '_> {
             j = k;
             ends[groups] = (n, j);
             groups += 1;
+            if n - ends[groups - 2].0 < 3 {
+                // A short group can only be the last one.
+                break;
+            }
         }
         for &(count, end) in ends[1..groups].iter().rev() {
             if count < 13 {

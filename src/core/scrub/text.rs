@@ -289,7 +289,7 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            if len >= 13 || (len >= 2 && (next == b' ' || next == b'-')) {
+            if len >= 13 || ((3..=6).contains(&len) && (next == b' ' || next == b'-')) {
                 if let Some(h) = self.card(i) {
                     return Some(h);
                 }

@@ -129,29 +129,21 @@ impl Scan<'_, '_> {
             tok.classified = true;
             return tok;
         }
-        let mut j = i;
+        // Continue from the first `: ? # = &`; only those bytes matter here.
         let mut scheme_sep = None;
         let mut first_q = None;
         let mut first_eq = None;
         let mut amp = false;
-        let mut path_prefix = true;
-        let mut slash_or_dot = false;
         while j < b.len() {
-            let c = b[j];
-            let cls = CLASS[c as usize];
+            let cls = CLASS[b[j] as usize];
             if cls & (DELIM | URLISH) == 0 {
-                // The common case: a letter, digit or harmless punctuation.
-                if first_q.is_none() {
-                    path_prefix &= cls & PATH != 0;
-                    slash_or_dot |= c == b'/' || c == b'.';
-                }
                 j += 1;
                 continue;
             }
             if cls & DELIM != 0 {
                 break;
             }
-            match c {
+            match b[j] {
                 b':' if scheme_sep.is_none()
                     && b.get(j + 1) == Some(&b'/')
                     && b.get(j + 2) == Some(&b'/') =>
@@ -162,9 +154,6 @@ impl Scan<'_, '_> {
                 b'=' if first_eq.is_none() => first_eq = Some(j),
                 b'&' => amp = true,
                 _ => {}
-            }
-            if first_q.is_none() {
-                path_prefix &= cls & PATH != 0;
             }
             j += 1;
         }
@@ -205,7 +194,13 @@ impl Scan<'_, '_> {
                 return tok;
             }
         }
-        if let Some(q) = first_q.filter(|&q| q > i && q < end && path_prefix && slash_or_dot) {
+        // A relative URL: only path bytes before the `?`, with a `/` or `.`.
+        let rel_url = |q: usize| {
+            let prefix = &b[i..q];
+            prefix.iter().all(|&c| CLASS[c as usize] & PATH != 0)
+                && prefix.iter().any(|&c| c == b'/' || c == b'.')
+        };
+        if let Some(q) = first_q.filter(|&q| q > i && q < end && rel_url(q)) {
             tok.params_from = q;
             tok.kind = Kind::RelUrl;
         } else if amp {
