@@ -63,7 +63,7 @@ bench: tools
 	else \
 	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
 	fi
-	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null || true); \
+	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null | grep -v "/lib.mjs$$" || true); \
 	if [ -n "$$scripts" ]; then \
 	  $(MAKE) --no-print-directory package; \
 	  cargo build -q -p mock-server; \

@@ -3,32 +3,10 @@
 // in a real extension service worker. A benchmark: it prints, it never asserts on time.
 //
 //   node bench/sdk.mjs            (after `make package`; `make bench` does both)
-import { readdirSync, readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { join } from 'node:path';
-import { setup, ROOT, sleep } from '../tests/e2e/lib/harness.mjs';
+import { setup, sleep } from '../tests/e2e/lib/harness.mjs';
+import { median, printPackageSize } from './lib.mjs';
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function packageSize() {
-  const dir = join(ROOT, 'pkg');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.wasm') || f.endsWith('.js'));
-  let raw = 0;
-  let gz = 0;
-  for (const f of files) {
-    const bytes = readFileSync(join(dir, f));
-    raw += bytes.length;
-    gz += gzipSync(bytes, { level: 9 }).length;
-  }
-  return { files, raw, gz };
-}
-
-const size = packageSize();
-console.log(`package: ${size.files.join(', ')}`);
-console.log(`  size: ${(size.raw / 1024).toFixed(1)} KiB raw, ${(size.gz / 1024).toFixed(1)} KiB gzip -9 (aim: <= 40 KiB)`);
+printPackageSize();
 
 const env = await setup({ defaultConsent: 'granted', batch: { flushIntervalMs: 60_000 }, maxQueuedItems: 1000 });
 try {

@@ -9,6 +9,7 @@ const N = 120;
 test('after five 503s and a 429 with Retry-After: 2, every event arrives and no request comes before Retry-After allows', { timeout: 120_000 }, async (t) => {
   const env = await setup({
     defaultConsent: 'granted',
+    lifecycleEvents: false, // only the test's own events reach the faulted collector
     batch: { flushIntervalMs: 300 },
     retry: { baseDelayMs: 200, maxDelayMs: 2000 },
   });
