@@ -66,7 +66,7 @@ try {
     await attempt('captureError', () => t.captureError(new Error('Sync failed for alice@example.com with token=abc123secret'), { step: 'sync' }));
     await attempt('startTimer', () => { const timer = t.startTimer('popup_render'); timer.stop(); });
     await attempt('measure', () => t.measure('fetch_settings', async () => new Promise((r) => setTimeout(r, 20))));
-    await attempt('feedback', () => t.feedback({ type: 'rating', rating: 5, message: 'Love it! Reach me at bob@example.org' }));
+    await attempt('feedback', () => t.feedback({ type: 'praise', rating: 5, message: 'Love it! Reach me at bob@example.org' }));
     return done;
   });
   say(`also recorded: ${extras.join(', ')}`);
