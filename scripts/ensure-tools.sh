@@ -45,6 +45,13 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo_install wasm-pack
 fi
 
+# ----------------------------------------------------------------- cargo-fuzz
+# `make test` fuzzes the scrubber and the stack parser for a bounded time.
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  log "installing cargo-fuzz (cargo install)"
+  cargo_install cargo-fuzz
+fi
+
 # ---------------------------------------------------------- wasm-bindgen-cli
 # Must be the exact version of the `wasm-bindgen` crate in Cargo.lock, or
 # wasm-pack tries to download one (which fails on this network).
