@@ -68,6 +68,15 @@ bench: tools
 	else \
 	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
 	fi
+	@# The same scrub bench in a Chromium service worker (tests/bench_scrub_sw.rs;
+	@# `make test` runs only tests/wasm_*.rs). `--nocapture`: wasm-bindgen-test
+	@# shows console output of passing tests only with it; the default 20 s
+	@# test timeout is raised for slow machines.
+	@if [ -f tests/bench_scrub_sw.rs ]; then \
+	  echo "== scrub bench in a Chromium service worker"; \
+	  WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-300} \
+	    wasm-pack test --release --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test bench_scrub_sw -- --nocapture; \
+	fi
 	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null | grep -v "/lib.mjs$$" || true); \
 	if [ -n "$$scripts" ]; then \
 	  $(MAKE) --no-print-directory package; \
