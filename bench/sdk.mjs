@@ -4,11 +4,11 @@
 //
 //   node bench/sdk.mjs            (after `make package`; `make bench` does both)
 import { setup, sleep } from '../tests/e2e/lib/harness.mjs';
-import { median, printPackageSize } from './lib.mjs';
+import { median, printPackageSize, readyStampedWorker, timeInWorker } from './lib.mjs';
 
 printPackageSize();
 
-const env = await setup({ defaultConsent: 'granted', batch: { flushIntervalMs: 60_000 }, maxQueuedItems: 1000 });
+const env = await setup({ defaultConsent: 'granted', batch: { flushIntervalMs: 60_000 }, maxQueuedItems: 1000 }, { files: readyStampedWorker() });
 try {
   const { browser } = env;
   // Worker start -> ready: performance.now() in a worker counts from its start.
@@ -20,26 +20,13 @@ try {
     }
     const ms = await browser.evaluate(async () => {
       await self.telemetry.ready;
-      return self.__mv3tReadyAt ?? performance.now();
+      return self.__mv3tReadyAt;
     });
     readyTimes.push(ms);
   }
   console.log(`worker start -> ready: median ${median(readyTimes).toFixed(1)} ms over ${readyTimes.length} starts (min ${Math.min(...readyTimes).toFixed(1)}, max ${Math.max(...readyTimes).toFixed(1)})`);
 
-  const result = await browser.evaluate(async () => {
-    const t = self.telemetry;
-    await t.ready;
-    const props = { a: 1, b: 'two', c: true, d: 4.5, e: 'https://example.com/page', f: null, g: 'seven', h: 8, i: 'nine', j: [1, 2] };
-    const chunk = 100;
-    const perCall = [];
-    for (let n = 0; n < 100_000; n += chunk) {
-      const t0 = performance.now();
-      for (let k = 0; k < chunk; k++) t.track('bench_event', props);
-      perCall.push(((performance.now() - t0) * 1000) / chunk);
-    }
-    perCall.sort((x, y) => x - y);
-    return { median: perCall[perCall.length >> 1], p99: perCall[Math.floor(perCall.length * 0.99)], chunks: perCall.length, stats: t.stats() };
-  }, undefined, { timeout: 300_000 });
+  const result = await timeInWorker(browser, 'track', 'bench_event');
   console.log(`track(name, {10 props}): median ${result.median.toFixed(2)} µs/call, p99 ${result.p99.toFixed(2)} µs/call (100,000 calls in ${result.chunks} chunks of 100; aim: <= 5 µs)`);
   console.log(`  afterwards: queued ${result.stats.queued}, dropped ${JSON.stringify(result.stats.dropped)}`);
   await sleep(100);

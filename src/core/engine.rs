@@ -349,17 +349,9 @@ impl Stats {
         push_u64(&mut out, self.retries);
         out.push_str(",\"truncated\":");
         push_u64(&mut out, self.truncated);
-        out.push_str(",\"dropped\":{");
-        for (i, reason) in DropReason::ALL.into_iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push('"');
-            out.push_str(reason.as_str());
-            out.push_str("\":");
-            push_u64(&mut out, self.dropped.get(reason));
-        }
-        out.push_str("}}");
+        out.push_str(",\"dropped\":");
+        self.dropped.write_json_all(&mut out);
+        out.push('}');
         out
     }
 }
@@ -462,11 +454,6 @@ impl Engine {
         snapshot.batches.retain(|b| b.endpoint != Endpoint::Deletion && !b.items.is_empty());
         self.state = snapshot;
         self.enforce_cap();
-    }
-
-    /// The policy in force.
-    pub fn policy(&self) -> &Policy {
-        &self.policy
     }
 
     /// The current consent.
@@ -609,7 +596,7 @@ impl Engine {
             props = Json::Object(vec![("_truncated".into(), Json::Bool(true))]);
             json = event_json(&id, &name, now, &props);
         }
-        let recorded = self.accept(Endpoint::Events, json, cleaning, now, entropy);
+        let recorded = self.accept_item(Endpoint::Events, json, None, cleaning, now, entropy);
         (recorded, Some(name))
     }
 
@@ -823,23 +810,6 @@ impl Engine {
         let day = format_rfc3339(now)[..10].to_owned();
         let props = Json::Object(vec![("day".into(), Json::String(day))]);
         self.record_unsampled_event("daily_active", Some(props), now, entropy) == Recorded::Accepted
-    }
-
-    /// Queues an item built by a higher layer (errors, timings, feedback).
-    /// `json` must be a complete wire item with a unique `id`, already scrubbed.
-    pub fn record_item(&mut self, endpoint: Endpoint, json: String, truncated: bool, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
-        if self.state.consent != Consent::Granted {
-            return Recorded::NotConsented;
-        }
-        if endpoint == Endpoint::Deletion || json.len() > self.policy.item_byte_limit() {
-            self.count_drop(DropReason::Invalid);
-            return Recorded::Dropped(DropReason::Invalid);
-        }
-        self.accept(endpoint, json, Cleaning { truncated }, now, entropy)
-    }
-
-    fn accept(&mut self, endpoint: Endpoint, json: String, cleaning: Cleaning, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
-        self.accept_item(endpoint, json, None, cleaning, now, entropy)
     }
 
     fn accept_item(
@@ -1318,7 +1288,7 @@ fn event_json(id: &str, name: &str, ts: Millis, props: &Json) -> String {
     out.push_str(",\"type\":\"event\",\"name\":");
     json::push_string(&mut out, name);
     out.push_str(",\"ts\":");
-    out.push_str(Number::from_u64(ts).as_str());
+    push_u64(&mut out, ts);
     out.push_str(",\"props\":");
     json::write(props, &mut out);
     out.push('}');

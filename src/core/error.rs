@@ -22,7 +22,7 @@ impl Error {
             Error::InvalidOption { field, reason } => "mv3-telemetry: option `".to_owned() + field + "` " + reason,
             Error::CorruptSnapshot { offset } => {
                 let mut text = "mv3-telemetry: stored state was unreadable at byte ".to_owned();
-                super::wire::push_u64(&mut text, *offset as u64);
+                super::json::push_u64(&mut text, *offset as u64);
                 text + " and was discarded"
             }
         }

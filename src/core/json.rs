@@ -892,7 +892,8 @@ fn push_ascii(out: &mut String, ascii: &[u8]) {
     out.push_str(std::str::from_utf8(ascii).unwrap_or_default());
 }
 
-fn push_u64(out: &mut String, n: u64) {
+/// Appends the decimal digits of `n` (no `core::fmt`: formatting code costs wasm size).
+pub fn push_u64(out: &mut String, n: u64) {
     push_ascii(out, u64_digits(n, &mut [0; 20]));
 }
 

@@ -37,7 +37,7 @@ pub fn utc_day(ms: Millis) -> i64 {
 
 fn push_padded(out: &mut String, value: i64, width: usize) {
     let mut digits = String::with_capacity(width);
-    super::wire::push_u64(&mut digits, value.unsigned_abs());
+    super::json::push_u64(&mut digits, value.unsigned_abs());
     if value < 0 {
         out.push('-');
     }

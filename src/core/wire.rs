@@ -124,21 +124,22 @@ impl DropCounts {
             self.add(reason, other.get(reason));
         }
     }
-    /// True when nothing was dropped.
-    pub fn is_empty(&self) -> bool {
-        self.0.iter().all(|&n| n == 0)
-    }
-    /// The sum over all reasons.
-    pub fn total(&self) -> u64 {
-        self.0.iter().sum()
-    }
     /// Writes the wire object: the five documented reasons always, others when non-zero.
     pub fn write_json(&self, out: &mut String) {
+        self.write_reasons(out, |reason, n| n > 0 || reason.always_sent());
+    }
+
+    /// Writes every reason, zeros included (the shape of `stats().dropped`).
+    pub fn write_json_all(&self, out: &mut String) {
+        self.write_reasons(out, |_, _| true);
+    }
+
+    fn write_reasons(&self, out: &mut String, keep: impl Fn(DropReason, u64) -> bool) {
         out.push('{');
         let mut first = true;
         for reason in DropReason::ALL {
             let n = self.get(reason);
-            if n == 0 && !reason.always_sent() {
+            if !keep(reason, n) {
                 continue;
             }
             if !first {
@@ -205,23 +206,8 @@ pub struct Context {
 }
 
 use super::json::push_string as push_json_string;
+pub use super::json::push_u64;
 
-/// Appends the decimal digits of `n` (no `core::fmt`: formatting code costs wasm size).
-pub fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for &d in &digits[at..] {
-        out.push(d as char);
-    }
-}
 
 /// The identity fields of a batch envelope.
 #[derive(Debug, Clone, Copy)]

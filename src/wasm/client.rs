@@ -16,7 +16,7 @@ use crate::core::json;
 use crate::core::scrub::{ScrubOptions, Scrubber};
 use crate::core::wire::push_u64;
 use crate::core::engine::{BeforeSend, HookVerdict};
-use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, ErrorInput, Policy, Recorded, Request};
+use crate::core::{Action, Consent, ConsentChange, Context, DropReason, Engine, ErrorInput, Policy, Recorded, Request};
 
 /// The `chrome.storage.local` key holding the snapshot.
 pub const STORAGE_KEY: &str = "mv3t.state";
@@ -360,20 +360,6 @@ impl Client {
     pub fn track_system(&self, name: &str, props_json: Option<String>) -> String {
         let props = props_json.and_then(|text| json::parse(&text).ok());
         let recorded = self.inner.with_engine(|engine, entropy| engine.record_unsampled_event(name, props, now_ms(), entropy));
-        self.after_record(recorded)
-    }
-
-    /// Queues a complete wire item built by the wrapper (errors, timings, feedback).
-    #[wasm_bindgen(js_name = recordItem)]
-    pub fn record_item(&self, endpoint: &str, item_json: String, truncated: bool) -> String {
-        let endpoint = match endpoint {
-            "events" => Endpoint::Events,
-            "errors" => Endpoint::Errors,
-            "performance" => Endpoint::Performance,
-            "feedback" => Endpoint::Feedback,
-            _ => return "invalid".into(),
-        };
-        let recorded = self.inner.with_engine(|engine, entropy| engine.record_item(endpoint, item_json, truncated, now_ms(), entropy));
         self.after_record(recorded)
     }
 

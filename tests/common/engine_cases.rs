@@ -234,8 +234,7 @@ pub fn batches_respect_the_byte_limit() {
 
 pub fn errors_are_sent_after_the_shorter_error_delay() {
     let mut rig = Rig::granted();
-    let item = json!({ "id": "e1", "type": "error", "kind": "TypeError", "message": "x" }).to_string();
-    assert_eq!(rig.engine.record_item(Endpoint::Errors, item, false, rig.now, &mut rig.rng), Recorded::Accepted);
+    assert_eq!(error(&mut rig, "TypeError", "x", None), Recorded::Accepted);
     assert_eq!(rig.poll(), Action::WaitUntil(START + 1_000));
     rig.now += 1_000;
     let sends = rig.drain_sends();

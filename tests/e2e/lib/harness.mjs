@@ -393,13 +393,22 @@ export class Browser {
  * Mock collector + extension with `options` (endpoint filled in) + Chromium.
  * `options` may be a function of the mock's URL. Returns {mock, browser, close}.
  */
-export async function setup(options = {}, { mockPort = 0, headless = true, extension } = {}) {
+export async function setup(options = {}, { mockPort = 0, headless = true, extension, files = {} } = {}) {
+  return startEnv({ mockPort, headless }, (url) => {
+    const opts = typeof options === 'function' ? options(url) : { endpoint: url, ...options };
+    return prepareExtension(opts, { ...(extension ? { source: extension } : {}), files });
+  });
+}
+
+/**
+ * Starts the mock collector, prepares the extension with `makeExtDir(mockUrl)`
+ * and launches Chromium with it; stops the collector if anything fails.
+ */
+async function startEnv({ mockPort, headless }, makeExtDir) {
   const mock = await startMock({ port: mockPort });
   let browser;
   try {
-    const opts = typeof options === 'function' ? options(mock.url) : { endpoint: mock.url, ...options };
-    const extDir = prepareExtension(opts, extension ? { source: extension } : {});
-    browser = await launchBrowser(extDir, { headless });
+    browser = await launchBrowser(makeExtDir(mock.url), { headless });
   } catch (err) {
     await mock.stop();
     throw err;
@@ -507,24 +516,10 @@ export async function collectorReport(mock) {
  *   };`)
  */
 export async function setupWithConfigSource(configSource, { mockPort = 0, headless = true, extension } = {}) {
-  const mock = await startMock({ port: mockPort });
-  let browser;
-  try {
-    const text = `// written by tests/e2e/lib/harness.mjs (setupWithConfigSource)\n${configSource(mock.url)}\n`;
-    const extDir = prepareExtension(undefined, { ...(extension ? { source: extension } : {}), files: { 'config.js': text } });
-    browser = await launchBrowser(extDir, { headless });
-  } catch (err) {
-    await mock.stop();
-    throw err;
-  }
-  return {
-    mock,
-    browser,
-    async close() {
-      await browser.close();
-      await mock.stop();
-    },
-  };
+  return startEnv({ mockPort, headless }, (url) => {
+    const text = `// written by tests/e2e/lib/harness.mjs (setupWithConfigSource)\n${configSource(url)}\n`;
+    return prepareExtension(undefined, { ...(extension ? { source: extension } : {}), files: { 'config.js': text } });
+  });
 }
 
 /**
