@@ -166,7 +166,7 @@ fn js_hook(hook: Function, debug: bool) -> BeforeSend {
         match hook.call1(&JsValue::NULL, &value) {
             Err(_) => {
                 if debug {
-                    platform::warn("mv3-telemetry: beforeSend threw; the item is sent unchanged");
+                    platform::warn("mv3-telemetry: beforeSend threw; the item is dropped (counted as hook_error)");
                 }
                 HookVerdict::Failed
             }
@@ -279,6 +279,14 @@ impl Client {
                     platform::warn(&problem.message());
                 }
                 let mut engine = engine;
+                let restored_items = engine.stats().queued;
+                if inner.debug && restored_items > 0 {
+                    // The worker was stopped with items still to send: the
+                    // usual MV3 case, and the answer to "did it lose them?".
+                    let mut text = "mv3-telemetry: ".to_owned();
+                    push_u64(&mut text, restored_items);
+                    platform::warn(&(text + " queued items restored from storage; delivering them"));
+                }
                 if let Some(hook) = inner.before_send.clone() {
                     engine.set_before_send(js_hook(hook, inner.debug));
                 }

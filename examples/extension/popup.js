@@ -1,0 +1,90 @@
+// Popup: buttons that exercise the SDK in the service worker. Every action is
+// a message; the worker does the work, so errors and timings happen where the
+// SDK watches (the worker's own `error` and `unhandledrejection` events).
+
+const $ = (id) => document.getElementById(id);
+
+async function send(msg) {
+  const res = await chrome.runtime.sendMessage(msg);
+  if (!res || !res.ok) throw new Error((res && res.error) || 'no answer from the service worker');
+  return res.value;
+}
+
+function render({ consent, stats }) {
+  const labels = { pending: 'off (not decided yet)', granted: 'on', denied: 'off (denied)' };
+  $('consent-status').textContent = labels[consent] || consent;
+  $('consent-status').dataset.consent = consent;
+  $('consent-hint').hidden = consent === 'granted';
+  for (const button of document.querySelectorAll('.actions button, #send-feedback')) {
+    button.disabled = consent !== 'granted';
+  }
+  const dropped = Object.values(stats.dropped || {}).reduce((a, n) => a + n, 0);
+  $('stat-queued').textContent = stats.queued;
+  $('stat-sent').textContent = stats.sent;
+  $('stat-dropped').textContent = dropped;
+}
+
+function say(text, { error = false } = {}) {
+  $('result').textContent = text;
+  $('result').classList.toggle('error', error);
+}
+
+async function refresh() {
+  try { render(await send({ cmd: 'status' })); } catch (err) { say(`Error: ${err.message}`, { error: true }); }
+}
+
+// Runs an action in the worker, then says what happened.
+function button(id, action, done) {
+  $(id).addEventListener('click', async () => {
+    say('…');
+    try {
+      const value = await send({ cmd: 'action', name: action.name, args: action.args?.() });
+      say(done(value));
+    } catch (err) {
+      say(`Error: ${err.message}`, { error: true });
+    }
+    refresh();
+  });
+}
+
+let clicks = 0;
+button('send-event', { name: 'sendEvent', args: () => ({ clicks: ++clicks }) }, () => 'Event recorded: feature_used');
+button('throw-error', { name: 'throwError' }, () => 'Error thrown in the service worker (captured, scrubbed)');
+button('reject-promise', { name: 'rejectPromise' }, () => 'Promise rejected in the service worker (captured)');
+button('slow-operation', { name: 'slowOperation' }, (ms) => `sync_settings took ${ms} ms: timing and slow_operation recorded`);
+
+$('feedback-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const rating = $('feedback-rating').value;
+  const fields = {
+    type: $('feedback-type').value,
+    message: $('feedback-message').value,
+    ...(rating ? { rating: Number(rating) } : {}),
+    ...($('feedback-contact').value ? { contact: $('feedback-contact').value } : {}),
+  };
+  try {
+    await send({ cmd: 'action', name: 'feedback', args: fields });
+    $('feedback-message').value = '';
+    say('Thank you! Feedback recorded');
+  } catch (err) {
+    say(`Error: ${err.message}`, { error: true });
+  }
+  refresh();
+});
+
+$('flush').addEventListener('click', async () => {
+  try {
+    const { sent, pending } = await send({ cmd: 'flush' });
+    say(`Sent ${sent}, ${pending} still pending`);
+  } catch (err) {
+    say(`Error: ${err.message}`, { error: true });
+  }
+  refresh();
+});
+
+$('open-options').addEventListener('click', (event) => {
+  event.preventDefault();
+  chrome.runtime.openOptionsPage();
+});
+
+refresh();
