@@ -1,135 +1,415 @@
-// Types for mv3-telemetry. See README.md for the full contract.
+// Types for mv3-telemetry. The full contract (defaults, wire format, privacy
+// guarantees) is in the package README.
 
 /** The user's consent. `pending` and `denied` record, store and send nothing. */
 export type ConsentStatus = 'pending' | 'granted' | 'denied';
 
-/** Why items were dropped; every drop is counted under one of these. */
-export type DropReason = 'queue_full' | 'sampled' | 'before_send' | 'rejected' | 'invalid' | 'retry_exhausted' | 'hook_error';
+/**
+ * Why items were not delivered; every drop is counted under one of these in
+ * `stats().dropped` and reported in the next batch's `dropped`.
+ *
+ * - `queue_full`: `maxQueuedItems` reached (the oldest item made room), or too many calls before `ready`
+ * - `sampled`: removed by `sampleRate`
+ * - `before_send`: `beforeSend` returned `null`
+ * - `rejected`: the collector answered 4xx (not 408/429)
+ * - `invalid`: unusable input (empty name, unknown feedback type)
+ * - `retry_exhausted`: `retry.maxAttempts` failed attempts
+ * - `hook_error`: `beforeSend` threw; the item was kept unchanged
+ */
+export type DropReason =
+  | 'queue_full'
+  | 'sampled'
+  | 'before_send'
+  | 'rejected'
+  | 'invalid'
+  | 'retry_exhausted'
+  | 'hook_error';
 
-/** A JSON-like property bag. Anything else is coerced, never thrown on. */
-export type Props = Record<string, unknown>;
-
-/** A storage area with chrome.storage.local's promise API. */
-export interface StorageAreaLike {
-  get(keys?: string | string[] | null): Promise<Record<string, unknown>>;
-  set(items: Record<string, unknown>): Promise<void>;
-  remove(keys: string | string[]): Promise<void>;
+/** A JSON value, as items carry it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
+/** A JSON object. */
+export interface JsonObject {
+  [key: string]: JsonValue;
 }
 
+/**
+ * Properties of an event, a timer or an error's context. Any object is
+ * accepted: values that are not JSON (cycles, BigInt, functions, Dates, Maps)
+ * are coerced, truncated or dropped, never thrown on.
+ */
+export type Props = { readonly [key: string]: any };
+
+/**
+ * The storage the SDK keeps its state in: `chrome.storage.local` (the
+ * default), `chrome.storage.session`, or any object with the same promise
+ * API. The SDK calls `get` and `remove` with an array of keys and `set` with
+ * an object of string values.
+ */
+export interface StorageAreaLike {
+  get(keys: string[]): Promise<{ [key: string]: unknown }>;
+  set(items: { [key: string]: unknown }): Promise<void>;
+  remove(keys: string[]): Promise<void>;
+}
+
+/** An in-memory {@link StorageAreaLike}; `data` holds what was written. */
+export interface MemoryStorage extends StorageAreaLike {
+  readonly data: Map<string, unknown>;
+}
+
+/** `batch` option: when a queue is sent. */
+export interface BatchOptions {
+  /**
+   * Items per request (1 to 10000).
+   * @defaultValue 50
+   */
+  maxEvents?: number;
+  /**
+   * Serialized bytes per request (1024 to 1000000); the default stays under `fetch` keepalive's 64 KiB budget.
+   * @defaultValue 60000
+   */
+  maxBytes?: number;
+  /**
+   * Age in ms of the oldest queued item that triggers a send; also the timing aggregation window.
+   * @defaultValue 30000
+   */
+  flushIntervalMs?: number;
+  /**
+   * The same for errors.
+   * @defaultValue 1000
+   */
+  errorFlushDelayMs?: number;
+}
+
+/** `retry` option: full-jitter exponential backoff, never earlier than `Retry-After`. */
+export interface RetryOptions {
+  /**
+   * The first retry waits up to this many ms.
+   * @defaultValue 1000
+   */
+  baseDelayMs?: number;
+  /**
+   * The longest wait in ms (not less than `baseDelayMs`).
+   * @defaultValue 3600000
+   */
+  maxDelayMs?: number;
+  /**
+   * Attempts before a batch is dropped as `retry_exhausted` (1 to 1000).
+   * @defaultValue 10
+   */
+  maxAttempts?: number;
+}
+
+/** `scrub` option: additions to the built-in scrubbing rules. */
+export interface ScrubOptions {
+  /**
+   * Key names whose values become `[Filtered]`, besides the built-in list (password, token, api_key, cookie, ...).
+   * @defaultValue []
+   */
+  denyKeys?: readonly string[];
+  /**
+   * Key names never filtered by key name (their text is still scrubbed).
+   * @defaultValue []
+   */
+  allowKeys?: readonly string[];
+  /**
+   * Patterns whose matches in text become `[Filtered]`, run by the browser's RegExp engine.
+   * @defaultValue []
+   */
+  extraPatterns?: readonly RegExp[];
+}
+
+/** What `init()` takes. Unknown options and invalid values throw a `TypeError` naming the field. */
 export interface TelemetryOptions {
-  /** Collector origin, e.g. `https://collector.example.com`. `https:` only, or `http:` for localhost/127.0.0.1. */
+  /** Collector origin, e.g. `https://collector.example.com`: `https:`, or `http:` only for localhost and 127.0.0.1. Required. */
   endpoint: string;
-  /** Sent as `context.app_version`. Default: the manifest's `version`. */
+  /**
+   * Sent as `context.app_version`.
+   * @defaultValue the manifest's `version`
+   */
   appVersion?: string;
-  /** Sent as `context.environment`. Default: `'production'`. */
+  /**
+   * Sent as `context.environment`.
+   * @defaultValue `'production'`
+   */
   environment?: string;
-  /** Consent before the user chooses. Default: `'pending'`. */
+  /**
+   * Consent until the user chooses; a stored choice wins.
+   * @defaultValue `'pending'`
+   */
   defaultConsent?: ConsentStatus;
-  /** Fraction of usage events kept (errors and feedback are never sampled). Default: 1. */
+  /**
+   * Fraction of usage events kept, 0 to 1 (drops are counted as `sampled`; errors, timings and feedback are never sampled).
+   * @defaultValue 1
+   */
   sampleRate?: number;
-  /** Items held at most; the oldest are dropped past it. Default: 1000. */
+  /**
+   * Items held at most (1 to 100000); past it the oldest is dropped as `queue_full`.
+   * @defaultValue 1000
+   */
   maxQueuedItems?: number;
-  batch?: {
-    /** Items per request. Default: 50. */
-    maxEvents?: number;
-    /** Serialized bytes per request. Default: 60000. */
-    maxBytes?: number;
-    /** Age of the oldest queued item that triggers a send. Default: 30000. */
-    flushIntervalMs?: number;
-    /** The same for errors. Default: 1000. */
-    errorFlushDelayMs?: number;
-  };
-  retry?: {
-    /** First retry waits up to this (full jitter). Default: 1000. */
-    baseDelayMs?: number;
-    /** Longest wait. Default: 3600000. */
-    maxDelayMs?: number;
-    /** Attempts before a batch is dropped. Default: 10. */
-    maxAttempts?: number;
-  };
-  scrub?: {
-    /** Extra key names whose values become `[Filtered]`. Default: []. */
-    denyKeys?: string[];
-    /** Key names never filtered. Default: []. */
-    allowKeys?: string[];
-    /** Extra patterns replaced by `[Filtered]` in text. Default: []. */
-    extraPatterns?: RegExp[];
-  };
-  /** Edit or drop (`null`) each item before it is queued. */
-  beforeSend?: (item: Record<string, unknown>) => Record<string, unknown> | null;
-  /** Capture the worker's `error` and `unhandledrejection`. Default: true. */
+  /** When a queue is sent. */
+  batch?: BatchOptions;
+  /** How failed requests are retried. */
+  retry?: RetryOptions;
+  /** Additions to the scrubbing rules. */
+  scrub?: ScrubOptions;
+  /**
+   * Sees every item as it will be sent. Return it (edited or not; an edited
+   * item is scrubbed again and keeps its `id` and `type`), `undefined` to keep
+   * it unchanged, or `null` to drop it (counted as `before_send`). A throw
+   * keeps the item unchanged (counted as `hook_error`).
+   * @defaultValue none
+   */
+  beforeSend?: (item: Item) => Item | null | undefined;
+  /**
+   * Capture the worker's `error` and `unhandledrejection` events (observed only, no `preventDefault`).
+   * @defaultValue true
+   */
   captureGlobalErrors?: boolean;
-  /** Install/update/startup events and daily actives. Default: true. */
+  /**
+   * With consent: `extension_installed`, `extension_updated`, `browser_startup` and `daily_active` events.
+   * @defaultValue true
+   */
   lifecycleEvents?: boolean;
-  /** Request bodies gzip-compressed. Default: `'gzip'`. */
+  /**
+   * Request bodies compressed with `CompressionStream`, or sent as they are.
+   * @defaultValue `'gzip'`
+   */
   compression?: 'gzip' | 'none';
-  /** `console.warn` on drops and failed requests. Default: false. */
+  /**
+   * `console.warn` on drops and failed requests.
+   * @defaultValue false
+   */
   debug?: boolean;
-  /** Samples slower than this also produce a `slow_operation` event. Default: 1000. */
+  /**
+   * A timer sample above this many ms also records a `slow_operation` event.
+   * @defaultValue 1000
+   */
   slowThresholdMs?: number;
-  /** Storage override (tests, non-extension workers). Default: `chrome.storage.local`. */
+  /**
+   * Where state is persisted (tests, non-extension workers).
+   * @defaultValue `chrome.storage.local`
+   */
   storage?: StorageAreaLike;
 }
 
-/** Counters for dashboards and tests. */
-export interface TelemetryStats {
-  queued: number;
-  sent: number;
-  retries: number;
-  truncated?: number;
-  dropped: Partial<Record<DropReason, number>>;
-}
-
-/** A running timer. */
-export interface Timer {
-  /** Records one sample (once) and returns the elapsed milliseconds. */
-  stop(props?: Props): number;
-}
-
 /** What `feedback()` takes. */
+export type FeedbackType = 'bug' | 'idea' | 'praise' | 'other';
+/** A rating from 1 to 5; anything else is left out of the item. */
+export type FeedbackRating = 1 | 2 | 3 | 4 | 5;
+
+/** User feedback, as given to `feedback()`. */
 export interface Feedback {
-  type: 'bug' | 'idea' | 'praise' | 'other';
-  /** 1 to 5. */
-  rating?: number;
+  type: FeedbackType;
+  rating?: FeedbackRating;
+  /** Scrubbed, capped at 4,000 characters. */
   message?: string;
-  /** How to reach the user; sent only if given. */
+  /** How to reach the user; kept as given (capped at 320 characters), sent only if given. */
   contact?: string;
 }
 
+/** A running timer from `startTimer()`. */
+export interface Timer {
+  /**
+   * Records one sample, with `props` merged over the timer's, and returns the
+   * elapsed milliseconds. Stopping again records nothing and returns the same value.
+   */
+  stop(props?: Props): number;
+}
+
+/** What `flush()` resolves with. */
+export interface FlushResult {
+  /** Items delivered by this flush. */
+  readonly sent: number;
+  /** Items still held (waiting for a retry, or recorded meanwhile). */
+  readonly pending: number;
+}
+
+/**
+ * Counters for dashboards and tests. Before `ready` they are zeros, `dropped`
+ * is empty and `buffered` counts the calls waiting for the core; once ready,
+ * `dropped` has every reason and `truncated` is present.
+ */
+export interface TelemetryStats {
+  /** Items held: queued, in flight or waiting for a retry. */
+  readonly queued: number;
+  /** Items delivered since the installation started sending. */
+  readonly sent: number;
+  /** Retried attempts. */
+  readonly retries: number;
+  /** Items accepted after something in them was truncated or coerced (once ready). */
+  readonly truncated?: number;
+  /** Drops by reason. */
+  readonly dropped: { readonly [R in DropReason]?: number };
+  /** Calls waiting for the core (before `ready` only). */
+  readonly buffered?: number;
+}
+
+/** Fields every item has. */
+export interface ItemBase {
+  /** Unique per item (UUID v4); the collector de-duplicates by it. */
+  id: string;
+  /** Milliseconds since the epoch. */
+  ts: number;
+}
+
+/** A usage event from `track()` (and the SDK's lifecycle events), sent to `/v1/events`. */
+export interface EventItem extends ItemBase {
+  type: 'event';
+  name: string;
+  props: JsonObject;
+}
+
+/** One parsed stack frame; `chrome-extension://<id>/` is reduced to the path. */
+export interface StackFrame {
+  function: string | null;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+}
+
+/** One of the last 20 `track()` calls before an error. */
+export interface Breadcrumb {
+  name: string;
+  ts: number;
+}
+
+/**
+ * A captured error, sent to `/v1/errors`. As `beforeSend` sees it, without
+ * `count`: repeats within a flush window fold into one item, whose count is
+ * added when the batch is sent (see {@link SentErrorItem}).
+ */
+export interface ErrorItem extends ItemBase {
+  type: 'error';
+  /** The error's name (`TypeError`, `DOMException`, ...). */
+  kind: string;
+  message: string;
+  stack: StackFrame[];
+  fingerprint: string;
+  context: JsonObject;
+  breadcrumbs: Breadcrumb[];
+}
+
+/** Timer samples of one name and props, aggregated per flush window, sent to `/v1/performance`. */
+export interface TimingItem extends ItemBase {
+  type: 'timing';
+  name: string;
+  props: JsonObject;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  unit: 'ms';
+}
+
+/** User feedback, sent to `/v1/feedback`; the feedback's `type` is sent as `kind`. */
+export interface FeedbackItem extends ItemBase {
+  type: 'feedback';
+  kind: FeedbackType;
+  rating?: FeedbackRating;
+  message?: string;
+  contact?: string;
+}
+
+/** Every item `beforeSend` sees, told apart by `type`. */
+export type Item = EventItem | ErrorItem | TimingItem | FeedbackItem;
+
+/** An error item as sent: with the number of occurrences folded into it. */
+export interface SentErrorItem extends ErrorItem {
+  count: number;
+}
+
+/** An item as it arrives at the collector. */
+export type SentItem = EventItem | SentErrorItem | TimingItem | FeedbackItem;
+
+/** The JSON body of `POST /v1/events`, `/v1/errors`, `/v1/performance` and `/v1/feedback` (for collector authors). */
+export interface Batch {
+  /** The same on every retry of this batch (also in the `X-Batch-Id` header). */
+  batch_id: string;
+  /** RFC 3339 time of this attempt. */
+  sent_at: string;
+  sdk: { name: 'mv3-telemetry'; version: string };
+  anonymous_id: string;
+  session_id: string;
+  context: {
+    app_version: string;
+    environment: string;
+    browser: string;
+    os: string;
+    locale: string;
+  };
+  items: SentItem[];
+  /** Drops since the last batch: the first five reasons always, the others when not zero. */
+  dropped: { [R in 'queue_full' | 'sampled' | 'before_send' | 'rejected' | 'invalid']: number } & {
+    [R in 'retry_exhausted' | 'hook_error']?: number;
+  };
+}
+
+/** The JSON body of `POST /v1/deletion`, sent once when consent is revoked. */
+export interface DeletionRequest {
+  anonymous_id: string;
+  /** RFC 3339. */
+  requested_at: string;
+}
+
+/** The SDK instance `init()` returns. */
 export interface Telemetry {
-  /** Resolves when the core is loaded and persisted state restored. */
+  /** Resolves when the core is loaded and persisted state restored; rejects if the core cannot start (e.g. CSP without `'wasm-unsafe-eval'`). */
   readonly ready: Promise<void>;
+  /** The current consent. */
   consentStatus(): ConsentStatus;
-  /** Persisted. `false` after `true` purges the queue and ID and sends one deletion request. */
+  /**
+   * Persisted. `false` after `true` purges the queue and the anonymous ID
+   * from memory and storage, then sends one deletion request.
+   */
   setConsent(granted: boolean): Promise<void>;
-  /** Records a usage event. Never throws. */
+  /** Records a usage event. Never throws; bad input is coerced, truncated or dropped with a counted reason. */
   track(name: string, props?: Props): void;
   /**
    * Reports any thrown value (Error and subclasses, DOMException, strings,
-   * chrome.runtime.lastError, plain objects, undefined) as an `error` item with
-   * a parsed, scrubbed stack. Repeats within a flush window become one item
-   * with a `count`. Never throws.
+   * chrome.runtime.lastError, plain objects, undefined) as an `error` item
+   * with a parsed, scrubbed stack and the recent `track()` calls as
+   * breadcrumbs. Repeats within a flush window become one item with a
+   * `count`. Never throws.
    */
   captureError(error: unknown, context?: Props): void;
   /**
-   * Starts a timer; `stop()` records one sample and returns the milliseconds
-   * (stopping twice records once). Samples aggregate per name and props into
-   * `timing` items (count, sum, min, max, p50, p95, p99) per flush window.
+   * Starts a timer. Samples aggregate per name and props into `timing` items
+   * (count, sum, min, max, p50, p95, p99) per flush window.
    */
   startTimer(name: string, props?: Props): Timer;
-  /** Times an async function; records `{ok: false}` on failure and rethrows. */
-  measure<T>(name: string, fn: () => Promise<T> | T): Promise<T>;
-  /** User feedback; `message` is scrubbed and capped at 4,000 characters; `contact` is kept only if given. */
+  /** Times `fn` (sync or async) with props `{ok: true}`, or `{ok: false}` when it throws or rejects (then rethrows). */
+  measure<T>(name: string, fn: () => T): Promise<Awaited<T>>;
+  /** Records user feedback. Never throws; an unknown `type` is dropped as `invalid`. */
   feedback(feedback: Feedback): void;
-  /** Tries to deliver everything now. */
-  flush(): Promise<{ sent: number; pending: number }>;
-  /** `null` unless consent is granted. */
+  /** Tries to deliver everything now (still honouring `Retry-After`). */
+  flush(): Promise<FlushResult>;
+  /** The installation's random UUID v4; `null` unless consent is granted. */
   anonymousId(): string | null;
+  /** Counters; see {@link TelemetryStats}. */
   stats(): TelemetryStats;
 }
 
-/** Starts the SDK; call at the top level of the service worker. Throws a TypeError on invalid options. */
+/**
+ * Starts the SDK. Call it at the top level of the service worker: it returns
+ * at once, registers its listeners synchronously (as MV3 requires) and
+ * buffers calls until the core is ready. A second call returns the first
+ * instance.
+ * @throws TypeError naming the field, when an option is unknown or invalid.
+ */
 export function init(options: TelemetryOptions): Telemetry;
 
-/** An in-memory storage area with chrome.storage.local's API. */
-export function createMemoryStorage(): StorageAreaLike & { data: Map<string, unknown> };
+/**
+ * The scrubber alone, with the default rules: a string is returned scrubbed;
+ * any other value is normalized to JSON (as `track()` props are) and returned
+ * as a scrubbed copy, in which values under sensitive keys are the string
+ * `'[Filtered]'`. Pure. Needs the core: call it after `telemetry.ready`.
+ * @throws Error when called before the core has loaded.
+ */
+export function scrub<T>(value: T): T;
+
+/** An in-memory storage area with `chrome.storage.local`'s API (tests, non-extension workers). */
+export function createMemoryStorage(): MemoryStorage;

@@ -1,0 +1,122 @@
+// The published TypeScript types (js/index.d.ts, packed into pkg/), checked
+// the way a user meets them: the tarball installed into a fresh project and
+// imported as 'mv3-telemetry', under both moduleResolution modes a user may
+// have (bundler, nodenext), so the `exports` "types" condition is tested too.
+// A consumer using every export and option must type-check; a consumer full
+// of mistakes must fail on exactly its marked lines.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT } from './lib/harness.mjs';
+import { packedProject, typecheck, writeTsconfig, repoText } from '../package/project.mjs';
+
+const TYPES_DIR = join(ROOT, 'tests/package/types');
+const GOOD = 'uses-everything.ts';
+const BAD = 'misuses.ts';
+
+const MODES = {
+  bundler: { module: 'esnext', moduleResolution: 'bundler' },
+  // The strictest settings a user may turn on, so optional fields are typed
+  // with them in mind.
+  nodenext: { module: 'nodenext', moduleResolution: 'nodenext', exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
+};
+
+let dir;
+let project;
+before(async () => {
+  project = await packedProject();
+  dir = project.dir;
+  for (const f of [GOOD, BAD]) copyFileSync(join(TYPES_DIR, f), join(dir, f));
+});
+after(() => project?.remove());
+
+/** Top-level names `export`ed by a declaration file. */
+function exportedNames(dts) {
+  return [...dts.matchAll(/^export (?:declare )?(?:type|interface|function|const|class) (\w+)/gm)].map((m) => m[1]);
+}
+
+/** Member names of `interface name` in a declaration file (its own lines only). */
+function interfaceMembers(dts, name) {
+  const body = new RegExp(`^export interface ${name}\\b[^{]*\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(dts);
+  assert.ok(body, `interface ${name} in index.d.ts`);
+  return [...body[1].matchAll(/^ {2}(?:readonly )?(\w+)\??[:(<]/gm)].map((m) => m[1]);
+}
+
+/** The 1-based lines of `text` carrying a `// misuse:` comment. */
+function misuseLines(text) {
+  return text.split('\n').flatMap((line, i) => (/\/\/ misuse: \S/.test(line) ? [i + 1] : []));
+}
+
+const show = (diagnostics) => diagnostics.map((d) => `  ${d.file}:${d.line} ${d.code} ${d.message}`).join('\n');
+
+test('the consumer that type-checks uses every export, every option and every member of the API', () => {
+  const dts = repoText('js/index.d.ts');
+  const good = repoText(`tests/package/types/${GOOD}`);
+  const imports = /import \{([^}]*)\} from 'mv3-telemetry'/.exec(good)[1];
+  const imported = new Set(imports.split(',').map((s) => s.trim().replace(/^type /, '')).filter(Boolean));
+  assert.deepEqual([...exportedNames(dts)].sort(), [...imported].sort(), `${GOOD} imports exactly the exports of index.d.ts`);
+  for (const iface of ['TelemetryOptions', 'BatchOptions', 'RetryOptions', 'ScrubOptions', 'Feedback']) {
+    for (const member of interfaceMembers(dts, iface)) {
+      assert.match(good, new RegExp(`\\b${member}: `), `${GOOD} sets ${iface}.${member}`);
+    }
+  }
+  for (const member of interfaceMembers(dts, 'Telemetry')) {
+    assert.match(good, new RegExp(`telemetry\\.${member}\\b`), `${GOOD} uses telemetry.${member}`);
+  }
+  for (const member of interfaceMembers(dts, 'TelemetryStats')) {
+    assert.match(good, new RegExp(`stats\\.${member}\\b`), `${GOOD} reads stats().${member}`);
+  }
+});
+
+for (const [mode, options] of Object.entries(MODES)) {
+  test(`a service worker using every export type-checks with tsc --strict against the installed tarball (moduleResolution ${mode})`, { timeout: 60_000 }, async () => {
+    const project = writeTsconfig(dir, `tsconfig.good.${mode}.json`, [GOOD], options);
+    const { ok, diagnostics, output } = await typecheck(dir, project, ['--traceResolution']);
+    assert.ok(ok && diagnostics.length === 0, `tsc reported errors:\n${show(diagnostics)}\n${diagnostics.length ? '' : output.slice(-2000)}`);
+    // The import resolved through package.json `exports` (its "types"
+    // condition) to the package's own index.d.ts, not by a fallback.
+    const trace = output.split('======== Resolving module').find((s) => s.startsWith(" 'mv3-telemetry'"));
+    assert.ok(trace, 'tsc traced the resolution of mv3-telemetry');
+    assert.match(trace, /Matched 'exports' condition 'types'/);
+    assert.match(trace, /successfully resolved to '[^']*\/node_modules\/mv3-telemetry\/index\.d\.ts'/);
+  });
+
+  test(`every marked misuse fails to type-check at exactly its line, and nothing else does (moduleResolution ${mode})`, { timeout: 60_000 }, async () => {
+    const project = writeTsconfig(dir, `tsconfig.bad.${mode}.json`, [BAD], options);
+    const { ok, diagnostics, output } = await typecheck(dir, project);
+    assert.equal(ok, false, 'tsc fails on the misuses');
+    const expected = misuseLines(repoText(`tests/package/types/${BAD}`));
+    assert.ok(expected.length >= 40, `${BAD} marks its misuses (found ${expected.length})`);
+    const elsewhere = diagnostics.filter((d) => d.file !== BAD);
+    assert.deepEqual(elsewhere, [], `errors outside ${BAD} (the package's own types must be clean):\n${show(elsewhere)}`);
+    assert.ok(diagnostics.length > 0, `tsc failed without diagnostics:\n${output}`);
+    const reported = [...new Set(diagnostics.map((d) => d.line))].sort((a, b) => a - b);
+    const missed = expected.filter((l) => !reported.includes(l));
+    const unexpected = diagnostics.filter((d) => !expected.includes(d.line));
+    assert.deepEqual(missed, [], `misuses tsc accepted (lines of ${BAD})`);
+    assert.deepEqual(unexpected, [], `errors on lines not marked as misuses:\n${show(unexpected)}`);
+  });
+}
+
+test('DropReason and the feedback types are exactly the ones the Rust core knows', { timeout: 60_000 }, async () => {
+  const wire = repoText('src/core/wire.rs');
+  const asStr = /pub fn as_str\(self\)[\s\S]*?\n {4}\}/.exec(wire)[0];
+  const reasons = [...asStr.matchAll(/=> "(\w+)"/g)].map((m) => m[1]);
+  assert.equal(reasons.length, 7, `the seven reasons of DropReason::as_str (found ${reasons})`);
+  const kinds = /matches!\(kind, ((?:"\w+"(?: \| )?)+)\)/.exec(repoText('src/core/engine.rs'))[1].match(/\w+/g);
+  assert.equal(kinds.length, 4, `the four feedback kinds of record_feedback (found ${kinds})`);
+  const union = (xs) => xs.map((x) => `'${x}'`).join(' | ');
+  writeFileSync(join(dir, 'from-rust.ts'), [
+    "import type { DropReason, FeedbackType, FeedbackItem, TelemetryStats } from 'mv3-telemetry';",
+    'type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;',
+    `export const reasons: Same<DropReason, ${union(reasons)}> = true;`,
+    `export const kinds: Same<FeedbackType, ${union(kinds)}> = true;`,
+    `export const itemKinds: Same<FeedbackItem['kind'], ${union(kinds)}> = true;`,
+    `export const statsReasons: Same<keyof TelemetryStats['dropped'], ${union(reasons)}> = true;`,
+    '',
+  ].join('\n'));
+  const project = writeTsconfig(dir, 'tsconfig.rust.json', ['from-rust.ts'], MODES.bundler);
+  const { ok, diagnostics } = await typecheck(dir, project);
+  assert.ok(ok, `index.d.ts disagrees with the Rust core (reasons ${reasons}, kinds ${kinds}):\n${show(diagnostics)}`);
+});
