@@ -2,7 +2,7 @@
 # Builds the npm package `mv3-telemetry` into pkg/:
 #   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
 #   + js/*.js, js/*.d.ts                     (index.js is the ESM entry users import)
-#   + pkg-template/package.json (version from Cargo.toml), pkg-template/README.md
+#   + pkg-template/package.json (version from Cargo.toml), README.md, LICENSE-*
 # then prints gzipped sizes and copies pkg/ into the example extension
 # (examples/extension/vendor/mv3-telemetry/, gitignored).
 #
@@ -79,7 +79,7 @@ cp "$JS_DIR"/*.js "$JS_DIR"/*.d.ts "$OUT/"
 for f in "$OUT"/*.js; do
   esbuild --minify --format=esm --log-level=warning "$f" --outfile="$f.min" && mv "$f.min" "$f"
 done
-cp pkg-template/README.md "$OUT/README.md"
+cp pkg-template/README.md pkg-template/LICENSE-* "$OUT/"
 rm -f "$OUT/.gitignore"
 
 VERSION="$(awk '
