@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib/harness.mjs';
-import { packedProject, typecheck, writeTsconfig, repoText } from '../package/project.mjs';
+import { packedProject, typecheck, writeTsconfig, repoText, exportedNames, interfaceMembers } from '../package/project.mjs';
 
 const TYPES_DIR = join(ROOT, 'tests/package/types');
 const GOOD = 'uses-everything.ts';
@@ -17,6 +17,7 @@ const BAD = 'misuses.ts';
 
 const MODES = {
   bundler: { module: 'esnext', moduleResolution: 'bundler' },
+  node16: { module: 'node16', moduleResolution: 'node16' },
   // The strictest settings a user may turn on, so optional fields are typed
   // with them in mind.
   nodenext: { module: 'nodenext', moduleResolution: 'nodenext', exactOptionalPropertyTypes: true, noUncheckedIndexedAccess: true },
@@ -30,18 +31,6 @@ before(async () => {
   for (const f of [GOOD, BAD]) copyFileSync(join(TYPES_DIR, f), join(dir, f));
 });
 after(() => project?.remove());
-
-/** Top-level names `export`ed by a declaration file. */
-function exportedNames(dts) {
-  return [...dts.matchAll(/^export (?:declare )?(?:type|interface|function|const|class) (\w+)/gm)].map((m) => m[1]);
-}
-
-/** Member names of `interface name` in a declaration file (its own lines only). */
-function interfaceMembers(dts, name) {
-  const body = new RegExp(`^export interface ${name}\\b[^{]*\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(dts);
-  assert.ok(body, `interface ${name} in index.d.ts`);
-  return [...body[1].matchAll(/^ {2}(?:readonly )?(\w+)\??[:(<]/gm)].map((m) => m[1]);
-}
 
 /** The 1-based lines of `text` carrying a `// misuse:` comment. */
 function misuseLines(text) {
@@ -119,4 +108,18 @@ test('DropReason and the feedback types are exactly the ones the Rust core knows
   const project = writeTsconfig(dir, 'tsconfig.rust.json', ['from-rust.ts'], MODES.bundler);
   const { ok, diagnostics } = await typecheck(dir, project);
   assert.ok(ok, `index.d.ts disagrees with the Rust core (reasons ${reasons}, kinds ${kinds}):\n${show(diagnostics)}`);
+});
+
+test('the TypeScript examples in the package README type-check', { timeout: 60_000 }, async () => {
+  const readme = repoText('pkg-template/README.md');
+  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+  assert.ok(blocks.length > 0, 'the README has TypeScript examples');
+  const files = blocks.map((code, i) => {
+    const name = `readme-${i + 1}.ts`;
+    writeFileSync(join(dir, name), `${code}export {};\n`);
+    return name;
+  });
+  const project = writeTsconfig(dir, 'tsconfig.readme.json', files, MODES.nodenext);
+  const { ok, diagnostics, output } = await typecheck(dir, project);
+  assert.ok(ok, `README examples:\n${show(diagnostics) || output}`);
 });

@@ -35,13 +35,12 @@ export async function sh(cmd, args, { cwd, timeout = 60_000, env } = {}) {
 /**
  * `npm pack pkg/` into a new temporary folder, then a project there with the
  * tarball installed. Returns {dir, tarball, pack, remove}; `pack` is npm's
- * own account of the tarball (files, sizes).
+ * own account of the tarball (files, sizes). The caller removes the folder.
  */
-export async function packedProject(t) {
+export async function packedProject() {
   if (!existsSync(join(PKG_DIR, 'package.json'))) throw new Error('pkg/ is missing: run `make package` first');
   const dir = mkdtempSync(join(tmpdir(), 'mv3t-consumer-'));
   const remove = () => rmSync(dir, { recursive: true, force: true });
-  t?.after(remove);
   const { stdout } = await sh('npm', ['pack', PKG_DIR, '--pack-destination', dir, '--json'], { cwd: dir, env: NPM_ENV });
   const [pack] = JSON.parse(stdout);
   const tarball = join(dir, pack.filename);
@@ -92,4 +91,16 @@ export function writeTsconfig(dir, name, files, compilerOptions = {}) {
   };
   writeFileSync(join(dir, name), JSON.stringify(config, null, 2));
   return name;
+}
+
+/** Top-level names `export`ed by a declaration file. */
+export function exportedNames(dts) {
+  return [...dts.matchAll(/^export (?:declare )?(?:type|interface|function|const|class) (\w+)/gm)].map((m) => m[1]);
+}
+
+/** Member names of `export interface name` in a declaration file (its own, not inherited). */
+export function interfaceMembers(dts, name) {
+  const body = new RegExp(`^export interface ${name}\\b[^{]*\\{\\n([\\s\\S]*?)^\\}`, 'm').exec(dts);
+  if (!body) throw new Error(`no interface ${name} in the declaration file`);
+  return [...body[1].matchAll(/^ {2}(?:readonly )?(\w+)\??[:(<]/gm)].map((m) => m[1]);
 }

@@ -1,0 +1,85 @@
+// The npm package as `make package` builds it into pkg/ and `npm pack` packs
+// it (DESIGN 3): the package.json fields registries and bundlers read, exactly
+// the files a consumer needs in the tarball, the entry's runtime exports equal
+// to the declared ones, and a package README that names every API member.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packedProject, repoText, interfaceMembers, PKG_DIR } from '../package/project.mjs';
+
+// What a consumer gets, and nothing else (no stamp, no .gitignore, no sources).
+const TARBALL_FILES = [
+  'LICENSE-APACHE',
+  'LICENSE-MIT',
+  'README.md',
+  'index.d.ts',
+  'index.js',
+  'mv3_telemetry.d.ts',
+  'mv3_telemetry.js',
+  'mv3_telemetry_bg.wasm',
+  'mv3_telemetry_bg.wasm.d.ts',
+  'package.json',
+  'wrapper.js',
+];
+
+let project;
+before(async () => { project = await packedProject(); });
+after(() => project?.remove());
+
+const pkgJson = () => JSON.parse(readFileSync(join(PKG_DIR, 'package.json'), 'utf8'));
+
+test('package.json carries the name, the crate version and every field the issue names, pointing at files that exist', () => {
+  const pkg = pkgJson();
+  const crateVersion = /^\[package\][\s\S]*?^version\s*=\s*"([^"]+)"/m.exec(repoText('Cargo.toml'))[1];
+  assert.equal(pkg.name, 'mv3-telemetry');
+  assert.equal(pkg.version, crateVersion, 'the version is the crate\'s');
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.license, 'MIT OR Apache-2.0');
+  assert.equal(pkg.sideEffects, false);
+  assert.match(pkg.repository?.url ?? '', /^git\+https:\/\/github\.com\/.+\.git$/);
+  assert.ok(Array.isArray(pkg.keywords) && pkg.keywords.includes('chrome-extension') && pkg.keywords.includes('manifest-v3'));
+  assert.ok(typeof pkg.description === 'string' && pkg.description.length > 20);
+  assert.ok(Array.isArray(pkg.files) && pkg.files.length > 0);
+  // TypeScript takes the first matching condition: "types" must come first.
+  assert.deepEqual(Object.keys(pkg.exports['.']), ['types', 'default']);
+  assert.equal(pkg.exports['.'].types, './index.d.ts');
+  assert.equal(pkg.exports['.'].default, './index.js');
+  assert.equal(pkg.module, './index.js');
+  assert.equal(pkg.types, './index.d.ts');
+  for (const target of [pkg.main, pkg.module, pkg.types, ...Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)))]) {
+    assert.ok(existsSync(join(PKG_DIR, target)), `pkg/${target} exists`);
+  }
+});
+
+test('npm pack puts exactly the wasm, its glue, the wrapper, the entry, the types, the README and the licenses in the tarball', () => {
+  const files = project.pack.files.map((f) => f.path).sort();
+  assert.deepEqual(files, TARBALL_FILES);
+  assert.equal(project.pack.name, 'mv3-telemetry');
+  assert.equal(project.pack.version, pkgJson().version);
+  const kib = (project.pack.size / 1024).toFixed(1);
+  assert.ok(project.pack.size < 200 * 1024, `the tarball stays small (${kib} KiB)`);
+});
+
+test('the installed entry exports at run time exactly the functions its types declare', async () => {
+  // Node can import the entry (loading the wasm waits for init()); a
+  // mismatch means a user's import type-checks and then fails, or the reverse.
+  const entry = join(project.dir, 'node_modules/mv3-telemetry/index.js');
+  const runtime = Object.keys(await import(entry)).sort();
+  const dts = readFileSync(join(project.dir, 'node_modules/mv3-telemetry/index.d.ts'), 'utf8');
+  const declared = [...dts.matchAll(/^export (?:declare )?function (\w+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(runtime, declared);
+  for (const name of runtime) assert.equal(typeof (await import(entry))[name], 'function');
+});
+
+test('the package README names every API member and option the types declare', () => {
+  const readme = readFileSync(join(project.dir, 'node_modules/mv3-telemetry/README.md'), 'utf8');
+  const dts = repoText('js/index.d.ts');
+  const members = (name) => interfaceMembers(dts, name);
+  const names = (pattern, what) => assert.ok(new RegExp(pattern).test(readme), `the package README names ${what}`);
+  for (const m of members('Telemetry')) names(`\`telemetry\\.${m}\\b`, `telemetry.${m}`);
+  for (const f of ['init', 'scrub', 'createMemoryStorage']) names(`\`${f}\\(`, `${f}()`);
+  for (const iface of ['TelemetryOptions', 'BatchOptions', 'RetryOptions', 'ScrubOptions']) {
+    for (const m of members(iface)) names(`\`(?:\\w+\\.)?${m}[\`.]`, `the option ${m}`);
+  }
+});
