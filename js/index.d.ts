@@ -237,12 +237,12 @@ export interface TelemetryStats {
   readonly sent: number;
   /** Retried attempts. */
   readonly retries: number;
-  /** Items accepted after something in them was truncated or coerced (once ready). */
-  readonly truncated?: number;
-  /** Drops by reason. */
-  readonly dropped: { readonly [R in DropReason]?: number };
-  /** Calls waiting for the core (before `ready` only). */
-  readonly buffered?: number;
+  /** Items accepted after something in them was truncated or coerced. */
+  readonly truncated: number;
+  /** Drops by reason; every reason is present. */
+  readonly dropped: { readonly [R in DropReason]: number };
+  /** Calls waiting for the core to load (0 once `ready` has resolved). */
+  readonly buffered: number;
 }
 
 /** Fields every item has. */

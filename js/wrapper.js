@@ -3,6 +3,8 @@
 // the wasm core is loaded and has restored its state, and normalizes input so
 // that recording never throws. It imports nothing: `index.js` injects the core.
 
+// The drop reasons of the core (src/core/wire.rs), in its order.
+const DROP_REASONS = ['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error'];
 const ALARM_NAME = 'mv3-telemetry.wake';
 const CONSENT_VALUES = ['pending', 'granted', 'denied'];
 const MAX_BUFFERED_CALLS = 1000;
@@ -509,9 +511,16 @@ export function createTelemetry(options, loadCore) {
     __panicForTests() {
       whenReady((c) => c.__panicForTests());
     },
+    // One shape before and after `ready`: every counter, every drop reason.
     stats() {
-      if (!core) return { queued: 0, sent: 0, retries: 0, dropped: {}, buffered: buffered ? buffered.length : 0 };
-      return JSON.parse(core.stats());
+      const waiting = buffered ? buffered.length : 0;
+      if (!core) {
+        const dropped = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0]));
+        dropped.queue_full = bufferedDrops;
+        return { queued: 0, sent: 0, retries: 0, truncated: 0, dropped, buffered: waiting };
+      }
+      const counted = JSON.parse(core.stats());
+      return { ...counted, dropped: { ...Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])), ...counted.dropped }, buffered: waiting };
     },
   };
 

@@ -2,7 +2,7 @@
 # Builds the npm package `mv3-telemetry` into pkg/:
 #   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
 #   + js/*.js, js/*.d.ts                     (index.js is the ESM entry users import)
-#   + pkg-template/package.json (version from Cargo.toml), README.md, LICENSE-*
+#   + pkg-template/package.json (version from Cargo.toml), README.md; the LICENSE-* files
 # then prints gzipped sizes and copies pkg/ into the example extension
 # (examples/extension/vendor/mv3-telemetry/, gitignored).
 #
@@ -40,7 +40,7 @@ sizes() {
 inputs_hash() {
   {
     find src "$JS_DIR" pkg-template -type f -print0 | sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock scripts/package.sh
+    sha256sum Cargo.toml Cargo.lock scripts/package.sh LICENSE-MIT LICENSE-APACHE
     rustc --version; wasm-bindgen --version; wasm-pack --version
   } 2>/dev/null | sha256sum | cut -d' ' -f1
 }
@@ -79,7 +79,7 @@ cp "$JS_DIR"/*.js "$JS_DIR"/*.d.ts "$OUT/"
 for f in "$OUT"/*.js; do
   esbuild --minify --format=esm --log-level=warning "$f" --outfile="$f.min" && mv "$f.min" "$f"
 done
-cp pkg-template/README.md pkg-template/LICENSE-* "$OUT/"
+cp pkg-template/README.md LICENSE-MIT LICENSE-APACHE "$OUT/"
 rm -f "$OUT/.gitignore"
 
 VERSION="$(awk '

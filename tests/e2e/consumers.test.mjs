@@ -10,8 +10,9 @@
 // from the wire.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readmeBlocks } from './lib/readme.mjs';
 import { startMock, launchBrowser, readJson, waitFor, delivered, collectorReport, BLANK_PAGE } from './lib/harness.mjs';
 import { packedProject, sh, typecheck, writeTsconfig, BIN } from '../package/project.mjs';
 
@@ -151,10 +152,23 @@ test('bundled by esbuild into one service-worker script with the .wasm copied be
   const dist = join(src, 'dist');
   mkdirSync(dist, { recursive: true });
   writeFileSync(join(src, 'background.js'), background('mv3-telemetry', 'esbuild'));
-  // The recipe: an ES module bundle (the SDK finds its .wasm through
-  // import.meta.url, which esbuild keeps as is), and the .wasm beside it.
-  await sh(process.execPath, [BIN.esbuild, 'background.js', '--bundle', '--format=esm', '--outfile=dist/background.js', '--log-level=warning'], { cwd: src });
-  cpSync(join(project.dir, 'node_modules/mv3-telemetry/mv3_telemetry_bg.wasm'), join(dist, 'mv3_telemetry_bg.wasm'));
+  // The recipe is the README's (an ES module bundle: the SDK finds its .wasm
+  // through import.meta.url, which esbuild keeps as is; the .wasm beside it),
+  // run line by line in an app folder that sees the project's node_modules.
+  symlinkSync(join(project.dir, 'node_modules'), join(src, 'node_modules'));
+  const [recipe] = readmeBlocks().filter((b) => b.kind === 'esbuild');
+  assert.ok(recipe, 'README.md has the esbuild recipe');
+  for (const line of recipe.code.split('\n').map((l) => l.trim()).filter(Boolean)) {
+    const [command, ...args] = line.split(/\s+/);
+    if (command === 'npx' && args[0] === 'esbuild') {
+      await sh(process.execPath, [BIN.esbuild, ...args.slice(1), '--log-level=warning'], { cwd: src });
+    } else if (command === 'cp' && args.length === 2) {
+      const to = join(src, args[1]);
+      cpSync(join(src, args[0]), args[1].endsWith('/') ? join(to, args[0].split('/').pop()) : to);
+    } else {
+      assert.fail(`README esbuild recipe: a line this test cannot run: ${line}`);
+    }
+  }
   extensionFiles(dist, 'esbuild');
   assert.deepEqual(listFiles(dist), [BLANK_PAGE, 'background.js', 'manifest.json', 'mv3_telemetry_bg.wasm'].sort());
   assertWorkerSafe(join(dist, 'background.js'));
@@ -165,20 +179,12 @@ test('bundled by Vite with the worker as the build input, the emitted .wasm asse
   const src = join(project.dir, 'vite-app');
   mkdirSync(join(src, 'public'), { recursive: true });
   writeFileSync(join(src, 'background.js'), background('mv3-telemetry', 'vite'));
-  // The recipe (pkg-template/README.md): the worker is the input, its output
-  // name is stable for manifest.json, no module preload polyfill (it uses
-  // `document`); Vite emits the .wasm as an asset from new URL(..., import.meta.url).
-  writeFileSync(join(src, 'vite.config.js'), `export default {
-  build: {
-    outDir: 'dist',
-    modulePreload: false,
-    rolldownOptions: {
-      input: 'background.js',
-      output: { entryFileNames: '[name].js' },
-    },
-  },
-};
-`);
+  // The recipe is the README's vite.config.js: the worker is the input, its
+  // output name is stable for manifest.json, no module preload polyfill (it
+  // uses `document`); Vite emits the .wasm as an asset from new URL(..., import.meta.url).
+  const [config] = readmeBlocks().filter((b) => b.kind === 'vite-config');
+  assert.ok(config, 'README.md has the Vite config');
+  writeFileSync(join(src, 'vite.config.js'), config.code + '\n');
   extensionFiles(join(src, 'public'), 'vite');
   await sh(process.execPath, [BIN.vite, 'build', '--logLevel', 'warn'], { cwd: src });
   const dist = join(src, 'dist');

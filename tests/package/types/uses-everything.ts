@@ -141,8 +141,8 @@ async function main(): Promise<void> {
 
   const stats: TelemetryStats = telemetry.stats();
   const reason: DropReason = 'hook_error';
-  const dropped: number = stats.dropped[reason] ?? 0;
-  const total: number = stats.queued + stats.sent + stats.retries + (stats.truncated ?? 0) + (stats.buffered ?? 0) + dropped;
+  const dropped: number = stats.dropped[reason];
+  const total: number = stats.queued + stats.sent + stats.retries + stats.truncated + stats.buffered + dropped;
 
   const text: string = scrub('mail alice@example.com');
   const cleaned: { email: string; nested: { token: string } } = scrub({ email: 'a@b.c', nested: { token: 'x' } });
