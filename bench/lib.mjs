@@ -1,12 +1,15 @@
 // Shared by the benchmarks in bench/: statistics and the package's size.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { ROOT } from '../tests/e2e/lib/harness.mjs';
+import { chromium } from 'playwright-core';
+import { Browser, CHROMIUM, CHROMIUM_ARGS, ROOT, waitFor, withTimeout } from '../tests/e2e/lib/harness.mjs';
 
-/** The median of a list of numbers. */
+/** The median of a list of numbers (null when it is empty). */
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
+  if (!s.length) return null;
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
@@ -42,28 +45,161 @@ export function readyStampedWorker() {
   return { 'background.js': `${source}\ntelemetry.ready.then(() => { self.__mv3tReadyAt = performance.now(); });\n` };
 }
 
+/** The 10 properties of the benchmarks' usage event. */
+export const TEN_PROPS = { a: 1, b: 'two', c: true, d: 4.5, e: 'https://example.com/page', f: null, g: 'seven', h: 8, i: 'nine', j: [1, 2] };
+
 /**
- * Calls one SDK operation 100,000 times in the worker, in chunks of 100, and
- * returns the per-call µs of the chunks: {median, p99, chunks, stats}.
- * `which` is 'track' (with 10 props, under `name`) or 'timer' (startTimer + stop).
+ * Calls one SDK operation `calls` times in the worker, in chunks, and returns
+ * the per-call µs of the chunks: {median, p99, calls, chunks, stats, error}.
+ * `which` is 'track' (`name` with `props`), 'timer' (startTimer + stop) or
+ * 'error' (captureError of a fresh `Error` with a `stackFrames`-frame stack,
+ * made before the clock starts). `target` names the global the SDK object
+ * is on. With `settle`, each chunk's time runs until a macrotask after it
+ * (so work an SDK defers to promises counts), minus the same wait measured
+ * with no calls. Stops early after `budgetMs` or at the first throw.
  */
-export function timeInWorker(browser, which, name) {
-  return browser.evaluate(async ([kind, label]) => {
-    const t = self.telemetry;
+export function timeInWorker(browser, which, name, {
+  target = 'telemetry', props = TEN_PROPS, calls = 100_000, chunk = 100, settle = false,
+  stackFrames = 20, budgetMs = 250_000,
+} = {}) {
+  return browser.evaluate(async ([kind, label, opts]) => {
+    const t = self[opts.target];
     await t.ready;
-    const props = { a: 1, b: 'two', c: true, d: 4.5, e: 'https://example.com/page', f: null, g: 'seven', h: 8, i: 'nine', j: [1, 2] };
-    const chunk = 100;
-    const perCall = [];
-    for (let n = 0; n < 100_000; n += chunk) {
-      const t0 = performance.now();
-      if (kind === 'timer') {
-        for (let k = 0; k < chunk; k++) t.startTimer(label).stop();
-      } else {
-        for (let k = 0; k < chunk; k++) t.track(label, props);
-      }
-      perCall.push(((performance.now() - t0) * 1000) / chunk);
+    const macrotask = () => new Promise((resolve) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.onmessage = () => { port1.close(); resolve(); };
+      port2.postMessage(0);
+    });
+    let errors = [];
+    if (kind === 'error') {
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = opts.stackFrames;
+      const nested = (depth) => (depth <= 1 ? new Error('bench failure: could not load settings') : nested(depth - 1));
+      errors = Array.from({ length: opts.calls }, () => nested(opts.stackFrames + 5));
+      Error.stackTraceLimit = limit;
     }
+    let baseline = 0;
+    if (opts.settle) {
+      const waits = [];
+      for (let k = 0; k < 200; k++) {
+        const t0 = performance.now();
+        await macrotask();
+        waits.push(performance.now() - t0);
+      }
+      waits.sort((x, y) => x - y);
+      baseline = waits[waits.length >> 1];
+    }
+    const perCall = [];
+    const started = performance.now();
+    let done = 0;
+    let error = null;
+    try {
+      while (done < opts.calls && performance.now() - started < opts.budgetMs) {
+        const n = Math.min(opts.chunk, opts.calls - done);
+        const t0 = performance.now();
+        if (kind === 'timer') {
+          for (let k = 0; k < n; k++) t.startTimer(label).stop();
+        } else if (kind === 'error') {
+          for (let k = 0; k < n; k++) t.captureError(errors[done + k]);
+        } else {
+          for (let k = 0; k < n; k++) t.track(label, opts.props);
+        }
+        if (opts.settle) await macrotask();
+        perCall.push((Math.max(0, performance.now() - t0 - baseline) * 1000) / n);
+        done += n;
+      }
+    } catch (err) {
+      error = String(err && err.message || err);
+    }
+    errors = null;
     perCall.sort((x, y) => x - y);
-    return { median: perCall[perCall.length >> 1], p99: perCall[Math.floor(perCall.length * 0.99)], chunks: perCall.length, stats: t.stats() };
-  }, [which, name], { timeout: 300_000 });
+    return {
+      median: perCall.length ? perCall[perCall.length >> 1] : null,
+      p99: perCall.length ? perCall[Math.floor(perCall.length * 0.99)] : null,
+      calls: done,
+      chunks: perCall.length,
+      stats: typeof t.stats === 'function' ? t.stats() : null,
+      error,
+    };
+  }, [which, name, { target, props, calls, chunk, settle, stackFrames, budgetMs }], { timeout: budgetMs + 60_000 });
+}
+
+/**
+ * One headless Chromium with every unpacked extension of `dirs` loaded.
+ * Returns {browsers: Map(dir -> Browser), version, close()}: each Browser
+ * (tests/e2e/lib/harness.mjs) drives one extension's worker through a blank
+ * page of that extension, so `killWorker()` stops that extension's worker
+ * only (CDP's ServiceWorker domain is per storage partition).
+ */
+export async function launchExtensions(dirs, { timeout = 60_000 } = {}) {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'mv3t-bench-profile-'));
+  const list = dirs.join(',');
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: false, // the new headless mode below runs extensions
+    args: ['--headless=new', ...CHROMIUM_ARGS, `--disable-extensions-except=${list}`, `--load-extension=${list}`],
+    timeout,
+  });
+  const close = async () => {
+    try { await withTimeout(context.close(), 15_000, 'chromium to close'); } catch { /* gone already */ }
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  try {
+    const names = new Map(dirs.map((dir) => [JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')).name, dir]));
+    const ids = new Map();
+    await waitFor(async () => {
+      for (const w of context.serviceWorkers()) {
+        const id = new URL(w.url()).host;
+        if (!w.url().startsWith('chrome-extension://') || [...ids.values()].includes(id)) continue;
+        const name = await w.evaluate(() => chrome.runtime.getManifest().name).catch(() => null);
+        if (names.has(name)) ids.set(names.get(name), id);
+      }
+      return ids.size === dirs.length;
+    }, { timeout, interval: 200, message: `${dirs.length} extension service workers`, describe: async () => `found ${ids.size}` });
+    const browsers = new Map();
+    for (const dir of dirs) {
+      const b = new Browser(context, dir, userDataDir, null);
+      b.extensionId = ids.get(dir);
+      await b._init(timeout);
+      browsers.set(dir, b);
+    }
+    const version = context.browser()?.version() ?? null;
+    return { browsers, version, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+/**
+ * The worker's JS heap after a full GC (CDP Runtime.getHeapUsage, usedSize),
+ * read through a raw session on the worker's target opened from `browser`'s
+ * extension page.
+ */
+export async function workerHeapBytes(browser) {
+  const cdp = browser._cdp;
+  const { targetInfos } = await cdp.send('Target.getTargets');
+  const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${browser.extensionId}/`));
+  if (!target) throw new Error('no service worker target');
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+  let next = 0;
+  const pending = new Map();
+  const onMessage = (e) => {
+    if (e.sessionId !== sessionId) return;
+    const m = JSON.parse(e.message);
+    if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); }
+  };
+  cdp.on('Target.receivedMessageFromTarget', onMessage);
+  const send = (method, params = {}) => withTimeout(new Promise((resolve, reject) => {
+    const id = ++next;
+    pending.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+  }), 30_000, method);
+  try {
+    await send('HeapProfiler.collectGarbage');
+    return (await send('Runtime.getHeapUsage')).usedSize;
+  } finally {
+    cdp.off('Target.receivedMessageFromTarget', onMessage);
+    await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+  }
 }
