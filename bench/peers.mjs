@@ -97,7 +97,8 @@ async function measureWire(ctx) {
   await recordIndexed(browser, 'bench_wire', WIRE_EVENTS);
   // Up to 45 s: time for a 30 s flush interval (mv3-telemetry's default).
   const t = await waitDelivered(collector, sdk.id, since, 'bench_wire', WIRE_EVENTS, { minMs: 35_000, quietMs: 5_000, maxMs: 45_000 });
-  return { requests: t.requests, bytes: t.bytes, received: t.distinct.size, events: t.events };
+  const stats = await browser.evaluate(() => (self.benchSdk.stats ? self.benchSdk.stats() : null));
+  return { requests: t.requests, bytes: t.bytes, received: t.distinct.size, events: t.events, stats };
 }
 
 async function measureKill(ctx) {
@@ -155,7 +156,7 @@ async function measureMemory(ctx) {
 // --------------------------------------------------------------------- main
 
 function machine() {
-  const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim(); } catch { return '?'; } };
+  const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return '?'; } };
   const cpu = cpus();
   return {
     uname: sh('uname', ['-a']),
@@ -265,7 +266,7 @@ async function main() {
           if (e?.median !== null && e?.median !== undefined) r.figures.error.push(e.median);
         }
         const t = await attempt(r.sdk.id, 'track', () => timeInWorker(browser, 'track', 'bench_cost', {
-          target: 'benchSdk', props: PROPS, calls: TRACK_CALLS, chunk: 100, settle: true, budgetMs: 40_000,
+          target: 'benchSdk', props: PROPS, calls: TRACK_CALLS, chunk: 100, settle: true, budgetMs: 60_000,
         }));
         if (t?.error) r.errors.track = t.error;
         if (t?.median !== null && t?.median !== undefined) {
@@ -355,7 +356,10 @@ function render({ results, host, chromium, seconds }) {
     if (r.failed) {
       lines.push(`- in a service worker: \`${r.failed}\`; nothing else was measured.`);
     } else {
-      if (f.wire) lines.push(`- wire: ${f.wire.requests} requests, ${f.wire.bytes} body bytes, ${f.wire.received} of ${WIRE_EVENTS} events received`);
+      if (f.wire) {
+        const stats = f.wire.stats ? ` (the SDK's own counters then: ${JSON.stringify(f.wire.stats)})` : '';
+        lines.push(`- wire: ${f.wire.requests} requests, ${f.wire.bytes} body bytes, ${f.wire.received} of ${WIRE_EVENTS} events received${stats}`);
+      }
       if (f.lost?.length) lines.push(`- lost on kill, per round: ${f.lost.join(', ')}`);
       if (f.ready?.length) lines.push(`- cold starts: min ${Math.min(...f.ready).toFixed(1)} ms, max ${Math.max(...f.ready).toFixed(1)} ms`);
       if (f.track?.length) lines.push(`- usage event median per round: ${f.track.map((x) => x.toFixed(2)).join(', ')} µs`);
@@ -374,11 +378,33 @@ function render({ results, host, chromium, seconds }) {
 
 Written by \`node bench/peers.mjs\` (part of \`make bench\`) on ${new Date().toISOString().slice(0, 10)}, in ${Math.round(seconds)} s.
 Each cell: the absolute figure, then in brackets the ratio to mv3-telemetry's
-(peer / mv3-telemetry; below 1× the peer is smaller or faster). † the SDK ran
-without an error but recorded nothing (0 events delivered), so its costs are
-those of doing nothing. — not measured: the SDK failed in the worker.
+(peer / mv3-telemetry: in every row but "events received", below 1× means
+the peer is smaller, faster or loses less). † the SDK ran without an error
+but recorded nothing (0 events delivered), so its costs are those of doing
+nothing. — not measured: the SDK failed in the worker.
 
 ${table}
+
+## Notes (from the pinned versions' source)
+
+- Segment: \`AnalyticsBrowser.load()\` rejects with \`ReferenceError: window is
+  not defined\` in a service worker; analytics-next has no worker support
+  (segmentio/analytics-next#907), and there is no worker build to substitute.
+- Glean.js 5 has no web-extension entry any more; its \`web\` storage
+  (\`dist/platform/browser/web/storage.js\`) returns without storing when
+  \`window\` is undefined, so in a worker events are accepted and silently
+  discarded, and no ping is ever sent.
+- PostHog runs in the worker once its client rate limit is lifted (see its
+  configuration below); with the default limit a burst of 1,000 events is
+  cut to about 100 before PostHog queues them. Its queue is in memory only:
+  a stopped worker loses it, and with the collector down it keeps growing.
+- Sentry keeps up to 100 logs in memory for up to 5 s before sending them;
+  what is buffered when the worker stops is lost (no persistence: its
+  offline transport only stores envelopes whose send failed).
+- mv3-telemetry persists accepted items within 200 ms and delivers them
+  from the next worker. \`maxQueuedItems\` (1,000) counts items in flight, so
+  a burst of 1,000 on top of items already queued drops the excess as
+  \`queue_full\` (its counters are in its section below).
 
 ## Machine
 

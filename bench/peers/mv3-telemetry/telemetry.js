@@ -17,4 +17,5 @@ self.benchSdk = {
   captureError: (error) => telemetry.captureError(error),
   flush: () => telemetry.flush(),
   wasmBytes: async () => (await loadWasm()).memory.buffer.byteLength,
+  stats: () => telemetry.stats(),
 };
