@@ -10,7 +10,7 @@ SHELL := /usr/bin/env bash
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
 CHROMEDRIVER ?= /usr/bin/chromedriver
-E2E_TESTS    ?= tests/e2e/*.test.mjs
+E2E_TESTS    ?= tests/e2e/*.test.mjs bench/peers/*.test.mjs
 
 .PHONY: help tools test test-rust test-fuzz test-wasm test-e2e package demo bench fuzz clean
 
