@@ -173,33 +173,14 @@ export async function launchExtensions(dirs, { timeout = 60_000 } = {}) {
 
 /**
  * The worker's JS heap after a full GC (CDP Runtime.getHeapUsage, usedSize),
- * read through a raw session on the worker's target opened from `browser`'s
- * extension page.
+ * read on the worker's own DevTools target.
  */
 export async function workerHeapBytes(browser) {
-  const cdp = browser._cdp;
-  const { targetInfos } = await cdp.send('Target.getTargets');
-  const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(`chrome-extension://${browser.extensionId}/`));
-  if (!target) throw new Error('no service worker target');
-  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
-  let next = 0;
-  const pending = new Map();
-  const onMessage = (e) => {
-    if (e.sessionId !== sessionId) return;
-    const m = JSON.parse(e.message);
-    if (pending.has(m.id)) { pending.get(m.id)(m); pending.delete(m.id); }
-  };
-  cdp.on('Target.receivedMessageFromTarget', onMessage);
-  const send = (method, params = {}) => withTimeout(new Promise((resolve, reject) => {
-    const id = ++next;
-    pending.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
-    cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
-  }), 30_000, method);
+  const session = await browser.attachToWorker();
   try {
-    await send('HeapProfiler.collectGarbage');
-    return (await send('Runtime.getHeapUsage')).usedSize;
+    await session.send('HeapProfiler.collectGarbage');
+    return (await session.send('Runtime.getHeapUsage')).usedSize;
   } finally {
-    cdp.off('Target.receivedMessageFromTarget', onMessage);
-    await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+    await session.detach();
   }
 }

@@ -3,8 +3,8 @@
 // the wasm core is loaded and has restored its state, and normalizes input so
 // that recording never throws. It imports nothing: `index.js` injects the core.
 
-// The drop reasons of the core (src/core/wire.rs), in its order.
-const DROP_REASONS = ['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error'];
+// Every drop reason of the core (src/core/wire.rs), in its order, at zero.
+const NO_DROPS = Object.freeze({ queue_full: 0, sampled: 0, before_send: 0, rejected: 0, invalid: 0, retry_exhausted: 0, hook_error: 0 });
 const ALARM_NAME = 'mv3-telemetry.wake';
 const CONSENT_VALUES = ['pending', 'granted', 'denied'];
 const MAX_BUFFERED_CALLS = 1000;
@@ -513,14 +513,10 @@ export function createTelemetry(options, loadCore) {
     },
     // One shape before and after `ready`: every counter, every drop reason.
     stats() {
-      const waiting = buffered ? buffered.length : 0;
-      if (!core) {
-        const dropped = Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0]));
-        dropped.queue_full = bufferedDrops;
-        return { queued: 0, sent: 0, retries: 0, truncated: 0, dropped, buffered: waiting };
-      }
-      const counted = JSON.parse(core.stats());
-      return { ...counted, dropped: { ...Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])), ...counted.dropped }, buffered: waiting };
+      const counted = core
+        ? JSON.parse(core.stats())
+        : { queued: 0, sent: 0, retries: 0, truncated: 0, dropped: { queue_full: bufferedDrops } };
+      return { ...counted, dropped: { ...NO_DROPS, ...counted.dropped }, buffered: buffered ? buffered.length : 0 };
     },
   };
 

@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { gzipSync } from 'node:zlib';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BLANK_PAGE, ROOT } from '../../tests/e2e/lib/harness.mjs';
+import { ROOT, writeBlankPage } from '../../tests/e2e/lib/harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const OUT = join(ROOT, 'target/bench-peers');
@@ -83,7 +83,7 @@ export async function buildPeers(collectorUrl, sdks = SDKS) {
     }
     copyFileSync(join(HERE, 'worker.js'), join(dir, 'worker.js'));
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest(sdk), null, 2)}\n`);
-    writeFileSync(join(dir, BLANK_PAGE), '<!doctype html><meta charset="utf-8"><title>bench</title>\n');
+    writeBlankPage(dir);
     const files = shipped.map((name) => {
       const bytes = readFileSync(join(dir, name));
       return { name, raw: bytes.length, gz: gzipSync(bytes, { level: 9 }).length };

@@ -29,22 +29,26 @@ function say(text, { error = false } = {}) {
   $('result').classList.toggle('error', error);
 }
 
+const showError = (err) => say(`Error: ${err.message}`, { error: true });
+
 async function refresh() {
-  try { render(await send({ cmd: 'status' })); } catch (err) { say(`Error: ${err.message}`, { error: true }); }
+  try { render(await send({ cmd: 'status' })); } catch (err) { showError(err); }
 }
 
-// Runs an action in the worker, then says what happened.
+// Runs `work`, then says what it returned (or what went wrong) and refreshes.
+async function act(work) {
+  say('…');
+  try {
+    say(await work());
+  } catch (err) {
+    showError(err);
+  }
+  refresh();
+}
+
+// A button that runs an action in the worker.
 function button(id, action, done) {
-  $(id).addEventListener('click', async () => {
-    say('…');
-    try {
-      const value = await send({ cmd: 'action', name: action.name, args: action.args?.() });
-      say(done(value));
-    } catch (err) {
-      say(`Error: ${err.message}`, { error: true });
-    }
-    refresh();
-  });
+  $(id).addEventListener('click', () => act(async () => done(await send({ cmd: 'action', name: action.name, args: action.args?.() }))));
 }
 
 let clicks = 0;
@@ -53,7 +57,7 @@ button('throw-error', { name: 'throwError' }, () => 'Error thrown in the service
 button('reject-promise', { name: 'rejectPromise' }, () => 'Promise rejected in the service worker (captured)');
 button('slow-operation', { name: 'slowOperation' }, (ms) => `sync_settings took ${ms} ms: timing and slow_operation recorded`);
 
-$('feedback-form').addEventListener('submit', async (event) => {
+$('feedback-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const rating = $('feedback-rating').value;
   const fields = {
@@ -62,25 +66,17 @@ $('feedback-form').addEventListener('submit', async (event) => {
     ...(rating ? { rating: Number(rating) } : {}),
     ...($('feedback-contact').value ? { contact: $('feedback-contact').value } : {}),
   };
-  try {
+  act(async () => {
     await send({ cmd: 'action', name: 'feedback', args: fields });
     $('feedback-message').value = '';
-    say('Thank you! Feedback recorded');
-  } catch (err) {
-    say(`Error: ${err.message}`, { error: true });
-  }
-  refresh();
+    return 'Thank you! Feedback recorded';
+  });
 });
 
-$('flush').addEventListener('click', async () => {
-  try {
-    const { sent, pending } = await send({ cmd: 'flush' });
-    say(`Sent ${sent}, ${pending} still pending`);
-  } catch (err) {
-    say(`Error: ${err.message}`, { error: true });
-  }
-  refresh();
-});
+$('flush').addEventListener('click', () => act(async () => {
+  const { sent, pending } = await send({ cmd: 'flush' });
+  return `Sent ${sent}, ${pending} still pending`;
+}));
 
 $('open-options').addEventListener('click', (event) => {
   event.preventDefault();

@@ -279,10 +279,10 @@ impl Client {
                     platform::warn(&problem.message());
                 }
                 let mut engine = engine;
-                let restored_items = engine.stats().queued;
-                if inner.debug && restored_items > 0 {
-                    // The worker was stopped with items still to send: the
-                    // usual MV3 case, and the answer to "did it lose them?".
+                // The worker was stopped with items still to send: the usual
+                // MV3 case, and the answer to "did it lose them?".
+                let restored_items = if inner.debug { engine.stats().queued } else { 0 };
+                if restored_items > 0 {
                     let mut text = "mv3-telemetry: ".to_owned();
                     push_u64(&mut text, restored_items);
                     platform::warn(&(text + " queued items restored from storage; delivering them"));

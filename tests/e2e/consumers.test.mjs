@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readmeBlocks } from './lib/readme.mjs';
-import { startMock, launchBrowser, readJson, waitFor, delivered, collectorReport, BLANK_PAGE } from './lib/harness.mjs';
+import { startMock, launchBrowser, readJson, waitFor, delivered, collectorReport, BLANK_PAGE, writeBlankPage } from './lib/harness.mjs';
 import { packedProject, sh, typecheck, writeTsconfig, BIN } from '../package/project.mjs';
 
 let project;
@@ -31,7 +31,6 @@ function manifest(kind) {
   const m = readJson('manifest-example.json');
   m.name = `mv3-telemetry consumer (${kind})`;
   m.host_permissions = ['http://127.0.0.1/*'];
-  delete m.options_ui;
   return JSON.stringify(m, null, 2);
 }
 
@@ -72,8 +71,7 @@ self.flushed = telemetry.ready.then(() => telemetry.stats()).then((stats) => {
 /** Files every consumer extension folder gets beside its build. */
 function extensionFiles(dir, kind) {
   writeFileSync(join(dir, 'manifest.json'), manifest(kind));
-  // The harness parks a blank extension page to watch the worker from.
-  writeFileSync(join(dir, BLANK_PAGE), '<!doctype html><meta charset="utf-8"><title>e2e</title>\n');
+  writeBlankPage(dir);
 }
 
 /** Every file under `dir`, relative, sorted. */

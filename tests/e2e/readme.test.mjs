@@ -1,23 +1,21 @@
 // Every code block of README.md is exercised: JavaScript runs as an
-// extension's service worker against the mock collector, TypeScript is
-// type-checked against the built package, the manifest is the one we ship,
-// the wire-format examples have the shape the SDK really sends and are
-// accepted by the collector, and the commands are ones this repository runs.
-// (Console messages are checked by troubleshooting.test.mjs.)
+// extension's service worker against the mock collector, the manifest is the
+// one we ship, the wire-format examples have the shape the SDK really sends
+// and are accepted by the collector, and the commands are ones this
+// repository runs. (Other test files check the other kinds; see KINDS.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, flushUntilDrained, prepareExtension, launchBrowser, readJson, startMock, waitFor } from './lib/harness.mjs';
+import { ROOT, flushUntilDrained, readJson, setup, startMock, waitFor } from './lib/harness.mjs';
 import { recordWorkerConsole } from './lib/console.mjs';
 import { readmeBlocks } from './lib/readme.mjs';
 
 const blocks = readmeBlocks();
 const ofKind = (kind) => blocks.filter((b) => b.kind === kind);
 // `console` blocks are checked by troubleshooting.test.mjs, `esbuild` and
-// `vite-config` by consumers.test.mjs, which builds extensions with them.
+// `vite-config` by consumers.test.mjs, which builds extensions with them,
+// `types` by types.test.mjs against the installed tarball.
 const KINDS = ['commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'wire-items', 'wire-deletion', 'console', 'esbuild', 'vite-config'];
 const EXAMPLE_COLLECTOR = 'https://collector.example.com';
 
@@ -58,28 +56,6 @@ test('the README\'s manifest is manifest-example.json', () => {
   for (const block of ofKind('manifest')) assert.deepEqual(JSON.parse(block.code), readJson('manifest-example.json'));
 });
 
-test('the README\'s TypeScript type-checks against the package under --strict', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'mv3t-readme-ts-'));
-  try {
-    ofKind('types').forEach((block, i) => writeFileSync(join(dir, `block${i}.ts`), block.code));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({
-      compilerOptions: {
-        strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler',
-        lib: ['es2022', 'webworker'], types: [], skipLibCheck: false,
-        paths: { 'mv3-telemetry': [join(ROOT, 'pkg/index.d.ts')] },
-      },
-      include: ['*.ts'],
-    }));
-    try {
-      execFileSync(join(ROOT, 'node_modules/.bin/tsc'), ['-p', dir], { encoding: 'utf8', stdio: 'pipe' });
-    } catch (err) {
-      assert.fail(`tsc failed on the README's TypeScript:\n${err.stdout}${err.stderr}`);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 // ------------------------------------------------------------- in Chromium
 
 // The package's specifier becomes the vendored copy, and `init` also exposes
@@ -109,11 +85,9 @@ function asWorkerBody(code) {
 const realBodies = { events: [], errors: [], performance: [], feedback: [], deletion: [] };
 
 async function runInWorker(block, source) {
-  const mock = await startMock();
-  let browser;
+  const env = await setup({}, { files: (url) => ({ 'background.js': asWorkerScript(source, url) }) });
+  const { browser, mock } = env;
   try {
-    const extDir = prepareExtension({ endpoint: mock.url }, { files: { 'background.js': asWorkerScript(source, mock.url) } });
-    browser = await launchBrowser(extDir);
     const consoleLog = await recordWorkerConsole(browser);
     const where = `README line ${block.line}`;
     await browser.evaluate(() => self.telemetry.ready);
@@ -140,8 +114,7 @@ async function runInWorker(block, source) {
     const uncaught = consoleLog.lines.filter((l) => /^error: /.test(l));
     assert.deepEqual(uncaught, [], `${where}: no errors in the worker's console`);
   } finally {
-    if (browser) await browser.close();
-    await mock.stop();
+    await env.close();
   }
 }
 

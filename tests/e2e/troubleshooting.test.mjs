@@ -42,8 +42,6 @@ async function withConsole(env, fn) {
   }
 }
 
-const consoleDump = (rec) => `\nworker console:\n  ${rec.lines.join('\n  ')}`;
-
 test('without wasm-unsafe-eval in the CSP the SDK says it could not start and names the fix', { timeout: 90_000 }, async () => {
   const manifest = exampleManifest();
   manifest.content_security_policy.extension_pages = "script-src 'self'; object-src 'self'";
@@ -51,8 +49,7 @@ test('without wasm-unsafe-eval in the CSP the SDK says it could not start and na
   await withConsole(env, async (rec) => {
     const failure = await env.browser.evaluate(() => self.telemetry.ready.then(() => 'ready', (e) => String(e)));
     assert.match(failure, /CompileError: WebAssembly/, 'ready rejects with the CompileError');
-    const line = await waitFor(() => rec.find(/mv3-telemetry: could not start/), { timeout: 10_000, message: 'the start failure' })
-      .catch((e) => { throw new Error(e.message + consoleDump(rec)); });
+    const line = await rec.waitForLine(/mv3-telemetry: could not start/, { timeout: 10_000, message: 'the start failure' });
     assert.match(line, /'wasm-unsafe-eval'/);
     assertQuoted(line, 'a CSP without wasm-unsafe-eval');
     // Recording calls still never throw.
@@ -65,8 +62,7 @@ test('a dynamic import() of the SDK in the worker fails with the browser\'s mess
   const extDir = prepareExtension({ endpoint: 'http://127.0.0.1:9' }, { files: { 'background.js': background } });
   const browser = await launchBrowser(extDir);
   await withConsole({ browser, close: () => browser.close() }, async (rec) => {
-    const line = await waitFor(() => rec.find(/import\(\) is disallowed/), { timeout: 10_000, message: 'the import() error' })
-      .catch((e) => { throw new Error(e.message + consoleDump(rec)); });
+    const line = await rec.waitForLine(/import\(\) is disallowed/, { timeout: 10_000, message: 'the import() error' });
     assert.equal(await browser.evaluate(() => typeof self.telemetry), 'undefined');
     assertQuoted(line, 'a dynamic import()');
   });
@@ -103,10 +99,8 @@ test('without a host permission a collector lacking CORS headers is blocked; wit
             { timeout: 20_000, message: 'the events batch to arrive' });
           return;
         }
-        const blocked = await waitFor(() => rec.find(/has been blocked by CORS policy/), { timeout: 15_000, message: 'the CORS message' })
-          .catch((e) => { throw new Error(e.message + consoleDump(rec)); });
-        const sdkLine = await waitFor(() => rec.find(/mv3-telemetry: POST .* failed/), { timeout: 15_000, message: 'the SDK\'s debug line' })
-          .catch((e) => { throw new Error(e.message + consoleDump(rec)); });
+        const blocked = await rec.waitForLine(/has been blocked by CORS policy/, { timeout: 15_000, message: 'the CORS message' });
+        const sdkLine = await rec.waitForLine(/mv3-telemetry: POST .* failed/, { timeout: 15_000, message: 'the SDK\'s debug line' });
         assert.equal(collector.received.length, before, 'nothing got through');
         assertQuoted(blocked, 'a missing host permission (browser)');
         assertQuoted(sdkLine, 'a missing host permission (SDK, debug)');
@@ -132,8 +126,7 @@ test('after the worker is stopped with items queued, the next start says it rest
     await browser.killWorker();
     await browser.wake();
     const rec = await recordWorkerConsole(browser);
-    const line = await waitFor(() => rec.find(/queued items restored from storage/), { timeout: 15_000, message: 'the restore note' })
-      .catch((e) => { throw new Error(e.message + consoleDump(rec)); });
+    const line = await rec.waitForLine(/queued items restored from storage/, { timeout: 15_000, message: 'the restore note' });
     assert.match(line, /^warning: mv3-telemetry: 3 queued items restored/);
     assertQuoted(line, 'a stopped worker');
     await browser.evaluate(() => self.telemetry.flush());

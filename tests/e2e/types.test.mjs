@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './lib/harness.mjs';
+import { readmeBlocks } from './lib/readme.mjs';
 import { packedProject, typecheck, writeTsconfig, repoText, exportedNames, interfaceMembers } from '../package/project.mjs';
 
 const TYPES_DIR = join(ROOT, 'tests/package/types');
@@ -110,13 +111,13 @@ test('DropReason and the feedback types are exactly the ones the Rust core knows
   assert.ok(ok, `index.d.ts disagrees with the Rust core (reasons ${reasons}, kinds ${kinds}):\n${show(diagnostics)}`);
 });
 
-test('the TypeScript examples in the package README type-check', { timeout: 60_000 }, async () => {
-  const readme = repoText('pkg-template/README.md');
-  const blocks = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
-  assert.ok(blocks.length > 0, 'the README has TypeScript examples');
-  const files = blocks.map((code, i) => {
+test('the TypeScript examples in the package README and the repository README type-check', { timeout: 60_000 }, async () => {
+  const ts = (rel) => readmeBlocks(repoText(rel)).filter((b) => b.lang === 'ts');
+  const blocks = [...ts('pkg-template/README.md'), ...ts('README.md')];
+  assert.ok(ts('pkg-template/README.md').length > 0 && ts('README.md').length > 0, 'both READMEs have TypeScript examples');
+  const files = blocks.map(({ code }, i) => {
     const name = `readme-${i + 1}.ts`;
-    writeFileSync(join(dir, name), `${code}export {};\n`);
+    writeFileSync(join(dir, name), `${code}\nexport {};\n`);
     return name;
   });
   const project = writeTsconfig(dir, 'tsconfig.readme.json', files, MODES.nodenext);

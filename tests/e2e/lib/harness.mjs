@@ -178,9 +178,7 @@ export function prepareExtension(options, { source = EXAMPLE_EXTENSION, files = 
     writeFileSync(join(dir, 'config.js'),
       `// written by tests/e2e/lib/harness.mjs\nexport const options = ${JSON.stringify(options, null, 2)};\n`);
   }
-  // A blank extension page for the harness: it has chrome.runtime and
-  // chrome.storage but, unlike options.html, does not message the worker.
-  writeFileSync(join(dir, BLANK_PAGE), '<!doctype html><meta charset="utf-8"><title>e2e</title>\n');
+  writeBlankPage(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const rm = () => rmSync(dir, { recursive: true, force: true });
   cleanups.add(rm);
@@ -188,6 +186,15 @@ export function prepareExtension(options, { source = EXAMPLE_EXTENSION, files = 
 }
 
 export const BLANK_PAGE = '__e2e_blank.html';
+
+/**
+ * Writes the harness's blank extension page into an extension folder: the
+ * page `launchBrowser` watches the worker from. It has chrome.runtime and
+ * chrome.storage but, unlike options.html, does not message the worker.
+ */
+export function writeBlankPage(dir) {
+  writeFileSync(join(dir, BLANK_PAGE), '<!doctype html><meta charset="utf-8"><title>e2e</title>\n');
+}
 
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -377,6 +384,47 @@ export class Browser {
     return page;
   }
 
+  /**
+   * A raw DevTools session on the running worker's own target (Runtime, Log,
+   * HeapProfiler... of the worker itself, which Playwright does not expose),
+   * opened through this browser's extension page. Returns
+   * {send(method, params) -> result, on(method, fn), detach()}. Each start of
+   * the worker is a new target: attach again after a restart.
+   */
+  async attachToWorker({ timeout = 30_000 } = {}) {
+    const cdp = this._cdp;
+    const { targetInfos } = await cdp.send('Target.getTargets');
+    const target = targetInfos.find((t) => t.type === 'service_worker' && t.url.startsWith(this.extensionUrl('')));
+    if (!target) throw new Error('no service worker target to attach to');
+    const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+    let nextId = 0;
+    const replies = new Map();
+    const listeners = new Map();
+    const onMessage = (e) => {
+      if (e.sessionId !== sessionId) return;
+      const m = JSON.parse(e.message);
+      if (m.id !== undefined) {
+        replies.get(m.id)?.(m);
+        replies.delete(m.id);
+      } else {
+        listeners.get(m.method)?.(m.params);
+      }
+    };
+    cdp.on('Target.receivedMessageFromTarget', onMessage);
+    return {
+      send: (method, params = {}) => withTimeout(new Promise((resolve, reject) => {
+        const id = ++nextId;
+        replies.set(id, (m) => (m.error ? reject(new Error(`${method}: ${m.error.message}`)) : resolve(m.result)));
+        cdp.send('Target.sendMessageToTarget', { sessionId, message: JSON.stringify({ id, method, params }) }).catch(reject);
+      }), timeout, method),
+      on: (method, fn) => { listeners.set(method, fn); },
+      detach: async () => {
+        cdp.off('Target.receivedMessageFromTarget', onMessage);
+        await cdp.send('Target.detachFromTarget', { sessionId }).catch(() => {});
+      },
+    };
+  }
+
   /** Worker and page console output, status changes (for failure messages). */
   dumpLogs(n = 80) { return this.logs.slice(-n).join('\n'); }
 
@@ -391,12 +439,13 @@ export class Browser {
 
 /**
  * Mock collector + extension with `options` (endpoint filled in) + Chromium.
- * `options` may be a function of the mock's URL. Returns {mock, browser, close}.
+ * `options` and `files` may be functions of the mock's URL. Returns {mock, browser, close}.
  */
 export async function setup(options = {}, { mockPort = 0, headless = true, extension, files = {} } = {}) {
   return startEnv({ mockPort, headless }, (url) => {
     const opts = typeof options === 'function' ? options(url) : { endpoint: url, ...options };
-    return prepareExtension(opts, { ...(extension ? { source: extension } : {}), files });
+    const extra = typeof files === 'function' ? files(url) : files;
+    return prepareExtension(opts, { ...(extension ? { source: extension } : {}), files: extra });
   });
 }
 
