@@ -12,6 +12,7 @@ pub mod engine;
 pub mod error;
 pub mod ids;
 pub mod json;
+pub mod names;
 pub mod policy;
 pub mod sanitize;
 pub mod sketch;
