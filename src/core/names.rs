@@ -15,3 +15,13 @@ pub const CHUNK_PREFIX: &str = "mv3t.chunk.";
 pub const LEGACY_STATE_KEY: &str = "mv3t.state";
 /// A note left by a worker whose core panicked, reported by the next one.
 pub const PANIC_KEY: &str = "mv3t.panic";
+
+/// A record call's result: the item was accepted.
+pub const RECORD_ACCEPTED: u8 = 0;
+/// A record call's result: consent is not granted (nothing recorded or counted).
+pub const RECORD_NOT_CONSENTED: u8 = 1;
+/// A record call's result: the core has not restored its state yet.
+pub const RECORD_NOT_READY: u8 = 2;
+/// A record call's result: dropped for the reason at `code - RECORD_DROPPED_BASE`
+/// in `DropReason::ALL`.
+pub const RECORD_DROPPED_BASE: u8 = 16;

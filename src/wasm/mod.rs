@@ -1,9 +1,11 @@
 //! The browser glue (wasm32 only): binds the worker's globals and exports
-//! [`client::Client`] to the JS wrapper in `js/`.
-//!
-//! Nothing here decides anything; the [`crate::core::Engine`] does.
+//! [`Client`] to the JS wrapper in `js/`. Decisions live in the core
+//! ([`crate::core::Engine`], [`crate::core::driver::Driver`]); this layer only
+//! carries them out.
 
-pub mod client;
+mod exports;
+mod options;
 pub mod platform;
+mod runtime;
 
-pub use client::Client;
+pub use exports::{scrub_json, scrub_text, Client};

@@ -1,7 +1,7 @@
 //! Bindings to the service worker's globals. Everything is reached through
 //! the global scope (`self`), never `window`: a worker has none.
 
-use js_sys::{Array, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -72,6 +72,17 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn headers(this: &HttpResponse) -> HttpHeaders;
 
+    #[derive(Clone)]
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(this: &TextEncoder, text: &JsString, into: &Uint8Array) -> EncodeResult;
+
+    type EncodeResult;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeResult) -> u32;
+
     type HttpHeaders;
     #[wasm_bindgen(method)]
     fn get(this: &HttpHeaders, name: &str) -> Option<String>;
@@ -107,24 +118,56 @@ pub fn chrome_storage_local() -> Option<StorageArea> {
     path(&global(), &["chrome", "storage", "local"]).map(JsCast::unchecked_into)
 }
 
-/// Reads one string value from a storage area.
-pub async fn storage_read(area: &StorageArea, key: &str) -> Result<Option<String>, JsValue> {
-    let keys = Array::of1(&JsValue::from_str(key));
-    let items = JsFuture::from(area.get(&keys)?).await?;
-    Ok(Reflect::get(&items, &JsValue::from_str(key))?.as_string())
+/// Reads string values from a storage area: one `get` for every key.
+pub async fn storage_get(area: &StorageArea, keys: &[String]) -> Result<Vec<Option<String>>, JsValue> {
+    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+    let items = JsFuture::from(area.get(&list)?).await?;
+    keys.iter().map(|key| Ok(Reflect::get(&items, &JsValue::from_str(key))?.dyn_ref::<JsString>().map(string_from_js))).collect()
 }
 
-/// Writes (`Some`) or deletes (`None`) one string value.
-pub async fn storage_write(area: &StorageArea, key: &str, value: Option<&str>) -> Result<(), JsValue> {
-    let promise = match value {
-        Some(text) => {
-            let items = Object::new();
-            Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(text))?;
-            area.set(&items)?
-        }
-        None => area.remove(&Array::of1(&JsValue::from_str(key)))?,
-    };
-    JsFuture::from(promise).await.map(drop)
+/// Writes several string values in one `set` (one storage transaction).
+pub async fn storage_set(area: &StorageArea, pairs: &[(String, String)]) -> Result<(), JsValue> {
+    let items = Object::new();
+    for (key, value) in pairs {
+        Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(value))?;
+    }
+    JsFuture::from(area.set(&items)?).await.map(drop)
+}
+
+/// Removes keys in one `remove`.
+pub async fn storage_remove(area: &StorageArea, keys: &[String]) -> Result<(), JsValue> {
+    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+    JsFuture::from(area.remove(&list)?).await.map(drop)
+}
+
+/// A JS string into Rust with one `TextEncoder.encodeInto` into wasm memory,
+/// not a per-character loop: chunks and the record can be large.
+pub fn string_from_js(text: &JsString) -> String {
+    let capacity = text.length() as usize * 3;
+    let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
+    // SAFETY: the view covers `bytes`' spare capacity only while `encodeInto`
+    // runs; nothing allocates in between, so wasm memory cannot move.
+    let view = unsafe { Uint8Array::view_mut_raw(bytes.as_mut_ptr(), capacity) };
+    let written = text_encoder().encode_into(text, &view).written() as usize;
+    // SAFETY: `encodeInto` wrote `written` bytes of UTF-8 (lone surrogates as U+FFFD).
+    unsafe { bytes.set_len(written.min(capacity)) };
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+thread_local! {
+    static ENCODER: TextEncoder = TextEncoder::new();
+}
+
+fn text_encoder() -> TextEncoder {
+    ENCODER.with(|e| e.clone())
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, f64::from(ms));
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Schedules (`Some(when)`) or clears the wake-up alarm. Absent outside extensions.
@@ -144,7 +187,8 @@ pub fn set_alarm(name: &str, when_ms: Option<u64>) {
     };
 }
 
-/// A one-shot timer; dropping the handle does not cancel it, [`Timer::cancel`] does.
+/// A one-shot timer, cancelled when dropped (as gloo's `Timeout`).
+#[must_use = "a timer is cancelled when dropped; keep it while it should fire"]
 pub struct Timer {
     handle: JsValue,
     _callback: Closure<dyn FnMut()>,
@@ -162,9 +206,10 @@ impl Timer {
         let handle = set_timeout(closure.as_ref().unchecked_ref(), ms.min(i32::MAX as u64) as f64);
         Timer { handle, _callback: closure }
     }
+}
 
-    /// Stops the timer if it has not fired.
-    pub fn cancel(self) {
+impl Drop for Timer {
+    fn drop(&mut self) {
         clear_timeout(&self.handle);
     }
 }

@@ -3,27 +3,54 @@
 //!
 //! Fakes are plain values: the clock is a number, entropy a seeded `SplitMix`.
 
+use std::collections::BTreeMap;
+
 use mv3_telemetry::core::backoff::Outcome;
+use mv3_telemetry::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_KEY};
 use mv3_telemetry::core::scrub::Scrubber;
-use mv3_telemetry::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request, SplitMix};
+use mv3_telemetry::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request, SplitMix, Stored, Writes};
 use serde_json::{json, Value};
 
 /// 2026-11-21T10:00:00Z
 pub const START: u64 = 1_795_255_200_000;
 
-/// An engine with a hand-turned clock.
+/// `chrome.storage.local` as a plain map.
+pub type Storage = BTreeMap<String, String>;
+
+/// Applies one persist as the platform does: the `set`, then the `remove`.
+pub fn apply(storage: &mut Storage, writes: &Writes) {
+    for (key, value) in &writes.set {
+        storage.insert(key.clone(), value.clone());
+    }
+    for key in &writes.remove {
+        storage.remove(key);
+    }
+}
+
+/// An engine with a hand-turned clock and a map for storage.
 pub struct Rig {
     pub engine: Engine,
     pub now: u64,
     pub rng: SplitMix,
+    pub storage: Storage,
+    pub policy: Policy,
+}
+
+pub fn context() -> Context {
+    Context { app_version: "1.0.2".into(), environment: "test".into(), ..Context::default() }
+}
+
+/// An engine restored from `storage`, as a new worker starts.
+pub fn restored(policy: Policy, default_consent: Consent, storage: &Storage, rng: &mut SplitMix) -> Engine {
+    let stored = Stored { record: storage.get(RECORD_KEY).map(String::as_str), legacy: storage.get(LEGACY_STATE_KEY).map(String::as_str) };
+    Engine::restore(policy, context(), Scrubber::default(), default_consent, stored, rng).expect("valid policy").0
 }
 
 impl Rig {
     pub fn with_policy(policy: Policy, consent: Consent) -> Rig {
         let mut rng = SplitMix(7);
-        let context = Context { app_version: "1.0.2".into(), environment: "test".into(), ..Context::default() };
-        let engine = Engine::new(policy, context, Scrubber::default(), consent, &mut rng).expect("valid policy");
-        Rig { engine, now: START, rng }
+        let engine = Engine::new(policy.clone(), context(), Scrubber::default(), consent, &mut rng).expect("valid policy");
+        Rig { engine, now: START, rng, storage: Storage::new(), policy }
     }
 
     pub fn granted() -> Rig {
@@ -35,8 +62,19 @@ impl Rig {
         self.engine.record_event(name, Some(props), self.now, &mut self.rng)
     }
 
+    /// Polls once; chunk reads are answered from storage at once.
     pub fn poll(&mut self) -> Action {
-        self.engine.poll(self.now, &mut self.rng)
+        loop {
+            match self.engine.poll(self.now, &mut self.rng) {
+                Action::Read(keys) => self.answer_read(&keys),
+                other => return other,
+            }
+        }
+    }
+
+    pub fn answer_read(&mut self, keys: &[String]) {
+        let values = keys.iter().map(|k| self.storage.get(k).cloned()).collect();
+        self.engine.on_read(keys, Some(values));
     }
 
     /// Every request the engine wants to send right now.
@@ -62,6 +100,40 @@ impl Rig {
         self.engine.end_flush();
         sends
     }
+
+    /// Writes what changed to storage; returns the writes.
+    pub fn persist(&mut self) -> Option<Writes> {
+        let writes = self.engine.take_writes()?;
+        apply(&mut self.storage, &writes);
+        self.engine.writes_done(true);
+        Some(writes)
+    }
+
+    /// The stored record, after a persist.
+    pub fn record(&mut self) -> Option<Value> {
+        self.persist();
+        self.storage.get(RECORD_KEY).map(|text| serde_json::from_str(text).expect("the record is JSON"))
+    }
+
+    /// Everything stored, as one text (to look for an ID, say).
+    pub fn stored_text(&mut self) -> String {
+        self.persist();
+        self.storage.iter().map(|(k, v)| k.clone() + "=" + v + "\n").collect()
+    }
+
+    /// The keys of stored item chunks.
+    pub fn chunk_keys(&mut self) -> Vec<String> {
+        self.persist();
+        self.storage.keys().filter(|k| k.starts_with(CHUNK_PREFIX)).cloned().collect()
+    }
+
+    /// The worker is stopped after a persist and a new one starts from storage.
+    pub fn restart(&mut self, default_consent: Consent) {
+        self.persist();
+        let mut rng = SplitMix(self.rng.0 ^ 0x5eed);
+        self.engine = restored(self.policy.clone(), default_consent, &self.storage, &mut rng);
+        self.rng = rng;
+    }
 }
 
 pub fn body(request: &Request) -> Value {
@@ -83,7 +155,7 @@ pub fn pending_consent_records_stores_and_sends_nothing() {
     assert!(rig.flush_now().is_empty());
     assert_eq!(rig.poll(), Action::Idle);
     assert_eq!(rig.engine.anonymous_id(), None);
-    assert_eq!(rig.engine.persisted_state(), None, "pending consent stores nothing");
+    assert_eq!(rig.stored_text(), "", "pending consent stores nothing");
     assert_eq!(rig.engine.stats().queued, 0);
 }
 
@@ -92,9 +164,10 @@ pub fn denied_consent_records_nothing_and_stores_only_the_choice() {
     assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Denied);
     assert_eq!(rig.track("clicked", json!({})), Recorded::NotConsented);
     assert!(rig.flush_now().is_empty(), "no deletion request: there was never an ID");
-    let stored: Value = serde_json::from_str(&rig.engine.persisted_state().unwrap()).unwrap();
+    let stored = rig.record().unwrap();
     assert_eq!(stored["consent"], "denied");
-    assert!(stored["anonymous_id"].is_null());
+    assert!(stored["id"].is_null());
+    assert_eq!(rig.storage.len(), 1, "only the choice is stored");
 }
 
 pub fn granting_consent_creates_a_uuid_v4_anonymous_id() {
@@ -154,11 +227,10 @@ pub fn revoking_purges_everything_then_sends_exactly_one_deletion_request() {
     assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Revoked);
     assert_eq!(rig.engine.anonymous_id(), None);
     assert_eq!(rig.engine.stats().queued, 0);
-    let stored = rig.engine.persisted_state().unwrap();
+    let stored = rig.stored_text();
     assert!(!stored.contains(&old_id), "storage must not hold the ID after a revoke: {stored}");
-    let stored: Value = serde_json::from_str(&stored).unwrap();
-    assert_eq!(stored["queued"], json!([]), "storage must not hold the queue");
-    assert_eq!(stored["batches"], json!([]), "storage must not hold the batches");
+    assert_eq!(rig.chunk_keys(), Vec::<String>::new(), "storage must not hold the queue");
+    assert!(rig.record().unwrap().get("lanes").is_none(), "storage must not hold the batches");
 
     // The old in-flight batch finishing changes nothing.
     for request in &in_flight {
@@ -182,7 +254,7 @@ pub fn a_failed_deletion_request_is_retried_and_persisted_until_it_lands() {
     let first = rig.drain_sends();
     assert_eq!(first.len(), 1);
     rig.answer(&first[0], 503, None);
-    let stored = rig.engine.persisted_state().unwrap();
+    let stored = rig.stored_text();
     assert!(stored.contains(&old_id), "a deletion that must be retried survives a restart");
     rig.now += 3_600_000;
     let second = rig.drain_sends();
@@ -190,7 +262,7 @@ pub fn a_failed_deletion_request_is_retried_and_persisted_until_it_lands() {
     assert_eq!(body(&second[0])["anonymous_id"], old_id.as_str());
     assert_eq!(second[0].batch_id, first[0].batch_id);
     rig.answer(&second[0], 200, None);
-    assert!(!rig.engine.persisted_state().unwrap().contains(&old_id));
+    assert!(!rig.stored_text().contains(&old_id));
 }
 
 // ---- batching ----------------------------------------------------------------
@@ -640,16 +712,13 @@ pub fn a_slow_sample_also_records_a_slow_operation_event() {
     assert_eq!(item["props"], json!({ "name": "sync", "duration_ms": 1500.25 }));
 }
 
-pub fn timing_series_survive_a_restart_through_the_snapshot() {
+pub fn timing_series_survive_a_restart_through_the_record() {
     let mut rig = Rig::granted();
     timing(&mut rig, "t", 10.0, json!({}));
     timing(&mut rig, "t", 30.0, json!({}));
-    let stored = rig.engine.persisted_state().unwrap();
-    let mut rng = SplitMix(5);
-    let (engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
-    let mut rig2 = Rig { engine, now: rig.now, rng };
-    timing(&mut rig2, "t", 20.0, json!({}));
-    let sends = rig2.flush_now();
+    rig.restart(Consent::Pending);
+    timing(&mut rig, "t", 20.0, json!({}));
+    let sends = rig.flush_now();
     let item = &body(sends.iter().find(|r| r.endpoint == Endpoint::Performance).unwrap())["items"][0];
     assert_eq!(item["count"], 3);
     assert_eq!(item["sum"], 60);
@@ -678,12 +747,10 @@ pub fn daily_active_is_sent_once_per_utc_day() {
     assert!(rig.engine.mark_daily_active(rig.now, &mut rig.rng));
     assert!(!rig.engine.mark_daily_active(rig.now + 3_600_000, &mut rig.rng));
     // A restart the same day does not repeat it.
-    let stored = rig.engine.persisted_state().unwrap();
-    let mut rng = SplitMix(3);
-    let (mut engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
-    assert!(!engine.mark_daily_active(rig.now + 7_200_000, &mut rng));
+    rig.restart(Consent::Pending);
+    assert!(!rig.engine.mark_daily_active(rig.now + 7_200_000, &mut rig.rng));
     // The next UTC day does.
-    assert!(engine.mark_daily_active(START + 86_400_000, &mut rng));
+    assert!(rig.engine.mark_daily_active(START + 86_400_000, &mut rig.rng));
 }
 
 pub fn lifecycle_and_slow_events_are_never_sampled() {
@@ -733,18 +800,26 @@ pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
 
 // ---- persistence ------------------------------------------------------------------
 
-pub fn the_snapshot_round_trips_through_serde() {
+pub fn the_record_round_trips_every_field() {
     let mut rig = Rig::granted();
     for i in 0..70 {
         rig.track("e", json!({ "i": i }));
     }
     rig.track("", json!({}));
+    error(&mut rig, "TypeError", "boom", None);
+    timing(&mut rig, "t", 12.5, json!({ "k": 1 }));
+    rig.engine.mark_daily_active(rig.now, &mut rig.rng);
     let in_flight = rig.drain_sends();
     rig.answer(&in_flight[0], 503, Some("5"));
-    let snapshot = rig.engine.snapshot();
-    let text = serde_json::to_string(&snapshot).unwrap();
-    let back: mv3_telemetry::core::Snapshot = serde_json::from_str(&text).unwrap();
-    assert_eq!(back, snapshot);
+    rig.engine.set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
+    let before = rig.record().unwrap();
+    rig.restart(Consent::Pending);
+    rig.engine.set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
+    let after = rig.record().unwrap();
+    assert_eq!(after, before, "a restored engine writes back the record it read");
+    for key in ["id", "session", "totals", "unreported", "lanes", "timings", "crumbs", "extra", "seq", "not_before"] {
+        assert!(before.get(key).is_some(), "the record keeps {key}: {before}");
+    }
 }
 
 pub fn a_restored_engine_resumes_where_the_old_one_stopped() {
@@ -754,33 +829,32 @@ pub fn a_restored_engine_resumes_where_the_old_one_stopped() {
         rig.track("e", json!({ "i": i }));
     }
     let lost_in_flight = rig.drain_sends().remove(0);
-    let stored = rig.engine.persisted_state().unwrap();
-
     // The worker dies; a new one starts from storage.
-    let mut rng = SplitMix(99);
-    let (engine, problem) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some(&stored), &mut rng).unwrap();
-    assert!(problem.is_none());
-    let mut rig2 = Rig { engine, now: rig.now + 5_000, rng };
-    assert_eq!(rig2.engine.anonymous_id(), Some(id.as_str()));
-    assert_eq!(rig2.engine.consent(), Consent::Granted);
+    rig.restart(Consent::Pending);
+    rig.now += 5_000;
+    assert_eq!(rig.engine.anonymous_id(), Some(id.as_str()));
+    assert_eq!(rig.engine.consent(), Consent::Granted);
+    assert_eq!(rig.engine.stats().queued, 70, "counted before any item is read");
     let mut ids = Vec::new();
     for _ in 0..5 {
-        for request in rig2.flush_now() {
+        for request in rig.flush_now() {
             if request.batch_id == lost_in_flight.batch_id {
                 assert_eq!(item_ids(&request), item_ids(&lost_in_flight), "the interrupted batch is re-sent whole");
             }
             ids.extend(item_ids(&request));
-            rig2.answer(&request, 200, None);
+            rig.answer(&request, 200, None);
         }
     }
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 70);
+    assert_eq!(rig.chunk_keys(), Vec::<String>::new(), "delivered chunks are removed");
 }
 
-pub fn a_corrupt_snapshot_is_discarded_not_fatal() {
+pub fn a_corrupt_record_is_discarded_not_fatal() {
     let mut rng = SplitMix(1);
-    let (engine, problem) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Pending, Some("{not json"), &mut rng).unwrap();
+    let stored = Stored { record: Some("{not json"), legacy: None };
+    let (engine, problem) = Engine::restore(Policy::default(), context(), Scrubber::default(), Consent::Pending, stored, &mut rng).unwrap();
     assert!(problem.is_some());
     assert_eq!(engine.consent(), Consent::Pending);
 }
@@ -788,11 +862,253 @@ pub fn a_corrupt_snapshot_is_discarded_not_fatal() {
 pub fn stored_consent_wins_over_the_default() {
     let mut rig = Rig::granted();
     rig.engine.set_consent(false, rig.now, &mut rig.rng);
-    let stored = rig.engine.persisted_state().unwrap();
-    let mut rng = SplitMix(2);
-    let (engine, _) = Engine::restore(Policy::default(), Context::default(), Scrubber::default(), Consent::Granted, Some(&stored), &mut rng).unwrap();
-    assert_eq!(engine.consent(), Consent::Denied);
-    assert_eq!(engine.anonymous_id(), None);
+    rig.restart(Consent::Granted);
+    assert_eq!(rig.engine.consent(), Consent::Denied);
+    assert_eq!(rig.engine.anonymous_id(), None);
+}
+
+/// Bytes written by one persist.
+fn written(writes: &Writes) -> usize {
+    writes.set.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + writes.remove.iter().map(String::len).sum::<usize>()
+}
+
+pub fn a_persist_writes_only_what_changed() {
+    let policy = Policy { flush_interval_ms: 3_600_000, batch_max_events: 10_000, batch_max_bytes: 1_000_000, ..Policy::default() };
+    let mut bytes = Vec::new();
+    for queued in [10, 1_000] {
+        let mut rig = Rig::with_policy(policy.clone(), Consent::Granted);
+        for i in 0..queued {
+            rig.track("queued", json!({ "i": i % 10 }));
+            if i % 7 == 0 {
+                rig.persist();
+            }
+        }
+        rig.persist();
+        rig.track("one_more", json!({ "i": 0 }));
+        let writes = rig.persist().expect("a new event is written");
+        assert_eq!(writes.set.len(), 2, "one new chunk and the record: {:?}", writes.set.iter().map(|(k, _)| k).collect::<Vec<_>>());
+        assert!(writes.remove.is_empty());
+        let record = &writes.set.iter().find(|(k, _)| k == RECORD_KEY).unwrap().1;
+        assert!(record.len() < 2_048, "the record stays small: {} bytes", record.len());
+        bytes.push(written(&writes));
+        assert!(rig.persist().is_none(), "nothing changed, nothing written");
+    }
+    let (small, large) = (bytes[0], bytes[1]);
+    assert!(large.abs_diff(small) <= 16, "one event writes {small} bytes with 10 queued and {large} with 1,000");
+}
+
+pub fn start_up_reads_no_item_until_a_batch_needs_it() {
+    let mut rig = Rig::granted();
+    for i in 0..20 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.restart(Consent::Pending);
+    assert_eq!(rig.engine.stats().queued, 20);
+    match rig.engine.poll(rig.now, &mut rig.rng) {
+        Action::WaitUntil(at) => assert_eq!(at, START + Policy::default().flush_interval_ms),
+        other => panic!("nothing is read before the batch is due: {other:?}"),
+    }
+    rig.now += Policy::default().flush_interval_ms;
+    let Action::Read(keys) = rig.engine.poll(rig.now, &mut rig.rng) else { panic!("the due batch needs its items") };
+    assert!(keys.iter().all(|k| k.starts_with(CHUNK_PREFIX)), "{keys:?}");
+    assert!(matches!(rig.engine.poll(rig.now, &mut rig.rng), Action::Idle | Action::WaitUntil(_)), "a read is asked for once");
+    rig.answer_read(&keys);
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(body(&sends[0])["items"].as_array().unwrap().len(), 20);
+}
+
+/// One run of a workload in which the worker is killed right after storage
+/// write number `crash_at` (a `set` or a `remove`). Returns what the
+/// collector received (event number -> batch ids) and which events were
+/// accepted and covered by a completed `set` before the crash.
+fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bool) {
+    let policy = Policy { batch_max_events: 5, flush_interval_ms: 1_000, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    let mut writes_done = 0;
+    let mut received: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let mut accepted = Vec::new();
+    let mut durable = Vec::new();
+    let mut crashed = false;
+    // Applies one persist write by write; false if the worker died.
+    let mut persist = |rig: &mut Rig, accepted: &Vec<i64>, durable: &mut Vec<i64>| -> bool {
+        let Some(writes) = rig.engine.take_writes() else { return true };
+        for (key, value) in &writes.set {
+            rig.storage.insert(key.clone(), value.clone());
+        }
+        *durable = accepted.clone();
+        writes_done += 1;
+        if writes_done == crash_at {
+            return false;
+        }
+        for key in &writes.remove {
+            rig.storage.remove(key);
+        }
+        writes_done += 1;
+        if writes_done == crash_at {
+            return false;
+        }
+        rig.engine.writes_done(true);
+        true
+    };
+    'work: for step in 0..60i64 {
+        if rig.track("e", json!({ "n": step })) == Recorded::Accepted {
+            accepted.push(step);
+        }
+        if step % 3 == 0 && !persist(&mut rig, &accepted, &mut durable) {
+            crashed = true;
+            break 'work;
+        }
+        if step % 4 == 0 {
+            rig.now += 1_000;
+            let sends = rig.drain_sends();
+            // The runtime stores a new batch before sending it.
+            if rig.engine.needs_persist_before_send() && !persist(&mut rig, &accepted, &mut durable) {
+                crashed = true;
+                break 'work;
+            }
+            for (i, request) in sends.iter().enumerate() {
+                let ok = (step + i as i64) % 5 != 0;
+                if ok {
+                    for item in body(request)["items"].as_array().unwrap() {
+                        received.entry(item["props"]["n"].as_i64().unwrap()).or_default().push(request.batch_id.clone());
+                    }
+                }
+                rig.answer(request, if ok { 200 } else { 503 }, None);
+            }
+        }
+    }
+    // A new worker starts from whatever storage holds and delivers everything.
+    let mut rng = SplitMix(crash_at as u64);
+    let mut next = Rig { engine: restored(rig.policy.clone(), Consent::Pending, &rig.storage, &mut rng), now: rig.now + 86_400_000, rng, storage: rig.storage.clone(), policy: rig.policy.clone() };
+    for _ in 0..50 {
+        let sends = next.flush_now();
+        if sends.is_empty() {
+            break;
+        }
+        for request in &sends {
+            for item in body(request)["items"].as_array().unwrap() {
+                received.entry(item["props"]["n"].as_i64().unwrap()).or_default().push(request.batch_id.clone());
+            }
+            next.answer(request, 200, None);
+        }
+        next.now += 3_600_000;
+    }
+    (received, durable, crashed)
+}
+
+pub fn a_crash_after_any_storage_write_loses_and_duplicates_nothing() {
+    let mut crashes = 0;
+    for crash_at in 1..200 {
+        let (received, durable, crashed) = run_until_crash(crash_at);
+        for n in &durable {
+            assert!(received.contains_key(n), "crash after write {crash_at}: event {n} was stored but never arrived");
+        }
+        for (n, batches) in &received {
+            let mut distinct = batches.clone();
+            distinct.dedup();
+            assert_eq!(distinct.len(), 1, "crash after write {crash_at}: event {n} arrived under batches {batches:?}");
+        }
+        if !crashed {
+            break;
+        }
+        crashes += 1;
+    }
+    assert!(crashes > 20, "the workload has {crashes} storage writes to crash after");
+}
+
+/// A state stored by the single-key releases (snapshot version 1).
+const LEGACY_STATE: &str = r#"{"version":1,"consent":"granted","anonymous_id":"6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e5f","session":{"id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","last_activity":1795255200000},"queued":[{"seq":2,"endpoint":"events","recorded_at":1795255200002,"session_id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","json":"{\"id\":\"a0000000-0000-4000-8000-000000000002\",\"type\":\"event\",\"name\":\"queued\",\"ts\":1795255200002,\"props\":{}}"},{"seq":3,"endpoint":"errors","recorded_at":1795255200003,"session_id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","json":"{\"id\":\"a0000000-0000-4000-8000-000000000003\",\"type\":\"error\",\"ts\":1795255200003,\"kind\":\"Error\",\"message\":\"m\",\"stack\":[],\"fingerprint\":\"f\",\"context\":{},\"breadcrumbs\":[]}","fingerprint":"ffffffffffffffffffffffffffffffff","count":3}],"batches":[{"batch_id":"b0000000-0000-4000-8000-000000000001","endpoint":"events","session_id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","items":[{"seq":0,"endpoint":"events","recorded_at":1795255200000,"session_id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","json":"{\"id\":\"a0000000-0000-4000-8000-000000000000\",\"type\":\"event\",\"name\":\"batched\",\"ts\":1795255200000,\"props\":{}}"},{"seq":1,"endpoint":"events","recorded_at":1795255200001,"session_id":"0b9c7d6e-5f4a-4b3c-8d2e-1f0a9b8c7d6e","json":"{\"id\":\"a0000000-0000-4000-8000-000000000001\",\"type\":\"event\",\"name\":\"batched\",\"ts\":1795255200001,\"props\":{}}"}],"dropped":{"queue_full":2},"attempts":1,"next_attempt_at":1795255201000}],"deletion":null,"unreported":{},"totals":{"sent":7,"retries":1,"dropped":{"queue_full":2},"truncated":0},"not_before":0,"next_seq":4,"breadcrumbs":[["batched",1795255200000]],"extra":{"last_active_day":20778}}"#;
+
+pub fn the_single_key_state_of_earlier_releases_is_migrated() {
+    let mut storage = Storage::new();
+    storage.insert(LEGACY_STATE_KEY.to_owned(), LEGACY_STATE.to_owned());
+    let mut rng = SplitMix(11);
+    let engine = restored(Policy::default(), Consent::Pending, &storage, &mut rng);
+    let mut rig = Rig { engine, now: START + 60_000, rng, storage, policy: Policy::default() };
+    assert_eq!(rig.engine.consent(), Consent::Granted);
+    assert_eq!(rig.engine.anonymous_id(), Some("6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e5f"));
+    assert_eq!(rig.engine.stats().queued, 4);
+    assert_eq!(rig.engine.stats().sent, 7);
+    rig.persist();
+    assert!(!rig.storage.contains_key(LEGACY_STATE_KEY), "the old key is removed once the log holds everything");
+    assert!(rig.storage.contains_key(RECORD_KEY));
+    // A second start finds the log only.
+    rig.restart(Consent::Pending);
+    let sends = rig.flush_now();
+    let events = sends.iter().find(|r| r.endpoint == Endpoint::Events).unwrap();
+    assert_eq!(events.batch_id, "b0000000-0000-4000-8000-000000000001", "the waiting batch keeps its id");
+    assert_eq!(body(events)["dropped"]["queue_full"], 2);
+    let names: Vec<_> = body(events)["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(names, ["batched", "batched"]);
+    let errors = sends.iter().find(|r| r.endpoint == Endpoint::Errors).unwrap();
+    assert_eq!(body(errors)["items"][0]["count"], 3);
+    for request in &sends {
+        rig.answer(request, 200, None);
+    }
+    let rest = rig.flush_now();
+    assert_eq!(rest.iter().map(|r| r.item_count).sum::<usize>(), 1, "the queued event follows");
+}
+
+pub fn a_waiting_batch_keeps_its_backoff_when_the_cap_empties_it() {
+    let policy = Policy { max_queued_items: 60, retry_base_delay_ms: 60_000, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let first = rig.drain_sends();
+    assert_eq!(first.len(), 1);
+    rig.answer(&first[0], 503, None);
+    let Action::WaitUntil(retry_at) = rig.poll() else { panic!("the batch waits for its retry") };
+    assert!(retry_at > rig.now);
+    // A burst pushes every item of the waiting batch out.
+    for i in 0..60 {
+        rig.track("burst", json!({ "i": i }));
+    }
+    assert_eq!(rig.engine.stats().queued, 60);
+    assert!(rig.drain_sends().is_empty(), "no new batch jumps the backoff");
+    match rig.poll() {
+        Action::WaitUntil(at) => assert_eq!(at, retry_at),
+        other => panic!("{other:?}"),
+    }
+}
+
+pub fn a_burst_with_the_collector_down_sends_no_more_than_the_retry_schedule() {
+    let mut rig = Rig::granted();
+    let mut requests = 0;
+    for i in 0..1_000u64 {
+        rig.now = START + i * 6 / 5;
+        rig.track("burst", json!({ "i": i }));
+        for request in rig.drain_sends() {
+            requests += 1;
+            rig.answer(&request, 503, None);
+        }
+    }
+    let during_burst = requests;
+    for step in 0..600u64 {
+        rig.now = START + 1_200 + step * 100;
+        for request in rig.drain_sends() {
+            requests += 1;
+            rig.answer(&request, 503, None);
+        }
+    }
+    assert!(during_burst <= 2, "{during_burst} requests during a 1.2 s burst");
+    assert!(requests <= Policy::default().retry_max_attempts as usize, "{requests} requests in 61 s with the collector down");
+    assert_eq!(rig.engine.stats().queued, 1_000);
+}
+
+pub fn repeats_of_a_stored_error_fold_across_a_persist() {
+    let mut rig = Rig::granted();
+    error(&mut rig, "TypeError", "boom", None);
+    rig.persist();
+    error(&mut rig, "TypeError", "boom", None);
+    rig.persist();
+    error(&mut rig, "TypeError", "boom", None);
+    rig.restart(Consent::Pending);
+    let sends = rig.flush_now();
+    let items = body(&sends[0])["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["count"], 3);
 }
 
 /// Declares one test per case with the given test attribute.
@@ -828,10 +1144,17 @@ macro_rules! engine_cases {
             non_object_props_are_wrapped_not_lost,
             sampling_drops_are_counted_as_sampled,
             invalid_policies_name_the_field,
-            the_snapshot_round_trips_through_serde,
+            the_record_round_trips_every_field,
             a_restored_engine_resumes_where_the_old_one_stopped,
-            a_corrupt_snapshot_is_discarded_not_fatal,
+            a_corrupt_record_is_discarded_not_fatal,
             stored_consent_wins_over_the_default,
+            a_persist_writes_only_what_changed,
+            start_up_reads_no_item_until_a_batch_needs_it,
+            a_crash_after_any_storage_write_loses_and_duplicates_nothing,
+            the_single_key_state_of_earlier_releases_is_migrated,
+            a_waiting_batch_keeps_its_backoff_when_the_cap_empties_it,
+            a_burst_with_the_collector_down_sends_no_more_than_the_retry_schedule,
+            repeats_of_a_stored_error_fold_across_a_persist,
             an_error_item_has_parsed_frames_a_fingerprint_and_a_count,
             repeats_of_a_queued_error_fold_into_one_item_with_a_count,
             error_messages_frames_and_context_are_scrubbed,
@@ -839,7 +1162,7 @@ macro_rules! engine_cases {
             errors_are_not_recorded_without_consent,
             timer_samples_become_one_aggregate_per_name_and_props_per_window,
             a_slow_sample_also_records_a_slow_operation_event,
-            timing_series_survive_a_restart_through_the_snapshot,
+            timing_series_survive_a_restart_through_the_record,
             feedback_is_scrubbed_capped_and_validated,
             daily_active_is_sent_once_per_utc_day,
             lifecycle_and_slow_events_are_never_sampled,

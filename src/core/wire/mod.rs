@@ -1,4 +1,7 @@
-//! Wire format v1 (DESIGN section 5): endpoints, drop reasons, request bodies.
+//! Wire format v1 (`docs/wire-format.md`): endpoints, drop reasons, the
+//! batch envelope and the deletion body. Item bodies are in [`items`].
+
+pub mod items;
 
 use serde::{Deserialize, Serialize};
 
@@ -38,15 +41,19 @@ impl Endpoint {
         }
     }
 
-    /// Index into per-queue arrays (ingestion endpoints only).
-    pub(crate) fn queue_index(self) -> usize {
-        match self {
-            Endpoint::Events => 0,
-            Endpoint::Errors => 1,
-            Endpoint::Performance => 2,
-            Endpoint::Feedback => 3,
-            Endpoint::Deletion => 4,
-        }
+    /// Index of its lane (ingestion endpoints only).
+    pub(crate) fn lane_index(self) -> Option<usize> {
+        Endpoint::INGESTION.iter().position(|e| *e == self)
+    }
+
+    /// The lowercase name (`events`, ..., `deletion`).
+    pub fn as_str(self) -> &'static str {
+        &self.path()[4..]
+    }
+
+    /// Parses [`Endpoint::as_str`] back.
+    pub fn parse(name: &str) -> Option<Endpoint> {
+        Endpoint::INGESTION.into_iter().chain([Endpoint::Deletion]).find(|e| e.as_str() == name)
     }
 }
 
@@ -226,9 +233,10 @@ pub struct Envelope<'a> {
     pub dropped: &'a DropCounts,
 }
 
-/// Builds a batch body by concatenation: items are stored already serialized,
-/// so a send never re-encodes them.
-pub fn batch_body(envelope: &Envelope<'_>, items: &[super::engine::QueuedItem], size_hint: usize) -> String {
+/// Builds a batch body by concatenation: items are stored already
+/// serialized, so a send never re-encodes them; `write_items` appends them
+/// comma-separated.
+pub fn batch_body(envelope: &Envelope<'_>, size_hint: usize, write_items: impl FnOnce(&mut String)) -> String {
     let mut out = String::with_capacity(size_hint + 512);
     out.push_str("{\"batch_id\":");
     push_json_string(&mut out, envelope.batch_id);
@@ -245,12 +253,7 @@ pub fn batch_body(envelope: &Envelope<'_>, items: &[super::engine::QueuedItem], 
     out.push_str(",\"context\":");
     write_context(&mut out, envelope.context);
     out.push_str(",\"items\":[");
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        item.write_wire(&mut out);
-    }
+    write_items(&mut out);
     out.push_str("],\"dropped\":");
     envelope.dropped.write_json(&mut out);
     out.push('}');

@@ -1,0 +1,274 @@
+//! One lane per ingestion endpoint: its items in arrival order, the part of
+//! it that is still only in storage, its batch and its backoff.
+//!
+//! A lane is FIFO: items leave it only from the front (delivered, rejected,
+//! exhausted or evicted by the cap), so "everything of this lane below sequence
+//! number `floor`" describes what left it, whatever the chunk boundaries are
+//! (`docs/persistence.md`).
+
+use std::collections::VecDeque;
+
+use crate::core::time::Millis;
+use crate::core::wire::{DropCounts, Endpoint};
+
+use super::RequestId;
+
+/// `chunk` of an item not written to storage yet.
+pub(crate) const NOT_STORED: u64 = u64::MAX;
+
+/// One recorded item, serialized once at record time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct QueuedItem {
+    /// Global arrival order: drop-oldest across lanes, and the lane's floor.
+    pub seq: u64,
+    /// When it was accepted (timings: when their window opened).
+    pub recorded_at: Millis,
+    /// Batches never mix sessions, so the envelope's `session_id` is true for every item.
+    pub session_id: String,
+    /// The item exactly as it goes on the wire (errors: without `count`).
+    pub json: String,
+    /// Errors only: same fingerprint while queued means one item with a count.
+    pub fingerprint: Option<String>,
+    /// Errors only: occurrences folded into this item.
+    pub count: u64,
+    /// The chunk holding it in storage, or [`NOT_STORED`].
+    pub chunk: u64,
+}
+
+impl QueuedItem {
+    /// Bytes on the wire, `count` included.
+    pub fn wire_len(&self) -> usize {
+        self.json.len() + 1 + if self.fingerprint.is_some() { 32 } else { 0 }
+    }
+
+    /// Appends the item as sent: errors get their `count` here, so folding a
+    /// repeat never re-serializes the item.
+    pub fn write_wire(&self, out: &mut String) {
+        match (&self.fingerprint, self.json.strip_suffix('}')) {
+            (Some(_), Some(open)) => {
+                out.push_str(open);
+                out.push_str(",\"count\":");
+                crate::core::json::push_u64(out, self.count);
+                out.push('}');
+            }
+            _ => out.push_str(&self.json),
+        }
+    }
+}
+
+/// The items of a lane that are in storage but not read yet: after a
+/// restart, item bodies are read when a batch needs them, not at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Unread {
+    /// Chunks `[lane.first_chunk, end)` hold them.
+    pub end: u64,
+    /// How many are live.
+    pub count: usize,
+    /// Their wire bytes.
+    pub bytes: usize,
+    /// Items evicted from the front while unread: dropped when read.
+    pub evict: u64,
+    /// The oldest live one's sequence number (a lower bound after evictions).
+    pub front_seq: u64,
+    /// When the oldest live one was recorded.
+    pub front_at: Millis,
+}
+
+/// Items bound together under one `batch_id` until delivered: always the
+/// first `len` items of its lane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Batch {
+    /// Same value on every retry, so the collector can de-duplicate.
+    pub id: String,
+    /// Items at the front of the lane it carries.
+    pub len: usize,
+    /// Drop counters reported with this batch; handed back if it is not delivered.
+    pub dropped: DropCounts,
+    /// The request carrying it now; never persisted: after a restart it is re-sent.
+    pub in_flight: Option<RequestId>,
+}
+
+/// One ingestion endpoint's queue.
+#[derive(Debug, Clone)]
+pub(crate) struct Lane {
+    /// Where its batches go.
+    pub endpoint: Endpoint,
+    /// Items read or recorded in this worker's life, oldest first: stored ones
+    /// (in chunk order) before those not written yet.
+    pub items: VecDeque<QueuedItem>,
+    /// Wire bytes of `items`, kept so `poll` never sums.
+    pub bytes: usize,
+    /// Stored items not read yet (they come before `items`).
+    pub unread: Option<Unread>,
+    /// The oldest chunk of this lane that may still hold a live item.
+    pub first_chunk: u64,
+    /// The number the next chunk of this lane gets.
+    pub next_chunk: u64,
+    /// Items of this lane with a smaller sequence number have left it.
+    pub floor: u64,
+    /// The batch in formation or delivery.
+    pub batch: Option<Batch>,
+    /// Failed attempts since the last delivery: the backoff belongs to the
+    /// lane, so a batch emptied by the cap does not reset it.
+    pub attempts: u32,
+    /// No attempt before this time.
+    pub retry_at: Millis,
+}
+
+impl Lane {
+    /// An empty lane.
+    pub fn new(endpoint: Endpoint) -> Lane {
+        Lane {
+            endpoint,
+            items: VecDeque::new(),
+            bytes: 0,
+            unread: None,
+            first_chunk: 0,
+            next_chunk: 0,
+            floor: 0,
+            batch: None,
+            attempts: 0,
+            retry_at: 0,
+        }
+    }
+
+    /// Items held, read or not.
+    pub fn len(&self) -> usize {
+        self.items.len() + self.unread.map_or(0, |u| u.count)
+    }
+
+    /// Wire bytes held, read or not (unread ones as stored).
+    pub fn total_bytes(&self) -> usize {
+        self.bytes + self.unread.map_or(0, |u| u.bytes)
+    }
+
+    /// The oldest item's sequence number and arrival time.
+    pub fn front(&self) -> Option<(u64, Millis)> {
+        match self.unread {
+            Some(u) if u.count > 0 => Some((u.front_seq, u.front_at)),
+            _ => self.items.front().map(|i| (i.seq, i.recorded_at)),
+        }
+    }
+
+    /// The keys of chunks to read before a batch can be formed.
+    pub fn unread_chunks(&self) -> Option<std::ops::Range<u64>> {
+        self.unread.filter(|u| u.count > 0 || u.end > self.first_chunk).map(|u| self.first_chunk..u.end)
+    }
+
+    /// True while its batch is out: its front cannot be evicted.
+    pub fn in_flight(&self) -> bool {
+        self.batch.as_ref().is_some_and(|b| b.in_flight.is_some())
+    }
+
+    /// Appends a new item (not stored yet).
+    pub fn push(&mut self, item: QueuedItem) {
+        self.bytes += item.wire_len();
+        self.items.push_back(item);
+    }
+
+    /// Removes the oldest item. Returns the chunks that no longer hold a live
+    /// item (`first..new_first`), for removal from storage.
+    pub fn pop_front(&mut self) -> Option<std::ops::Range<u64>> {
+        if let Some(unread) = self.unread.as_mut().filter(|u| u.count > 0) {
+            // Not read yet: remember to drop it when it is.
+            let average = unread.bytes / unread.count;
+            unread.count -= 1;
+            unread.bytes -= average;
+            unread.evict += 1;
+            unread.front_seq += 1;
+            self.shorten_batch();
+            return Some(self.first_chunk..self.first_chunk);
+        }
+        let item = self.items.pop_front()?;
+        self.bytes -= item.wire_len();
+        self.floor = self.items.front().map_or(item.seq + 1, |next| next.seq);
+        self.shorten_batch();
+        Some(self.retire_chunks())
+    }
+
+    /// The front item left: if it was the batch's, the batch is one shorter.
+    fn shorten_batch(&mut self) {
+        if let Some(batch) = self.batch.as_mut() {
+            batch.len = batch.len.saturating_sub(1);
+        }
+    }
+
+    /// Advances `first_chunk` past chunks whose items have all left.
+    fn retire_chunks(&mut self) -> std::ops::Range<u64> {
+        if self.unread.is_some() {
+            return self.first_chunk..self.first_chunk;
+        }
+        let new_first = match self.items.front() {
+            Some(front) if front.chunk != NOT_STORED => front.chunk,
+            _ => self.next_chunk,
+        };
+        let dead = self.first_chunk..new_first.max(self.first_chunk);
+        self.first_chunk = dead.end;
+        dead
+    }
+
+    /// Takes in the chunks `first_chunk..end` read from storage (`None`: the
+    /// key was missing). Returns how many stored items could not be read or
+    /// validated, and the chunks left without a live item.
+    pub fn take_read(&mut self, chunks: Vec<(u64, Option<String>)>) -> (u64, std::ops::Range<u64>) {
+        let Some(unread) = self.unread.take() else { return (0, self.first_chunk..self.first_chunk) };
+        let mut read = VecDeque::new();
+        let mut evict = unread.evict;
+        let mut corrupt = 0;
+        for (chunk, text) in chunks {
+            let Some(text) = text else { continue };
+            for line in text.split('\n').filter(|l| !l.is_empty()) {
+                let Some(mut item) = super::log::parse_item_line(line) else {
+                    corrupt += 1;
+                    continue;
+                };
+                if item.seq < self.floor {
+                    continue;
+                }
+                if evict > 0 {
+                    evict -= 1;
+                    self.floor = item.seq + 1;
+                    continue;
+                }
+                item.chunk = chunk;
+                read.push_back(item);
+            }
+        }
+        let read_bytes: usize = read.iter().map(QueuedItem::wire_len).sum();
+        self.bytes += read_bytes;
+        read.extend(self.items.drain(..));
+        self.items = read;
+        if let Some(batch) = self.batch.as_mut() {
+            batch.len = batch.len.min(self.items.len());
+        }
+        (corrupt, self.retire_chunks())
+    }
+
+    /// Marks the items not written yet as written to `chunk`, returning their
+    /// stored form; `None` when there are none.
+    pub fn take_unstored(&mut self) -> Option<(u64, String)> {
+        let unstored = self.items.iter().rev().take_while(|i| i.chunk == NOT_STORED).count();
+        if unstored == 0 {
+            return None;
+        }
+        let chunk = self.next_chunk;
+        self.next_chunk += 1;
+        let start = self.items.len() - unstored;
+        let mut text = String::with_capacity(self.items.range(start..).map(|i| i.json.len() + 96).sum());
+        for item in self.items.range_mut(start..) {
+            item.chunk = chunk;
+            super::log::write_item_line(item, &mut text);
+        }
+        if self.unread.is_none() && self.items.len() == unstored {
+            self.first_chunk = chunk;
+        }
+        Some((chunk, text))
+    }
+
+    /// A write of `chunk` failed: its items (those still here) are not stored.
+    pub fn unstore(&mut self, chunk: u64) {
+        for item in self.items.iter_mut().filter(|i| i.chunk == chunk) {
+            item.chunk = NOT_STORED;
+        }
+    }
+}

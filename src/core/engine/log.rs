@@ -1,0 +1,507 @@
+//! Persistence as a log (`docs/persistence.md`): items are stored as they were
+//! serialized when recorded, in chunks under their own keys, beside one small
+//! record (consent, IDs, session, counters, lane and backoff state). A persist
+//! writes only what changed: new chunks and the record in one `set`, then the
+//! removal of chunks whose items have all left.
+//!
+//! The record is written and read by hand over [`Json`]: no serde in the wasm.
+
+use std::collections::VecDeque;
+
+use crate::core::json::{self, push_string, push_u64, Json};
+use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
+use crate::core::sketch::Sketch;
+use crate::core::time::Millis;
+use crate::core::wire::{DropCounts, DropReason, Endpoint};
+
+use super::lane::{Batch, Lane, QueuedItem, Unread, NOT_STORED};
+use super::{Consent, Deletion, Session, State, TimingSeries, Totals};
+
+/// The record format this build writes. Version 1 was the single-key snapshot.
+pub const RECORD_VERSION: u64 = 2;
+
+/// What one persist asks the platform to do, in this order: `set` (one
+/// storage call: new chunks and the record together), then `remove`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Writes {
+    /// Keys and values for one `chrome.storage.local.set`.
+    pub set: Vec<(String, String)>,
+    /// Keys for one `chrome.storage.local.remove` after the `set` succeeded.
+    pub remove: Vec<String>,
+}
+
+/// The storage key of chunk `n` of the lane at `index`.
+pub(crate) fn chunk_key(index: usize, n: u64) -> String {
+    let mut key = String::with_capacity(24);
+    key.push_str(CHUNK_PREFIX);
+    push_u64(&mut key, index as u64);
+    key.push('.');
+    push_u64(&mut key, n);
+    key
+}
+
+/// One item as stored: `seq \t recorded_at \t count \t session \t fingerprint \t json`.
+/// Tabs and newlines never occur unescaped in JSON text, IDs or fingerprints.
+pub(crate) fn write_item_line(item: &QueuedItem, out: &mut String) {
+    push_u64(out, item.seq);
+    out.push('\t');
+    push_u64(out, item.recorded_at);
+    out.push('\t');
+    push_u64(out, item.count);
+    out.push('\t');
+    out.push_str(&item.session_id);
+    out.push('\t');
+    out.push_str(item.fingerprint.as_deref().unwrap_or(""));
+    out.push('\t');
+    out.push_str(&item.json);
+    out.push('\n');
+}
+
+/// Reads a line written by [`write_item_line`]; `None` if it is not one.
+pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
+    let mut fields = line.splitn(6, '\t');
+    let seq = fields.next()?.parse().ok()?;
+    let recorded_at = fields.next()?.parse().ok()?;
+    let count = fields.next()?.parse().ok()?;
+    let session_id = fields.next()?.to_owned();
+    let fingerprint = Some(fields.next()?).filter(|f| !f.is_empty()).map(str::to_owned);
+    let json = fields.next()?;
+    if !(json.starts_with('{') && json.ends_with('}')) {
+        return None;
+    }
+    Some(QueuedItem { seq, recorded_at, session_id, json: json.to_owned(), fingerprint, count, chunk: NOT_STORED })
+}
+
+fn key(out: &mut String, name: &str) {
+    if !out.ends_with('{') && !out.ends_with('[') {
+        out.push(',');
+    }
+    out.push('"');
+    out.push_str(name);
+    out.push_str("\":");
+}
+
+fn field_u64(out: &mut String, name: &str, n: u64) {
+    key(out, name);
+    push_u64(out, n);
+}
+
+fn field_str(out: &mut String, name: &str, text: &str) {
+    key(out, name);
+    push_string(out, text);
+}
+
+fn write_counts(out: &mut String, name: &str, counts: &DropCounts) {
+    key(out, name);
+    counts.write_json_all(out);
+}
+
+/// The small record, as stored under `mv3t.record`.
+pub(crate) fn write_record(state: &State, out: &mut String) {
+    out.push('{');
+    field_u64(out, "v", RECORD_VERSION);
+    field_str(out, "consent", state.consent.as_str());
+    if state.consent != Consent::Granted {
+        // Only the choice, and a deletion request still to deliver.
+        write_deletion(state, out);
+        write_garbage(state, out);
+        out.push('}');
+        return;
+    }
+    if let Some(id) = &state.anonymous_id {
+        field_str(out, "id", id);
+    }
+    if let Some(session) = &state.session {
+        key(out, "session");
+        out.push('{');
+        field_str(out, "id", &session.id);
+        field_u64(out, "at", session.last_activity);
+        out.push('}');
+    }
+    field_u64(out, "seq", state.next_seq);
+    field_u64(out, "not_before", state.not_before);
+    key(out, "totals");
+    out.push('{');
+    field_u64(out, "sent", state.totals.sent);
+    field_u64(out, "retries", state.totals.retries);
+    field_u64(out, "truncated", state.totals.truncated);
+    write_counts(out, "dropped", &state.totals.dropped);
+    out.push('}');
+    write_counts(out, "unreported", &state.unreported);
+    key(out, "lanes");
+    out.push('[');
+    for lane in &state.lanes {
+        write_lane(lane, out);
+    }
+    out.push(']');
+    write_deletion(state, out);
+    write_timings(state, out);
+    if !state.breadcrumbs.is_empty() {
+        key(out, "crumbs");
+        out.push('[');
+        for (name, at) in &state.breadcrumbs {
+            if !out.ends_with('[') {
+                out.push(',');
+            }
+            out.push('[');
+            push_string(out, name);
+            out.push(',');
+            push_u64(out, *at);
+            out.push(']');
+        }
+        out.push(']');
+    }
+    if !state.extra.is_empty() {
+        key(out, "extra");
+        json::write(&Json::Object(state.extra.clone()), out);
+    }
+    if !state.folds.is_empty() {
+        key(out, "folds");
+        out.push('[');
+        for (seq, count) in &state.folds {
+            if !out.ends_with('[') {
+                out.push(',');
+            }
+            out.push('[');
+            push_u64(out, *seq);
+            out.push(',');
+            push_u64(out, *count);
+            out.push(']');
+        }
+        out.push(']');
+    }
+    write_garbage(state, out);
+    out.push('}');
+}
+
+fn write_deletion(state: &State, out: &mut String) {
+    if let Some(deletion) = state.deletion.as_ref().filter(|d| d.attempts > 0) {
+        // Stored only after a failed attempt, so a revocation leaves storage
+        // free of the ID unless delivery needs it.
+        key(out, "deletion");
+        out.push('{');
+        field_str(out, "batch_id", &deletion.batch_id);
+        field_str(out, "anonymous_id", &deletion.anonymous_id);
+        field_u64(out, "requested_at", deletion.requested_at);
+        field_u64(out, "attempts", u64::from(deletion.attempts));
+        field_u64(out, "retry_at", deletion.retry_at);
+        out.push('}');
+    }
+}
+
+fn write_timings(state: &State, out: &mut String) {
+    if state.timings.is_empty() {
+        return;
+    }
+    key(out, "timings");
+    out.push('[');
+    for series in &state.timings {
+        if !out.ends_with('[') {
+            out.push(',');
+        }
+        out.push('{');
+        field_str(out, "name", &series.name);
+        field_str(out, "props", &series.props);
+        field_u64(out, "opened_at", series.opened_at);
+        key(out, "sketch");
+        series.sketch.to_json(out);
+        out.push('}');
+    }
+    out.push(']');
+}
+
+fn write_garbage(state: &State, out: &mut String) {
+    if state.garbage.is_empty() {
+        return;
+    }
+    {
+        key(out, "garbage");
+        out.push('[');
+        for stale in &state.garbage {
+            if !out.ends_with('[') {
+                out.push(',');
+            }
+            push_string(out, stale);
+        }
+        out.push(']');
+    }
+}
+
+fn write_lane(lane: &Lane, out: &mut String) {
+    if !out.ends_with('[') {
+        out.push(',');
+    }
+    out.push('{');
+    field_u64(out, "first", lane.first_chunk);
+    field_u64(out, "next", lane.next_chunk);
+    field_u64(out, "floor", lane.floor);
+    // What a restart finds in storage: stored items only (the rest is in
+    // chunks written with this record, or not accepted yet).
+    let stored: Vec<&QueuedItem> = lane.items.iter().filter(|i| i.chunk != NOT_STORED).collect();
+    let (count, bytes, evict) = match lane.unread {
+        Some(u) => (u.count + stored.len(), u.bytes + stored.iter().map(|i| i.wire_len()).sum::<usize>(), u.evict),
+        None => (stored.len(), stored.iter().map(|i| i.wire_len()).sum(), 0),
+    };
+    field_u64(out, "count", count as u64);
+    field_u64(out, "bytes", bytes as u64);
+    if evict > 0 {
+        field_u64(out, "evict", evict);
+    }
+    if let Some((seq, at)) = lane.front() {
+        field_u64(out, "front_seq", seq);
+        field_u64(out, "front_at", at);
+    }
+    if lane.attempts > 0 {
+        field_u64(out, "attempts", u64::from(lane.attempts));
+        field_u64(out, "retry_at", lane.retry_at);
+    }
+    // A batch is stored only once every item of it is: a restart re-sends
+    // exactly these items under the same id.
+    if let Some(batch) = lane.batch.as_ref().filter(|b| b.len <= count) {
+        key(out, "batch");
+        out.push('{');
+        field_str(out, "id", &batch.id);
+        field_u64(out, "len", batch.len as u64);
+        write_counts(out, "dropped", &batch.dropped);
+        out.push('}');
+    }
+    out.push('}');
+}
+
+fn u64_at(value: &Json, name: &str) -> Option<u64> {
+    value.get(name).and_then(Json::as_u64)
+}
+
+fn str_at<'a>(value: &'a Json, name: &str) -> Option<&'a str> {
+    value.get(name).and_then(Json::as_str)
+}
+
+fn counts_at(value: &Json, name: &str) -> DropCounts {
+    let mut counts = DropCounts::default();
+    if let Some(fields) = value.get(name).and_then(Json::as_object) {
+        for (reason, n) in fields {
+            if let (Some(reason), Some(n)) = (DropReason::from_str(reason), n.as_u64()) {
+                counts.add(reason, n);
+            }
+        }
+    }
+    counts
+}
+
+/// Why stored state could not be used as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Unreadable;
+
+/// Reads a record written by [`write_record`] into a fresh state.
+pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadable> {
+    let value = json::parse(text).map_err(|_| Unreadable)?;
+    if u64_at(&value, "v") != Some(RECORD_VERSION) {
+        return Err(Unreadable);
+    }
+    state.consent = str_at(&value, "consent").and_then(Consent::parse).ok_or(Unreadable)?;
+    state.anonymous_id = str_at(&value, "id").map(str::to_owned);
+    state.session = value.get("session").and_then(|s| {
+        Some(Session { id: str_at(s, "id")?.to_owned(), last_activity: u64_at(s, "at")? })
+    });
+    state.next_seq = u64_at(&value, "seq").unwrap_or(0);
+    state.not_before = u64_at(&value, "not_before").unwrap_or(0);
+    if let Some(totals) = value.get("totals") {
+        state.totals = Totals {
+            sent: u64_at(totals, "sent").unwrap_or(0),
+            retries: u64_at(totals, "retries").unwrap_or(0),
+            truncated: u64_at(totals, "truncated").unwrap_or(0),
+            dropped: counts_at(totals, "dropped"),
+        };
+    }
+    state.unreported = counts_at(&value, "unreported");
+    if let Some(lanes) = value.get("lanes").and_then(Json::as_array) {
+        for (lane, stored) in state.lanes.iter_mut().zip(lanes) {
+            read_lane(stored, lane);
+        }
+    }
+    state.deletion = value.get("deletion").and_then(|d| {
+        Some(Deletion {
+            batch_id: str_at(d, "batch_id")?.to_owned(),
+            anonymous_id: str_at(d, "anonymous_id")?.to_owned(),
+            requested_at: u64_at(d, "requested_at")?,
+            attempts: u64_at(d, "attempts").unwrap_or(0) as u32,
+            retry_at: u64_at(d, "retry_at").unwrap_or(0),
+            in_flight: None,
+        })
+    });
+    for series in value.get("timings").and_then(Json::as_array).into_iter().flatten() {
+        let parsed = (|| {
+            Some(TimingSeries {
+                name: str_at(series, "name")?.to_owned(),
+                props: str_at(series, "props")?.to_owned(),
+                opened_at: u64_at(series, "opened_at")?,
+                sketch: Sketch::from_json(series.get("sketch")?)?,
+            })
+        })();
+        state.timings.extend(parsed);
+    }
+    for crumb in value.get("crumbs").and_then(Json::as_array).into_iter().flatten() {
+        if let Some([name, at]) = crumb.as_array().map(Vec::as_slice) {
+            if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
+                state.breadcrumbs.push_back((name.to_owned(), at));
+            }
+        }
+    }
+    if let Some(extra) = value.get("extra").and_then(Json::as_object) {
+        state.extra = extra.clone();
+    }
+    for fold in value.get("folds").and_then(Json::as_array).into_iter().flatten() {
+        if let Some([seq, count]) = fold.as_array().map(Vec::as_slice) {
+            if let (Some(seq), Some(count)) = (seq.as_u64(), count.as_u64()) {
+                state.folds.push((seq, count));
+            }
+        }
+    }
+    for stale in value.get("garbage").and_then(Json::as_array).into_iter().flatten() {
+        state.garbage.extend(stale.as_str().map(str::to_owned));
+    }
+    Ok(())
+}
+
+fn read_lane(stored: &Json, lane: &mut Lane) {
+    lane.first_chunk = u64_at(stored, "first").unwrap_or(0);
+    lane.next_chunk = u64_at(stored, "next").unwrap_or(0).max(lane.first_chunk);
+    lane.floor = u64_at(stored, "floor").unwrap_or(0);
+    lane.attempts = u64_at(stored, "attempts").unwrap_or(0) as u32;
+    lane.retry_at = u64_at(stored, "retry_at").unwrap_or(0);
+    let count = u64_at(stored, "count").unwrap_or(0) as usize;
+    if lane.next_chunk > lane.first_chunk {
+        lane.unread = Some(Unread {
+            end: lane.next_chunk,
+            count,
+            bytes: u64_at(stored, "bytes").unwrap_or(0) as usize,
+            evict: u64_at(stored, "evict").unwrap_or(0),
+            front_seq: u64_at(stored, "front_seq").unwrap_or(lane.floor),
+            front_at: u64_at(stored, "front_at").unwrap_or(0),
+        });
+    }
+    lane.batch = stored.get("batch").and_then(|b| {
+        Some(Batch {
+            id: str_at(b, "id")?.to_owned(),
+            len: (u64_at(b, "len")? as usize).min(count),
+            dropped: counts_at(b, "dropped"),
+            in_flight: None,
+        })
+    });
+}
+
+/// Reads the single-key state of releases before the log (`mv3t.state`,
+/// snapshot version 1) into a fresh state: every item it held becomes a
+/// not-yet-stored item, so the next persist writes it as a chunk beside the
+/// record and then removes the old key.
+pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadable> {
+    let value = json::parse(text).map_err(|_| Unreadable)?;
+    state.consent = str_at(&value, "consent").and_then(Consent::parse).ok_or(Unreadable)?;
+    state.anonymous_id = str_at(&value, "anonymous_id").map(str::to_owned);
+    state.session = value.get("session").and_then(|s| {
+        Some(Session { id: str_at(s, "id")?.to_owned(), last_activity: u64_at(s, "last_activity")? })
+    });
+    state.next_seq = u64_at(&value, "next_seq").unwrap_or(0);
+    state.not_before = u64_at(&value, "not_before").unwrap_or(0);
+    if let Some(totals) = value.get("totals") {
+        state.totals = Totals {
+            sent: u64_at(totals, "sent").unwrap_or(0),
+            retries: u64_at(totals, "retries").unwrap_or(0),
+            truncated: u64_at(totals, "truncated").unwrap_or(0),
+            dropped: counts_at(totals, "dropped"),
+        };
+    }
+    state.unreported = counts_at(&value, "unreported");
+    let legacy_item = |item: &Json| -> Option<(Endpoint, QueuedItem)> {
+        let endpoint = Endpoint::parse(str_at(item, "endpoint")?)?;
+        let queued = QueuedItem {
+            seq: u64_at(item, "seq")?,
+            recorded_at: u64_at(item, "recorded_at")?,
+            session_id: str_at(item, "session_id")?.to_owned(),
+            json: str_at(item, "json")?.to_owned(),
+            fingerprint: str_at(item, "fingerprint").map(str::to_owned),
+            count: u64_at(item, "count").unwrap_or(1),
+            chunk: NOT_STORED,
+        };
+        Some((endpoint, queued))
+    };
+    let mut per_lane: [Vec<QueuedItem>; 4] = Default::default();
+    for batch in value.get("batches").and_then(Json::as_array).into_iter().flatten() {
+        let items: Vec<(Endpoint, QueuedItem)> =
+            batch.get("items").and_then(Json::as_array).into_iter().flatten().filter_map(legacy_item).collect();
+        let Some(endpoint) = items.first().map(|(e, _)| *e) else { continue };
+        let Some(index) = endpoint.lane_index() else { continue };
+        let lane = &mut state.lanes[index];
+        if lane.batch.is_none() {
+            lane.batch = Some(Batch {
+                id: str_at(batch, "batch_id").unwrap_or_default().to_owned(),
+                len: items.len(),
+                dropped: counts_at(batch, "dropped"),
+                in_flight: None,
+            });
+            lane.attempts = u64_at(batch, "attempts").unwrap_or(0) as u32;
+            lane.retry_at = u64_at(batch, "next_attempt_at").unwrap_or(0);
+        } else {
+            // Only one batch per lane now: a second one joins the queue.
+            state.unreported.merge(&counts_at(batch, "dropped"));
+        }
+        per_lane[index].extend(items.into_iter().map(|(_, item)| item));
+    }
+    for (endpoint, item) in value.get("queued").and_then(Json::as_array).into_iter().flatten().filter_map(legacy_item) {
+        if let Some(index) = endpoint.lane_index() {
+            per_lane[index].push(item);
+        }
+    }
+    for (lane, mut items) in state.lanes.iter_mut().zip(per_lane) {
+        items.sort_by_key(|item| item.seq);
+        for item in items {
+            lane.push(item);
+        }
+        if let Some(batch) = lane.batch.as_mut() {
+            batch.len = batch.len.min(lane.items.len());
+        }
+    }
+    state.deletion = value.get("deletion").and_then(|d| {
+        let target = d.get("deletion")?;
+        Some(Deletion {
+            batch_id: str_at(d, "batch_id")?.to_owned(),
+            anonymous_id: str_at(target, "anonymous_id")?.to_owned(),
+            requested_at: u64_at(target, "requested_at")?,
+            attempts: u64_at(d, "attempts").unwrap_or(0) as u32,
+            retry_at: u64_at(d, "next_attempt_at").unwrap_or(0),
+            in_flight: None,
+        })
+    });
+    for series in value.get("timings").and_then(Json::as_array).into_iter().flatten() {
+        let parsed = (|| {
+            Some(TimingSeries {
+                name: str_at(series, "name")?.to_owned(),
+                props: str_at(series, "props")?.to_owned(),
+                opened_at: u64_at(series, "opened_at")?,
+                sketch: Sketch::from_json(series.get("sketch")?)?,
+            })
+        })();
+        state.timings.extend(parsed);
+    }
+    for crumb in value.get("breadcrumbs").and_then(Json::as_array).into_iter().flatten() {
+        if let Some([name, at]) = crumb.as_array().map(Vec::as_slice) {
+            if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
+                state.breadcrumbs.push_back((name.to_owned(), at));
+            }
+        }
+    }
+    if let Some(extra) = value.get("extra").and_then(Json::as_object) {
+        state.extra = extra.clone();
+    }
+    state.garbage.push(LEGACY_STATE_KEY.to_owned());
+    Ok(())
+}
+
+
+/// The lane index and chunk number of a key made by [`chunk_key`].
+pub(crate) fn parse_chunk_key(key: &str) -> Option<(usize, u64)> {
+    let (index, chunk) = key.strip_prefix(CHUNK_PREFIX)?.split_once('.')?;
+    let index: usize = index.parse().ok()?;
+    (index < 4).then_some(())?;
+    Some((index, chunk.parse().ok()?))
+}

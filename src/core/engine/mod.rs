@@ -1,0 +1,509 @@
+//! The delivery engine: consent, identity, lanes, batching, retry and
+//! persistence, as one sans-IO state machine (after glean-core's upload manager).
+//!
+//! The platform calls [`Engine::poll`] whenever something may have changed and
+//! gets an [`Action`]: a request to send, chunks to read, a time to wake up at,
+//! or nothing. It reports each request's outcome with [`Engine::on_outcome`],
+//! and applies [`Engine::take_writes`] to storage. `docs/engine.md` walks
+//! through the files of this module.
+
+mod consent;
+mod delivery;
+mod lane;
+mod log;
+mod record;
+mod timing;
+
+use std::collections::VecDeque;
+
+use super::error::{Error, Result};
+use super::ids::Entropy;
+use super::json::Json;
+use super::policy::Policy;
+use super::scrub::Scrubber;
+use super::sketch::Sketch;
+use super::time::Millis;
+use super::wire::{Context, DropCounts, DropReason, Endpoint};
+
+pub use consent::{Consent, ConsentChange};
+pub use delivery::{Action, Request, RequestId};
+pub use log::Writes;
+pub use record::{BeforeSend, ErrorInput, HookVerdict, Recorded};
+
+use lane::Lane;
+
+/// Breadcrumbs kept for error reports: the last track calls.
+pub const BREADCRUMBS: usize = 20;
+
+/// What storage held at start-up: the record (`mv3t.record`) and the
+/// single-key state of earlier releases (`mv3t.state`), each if present.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stored<'a> {
+    /// The small record of the log.
+    pub record: Option<&'a str>,
+    /// The pre-log snapshot, migrated when there is no record.
+    pub legacy: Option<&'a str>,
+}
+
+/// The current session: renewed after [`Policy::session_idle_ms`] without activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Session {
+    /// Random UUID v4.
+    pub id: String,
+    /// Last recording call.
+    pub last_activity: Millis,
+}
+
+/// Cumulative counters for `stats()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Totals {
+    /// Items delivered (2xx).
+    pub sent: u64,
+    /// Failed attempts that were retried.
+    pub retries: u64,
+    /// Every drop ever counted, by reason.
+    pub dropped: DropCounts,
+    /// Items accepted after something in them was truncated or coerced.
+    pub truncated: u64,
+}
+
+/// The one request sent when consent is revoked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Deletion {
+    /// Same value on every retry.
+    pub batch_id: String,
+    /// The revoked anonymous ID.
+    pub anonymous_id: String,
+    /// When consent was revoked.
+    pub requested_at: Millis,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// No attempt before this time.
+    pub retry_at: Millis,
+    /// The request carrying it now.
+    pub in_flight: Option<RequestId>,
+}
+
+/// Samples of one (name, props) series in the current window.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TimingSeries {
+    /// The timer's name (scrubbed).
+    pub name: String,
+    /// Its props as JSON text (scrubbed): part of the series key.
+    pub props: String,
+    /// When the first sample of this window arrived.
+    pub opened_at: Millis,
+    /// The samples, summarized.
+    pub sketch: Sketch,
+}
+
+/// Everything the engine persists.
+#[derive(Debug, Clone)]
+pub(crate) struct State {
+    pub consent: Consent,
+    pub anonymous_id: Option<String>,
+    pub session: Option<Session>,
+    /// One lane per ingestion endpoint, in [`Endpoint::INGESTION`] order.
+    pub lanes: [Lane; 4],
+    pub deletion: Option<Deletion>,
+    /// Drops not yet reported to the collector.
+    pub unreported: DropCounts,
+    pub totals: Totals,
+    /// No request before this time (from `Retry-After`).
+    pub not_before: Millis,
+    /// Next item sequence number.
+    pub next_seq: u64,
+    pub timings: Vec<TimingSeries>,
+    pub breadcrumbs: VecDeque<(String, Millis)>,
+    /// Per-feature state of later layers (e.g. the last daily-active day).
+    pub extra: Vec<(String, Json)>,
+    /// Stored error items whose count grew after they were written: (seq, count).
+    pub folds: Vec<(u64, u64)>,
+    /// Keys to remove from storage (retired chunks, the pre-log state).
+    pub garbage: Vec<String>,
+}
+
+impl State {
+    fn empty() -> State {
+        State {
+            consent: Consent::Pending,
+            anonymous_id: None,
+            session: None,
+            lanes: Endpoint::INGESTION.map(Lane::new),
+            deletion: None,
+            unreported: DropCounts::default(),
+            totals: Totals::default(),
+            not_before: 0,
+            next_seq: 0,
+            timings: Vec::new(),
+            breadcrumbs: VecDeque::new(),
+            extra: Vec::new(),
+            folds: Vec::new(),
+            garbage: Vec::new(),
+        }
+    }
+}
+
+/// What `stats()` reports.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Items held, queued or batched, read from storage or not.
+    pub queued: u64,
+    /// Items delivered.
+    pub sent: u64,
+    /// Retried attempts.
+    pub retries: u64,
+    /// Drops by reason.
+    pub dropped: DropCounts,
+    /// Items accepted with something truncated.
+    pub truncated: u64,
+}
+
+impl Stats {
+    /// `{"queued":..,"sent":..,"retries":..,"truncated":..,"dropped":{every reason}}`.
+    pub fn to_json(&self) -> String {
+        use super::json::push_u64;
+        let mut out = String::with_capacity(200);
+        out.push_str("{\"queued\":");
+        push_u64(&mut out, self.queued);
+        out.push_str(",\"sent\":");
+        push_u64(&mut out, self.sent);
+        out.push_str(",\"retries\":");
+        push_u64(&mut out, self.retries);
+        out.push_str(",\"truncated\":");
+        push_u64(&mut out, self.truncated);
+        out.push_str(",\"dropped\":");
+        self.dropped.write_json_all(&mut out);
+        out.push('}');
+        out
+    }
+}
+
+/// A write handed to the platform and not yet confirmed.
+#[derive(Debug, Clone, Default)]
+struct PendingWrite {
+    /// (lane index, chunk) written by it.
+    chunks: Vec<(usize, u64)>,
+    /// Garbage keys it removes.
+    removes: usize,
+}
+
+/// The sans-IO delivery engine.
+pub struct Engine {
+    policy: Policy,
+    context: Context,
+    scrubber: Scrubber,
+    state: State,
+    next_request_id: u64,
+    flush_requested: bool,
+    /// The record or a lane changed since the last [`Engine::take_writes`].
+    dirty: bool,
+    /// Set when a recording changed what `poll` would answer.
+    poll_needed: bool,
+    /// A batch was formed that storage does not know yet: persist before sending it.
+    unsaved_batch: bool,
+    /// Lanes whose chunks are being read.
+    reading: [bool; 4],
+    writing: Option<PendingWrite>,
+    before_send: Option<BeforeSend>,
+    /// Stored items that could not be read back, not yet reported.
+    corrupt: u64,
+}
+
+impl Engine {
+    /// A fresh engine. With `default_consent` granted it creates an anonymous ID at once.
+    pub fn new(policy: Policy, context: Context, scrubber: Scrubber, default_consent: Consent, entropy: &mut dyn Entropy) -> Result<Engine> {
+        policy.validate()?;
+        let mut engine = Engine {
+            policy,
+            context,
+            scrubber,
+            state: State::empty(),
+            next_request_id: 1,
+            flush_requested: false,
+            dirty: false,
+            poll_needed: true,
+            unsaved_batch: false,
+            reading: [false; 4],
+            writing: None,
+            before_send: None,
+            corrupt: 0,
+        };
+        if default_consent == Consent::Granted {
+            engine.state.consent = Consent::Granted;
+            engine.state.anonymous_id = Some(entropy.uuid_v4());
+            engine.dirty = true;
+        }
+        Ok(engine)
+    }
+
+    /// Restores persisted state over a fresh engine. Item bodies stay in
+    /// storage until a batch needs them ([`Action::Read`]). Unreadable state
+    /// is discarded (the error is returned beside the engine for logging):
+    /// stored state must never stop the extension's worker.
+    pub fn restore(
+        policy: Policy,
+        context: Context,
+        scrubber: Scrubber,
+        default_consent: Consent,
+        stored: Stored<'_>,
+        entropy: &mut dyn Entropy,
+    ) -> Result<(Engine, Option<Error>)> {
+        let mut engine = Engine::new(policy, context, scrubber, Consent::Pending, entropy)?;
+        let mut state = State::empty();
+        let read = match (stored.record, stored.legacy) {
+            (Some(record), legacy) => {
+                let read = log::read_record(record, &mut state);
+                if legacy.is_some() && !state.garbage.iter().any(|k| k == super::names::LEGACY_STATE_KEY) {
+                    state.garbage.push(super::names::LEGACY_STATE_KEY.to_owned());
+                }
+                Some(read)
+            }
+            (None, Some(legacy)) => Some(log::read_legacy(legacy, &mut state)),
+            (None, None) => None,
+        };
+        match read {
+            Some(Ok(())) => {
+                engine.load(state);
+                Ok((engine, None))
+            }
+            Some(Err(_)) => {
+                let mut fresh = Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?;
+                fresh.dirty = true;
+                Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
+            }
+            None => Ok((Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?, None)),
+        }
+    }
+
+    fn load(&mut self, mut state: State) {
+        let legacy_items = state.lanes.iter().any(|l| !l.items.is_empty());
+        if state.consent != Consent::Granted || state.anonymous_id.is_none() {
+            // Defensive: never resurrect data that only consent allowed to exist.
+            if state.consent == Consent::Granted {
+                state.consent = Consent::Pending;
+            }
+            state.anonymous_id = None;
+            state.session = None;
+            state.timings.clear();
+            state.breadcrumbs.clear();
+            state.extra.clear();
+            state.folds.clear();
+            for (index, lane) in state.lanes.iter_mut().enumerate() {
+                let end = lane.unread.map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+                state.garbage.extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+                *lane = Lane::new(lane.endpoint);
+            }
+        }
+        self.dirty = legacy_items || !state.garbage.is_empty();
+        self.state = state;
+        self.enforce_cap();
+    }
+
+    /// The current consent.
+    pub fn consent(&self) -> Consent {
+        self.state.consent
+    }
+
+    /// The anonymous ID; `None` unless consent is granted.
+    pub fn anonymous_id(&self) -> Option<&str> {
+        self.state.anonymous_id.as_deref()
+    }
+
+    /// Per-feature state of later layers, persisted with the record.
+    pub fn extra(&self, key: &str) -> Option<&Json> {
+        self.state.extra.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    /// Sets a per-feature value (only while consent is granted, like everything stored).
+    pub fn set_extra(&mut self, key: &str, value: Json) {
+        if self.state.consent == Consent::Granted {
+            self.state.extra.retain(|(k, _)| k != key);
+            self.state.extra.push((key.to_owned(), value));
+            self.dirty = true;
+        }
+    }
+
+    /// Installs the `beforeSend` hook.
+    pub fn set_before_send(&mut self, hook: BeforeSend) {
+        self.before_send = Some(hook);
+    }
+
+    /// Counts `n` drops decided outside the engine (calls the wrapper had to
+    /// drop before the core was ready, say).
+    pub fn count_drops(&mut self, reason: DropReason, n: u64) {
+        if self.state.consent == Consent::Granted && n > 0 {
+            self.state.unreported.add(reason, n);
+            self.state.totals.dropped.add(reason, n);
+            self.dirty = true;
+        }
+    }
+
+    /// Counts one drop.
+    pub(crate) fn count_drop(&mut self, reason: DropReason) {
+        self.count_drops(reason, 1);
+    }
+
+    /// Items held, queued or batched, read from storage or not.
+    pub fn held_items(&self) -> usize {
+        self.state.lanes.iter().map(Lane::len).sum()
+    }
+
+    /// Counters for `stats()`.
+    pub fn stats(&self) -> Stats {
+        let totals = &self.state.totals;
+        Stats {
+            queued: self.held_items() as u64,
+            sent: totals.sent,
+            retries: totals.retries,
+            dropped: totals.dropped,
+            truncated: totals.truncated,
+        }
+    }
+
+    /// True when state changed since the last [`Engine::take_writes`].
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    /// True while a write from [`Engine::take_writes`] is unconfirmed.
+    pub fn is_writing(&self) -> bool {
+        self.writing.is_some()
+    }
+
+    /// True when a formed batch must reach storage before it is sent, so a
+    /// restart re-sends it under the same id.
+    pub fn needs_persist_before_send(&self) -> bool {
+        self.unsaved_batch
+    }
+
+    /// What to write now, or `None` when storage is up to date (or a write is
+    /// still unconfirmed: writes are applied one at a time, in order). Only
+    /// what changed is written: new chunks and the small record, then the
+    /// removal of chunks whose items have all left. Report the result with
+    /// [`Engine::writes_done`].
+    pub fn take_writes(&mut self) -> Option<Writes> {
+        if !self.dirty || self.writing.is_some() {
+            return None;
+        }
+        self.dirty = false;
+        self.unsaved_batch = false;
+        let mut writes = Writes::default();
+        let mut pending = PendingWrite::default();
+        let granted = self.state.consent == Consent::Granted;
+        if granted {
+            for (index, lane) in self.state.lanes.iter_mut().enumerate() {
+                if let Some((chunk, text)) = lane.take_unstored() {
+                    writes.set.push((log::chunk_key(index, chunk), text));
+                    pending.chunks.push((index, chunk));
+                }
+            }
+        }
+        let keep_record = granted || self.state.consent == Consent::Denied || self.state.deletion.as_ref().is_some_and(|d| d.attempts > 0);
+        if keep_record {
+            let mut record = String::with_capacity(1024);
+            log::write_record(&self.state, &mut record);
+            writes.set.push((super::names::RECORD_KEY.to_owned(), record));
+        } else {
+            writes.remove.push(super::names::RECORD_KEY.to_owned());
+        }
+        writes.remove.extend(self.state.garbage.iter().cloned());
+        pending.removes = self.state.garbage.len();
+        self.writing = Some(pending);
+        Some(writes)
+    }
+
+    /// Reports how the last [`Engine::take_writes`] ended. After a failure the
+    /// items it carried count as not stored, so the next write carries them again.
+    pub fn writes_done(&mut self, ok: bool) {
+        let Some(pending) = self.writing.take() else { return };
+        if ok {
+            self.state.garbage.drain(..pending.removes.min(self.state.garbage.len()));
+        } else {
+            for (index, chunk) in pending.chunks {
+                self.state.lanes[index].unstore(chunk);
+            }
+            self.dirty = true;
+        }
+    }
+
+    /// Forgets every item, batch, session and unreported counter; their
+    /// chunks become garbage.
+    fn purge(&mut self) {
+        for (index, lane) in self.state.lanes.iter_mut().enumerate() {
+            let end = lane.unread.map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+            self.state.garbage.extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+            let next = lane.next_chunk;
+            *lane = Lane::new(lane.endpoint);
+            lane.first_chunk = next;
+            lane.next_chunk = next;
+        }
+        self.state.session = None;
+        self.state.unreported = DropCounts::default();
+        self.state.breadcrumbs.clear();
+        self.state.timings.clear();
+        self.state.extra.clear();
+        self.state.folds.clear();
+        self.flush_requested = false;
+        self.reading = [false; 4];
+        self.unsaved_batch = false;
+    }
+
+    /// Drops the oldest items past `max_queued_items`; true if the newest was among them.
+    fn enforce_cap(&mut self) -> bool {
+        let mut newest_dropped = false;
+        while self.held_items() > self.policy.max_queued_items {
+            let newest_seq = self.state.next_seq.saturating_sub(1);
+            // The oldest item of a lane whose front is not in flight.
+            let oldest = (0..4)
+                .filter(|&i| !self.state.lanes[i].in_flight())
+                .filter_map(|i| self.state.lanes[i].front().map(|(seq, _)| (seq, i)))
+                .min();
+            let Some((seq, index)) = oldest else {
+                // Everything older is in flight: the newest item itself has to go.
+                newest_dropped = true;
+                self.drop_newest();
+                self.count_queue_full();
+                break;
+            };
+            self.evict_front(index);
+            newest_dropped |= seq == newest_seq;
+            self.count_queue_full();
+        }
+        newest_dropped
+    }
+
+    fn count_queue_full(&mut self) {
+        self.state.unreported.add(DropReason::QueueFull, 1);
+        self.state.totals.dropped.add(DropReason::QueueFull, 1);
+    }
+
+    /// Takes the most recent item back (it was just accepted).
+    fn drop_newest(&mut self) {
+        let newest = (0..4).filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i))).max();
+        if let Some((_, index)) = newest {
+            let lane = &mut self.state.lanes[index];
+            if let Some(item) = lane.items.pop_back() {
+                lane.bytes -= item.wire_len();
+            }
+        }
+    }
+
+    /// Removes the front item of a lane; a batch emptied this way is
+    /// forgotten, but its lane keeps its backoff.
+    fn evict_front(&mut self, index: usize) {
+        let lane = &mut self.state.lanes[index];
+        if let Some(dead) = lane.pop_front() {
+            self.state.garbage.extend(dead.map(|n| log::chunk_key(index, n)));
+        }
+        if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
+            let batch = lane.batch.take().expect("checked");
+            self.state.unreported.merge(&batch.dropped);
+        }
+        let floor = lane.floor;
+        if index == Endpoint::Errors.lane_index().unwrap_or(1) {
+            self.state.folds.retain(|(seq, _)| *seq >= floor);
+        }
+        self.dirty = true;
+    }
+}

@@ -1,0 +1,322 @@
+//! The [`Client`] the JS wrapper drives: one per `init`. Each method crosses
+//! into wasm once and returns a number, a short string or a promise.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::options::{global_patterns, scrubber, Options};
+use super::platform::{self, chrome_storage_local, now_ms, storage_get, CryptoEntropy};
+use super::runtime::{persist_now, schedule_persist, tick, Inner, State};
+use crate::core::driver::Driver;
+use crate::core::engine::{BeforeSend, HookVerdict, Stored};
+use crate::core::json::{self, push_u64};
+use crate::core::names::{LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
+use crate::core::scrub::Scrubber;
+use crate::core::{ConsentChange, DropReason, Engine, ErrorInput, Recorded};
+
+/// The scrubber alone, with the default rules: `scrub(value)` of the package.
+#[wasm_bindgen(js_name = scrubText)]
+pub fn scrub_text(text: &str) -> String {
+    Scrubber::default().scrub_text(text).into_owned()
+}
+
+/// [`scrub_text`] for JSON-like values (normalized to JSON text by the wrapper).
+#[wasm_bindgen(js_name = scrubJson)]
+pub fn scrub_json(text: &str) -> Option<String> {
+    let mut value = json::parse(text).ok()?;
+    Scrubber::default().scrub_value(&mut value);
+    Some(json::to_string(&value))
+}
+
+/// `beforeSend` as the engine sees it: the item goes to JS as an object,
+/// comes back as one (or `null`); a throw keeps the item.
+fn js_hook(hook: Function, debug: bool) -> BeforeSend {
+    Box::new(move |item: &str| {
+        let Ok(value) = js_sys::JSON::parse(item) else { return HookVerdict::Keep };
+        match hook.call1(&JsValue::NULL, &value) {
+            Err(_) => {
+                if debug {
+                    platform::warn("mv3-telemetry: beforeSend threw; the item is kept (counted as hook_error)");
+                }
+                HookVerdict::Failed
+            }
+            Ok(result) if result.is_null() => HookVerdict::Drop,
+            Ok(result) if result.is_undefined() => HookVerdict::Keep,
+            Ok(result) => match js_sys::JSON::stringify(&result).ok().and_then(|text| text.as_string()).and_then(|text| json::parse(&text).ok()) {
+                Some(edited) => HookVerdict::Replace(edited),
+                None => HookVerdict::Failed,
+            },
+        }
+    })
+}
+
+/// The code a record call returns to JS.
+fn code(recorded: Recorded) -> u8 {
+    match recorded {
+        Recorded::Accepted => RECORD_ACCEPTED,
+        Recorded::NotConsented => RECORD_NOT_CONSENTED,
+        Recorded::Dropped(reason) => RECORD_DROPPED_BASE + reason as u8,
+    }
+}
+
+/// What `start` needs that only exists before it runs.
+struct Pending {
+    options: Options,
+    patterns: Vec<js_sys::RegExp>,
+    before_send: Option<Function>,
+}
+
+/// One SDK instance, created by the JS wrapper's `init`.
+#[wasm_bindgen]
+pub struct Client {
+    inner: Rc<Inner>,
+    pending: RefCell<Option<Pending>>,
+}
+
+#[wasm_bindgen]
+impl Client {
+    /// Reads the wrapper's options object. `storage` overrides
+    /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
+    /// tests and non-extension workers; `undefined` uses the extension's.
+    /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue, storage: JsValue, extra_patterns: JsValue, before_send: JsValue) -> Result<Client, JsValue> {
+        let options = Options::read(&options)?;
+        let storage = if storage.is_undefined() || storage.is_null() { chrome_storage_local() } else { Some(storage.unchecked_into()) };
+        let inner = Inner {
+            endpoint: options.endpoint.clone(),
+            gzip: options.gzip,
+            debug: options.debug,
+            storage,
+            state: RefCell::new(State {
+                engine: None,
+                entropy: CryptoEntropy::new(),
+                driver: Driver::new(),
+                wake_timer: None,
+                persist_timer: None,
+                flush_waiters: Vec::new(),
+            }),
+            deferred: RefCell::new(Vec::new()),
+            last_stats: Cell::new(Default::default()),
+            last_consent: Cell::new(options.default_consent),
+            last_id: RefCell::new(None),
+            persisting: Cell::new(false),
+        };
+        let pending = Pending { patterns: global_patterns(&extra_patterns), before_send: before_send.dyn_into::<Function>().ok(), options };
+        Ok(Client { inner: Rc::new(inner), pending: RefCell::new(Some(pending)) })
+    }
+
+    /// Restores persisted state with one storage read (the small record; item
+    /// bodies are read when a batch needs them). Resolves when ready; delivery
+    /// starts with the first [`Client::wake`].
+    pub fn start(&self) -> Promise {
+        let inner = self.inner.clone();
+        let pending = self.pending.borrow_mut().take();
+        future_to_promise(async move {
+            let Some(Pending { options, patterns, before_send }) = pending else { return Ok(JsValue::UNDEFINED) };
+            let keys = [RECORD_KEY.to_owned(), LEGACY_STATE_KEY.to_owned()];
+            let stored = match &inner.storage {
+                Some(area) => storage_get(area, &keys).await.unwrap_or_else(|e| {
+                    inner.warn("mv3-telemetry: could not read stored state", Some(&e));
+                    vec![None, None]
+                }),
+                None => vec![None, None],
+            };
+            let stored = Stored { record: stored[0].as_deref(), legacy: stored[1].as_deref() };
+            let mut state = inner.state.borrow_mut();
+            let state = &mut *state;
+            let scrubber = scrubber(options.scrub, patterns);
+            let restored = Engine::restore(options.policy, options.context, scrubber, options.default_consent, stored, &mut state.entropy);
+            let (mut engine, problem) = restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
+            if let (Some(problem), true) = (problem, inner.debug) {
+                platform::warn(&problem.message());
+            }
+            // The worker was stopped with items still to send: the usual MV3
+            // case, and the answer to "did it lose them?".
+            let restored_items = if inner.debug { engine.stats().queued } else { 0 };
+            if restored_items > 0 {
+                let mut text = "mv3-telemetry: ".to_owned();
+                push_u64(&mut text, restored_items);
+                platform::warn(&(text + " queued items restored from storage; delivering them"));
+            }
+            if let Some(hook) = before_send {
+                engine.set_before_send(js_hook(hook, inner.debug));
+            }
+            inner.remember_identity(&engine);
+            inner.last_stats.set(engine.stats());
+            state.engine = Some(engine);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// `pending`, `granted` or `denied`.
+    #[wasm_bindgen(js_name = consentStatus)]
+    pub fn consent_status(&self) -> String {
+        self.inner.last_consent.get().as_str().to_owned()
+    }
+
+    /// The anonymous ID, `undefined` unless consent is granted.
+    #[wasm_bindgen(js_name = anonymousId)]
+    pub fn anonymous_id(&self) -> Option<String> {
+        self.inner.last_id.borrow().clone()
+    }
+
+    /// Applies the user's choice; resolves once storage reflects it. On a
+    /// revoke, storage is purged before the deletion request is sent.
+    #[wasm_bindgen(js_name = setConsent)]
+    pub fn set_consent(&self, granted: bool) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            for _ in 0..1_000 {
+                if !inner.busy() {
+                    break;
+                }
+                platform::sleep(1).await;
+            }
+            let change = inner.with_engine(|engine, entropy, _| {
+                let change = engine.set_consent(granted, now_ms(), entropy);
+                (change, engine.consent(), engine.anonymous_id().map(str::to_owned))
+            });
+            if let Some((change, consent, id)) = change {
+                inner.last_consent.set(consent);
+                *inner.last_id.borrow_mut() = id;
+                if change != ConsentChange::Unchanged {
+                    persist_now(&inner).await;
+                }
+            }
+            tick(&inner);
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Records a usage event; `props_json` is the wrapper's normalized props.
+    /// Never throws; returns a record code (`js/constants.js`).
+    pub fn track(&self, name: String, props_json: Option<String>) -> u8 {
+        self.record(move |engine, entropy| engine.record_event(&name, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+    }
+
+    /// An event that sampling must not thin out (lifecycle events).
+    #[wasm_bindgen(js_name = trackSystem)]
+    pub fn track_system(&self, name: String, props_json: Option<String>) -> u8 {
+        self.record(move |engine, entropy| engine.record_unsampled_event(&name, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+    }
+
+    /// Captures an error the wrapper has taken apart: kind, message, V8 stack
+    /// text and a context object (JSON). Never throws.
+    #[wasm_bindgen(js_name = captureError)]
+    pub fn capture_error(&self, kind: String, message: String, stack: Option<String>, context_json: Option<String>) -> u8 {
+        self.record(move |engine, entropy| {
+            let context = context_json.and_then(|t| json::parse(&t).ok());
+            let input = ErrorInput { kind: &kind, message: &message, stack: stack.as_deref(), context };
+            engine.record_error(input, now_ms(), entropy)
+        })
+    }
+
+    /// Adds a timer sample (milliseconds) to its (name, props) series.
+    #[wasm_bindgen(js_name = recordTiming)]
+    pub fn record_timing(&self, name: String, duration_ms: f64, props_json: Option<String>) -> u8 {
+        self.record(move |engine, entropy| engine.record_timing(&name, duration_ms, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+    }
+
+    /// User feedback; the wrapper has checked the field types.
+    pub fn feedback(&self, kind: String, rating: Option<u8>, message: Option<String>, contact: Option<String>) -> u8 {
+        self.record(move |engine, entropy| engine.record_feedback(&kind, rating, message.as_deref(), contact.as_deref(), now_ms(), entropy))
+    }
+
+    /// Counts `n` drops decided in the wrapper (the reason's index in the
+    /// wire order), in one call.
+    #[wasm_bindgen(js_name = countDrops)]
+    pub fn count_drops(&self, reason: u8, n: u32) {
+        let Some(reason) = DropReason::ALL.get(usize::from(reason)).copied() else { return };
+        if self.inner.with_engine(|engine, _, _| engine.count_drops(reason, u64::from(n))).is_some() {
+            schedule_persist(&self.inner);
+        }
+    }
+
+    /// `{"queued":..,"sent":..,"retries":..,"dropped":{..},"truncated":..}`.
+    pub fn stats(&self) -> String {
+        self.inner.last_stats.get().to_json()
+    }
+
+    /// Tries to deliver everything now; resolves with `{"sent":n,"pending":n}` (JSON).
+    pub fn flush(&self) -> Promise {
+        let inner = self.inner.clone();
+        Promise::new(&mut |resolve, _reject| {
+            let sent_before = inner.with_engine(|engine, _, driver| {
+                driver.begin_flush(engine, now_ms());
+                engine.stats().sent
+            });
+            match sent_before {
+                Some(sent) => inner.state.borrow_mut().flush_waiters.push((sent, resolve)),
+                None => {
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("{\"sent\":0,\"pending\":0}"));
+                    return;
+                }
+            }
+            tick(&inner);
+        })
+    }
+
+    /// The driver tick: delivery, the wake-up timer and alarm, `daily_active`.
+    /// Called once after `ready`, on the alarm, and when the network returns.
+    pub fn wake(&self) {
+        if self.inner.busy() {
+            self.inner.defer(tick);
+        } else {
+            tick(&self.inner);
+        }
+    }
+
+    /// Writes pending state to storage now.
+    pub fn persist(&self) -> Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            persist_now(&inner).await;
+            Ok(JsValue::UNDEFINED)
+        })
+    }
+
+    /// Panics on purpose, so tests can check that an SDK panic is contained
+    /// and reported as `sdk_panic`. Not part of the public JS API.
+    #[wasm_bindgen(js_name = __panicForTests)]
+    pub fn panic_for_tests(&self) {
+        panic!("mv3-telemetry: deliberate panic for tests");
+    }
+}
+
+impl Client {
+    /// One recording call: runs now, or after the outer call when the engine
+    /// is busy (a JS hook calling back in), then arms what it needs.
+    fn record(&self, call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static) -> u8 {
+        if self.inner.busy() {
+            self.inner.defer(move |inner| {
+                if let Some(recorded) = inner.with_engine(|engine, entropy, _| call(engine, entropy)) {
+                    after_record(inner, recorded);
+                }
+            });
+            return RECORD_ACCEPTED;
+        }
+        match self.inner.with_engine(|engine, entropy, _| call(engine, entropy)) {
+            Some(recorded) => {
+                after_record(&self.inner, recorded);
+                code(recorded)
+            }
+            None => RECORD_NOT_READY,
+        }
+    }
+}
+
+fn after_record(inner: &Rc<Inner>, recorded: Recorded) {
+    if recorded == Recorded::NotConsented {
+        return;
+    }
+    schedule_persist(inner);
+    if recorded == Recorded::Accepted && inner.with_engine(|engine, _, _| engine.poll_needed()).unwrap_or(false) {
+        tick(inner);
+    }
+}

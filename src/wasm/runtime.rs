@@ -1,0 +1,291 @@
+//! Carries out what the engine and the driver decide: requests, storage reads
+//! and writes, timers and the alarm. It holds the engine in a `RefCell`; a JS
+//! callback that runs while the engine is borrowed (`beforeSend`, a
+//! `scrub.extraPatterns` RegExp) and calls back into the SDK finds it busy:
+//! recording calls are then deferred until the outer call ends, and reads
+//! answer from the figures of the last completed call. Nothing panics.
+
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+
+use js_sys::Function;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+
+use super::platform::{self, gzip, now_ms, post, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy, FetchResult, StorageArea, Timer};
+use crate::core::backoff::Outcome;
+use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
+use crate::core::json::push_u64;
+use crate::core::names::ALARM_NAME;
+use crate::core::{Consent, Engine, Request, Stats};
+
+/// What one SDK instance holds.
+pub(crate) struct Inner {
+    pub endpoint: String,
+    pub gzip: bool,
+    pub debug: bool,
+    pub storage: Option<StorageArea>,
+    pub state: RefCell<State>,
+    /// Calls that arrived while the engine was busy, run when it is free.
+    pub deferred: RefCell<Vec<Box<dyn FnOnce(&Rc<Inner>)>>>,
+    /// Figures of the last completed call, for reads during a busy engine.
+    pub last_stats: Cell<Stats>,
+    pub last_consent: Cell<Consent>,
+    pub last_id: RefCell<Option<String>>,
+    /// A persist is writing: the next one waits for it (writes apply in order).
+    pub persisting: Cell<bool>,
+}
+
+/// The mutable part.
+pub(crate) struct State {
+    pub engine: Option<Engine>,
+    pub entropy: CryptoEntropy,
+    pub driver: Driver,
+    pub wake_timer: Option<Timer>,
+    pub persist_timer: Option<Timer>,
+    pub flush_waiters: Vec<(u64, Function)>,
+}
+
+impl Inner {
+    /// Runs `f` on the engine, or `None` before it is restored or while it is
+    /// busy with an outer call (re-entry from a JS callback).
+    pub fn with_engine<T>(self: &Rc<Self>, f: impl FnOnce(&mut Engine, &mut CryptoEntropy, &mut Driver) -> T) -> Option<T> {
+        let result = {
+            let Ok(mut state) = self.state.try_borrow_mut() else { return None };
+            let state = &mut *state;
+            let engine = state.engine.as_mut()?;
+            let result = f(engine, &mut state.entropy, &mut state.driver);
+            self.last_stats.set(engine.stats());
+            result
+        };
+        self.run_deferred();
+        Some(result)
+    }
+
+    /// True while an outer call holds the engine.
+    pub fn busy(&self) -> bool {
+        self.state.try_borrow_mut().is_err()
+    }
+
+    /// Queues a call for when the engine is free.
+    pub fn defer(&self, call: impl FnOnce(&Rc<Inner>) + 'static) {
+        self.deferred.borrow_mut().push(Box::new(call));
+    }
+
+    fn run_deferred(self: &Rc<Self>) {
+        loop {
+            let calls = std::mem::take(&mut *self.deferred.borrow_mut());
+            if calls.is_empty() {
+                return;
+            }
+            for call in calls {
+                call(self);
+            }
+        }
+    }
+
+    /// Remembers consent and ID for reads while the engine is busy.
+    pub fn remember_identity(&self, engine: &Engine) {
+        self.last_consent.set(engine.consent());
+        *self.last_id.borrow_mut() = engine.anonymous_id().map(str::to_owned);
+    }
+
+    /// Logs in debug mode.
+    pub fn warn(&self, message: &str, error: Option<&JsValue>) {
+        if self.debug {
+            let detail = error.and_then(JsValue::as_string).unwrap_or_default();
+            platform::warn(&(message.to_owned() + if detail.is_empty() { "" } else { ": " } + &detail));
+        }
+    }
+}
+
+/// One driver tick: polls the engine and carries out the plan.
+pub(crate) fn tick(inner: &Rc<Inner>) {
+    let now = now_ms();
+    let Some((plan, settled)) = inner.with_engine(|engine, entropy, driver| {
+        let plan = driver.tick(engine, now, entropy);
+        let settled = plan.settle_flushes.then(|| engine.stats());
+        (plan, settled)
+    }) else {
+        return;
+    };
+    {
+        let mut state = inner.state.borrow_mut();
+        match plan.timer {
+            Arm::Keep => {}
+            Arm::Clear => state.wake_timer = None,
+            Arm::At(at) => {
+                let weak = Rc::downgrade(inner);
+                state.wake_timer = Some(Timer::after(at.saturating_sub(now), move || on_timer(&weak)));
+            }
+        }
+    }
+    match plan.alarm {
+        Arm::Keep => {}
+        Arm::Clear => set_alarm(ALARM_NAME, None),
+        Arm::At(at) => set_alarm(ALARM_NAME, Some(at)),
+    }
+    if let Some(stats) = settled {
+        let waiters = std::mem::take(&mut inner.state.borrow_mut().flush_waiters);
+        for (sent_before, resolve) in waiters {
+            let mut result = "{\"sent\":".to_owned();
+            push_u64(&mut result, stats.sent.saturating_sub(sent_before));
+            result.push_str(",\"pending\":");
+            push_u64(&mut result, stats.queued);
+            result.push('}');
+            let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&result));
+        }
+    }
+    for keys in plan.reads {
+        spawn_local(read_chunks(inner.clone(), keys));
+    }
+    if plan.persist_now {
+        let inner = inner.clone();
+        let sends = plan.sends;
+        spawn_local(async move {
+            persist_now(&inner).await;
+            for request in sends {
+                deliver(inner.clone(), request).await;
+            }
+        });
+    } else {
+        for request in plan.sends {
+            spawn_local(deliver(inner.clone(), request));
+        }
+    }
+    schedule_persist(inner);
+}
+
+fn on_timer(weak: &Weak<Inner>) {
+    if let Some(inner) = weak.upgrade() {
+        if let Ok(mut state) = inner.state.try_borrow_mut() {
+            state.driver.timer_fired();
+            state.wake_timer = None;
+        }
+        tick(&inner);
+    }
+}
+
+async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
+    let values = match &inner.storage {
+        Some(area) => match storage_get(area, &keys).await {
+            Ok(values) => Some(values),
+            Err(error) => {
+                inner.warn("mv3-telemetry: could not read queued items", Some(&error));
+                None
+            }
+        },
+        None => Some(vec![None; keys.len()]),
+    };
+    let retry_later = values.is_none();
+    inner.with_engine(|engine, _, driver| {
+        engine.on_read(&keys, values);
+        driver.read_done();
+    });
+    if !retry_later {
+        tick(&inner);
+    }
+}
+
+async fn deliver(inner: Rc<Inner>, request: Request) {
+    let url = inner.endpoint.clone() + request.endpoint.path();
+    let (body, gzipped, size) = match inner.gzip.then_some(()) {
+        Some(()) => match gzip(&request.body).await {
+            Some(bytes) => {
+                let size = bytes.length() as usize;
+                (JsValue::from(bytes), true, size)
+            }
+            None => (JsValue::from_str(&request.body), false, request.body.len()),
+        },
+        None => (JsValue::from_str(&request.body), false, request.body.len()),
+    };
+    // Consent may have been revoked while the body was compressed.
+    let keepalive = inner.with_engine(|engine, _, driver| engine.is_in_flight(request.id).then(|| driver.take_keepalive(size)));
+    let Some(Some(keepalive)) = keepalive else { return };
+    let result = post(&url, &body, gzipped, &request.batch_id, keepalive, REQUEST_TIMEOUT_MS).await;
+    let outcome = match result {
+        FetchResult::Answered { status, retry_after } => Outcome::Status { code: status, retry_after },
+        FetchResult::Failed => Outcome::NetworkError,
+    };
+    if inner.debug && !matches!(outcome, Outcome::Status { code: 200..=299, .. }) {
+        let what = match &outcome {
+            Outcome::Status { code, .. } => {
+                let mut text = "status ".to_owned();
+                push_u64(&mut text, u64::from(*code));
+                text
+            }
+            Outcome::NetworkError => "network error".to_owned(),
+        };
+        platform::warn(&("mv3-telemetry: POST ".to_owned() + &url + " failed: " + &what));
+    }
+    inner.with_engine(|engine, entropy, driver| {
+        if keepalive {
+            driver.release_keepalive(size);
+        }
+        engine.on_outcome(request.id, &outcome, now_ms(), entropy);
+    });
+    tick(&inner);
+}
+
+/// Arms the debounced write if anything changed.
+pub(crate) fn schedule_persist(inner: &Rc<Inner>) {
+    if inner.storage.is_none() {
+        return;
+    }
+    let Some(Some(delay)) = inner.with_engine(|engine, _, driver| driver.persist_delay(engine)) else { return };
+    let weak = Rc::downgrade(inner);
+    let timer = Timer::after(delay, move || {
+        if let Some(inner) = weak.upgrade() {
+            spawn_local(async move { persist_now(&inner).await });
+        }
+    });
+    if let Ok(mut state) = inner.state.try_borrow_mut() {
+        state.persist_timer = Some(timer);
+    }
+}
+
+/// Writes what changed: new chunks and the record in one `set`, then the
+/// removal of retired keys. Writes apply one at a time, in order.
+pub(crate) async fn persist_now(inner: &Rc<Inner>) {
+    let Some(area) = &inner.storage else { return };
+    loop {
+        // Writes apply one at a time, in order: wait for the one in progress
+        // (bounded: a storage call that never settles must not hang us).
+        for _ in 0..2_000 {
+            if !inner.persisting.get() {
+                break;
+            }
+            platform::sleep(5).await;
+        }
+        if inner.persisting.get() {
+            return;
+        }
+        let writes = inner.with_engine(|engine, _, driver| {
+            driver.persist_started();
+            engine.take_writes()
+        });
+        if let Ok(mut state) = inner.state.try_borrow_mut() {
+            state.persist_timer = None;
+        }
+        let Some(Some(writes)) = writes else { return };
+        inner.persisting.set(true);
+        let mut ok = true;
+        if !writes.set.is_empty() {
+            if let Err(error) = storage_set(area, &writes.set).await {
+                inner.warn("mv3-telemetry: could not persist state", Some(&error));
+                ok = false;
+            }
+        }
+        if ok && !writes.remove.is_empty() {
+            if let Err(error) = storage_remove(area, &writes.remove).await {
+                inner.warn("mv3-telemetry: could not remove old state", Some(&error));
+            }
+        }
+        inner.persisting.set(false);
+        inner.with_engine(|engine, _, _| engine.writes_done(ok));
+        if !ok {
+            // Kept dirty: the next change or tick retries the write.
+            return;
+        }
+    }
+}
