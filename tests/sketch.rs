@@ -7,8 +7,7 @@
 #[path = "common/sketch_cases.rs"]
 mod sketch_cases;
 
-use mv3_telemetry::core::json::to_string_of;
-use sketch_cases::{bimodal_samples, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of, uniform_samples};
+use sketch_cases::{bimodal_samples, sketch_text, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of, uniform_samples};
 
 sketch_cases!(test);
 
@@ -20,7 +19,7 @@ fn a_100k_sample_sketch_persists_in_a_few_kilobytes() {
         ("bimodal 20 ms / 800 ms", bimodal_samples(100_000, 3)),
     ] {
         let sketch = sketch_of(&samples);
-        let bytes = to_string_of(&sketch).len();
+        let bytes = sketch_text(&sketch).len();
         let mut sorted = samples;
         sorted.sort_by(f64::total_cmp);
         let worst = [0.5, 0.95, 0.99]
@@ -34,5 +33,5 @@ fn a_100k_sample_sketch_persists_in_a_few_kilobytes() {
         assert!(bytes < 4 * 1024, "{name}: {bytes} bytes");
     }
     let wide = sketch_of(&log_uniform_samples(1_000_000, 5, -3.0, 9.0));
-    eprintln!("1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON", wide.bucket_count(), to_string_of(&wide).len());
+    eprintln!("1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON", wide.bucket_count(), sketch_text(&wide).len());
 }

@@ -8,8 +8,6 @@
 
 use std::collections::VecDeque;
 
-use serde::{Deserialize, Serialize};
-
 use super::backoff::{classify, full_jitter_delay, retry_after_delay, Outcome, Verdict};
 use super::error::{Error, Result};
 use super::ids::Entropy;
@@ -24,8 +22,7 @@ use super::time::{format_rfc3339, utc_day, Millis};
 use super::wire::{batch_body, deletion_body, push_u64, Context, DropCounts, DropReason, Endpoint, Envelope};
 
 /// The user's consent, DESIGN section 4.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Consent {
     /// Not asked yet: nothing is recorded, stored or sent.
     #[default]
@@ -113,7 +110,7 @@ pub enum Action {
 }
 
 /// One recorded item, serialized once at record time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedItem {
     /// Global arrival order, for drop-oldest across queues.
     pub seq: u64,
@@ -126,19 +123,9 @@ pub struct QueuedItem {
     /// The item exactly as it goes on the wire (errors: without `count`).
     pub json: String,
     /// Errors only: same fingerprint while queued means one item with a count.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
     /// Errors only: occurrences folded into this item.
-    #[serde(default = "one", skip_serializing_if = "is_one")]
     pub count: u64,
-}
-
-fn one() -> u64 {
-    1
-}
-
-fn is_one(n: &u64) -> bool {
-    *n == 1
 }
 
 impl QueuedItem {
@@ -192,7 +179,7 @@ pub enum HookVerdict {
 pub type BeforeSend = Box<dyn FnMut(&str) -> HookVerdict>;
 
 /// Samples of one (name, props) series in the current window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TimingSeries {
     /// The timer's name (scrubbed).
     pub name: String,
@@ -213,7 +200,7 @@ pub const BREADCRUMBS: usize = 20;
 const MAX_MESSAGE_CHARS: usize = 2_000;
 
 /// Who a deletion request is for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletionTarget {
     /// The revoked anonymous ID.
     pub anonymous_id: String,
@@ -222,7 +209,7 @@ pub struct DeletionTarget {
 }
 
 /// Items (or a deletion) bound together under one `batch_id` until delivered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Batch {
     /// Same value on every retry, so the collector can de-duplicate.
     pub batch_id: String,
@@ -239,10 +226,8 @@ pub struct Batch {
     /// Earliest time of the next attempt.
     pub next_attempt_at: Millis,
     /// Present on the deletion request only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deletion: Option<DeletionTarget>,
     /// The request carrying it now; never persisted: after a restart it is re-sent.
-    #[serde(skip)]
     pub in_flight: Option<RequestId>,
 }
 
@@ -253,7 +238,7 @@ impl Batch {
 }
 
 /// The current session: renewed after [`Policy::session_idle_ms`] without activity.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
     /// Random UUID v4.
     pub id: String,
@@ -262,7 +247,7 @@ pub struct Session {
 }
 
 /// Cumulative counters for `stats()`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Totals {
     /// Items delivered (2xx).
     pub sent: u64,
@@ -274,48 +259,36 @@ pub struct Totals {
     pub truncated: u64,
 }
 
-/// Everything the engine persists. It round-trips through serde as JSON.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// Everything the engine persists, as JSON text.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Snapshot {
     /// Format version, so later releases can migrate.
     pub version: u32,
     /// The user's choice.
     pub consent: Consent,
     /// Present only while consent is granted.
-    #[serde(default)]
     pub anonymous_id: Option<String>,
     /// The current session.
-    #[serde(default)]
     pub session: Option<Session>,
     /// Queued items of every endpoint, in arrival order per endpoint.
-    #[serde(default)]
     pub queued: Vec<QueuedItem>,
     /// Formed batches awaiting delivery.
-    #[serde(default)]
     pub batches: Vec<Batch>,
     /// A deletion request that failed at least once.
-    #[serde(default)]
     pub deletion: Option<Batch>,
     /// Drops not yet reported to the collector.
-    #[serde(default)]
     pub unreported: DropCounts,
     /// Counters for `stats()`.
-    #[serde(default)]
     pub totals: Totals,
     /// No request before this time (from `Retry-After`).
-    #[serde(default)]
     pub not_before: Millis,
     /// Next item sequence number.
-    #[serde(default)]
     pub next_seq: u64,
     /// Timing series of the open window.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timings: Vec<TimingSeries>,
     /// The last track calls (scrubbed names), attached to error reports.
-    #[serde(default, skip_serializing_if = "VecDeque::is_empty")]
     pub breadcrumbs: VecDeque<(String, Millis)>,
     /// Free-form per-feature state of later layers (e.g. the last daily-active day).
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "json::object")]
     pub extra: Vec<(String, Json)>,
 }
 
@@ -411,7 +384,7 @@ impl Engine {
         entropy: &mut dyn Entropy,
     ) -> Result<(Engine, Option<Error>)> {
         let mut engine = Engine::new(policy, context, scrubber, Consent::Pending, entropy)?;
-        let parsed = stored.map(|text| json::from_str_of::<Snapshot>(text).map_err(|e| Error::CorruptSnapshot { offset: e.offset }));
+        let parsed = stored.map(Snapshot::from_json_text);
         match parsed {
             Some(Ok(snapshot)) => {
                 engine.load(snapshot);
@@ -1183,7 +1156,7 @@ impl Engine {
         if empty {
             return None;
         }
-        Some(json::to_string_of(&snapshot))
+        Some(snapshot.to_json_text())
     }
 
     /// Everything persisted, as a value (in-flight requests count as not sent).

@@ -16,6 +16,7 @@ pub mod names;
 pub mod policy;
 pub mod sanitize;
 pub mod sketch;
+mod snapshot_json;
 pub mod time;
 pub mod wire;
 

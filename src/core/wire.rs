@@ -1,6 +1,6 @@
 //! Wire format v1 (DESIGN section 5): endpoints, drop reasons, request bodies.
 
-use serde::{Deserialize, Serialize};
+use super::json::Json;
 
 /// The SDK's name as sent in every batch.
 pub const SDK_NAME: &str = "mv3-telemetry";
@@ -8,8 +8,7 @@ pub const SDK_NAME: &str = "mv3-telemetry";
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Where a request goes. The four ingestion endpoints each have a queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     /// `/v1/events`: usage events.
     Events,
@@ -36,6 +35,38 @@ impl Endpoint {
             Endpoint::Feedback => "/v1/feedback",
             Endpoint::Deletion => "/v1/deletion",
         }
+    }
+
+    /// Every endpoint, in declaration order.
+    pub const ALL: [Endpoint; 5] = [Endpoint::Events, Endpoint::Errors, Endpoint::Performance, Endpoint::Feedback, Endpoint::Deletion];
+
+    /// The lowercase name (`events`, `errors`, `performance`, `feedback`,
+    /// `deletion`): how a persisted record names the endpoint.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Events => "events",
+            Endpoint::Errors => "errors",
+            Endpoint::Performance => "performance",
+            Endpoint::Feedback => "feedback",
+            Endpoint::Deletion => "deletion",
+        }
+    }
+
+    /// The endpoint of a lowercase [`name`](Endpoint::name).
+    pub fn from_name(name: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// Appends the endpoint as a JSON string of its lowercase name: `"events"`.
+    pub fn to_json(self, out: &mut String) {
+        out.push('"');
+        out.push_str(self.name());
+        out.push('"');
+    }
+
+    /// Reads what [`to_json`](Endpoint::to_json) wrote; `None` for anything else.
+    pub fn from_json(value: &Json) -> Option<Endpoint> {
+        Endpoint::from_name(value.as_str()?)
     }
 
     /// Index into per-queue arrays (ingestion endpoints only).
@@ -134,6 +165,26 @@ impl DropCounts {
         self.write_reasons(out, |_, _| true);
     }
 
+    /// Appends the persisted form: an object of the non-zero counts by wire
+    /// key, e.g. `{"queue_full":3}` (`{}` when nothing was dropped).
+    pub fn to_json(&self, out: &mut String) {
+        self.write_reasons(out, |_, n| n > 0);
+    }
+
+    /// Reads an object of counts by wire key (zeros and absent reasons are
+    /// zero; keys of reasons this build does not know are ignored, so a
+    /// later version's record still reads). `None` if it is not an object or
+    /// a known reason's count is not a non-negative integer.
+    pub fn from_json(value: &Json) -> Option<DropCounts> {
+        let mut counts = DropCounts::default();
+        for (key, n) in value.as_object()? {
+            if let Some(reason) = DropReason::from_str(key) {
+                counts.add(reason, n.as_u64()?);
+            }
+        }
+        Some(counts)
+    }
+
     fn write_reasons(&self, out: &mut String, keep: impl Fn(DropReason, u64) -> bool) {
         out.push('{');
         let mut first = true;
@@ -155,43 +206,8 @@ impl DropCounts {
     }
 }
 
-impl Serialize for DropCounts {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        for reason in DropReason::ALL {
-            if self.get(reason) > 0 {
-                map.serialize_entry(reason.as_str(), &self.get(reason))?;
-            }
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for DropCounts {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CountsVisitor;
-        impl<'de> serde::de::Visitor<'de> for CountsVisitor {
-            type Value = DropCounts;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of drop counts")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DropCounts, A::Error> {
-                let mut counts = DropCounts::default();
-                while let Some((key, n)) = map.next_entry::<String, u64>()? {
-                    if let Some(reason) = DropReason::from_str(&key) {
-                        counts.add(reason, n);
-                    }
-                }
-                Ok(counts)
-            }
-        }
-        deserializer.deserialize_map(CountsVisitor)
-    }
-}
-
 /// Facts about the installation sent with every batch; gathered by the platform.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     /// The extension's version (`chrome.runtime.getManifest().version` by default).
     pub app_version: String,
@@ -207,6 +223,22 @@ pub struct Context {
 
 use super::json::push_string as push_json_string;
 pub use super::json::push_u64;
+
+impl Context {
+    /// Appends `{"app_version":..,"environment":..,"browser":..,"os":..,"locale":..}`,
+    /// the shape batches carry.
+    pub fn to_json(&self, out: &mut String) {
+        write_context(out, self);
+    }
+
+    /// Reads what [`to_json`](Context::to_json) wrote; an absent or `null`
+    /// field is empty, any other non-string makes it `None`.
+    pub fn from_json(value: &Json) -> Option<Context> {
+        let field = |key| value.field_or_default(key, Json::to_owned_str);
+        value.as_object()?;
+        Some(Context { app_version: field("app_version")?, environment: field("environment")?, browser: field("browser")?, os: field("os")?, locale: field("locale")? })
+    }
+}
 
 
 /// The identity fields of a batch envelope.

@@ -5,7 +5,6 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
@@ -32,8 +31,7 @@ const ALARM_MIN_DELAY_MS: u64 = 30_000;
 const KEEPALIVE_BUDGET: usize = 60_000;
 
 /// Options after validation by the JS wrapper (which throws the `TypeError`s).
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 struct Config {
     endpoint: String,
     app_version: String,
@@ -53,8 +51,7 @@ struct Config {
     locale: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 struct BatchConfig {
     max_events: Option<usize>,
     max_bytes: Option<usize>,
@@ -62,22 +59,103 @@ struct BatchConfig {
     error_flush_delay_ms: Option<u64>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 struct RetryConfig {
     base_delay_ms: Option<u64>,
     max_delay_ms: Option<u64>,
     max_attempts: Option<u32>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, rename_all = "camelCase")]
+#[derive(Debug, Default)]
 struct ScrubConfig {
     deny_keys: Vec<String>,
     allow_keys: Vec<String>,
 }
 
+// TEMPORARY (json-split branch): options read from the parsed JS object
+// rather than through the deleted serde bridge; the lead's client rewrite
+// replaces this. Absent or `null` fields take their defaults; a field of the
+// wrong type fails the whole object, as serde did.
+mod options {
+    use wasm_bindgen::{JsCast, JsValue};
+
+    /// The field `key` of `object`, or `None` when absent or `null`.
+    pub fn field(object: &JsValue, key: &str) -> Option<JsValue> {
+        js_sys::Reflect::get(object, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    /// Reads `key` with `read`: `Some(None)` when absent, `None` when `read` refuses it.
+    pub fn opt<T>(object: &JsValue, key: &str, read: impl FnOnce(&JsValue) -> Option<T>) -> Option<Option<T>> {
+        match field(object, key) {
+            None => Some(None),
+            Some(value) => read(&value).map(Some),
+        }
+    }
+
+    /// A non-negative integer that fits `u64` exactly.
+    pub fn integer(value: &JsValue) -> Option<u64> {
+        value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0).map(|n| n as u64)
+    }
+
+    pub fn strings(value: &JsValue) -> Option<Vec<String>> {
+        value.dyn_ref::<js_sys::Array>()?.iter().map(|v| v.as_string()).collect()
+    }
+
+    pub fn object(value: &JsValue) -> Option<&JsValue> {
+        value.is_object().then_some(value)
+    }
+}
+
 impl Config {
+    fn from_js(o: &JsValue) -> Option<Config> {
+        use options::{integer, object, opt, strings};
+        let o = object(o)?;
+        let string = |key| opt(o, key, JsValue::as_string).map(Option::unwrap_or_default);
+        let size = |o, key| opt(o, key, |v| integer(v).and_then(|n| usize::try_from(n).ok()));
+        let batch = opt(o, "batch", |b| {
+            let b = object(b)?;
+            Some(BatchConfig {
+                max_events: size(b, "maxEvents")?,
+                max_bytes: size(b, "maxBytes")?,
+                flush_interval_ms: opt(b, "flushIntervalMs", integer)?,
+                error_flush_delay_ms: opt(b, "errorFlushDelayMs", integer)?,
+            })
+        })?;
+        let retry = opt(o, "retry", |r| {
+            let r = object(r)?;
+            Some(RetryConfig {
+                base_delay_ms: opt(r, "baseDelayMs", integer)?,
+                max_delay_ms: opt(r, "maxDelayMs", integer)?,
+                max_attempts: opt(r, "maxAttempts", |v| integer(v).and_then(|n| u32::try_from(n).ok()))?,
+            })
+        })?;
+        let scrub = opt(o, "scrub", |s| {
+            let s = object(s)?;
+            Some(ScrubConfig {
+                deny_keys: opt(s, "denyKeys", strings)?.unwrap_or_default(),
+                allow_keys: opt(s, "allowKeys", strings)?.unwrap_or_default(),
+            })
+        })?;
+        Some(Config {
+            endpoint: string("endpoint")?,
+            app_version: string("appVersion")?,
+            environment: string("environment")?,
+            default_consent: string("defaultConsent")?,
+            sample_rate: opt(o, "sampleRate", JsValue::as_f64)?,
+            max_queued_items: size(o, "maxQueuedItems")?,
+            batch: batch.unwrap_or_default(),
+            retry: retry.unwrap_or_default(),
+            scrub: scrub.unwrap_or_default(),
+            compression: string("compression")?,
+            debug: opt(o, "debug", JsValue::as_bool)?.unwrap_or_default(),
+            slow_threshold_ms: opt(o, "slowThresholdMs", JsValue::as_f64)?,
+            lifecycle_events: opt(o, "lifecycleEvents", JsValue::as_bool)?,
+            browser: string("browser")?,
+            os: string("os")?,
+            locale: string("locale")?,
+        })
+    }
+
     fn policy(&self) -> Policy {
         let d = Policy::default();
         Policy {
@@ -222,7 +300,7 @@ impl Client {
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
     #[wasm_bindgen(constructor)]
     pub fn new(options_json: &str, storage: JsValue, extra_patterns: JsValue, before_send: JsValue) -> Result<Client, JsValue> {
-        let config: Config = json::from_str_of(options_json).map_err(|_| type_error("mv3-telemetry: options must be an object"))?;
+        let config = js_sys::JSON::parse(options_json).ok().and_then(|options| Config::from_js(&options)).ok_or_else(|| type_error("mv3-telemetry: options must be an object"))?;
         if config.endpoint.is_empty() {
             return Err(type_error("mv3-telemetry: option `endpoint` is required"));
         }

@@ -733,7 +733,7 @@ pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
 
 // ---- persistence ------------------------------------------------------------------
 
-pub fn the_snapshot_round_trips_through_serde() {
+pub fn the_snapshot_round_trips_through_its_json_text() {
     let mut rig = Rig::granted();
     for i in 0..70 {
         rig.track("e", json!({ "i": i }));
@@ -742,8 +742,8 @@ pub fn the_snapshot_round_trips_through_serde() {
     let in_flight = rig.drain_sends();
     rig.answer(&in_flight[0], 503, Some("5"));
     let snapshot = rig.engine.snapshot();
-    let text = serde_json::to_string(&snapshot).unwrap();
-    let back: mv3_telemetry::core::Snapshot = serde_json::from_str(&text).unwrap();
+    let text = snapshot.to_json_text();
+    let back = mv3_telemetry::core::Snapshot::from_json_text(&text).unwrap();
     assert_eq!(back, snapshot);
 }
 
@@ -828,7 +828,7 @@ macro_rules! engine_cases {
             non_object_props_are_wrapped_not_lost,
             sampling_drops_are_counted_as_sampled,
             invalid_policies_name_the_field,
-            the_snapshot_round_trips_through_serde,
+            the_snapshot_round_trips_through_its_json_text,
             a_restored_engine_resumes_where_the_old_one_stopped,
             a_corrupt_snapshot_is_discarded_not_fatal,
             stored_consent_wins_over_the_default,

@@ -3,7 +3,7 @@
 //! inside the browser. Needs no dev-dependency: samples come from a seeded
 //! splitmix64 and Box-Muller, exact quantiles from sorting.
 
-use mv3_telemetry::core::json::{self, from_str_of, to_string_of, Json};
+use mv3_telemetry::core::json::{self, Json};
 use mv3_telemetry::core::sketch::{Sketch, Summary};
 
 const ALPHA: f64 = Sketch::RELATIVE_ACCURACY;
@@ -93,10 +93,22 @@ pub fn exact_quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[(q * (sorted.len() - 1) as f64) as usize]
 }
 
+/// The sketch as its persisted JSON text ([`Sketch::to_json`]).
+pub fn sketch_text(sketch: &Sketch) -> String {
+    let mut out = String::new();
+    sketch.to_json(&mut out);
+    out
+}
+
+/// A sketch read back from its persisted JSON text ([`Sketch::from_json`]).
+pub fn read_sketch(text: &str) -> Option<Sketch> {
+    Sketch::from_json(&json::parse(text).ok()?)
+}
+
 /// The persisted state minus `sum_bits`: everything that must not depend
 /// on the order of float additions.
 fn state_except_sum(sketch: &Sketch) -> Json {
-    match json::parse(&to_string_of(sketch)).unwrap() {
+    match json::parse(&sketch_text(sketch)).unwrap() {
         Json::Object(entries) => Json::Object(entries.into_iter().filter(|(key, _)| key != "sum_bits").collect()),
         other => panic!("not an object: {other:?}"),
     }
@@ -158,7 +170,7 @@ pub fn a_million_samples_from_a_microsecond_to_a_billion_ms_stay_under_the_bucke
     assert!(sketch.bucket_count() <= Sketch::MAX_BUCKETS, "{} buckets", sketch.bucket_count());
     assert!(sketch.bucket_count() > 1300, "{} buckets", sketch.bucket_count());
     // About 4 digits and a comma per bucket, plus the fixed fields.
-    let text = to_string_of(&sketch);
+    let text = sketch_text(&sketch);
     assert!(text.len() < 8 * 1024, "{} bytes", text.len());
 }
 
@@ -258,8 +270,8 @@ pub fn a_sketch_round_trips_through_the_project_json_bit_exactly() {
     let mut samples = log_normal_samples(10_000, 15);
     samples.extend([0.0, 1e-4, 0.1 + 0.2, f64::MAX, 1e300, 5e-324]);
     for sketch in [Sketch::new(), sketch_of(&[42.0]), sketch_of(&samples), sketch_of(&log_uniform_samples(10_000, 16, -3.0, 300.0))] {
-        let text = to_string_of(&sketch);
-        let back: Sketch = from_str_of(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let text = sketch_text(&sketch);
+        let back = read_sketch(&text).unwrap_or_else(|| panic!("unreadable: {text}"));
         assert_eq!(back, sketch);
         assert_eq!(back.sum().to_bits(), sketch.sum().to_bits());
         assert_eq!(back.summary(), sketch.summary());
@@ -270,7 +282,7 @@ pub fn a_sketch_round_trips_through_the_project_json_bit_exactly() {
 pub fn a_restored_sketch_keeps_counting_where_the_old_one_stopped() {
     let samples = bimodal_samples(20_000, 17);
     let (before, after) = samples.split_at(12_345);
-    let mut restored: Sketch = from_str_of(&to_string_of(&sketch_of(before))).unwrap();
+    let mut restored = read_sketch(&sketch_text(&sketch_of(before))).unwrap();
     for &v in after {
         restored.add(v);
     }
@@ -396,7 +408,7 @@ pub fn a_corrupt_stored_state_reads_without_panicking() {
         format!(r#"{{"offset":-5,"counts":[{max},{max}],"zeros":{max},"count":{max},"sum_bits":0,"min_bits":0,"max_bits":0}}"#, max = u64::MAX),
     ];
     for text in &texts {
-        let mut sketch: Sketch = from_str_of(text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let mut sketch = read_sketch(text).unwrap_or_else(|| panic!("unreadable: {text}"));
         let _ = sketch.summary();
         let _ = sketch.quantile(0.5);
         sketch.add(3.0);
