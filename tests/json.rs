@@ -19,8 +19,27 @@ json_cases!(test; json_cases);
 /// Strings with everything that needs care: controls, quotes, backslashes,
 /// non-ASCII, astral characters.
 fn arb_string() -> impl Strategy<Value = String> {
-    let special = prop::sample::select(vec!['"', '\\', '/', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}', 'é', '\u{2028}', '\u{FFFD}', '😀', '\u{10FFFF}']);
-    prop::collection::vec(prop_oneof![3 => any::<char>(), 2 => special, 3 => prop::char::range('a', 'z')], 0..12).prop_map(String::from_iter)
+    let special = prop::sample::select(vec![
+        '"',
+        '\\',
+        '/',
+        '\n',
+        '\r',
+        '\t',
+        '\u{0}',
+        '\u{1f}',
+        '\u{7f}',
+        'é',
+        '\u{2028}',
+        '\u{FFFD}',
+        '😀',
+        '\u{10FFFF}',
+    ]);
+    prop::collection::vec(
+        prop_oneof![3 => any::<char>(), 2 => special, 3 => prop::char::range('a', 'z')],
+        0..12,
+    )
+    .prop_map(String::from_iter)
 }
 
 fn arb_number() -> impl Strategy<Value = Value> {
@@ -28,17 +47,26 @@ fn arb_number() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         (0u64..1000).prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
-        (-1000i64..1000, -10i32..10).prop_filter_map("finite", |(m, e)| serde_json::Number::from_f64(m as f64 * 10f64.powi(e)).map(Value::Number)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+            .map(Value::Number)),
+        (-1000i64..1000, -10i32..10).prop_filter_map("finite", |(m, e)| {
+            serde_json::Number::from_f64(m as f64 * 10f64.powi(e)).map(Value::Number)
+        }),
     ]
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool), arb_number(), arb_string().prop_map(Value::String)];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        arb_number(),
+        arb_string().prop_map(Value::String)
+    ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::vec((arb_string(), inner), 0..8).prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            prop::collection::vec((arb_string(), inner), 0..8)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
     })
 }
@@ -57,7 +85,9 @@ fn exact(value: &Json) -> Value {
         },
         Json::String(s) => Value::String(s.clone()),
         Json::Array(items) => Value::Array(items.iter().map(exact).collect()),
-        Json::Object(entries) => Value::Object(entries.iter().map(|(k, v)| (k.clone(), exact(v))).collect()),
+        Json::Object(entries) => {
+            Value::Object(entries.iter().map(|(k, v)| (k.clone(), exact(v))).collect())
+        }
     }
 }
 
@@ -86,8 +116,18 @@ fn arb_edit_char() -> impl Strategy<Value = char> {
 }
 
 fn arb_frame() -> impl Strategy<Value = Frame> {
-    (prop::option::of(arb_string()), prop::option::of(arb_string()), any::<Option<u32>>(), any::<Option<u32>>())
-        .prop_map(|(function, file, line, column)| Frame { function, file, line, column })
+    (
+        prop::option::of(arb_string()),
+        prop::option::of(arb_string()),
+        any::<Option<u32>>(),
+        any::<Option<u32>>(),
+    )
+        .prop_map(|(function, file, line, column)| Frame {
+            function,
+            file,
+            line,
+            column,
+        })
 }
 
 proptest! {

@@ -7,7 +7,10 @@
 #[path = "common/sketch_cases.rs"]
 mod sketch_cases;
 
-use sketch_cases::{bimodal_samples, sketch_text, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of, uniform_samples};
+use sketch_cases::{
+    bimodal_samples, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of,
+    sketch_text, uniform_samples,
+};
 
 sketch_cases!(test);
 
@@ -29,9 +32,16 @@ fn a_100k_sample_sketch_persists_in_a_few_kilobytes() {
             })
             .into_iter()
             .fold(0.0, f64::max);
-        eprintln!("{name}: {} buckets, {bytes} bytes of JSON, worst p50/p95/p99 error {worst:.5}", sketch.bucket_count());
+        eprintln!(
+            "{name}: {} buckets, {bytes} bytes of JSON, worst p50/p95/p99 error {worst:.5}",
+            sketch.bucket_count()
+        );
         assert!(bytes < 4 * 1024, "{name}: {bytes} bytes");
     }
     let wide = sketch_of(&log_uniform_samples(1_000_000, 5, -3.0, 9.0));
-    eprintln!("1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON", wide.bucket_count(), sketch_text(&wide).len());
+    eprintln!(
+        "1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON",
+        wide.bucket_count(),
+        sketch_text(&wide).len()
+    );
 }

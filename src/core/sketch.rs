@@ -106,7 +106,15 @@ impl Sketch {
 
     /// An empty sketch.
     pub fn new() -> Sketch {
-        Sketch { offset: 0, counts: Vec::new(), zeros: 0, count: 0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+        Sketch {
+            offset: 0,
+            counts: Vec::new(),
+            zeros: 0,
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
     }
 
     /// Records one duration in milliseconds (clamped as the type's docs say).
@@ -117,7 +125,11 @@ impl Sketch {
     /// times however many samples arrive.
     pub fn add(&mut self, value_ms: f64) {
         // `!(v > 0)` is true for NaN too; `min` turns +∞ into f64::MAX.
-        let v = if value_ms > 0.0 { value_ms.min(f64::MAX) } else { 0.0 };
+        let v = if value_ms > 0.0 {
+            value_ms.min(f64::MAX)
+        } else {
+            0.0
+        };
         // Saturating here and below: only a corrupt stored state gets near
         // u64::MAX, and it must not panic a debug build.
         self.count = self.count.saturating_add(1);
@@ -243,7 +255,7 @@ impl Sketch {
         out.push_str("{\"offset\":");
         json::push_i64(out, i64::from(self.offset));
         out.push_str(",\"counts\":");
-        json::push_array(out, &self.counts, |out, &n| json::push_u64(out, n));
+        json::push_array(out, self.counts.iter().copied(), json::push_u64);
         out.push_str(",\"zeros\":");
         json::push_u64(out, self.zeros);
         out.push_str(",\"count\":");
@@ -290,7 +302,10 @@ impl Sketch {
         let hi = lo + counts.len() as i64 - 1;
         let (old_lo, old_hi) = match self.counts.len() {
             0 => (lo, hi),
-            n => (i64::from(self.offset), i64::from(self.offset) + n as i64 - 1),
+            n => (
+                i64::from(self.offset),
+                i64::from(self.offset) + n as i64 - 1,
+            ),
         };
         let new_hi = hi.max(old_hi);
         let new_lo = lo.min(old_lo).max(new_hi - Self::MAX_BUCKETS as i64 + 1);

@@ -5,7 +5,9 @@
 
 use std::collections::VecDeque;
 
-use super::engine::{Batch, Consent, DeletionTarget, QueuedItem, Session, Snapshot, TimingSeries, Totals};
+use super::engine::{
+    Batch, Consent, DeletionTarget, QueuedItem, Session, Snapshot, TimingSeries, Totals,
+};
 use super::error::Error;
 use super::json::{self, push_string, push_u64, Json};
 use super::sketch::Sketch;
@@ -29,7 +31,9 @@ impl Snapshot {
         out.push_str(",\"queued\":");
         json::push_array(&mut out, &self.queued, |out, item| item_to_json(item, out));
         out.push_str(",\"batches\":");
-        json::push_array(&mut out, &self.batches, |out, batch| batch_to_json(batch, out));
+        json::push_array(&mut out, &self.batches, |out, batch| {
+            batch_to_json(batch, out)
+        });
         out.push_str(",\"deletion\":");
         match &self.deletion {
             Some(batch) => batch_to_json(batch, &mut out),
@@ -139,7 +143,10 @@ fn session_to_json(session: &Session, out: &mut String) {
 }
 
 fn session_from_json(v: &Json) -> Option<Session> {
-    Some(Session { id: v.get("id")?.to_owned_str()?, last_activity: v.get("last_activity")?.as_u64()? })
+    Some(Session {
+        id: v.get("id")?.to_owned_str()?,
+        last_activity: v.get("last_activity")?.as_u64()?,
+    })
 }
 
 fn item_to_json(item: &QueuedItem, out: &mut String) {
@@ -214,7 +221,10 @@ fn batch_from_json(v: &Json) -> Option<Batch> {
         attempts: v.get("attempts")?.as_u32()?,
         next_attempt_at: v.get("next_attempt_at")?.as_u64()?,
         deletion: v.optional_field("deletion", |d| {
-            Some(DeletionTarget { anonymous_id: d.get("anonymous_id")?.to_owned_str()?, requested_at: d.get("requested_at")?.as_u64()? })
+            Some(DeletionTarget {
+                anonymous_id: d.get("anonymous_id")?.to_owned_str()?,
+                requested_at: d.get("requested_at")?.as_u64()?,
+            })
         })?,
         in_flight: None,
     })

@@ -24,7 +24,12 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// The endpoints that carry items, in queue order.
-    pub const INGESTION: [Endpoint; 4] = [Endpoint::Events, Endpoint::Errors, Endpoint::Performance, Endpoint::Feedback];
+    pub const INGESTION: [Endpoint; 4] = [
+        Endpoint::Events,
+        Endpoint::Errors,
+        Endpoint::Performance,
+        Endpoint::Feedback,
+    ];
 
     /// The URL path, appended to the configured collector origin.
     pub fn path(self) -> &'static str {
@@ -38,7 +43,13 @@ impl Endpoint {
     }
 
     /// Every endpoint, in declaration order.
-    pub const ALL: [Endpoint; 5] = [Endpoint::Events, Endpoint::Errors, Endpoint::Performance, Endpoint::Feedback, Endpoint::Deletion];
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::Events,
+        Endpoint::Errors,
+        Endpoint::Performance,
+        Endpoint::Feedback,
+        Endpoint::Deletion,
+    ];
 
     /// The lowercase name (`events`, `errors`, `performance`, `feedback`,
     /// `deletion`): how a persisted record names the endpoint.
@@ -236,10 +247,15 @@ impl Context {
     pub fn from_json(value: &Json) -> Option<Context> {
         let field = |key| value.field_or_default(key, Json::to_owned_str);
         value.as_object()?;
-        Some(Context { app_version: field("app_version")?, environment: field("environment")?, browser: field("browser")?, os: field("os")?, locale: field("locale")? })
+        Some(Context {
+            app_version: field("app_version")?,
+            environment: field("environment")?,
+            browser: field("browser")?,
+            os: field("os")?,
+            locale: field("locale")?,
+        })
     }
 }
-
 
 /// The identity fields of a batch envelope.
 #[derive(Debug, Clone, Copy)]
@@ -260,7 +276,11 @@ pub struct Envelope<'a> {
 
 /// Builds a batch body by concatenation: items are stored already serialized,
 /// so a send never re-encodes them.
-pub fn batch_body(envelope: &Envelope<'_>, items: &[super::engine::QueuedItem], size_hint: usize) -> String {
+pub fn batch_body(
+    envelope: &Envelope<'_>,
+    items: &[super::engine::QueuedItem],
+    size_hint: usize,
+) -> String {
     let mut out = String::with_capacity(size_hint + 512);
     out.push_str("{\"batch_id\":");
     push_json_string(&mut out, envelope.batch_id);

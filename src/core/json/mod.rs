@@ -27,7 +27,10 @@ mod parse;
 mod write;
 
 pub use parse::{parse, MAX_DEPTH};
-pub use write::{push_array, push_i64, push_optional_string, push_optional_u64, push_string, push_u64, to_string, write};
+pub use write::{
+    push_array, push_i64, push_optional_string, push_optional_u64, push_string, push_u64,
+    to_string, write,
+};
 
 /// A JSON value. Objects keep insertion order (JS key order) in a Vec; numbers keep their text.
 ///
@@ -189,7 +192,11 @@ impl Json {
     /// absent or `null`; `None` (the record is corrupt) when it is present
     /// and `read` refuses it. For fields a later version may add:
     /// `next_seq: value.field_or_default("next_seq", Json::as_u64)?`.
-    pub fn field_or_default<T: Default>(&self, key: &str, read: impl FnOnce(&Json) -> Option<T>) -> Option<T> {
+    pub fn field_or_default<T: Default>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&Json) -> Option<T>,
+    ) -> Option<T> {
         match self.get(key) {
             None | Some(Json::Null) => Some(T::default()),
             Some(value) => read(value),
@@ -200,7 +207,11 @@ impl Json {
     /// absent or `null`, `Some(Some(_))` when `read` accepts it, `None` (the
     /// record is corrupt) when `read` refuses it:
     /// `fingerprint: value.optional_field("fingerprint", Json::to_owned_str)?`.
-    pub fn optional_field<T>(&self, key: &str, read: impl FnOnce(&Json) -> Option<T>) -> Option<Option<T>> {
+    pub fn optional_field<T>(
+        &self,
+        key: &str,
+        read: impl FnOnce(&Json) -> Option<T>,
+    ) -> Option<Option<T>> {
         self.field_or_default(key, |value| read(value).map(Some))
     }
 }

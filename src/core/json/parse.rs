@@ -14,7 +14,12 @@ pub const MAX_DEPTH: usize = 128;
 /// becomes U+FFFD, as it would when a JavaScript string holding one crosses
 /// into Rust.
 pub fn parse(text: &str) -> Result<Json> {
-    let mut parser = Parser { text, pos: 0, depth: 0, scratch: String::new() };
+    let mut parser = Parser {
+        text,
+        pos: 0,
+        depth: 0,
+        scratch: String::new(),
+    };
     let value = parser.value()?;
     parser.skip_whitespace();
     if parser.pos != text.len() {
@@ -25,7 +30,11 @@ pub fn parse(text: &str) -> Result<Json> {
 
 /// An unexpected byte at `at`, or the end of input if `at` is past it.
 fn unexpected(bytes: &[u8], at: usize) -> JsonError {
-    let kind = if at >= bytes.len() { JsonErrorKind::Eof } else { JsonErrorKind::Syntax };
+    let kind = if at >= bytes.len() {
+        JsonErrorKind::Eof
+    } else {
+        JsonErrorKind::Syntax
+    };
     JsonError::at(kind, at)
 }
 
@@ -73,7 +82,9 @@ impl<'a> Parser<'a> {
                 match scan_number(self.bytes(), start) {
                     Ok(end) => {
                         self.pos = end;
-                        Ok(Json::Number(Number(slice(self.text, start, end).to_owned())))
+                        Ok(Json::Number(Number(
+                            slice(self.text, start, end).to_owned(),
+                        )))
                     }
                     Err(at) => Err(self.unexpected(at)),
                 }
@@ -239,7 +250,8 @@ impl<'a> Parser<'a> {
                     let second = Self::hex4(bytes, next + 2)?;
                     if (0xDC00..=0xDFFF).contains(&second) {
                         next += 6;
-                        paired = char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00));
+                        paired =
+                            char::from_u32(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00));
                     }
                     // Otherwise the second escape is decoded on its own next.
                 }

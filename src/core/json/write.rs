@@ -116,8 +116,12 @@ pub fn push_optional_u64(out: &mut String, n: Option<u64>) {
 
 /// Appends a JSON array: `[`, each item written by `write_item`, separated by
 /// commas, `]`. For hand-written `to_json` code:
-/// `push_array(out, &self.counts, |out, &n| push_u64(out, n))`.
-pub fn push_array<T>(out: &mut String, items: impl IntoIterator<Item = T>, mut write_item: impl FnMut(&mut String, T)) {
+/// `push_array(out, self.counts.iter().copied(), push_u64)`.
+pub fn push_array<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut write_item: impl FnMut(&mut String, T),
+) {
     out.push('[');
     for (i, item) in items.into_iter().enumerate() {
         if i > 0 {
