@@ -97,6 +97,11 @@ mod options {
         value.as_f64().filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= 9_007_199_254_740_991.0).map(|n| n as u64)
     }
 
+    /// An [`integer`] that fits `usize`.
+    pub fn size(value: &JsValue) -> Option<usize> {
+        integer(value).and_then(|n| usize::try_from(n).ok())
+    }
+
     pub fn strings(value: &JsValue) -> Option<Vec<String>> {
         value.dyn_ref::<js_sys::Array>()?.iter().map(|v| v.as_string()).collect()
     }
@@ -108,15 +113,14 @@ mod options {
 
 impl Config {
     fn from_js(o: &JsValue) -> Option<Config> {
-        use options::{integer, object, opt, strings};
+        use options::{integer, object, opt, size, strings};
         let o = object(o)?;
         let string = |key| opt(o, key, JsValue::as_string).map(Option::unwrap_or_default);
-        let size = |o, key| opt(o, key, |v| integer(v).and_then(|n| usize::try_from(n).ok()));
         let batch = opt(o, "batch", |b| {
             let b = object(b)?;
             Some(BatchConfig {
-                max_events: size(b, "maxEvents")?,
-                max_bytes: size(b, "maxBytes")?,
+                max_events: opt(b, "maxEvents", size)?,
+                max_bytes: opt(b, "maxBytes", size)?,
                 flush_interval_ms: opt(b, "flushIntervalMs", integer)?,
                 error_flush_delay_ms: opt(b, "errorFlushDelayMs", integer)?,
             })
@@ -142,7 +146,7 @@ impl Config {
             environment: string("environment")?,
             default_consent: string("defaultConsent")?,
             sample_rate: opt(o, "sampleRate", JsValue::as_f64)?,
-            max_queued_items: size(o, "maxQueuedItems")?,
+            max_queued_items: opt(o, "maxQueuedItems", size)?,
             batch: batch.unwrap_or_default(),
             retry: retry.unwrap_or_default(),
             scrub: scrub.unwrap_or_default(),
