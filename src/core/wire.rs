@@ -1,5 +1,8 @@
 //! Wire format v1 (DESIGN section 5): endpoints, drop reasons, request bodies.
 
+use super::json::push_string as push_json_string;
+/// The digit writer, re-exported for the engine and the glue (it lives in [`super::json`]).
+pub use super::json::push_u64;
 use super::json::Json;
 
 /// The SDK's name as sent in every batch.
@@ -137,7 +140,7 @@ impl DropReason {
     }
 
     /// Parses a wire key back.
-    pub fn from_str(key: &str) -> Option<DropReason> {
+    pub fn from_key(key: &str) -> Option<DropReason> {
         DropReason::ALL.into_iter().find(|r| r.as_str() == key)
     }
 
@@ -189,7 +192,7 @@ impl DropCounts {
     pub fn from_json(value: &Json) -> Option<DropCounts> {
         let mut counts = DropCounts::default();
         for (key, n) in value.as_object()? {
-            if let Some(reason) = DropReason::from_str(key) {
+            if let Some(reason) = DropReason::from_key(key) {
                 counts.add(reason, n.as_u64()?);
             }
         }
@@ -231,9 +234,6 @@ pub struct Context {
     /// UI locale, e.g. `en-US`.
     pub locale: String,
 }
-
-use super::json::push_string as push_json_string;
-pub use super::json::push_u64;
 
 impl Context {
     /// Appends `{"app_version":..,"environment":..,"browser":..,"os":..,"locale":..}`,

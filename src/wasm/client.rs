@@ -456,7 +456,7 @@ impl Client {
     /// Counts a drop decided in the wrapper (`before_send`, `hook_error`, `invalid`, `sampled`).
     #[wasm_bindgen(js_name = countDrop)]
     pub fn count_drop(&self, reason: &str) {
-        if let Some(reason) = DropReason::from_str(reason) {
+        if let Some(reason) = DropReason::from_key(reason) {
             self.inner.with_engine(|engine, _| engine.count_drop(reason));
             schedule_persist(&self.inner);
         }

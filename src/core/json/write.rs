@@ -28,7 +28,7 @@ pub fn write(value: &Json, out: &mut String) {
     }
 }
 
-/// `value` as compact JSON text (see [`write`]).
+/// `value` as compact JSON text (see [`write()`]).
 pub fn to_string(value: &Json) -> String {
     let mut out = String::with_capacity(128);
     write(value, &mut out);
