@@ -1,14 +1,17 @@
 //! `core::json` on the host: `cargo test --test json`.
 //!
-//! The shared cases, then properties checked against serde_json as an oracle.
+//! The shared cases, then properties checked against serde_json as an oracle,
+//! and round trips of the persisted records from arbitrary values.
 #![cfg(not(target_arch = "wasm32"))]
 
 #[path = "common/json_cases.rs"]
 mod json_cases;
 
 use mv3_telemetry::core::json::{self, Json, JsonErrorKind, Number};
+use mv3_telemetry::core::sketch::Sketch;
+use mv3_telemetry::core::stack::Frame;
+use mv3_telemetry::core::wire::{DropCounts, DropReason};
 use proptest::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 json_cases!(test; json_cases);
@@ -16,8 +19,27 @@ json_cases!(test; json_cases);
 /// Strings with everything that needs care: controls, quotes, backslashes,
 /// non-ASCII, astral characters.
 fn arb_string() -> impl Strategy<Value = String> {
-    let special = prop::sample::select(vec!['"', '\\', '/', '\n', '\r', '\t', '\u{0}', '\u{1f}', '\u{7f}', 'é', '\u{2028}', '\u{FFFD}', '😀', '\u{10FFFF}']);
-    prop::collection::vec(prop_oneof![3 => any::<char>(), 2 => special, 3 => prop::char::range('a', 'z')], 0..12).prop_map(String::from_iter)
+    let special = prop::sample::select(vec![
+        '"',
+        '\\',
+        '/',
+        '\n',
+        '\r',
+        '\t',
+        '\u{0}',
+        '\u{1f}',
+        '\u{7f}',
+        'é',
+        '\u{2028}',
+        '\u{FFFD}',
+        '😀',
+        '\u{10FFFF}',
+    ]);
+    prop::collection::vec(
+        prop_oneof![3 => any::<char>(), 2 => special, 3 => prop::char::range('a', 'z')],
+        0..12,
+    )
+    .prop_map(String::from_iter)
 }
 
 fn arb_number() -> impl Strategy<Value = Value> {
@@ -25,43 +47,28 @@ fn arb_number() -> impl Strategy<Value = Value> {
         any::<u64>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         (0u64..1000).prop_map(Value::from),
-        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f).map(Value::Number)),
-        (-1000i64..1000, -10i32..10).prop_filter_map("finite", |(m, e)| serde_json::Number::from_f64(m as f64 * 10f64.powi(e)).map(Value::Number)),
+        any::<f64>().prop_filter_map("finite", |f| serde_json::Number::from_f64(f)
+            .map(Value::Number)),
+        (-1000i64..1000, -10i32..10).prop_filter_map("finite", |(m, e)| {
+            serde_json::Number::from_f64(m as f64 * 10f64.powi(e)).map(Value::Number)
+        }),
     ]
 }
 
 fn arb_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![Just(Value::Null), any::<bool>().prop_map(Value::Bool), arb_number(), arb_string().prop_map(Value::String)];
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        arb_number(),
+        arb_string().prop_map(Value::String)
+    ];
     leaf.prop_recursive(5, 64, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::vec((arb_string(), inner), 0..8).prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            prop::collection::vec((arb_string(), inner), 0..8)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
         ]
     })
-}
-
-/// Distance in units in the last place between two finite floats.
-fn ulps(a: f64, b: f64) -> u64 {
-    if a == b {
-        return 0;
-    }
-    if a.is_sign_negative() != b.is_sign_negative() {
-        return u64::MAX;
-    }
-    a.to_bits().abs_diff(b.to_bits())
-}
-
-/// `a == b`, except that floats may differ by `max_ulps`.
-fn close(a: &Value, b: &Value, max_ulps: u64) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => ulps(x, y) <= max_ulps,
-            _ => false,
-        },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| close(x, y, max_ulps)),
-        (Value::Object(x), Value::Object(y)) => x.len() == y.len() && x.iter().zip(y).all(|((kx, x), (ky, y))| kx == ky && close(x, y, max_ulps)),
-        _ => a == b,
-    }
 }
 
 /// `value` as a serde_json value, floats read with the standard library.
@@ -78,7 +85,9 @@ fn exact(value: &Json) -> Value {
         },
         Json::String(s) => Value::String(s.clone()),
         Json::Array(items) => Value::Array(items.iter().map(exact).collect()),
-        Json::Object(entries) => Value::Object(entries.iter().map(|(k, v)| (k.clone(), exact(v))).collect()),
+        Json::Object(entries) => {
+            Value::Object(entries.iter().map(|(k, v)| (k.clone(), exact(v))).collect())
+        }
     }
 }
 
@@ -106,40 +115,19 @@ fn arb_edit_char() -> impl Strategy<Value = char> {
     ]
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Record {
-    id: String,
-    count: u64,
-    delta: i64,
-    small: u8,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
-    tags: Vec<String>,
-    kind: json_cases::Consent,
-    nested: Vec<Inner>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Inner {
-    flag_value: bool,
-    maybe_number: Option<u32>,
-}
-
-fn arb_record() -> impl Strategy<Value = Record> {
-    let consent = prop::sample::select(vec![json_cases::Consent::Pending, json_cases::Consent::Granted, json_cases::Consent::Denied]);
-    let inner = (any::<bool>(), any::<Option<u32>>()).prop_map(|(flag_value, maybe_number)| Inner { flag_value, maybe_number });
+fn arb_frame() -> impl Strategy<Value = Frame> {
     (
-        arb_string(),
-        prop_oneof![any::<u64>(), u64::MAX - 10..=u64::MAX],
-        any::<i64>(),
-        any::<u8>(),
-        any::<Option<String>>(),
-        prop::collection::vec(arb_string(), 0..4),
-        consent,
-        prop::collection::vec(inner, 0..3),
+        prop::option::of(arb_string()),
+        prop::option::of(arb_string()),
+        any::<Option<u32>>(),
+        any::<Option<u32>>(),
     )
-        .prop_map(|(id, count, delta, small, note, tags, kind, nested)| Record { id, count, delta, small, note, tags, kind, nested })
+        .prop_map(|(function, file, line, column)| Frame {
+            function,
+            file,
+            line,
+            column,
+        })
 }
 
 proptest! {
@@ -212,96 +200,45 @@ proptest! {
     }
 
     #[test]
-    fn records_serialize_exactly_like_serde_json_and_round_trip(record in arb_record()) {
-        let ours = json::to_string_of(&record);
-        prop_assert_eq!(&ours, &serde_json::to_string(&record).unwrap());
-        prop_assert_eq!(json::from_str_of::<Record>(&ours).unwrap(), record);
-    }
-
-    #[test]
-    fn from_str_of_reads_values_like_serde_json(value in arb_value()) {
-        let text = serde_json::to_string(&value).unwrap();
-        let read: Value = json::from_str_of(&text).unwrap();
-        prop_assert!(close(&read, &value, 1), "{} read as {}", text, read);
-    }
-
-    #[test]
-    fn to_string_of_writes_values_serde_json_reads_back(value in arb_value()) {
-        let ours = json::to_string_of(&value);
-        let back = exact(&json::parse(&ours).unwrap());
-        prop_assert!(close(&back, &value, 1), "{} came back as {}", value, back);
-    }
-
-    #[test]
-    fn json_values_cross_other_serializers_and_deserializers(value in arb_value()) {
-        let parsed = json::parse(&serde_json::to_string(&value).unwrap()).unwrap();
-        // Json -> serde_json's serializer.
-        let through = serde_json::to_value(&parsed).unwrap();
-        prop_assert!(close(&through, &value, 1), "{} became {}", value, through);
-        // serde_json's deserializer -> Json (its floats may already be an ulp off).
-        let text = serde_json::to_string(&value).unwrap();
-        let from_theirs: Json = serde_json::from_str(&text).unwrap();
-        let theirs: Value = serde_json::from_str(&text).unwrap();
-        let back = exact(&from_theirs);
-        prop_assert!(close(&back, &theirs, 1), "{} became {}", theirs, back);
-    }
-
-    #[test]
-    fn as_f64_is_within_one_ulp_of_the_standard_library(value in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
-        let text = serde_json::to_string(&value).unwrap();
-        let ours = Number::parse(&text).unwrap().as_f64().unwrap();
-        prop_assert!(ulps(ours, value) <= 1, "{}: {} vs {}", text, ours, value);
-    }
-
-    #[test]
-    fn as_f64_is_exact_for_up_to_fifteen_digits_and_small_exponents(mantissa in 0u64..1_000_000_000_000_000, exponent in -22i32..=22, negative in any::<bool>()) {
-        let text = format!("{}{mantissa}e{exponent}", if negative { "-" } else { "" });
-        let expected: f64 = text.parse().unwrap();
-        prop_assert_eq!(Number::parse(&text).unwrap().as_f64(), Some(expected), "{}", text);
-    }
-
-    #[test]
-    fn as_f64_stays_close_on_long_and_extreme_decimals(digits in "[1-9][0-9]{0,30}", exponent in -360i32..320) {
-        let text = format!("{digits}e{exponent}");
-        let expected: f64 = text.parse().unwrap();
-        match Number::parse(&text).unwrap().as_f64() {
-            Some(ours) => prop_assert!(ulps(ours, expected) <= 1, "{}: {} vs {}", text, ours, expected),
-            None => prop_assert!(expected.is_infinite(), "{}", text),
-        }
-    }
-
-    #[test]
-    fn floats_written_by_to_string_of_read_back_within_one_ulp(value in any::<f64>().prop_filter("finite", |f| f.is_finite())) {
-        let text = json::to_string_of(&value);
-        let back: f64 = text.parse().unwrap();
-        prop_assert!(ulps(back, value) <= 1, "{} written as {}", value, text);
-    }
-
-    #[test]
-    fn short_decimals_are_written_exactly_as_javascript_would(mantissa in 1i64..1_000_000, exponent in -12i32..=12) {
-        let value: f64 = format!("{mantissa}e{exponent}").parse().unwrap();
-        let text = json::to_string_of(&value);
-        prop_assert_eq!(text.parse::<f64>().unwrap(), value, "{}", text);
-        // Shortest: no more significant digits than the mantissa has.
-        let significant = text.trim_start_matches(['-', '0', '.']).split(['e', 'E']).next().unwrap().replace('.', "").trim_end_matches('0').len();
-        prop_assert!(significant <= mantissa.to_string().trim_end_matches('0').len(), "{} written as {}", value, text);
-    }
-
-    #[test]
-    fn integers_of_every_width_round_trip(u in any::<u64>(), i in any::<i64>(), small in any::<i8>()) {
-        prop_assert_eq!(json::from_str_of::<(u64, i64, i8)>(&json::to_string_of(&(u, i, small))).unwrap(), (u, i, small));
-        prop_assert_eq!(Number::from_u64(u).as_u64(), Some(u));
-        prop_assert_eq!(Number::from_i64(i).as_i64(), Some(i));
+    fn integers_of_every_width_round_trip_through_the_digit_writer(u in any::<u64>(), i in any::<i64>()) {
+        prop_assert_eq!(json::parse(Number::from_u64(u).as_str()).unwrap().as_u64(), Some(u));
+        prop_assert_eq!(json::parse(Number::from_i64(i).as_str()).unwrap().as_i64(), Some(i));
         prop_assert_eq!(Number::from_u64(u).as_str().to_string(), u.to_string());
+        prop_assert_eq!(Number::from_i64(i).as_str().to_string(), i.to_string());
     }
-}
 
-#[test]
-fn deeply_nested_input_from_other_deserializers_is_not_limited_by_this_module() {
-    // The depth limit guards `parse`; serde_json applies its own.
-    let text = format!("{}{}", "[".repeat(100), "]".repeat(100));
-    let value: Json = serde_json::from_str(&text).unwrap();
-    assert_eq!(json::to_string(&value), text);
+    #[test]
+    fn drop_counts_of_any_values_round_trip(values in prop::collection::vec(any::<u64>(), 7)) {
+        let mut counts = DropCounts::default();
+        for (reason, n) in DropReason::ALL.into_iter().zip(values) {
+            counts.add(reason, n);
+        }
+        let mut text = String::new();
+        counts.to_json(&mut text);
+        prop_assert_eq!(DropCounts::from_json(&json::parse(&text).unwrap()), Some(counts));
+    }
+
+    #[test]
+    fn frames_of_any_strings_round_trip_and_match_serde_json(frame in arb_frame()) {
+        let mut text = String::new();
+        frame.to_json(&mut text);
+        let oracle = serde_json::json!({"function": frame.function, "file": frame.file, "line": frame.line, "column": frame.column});
+        prop_assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), oracle);
+        prop_assert_eq!(Frame::from_json(&json::parse(&text).unwrap()), Some(frame));
+    }
+
+    #[test]
+    fn sketches_of_any_samples_round_trip_bit_exactly(samples in prop::collection::vec(any::<f64>(), 0..64)) {
+        let mut sketch = Sketch::new();
+        for v in samples {
+            sketch.add(v);
+        }
+        let mut text = String::new();
+        sketch.to_json(&mut text);
+        let back = Sketch::from_json(&json::parse(&text).unwrap()).unwrap();
+        prop_assert_eq!(back.sum().to_bits(), sketch.sum().to_bits());
+        prop_assert_eq!(back, sketch);
+    }
 }
 
 #[test]

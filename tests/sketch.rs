@@ -7,8 +7,10 @@
 #[path = "common/sketch_cases.rs"]
 mod sketch_cases;
 
-use mv3_telemetry::core::json::to_string_of;
-use sketch_cases::{bimodal_samples, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of, uniform_samples};
+use sketch_cases::{
+    bimodal_samples, exact_quantile, log_normal_samples, log_uniform_samples, sketch_of,
+    sketch_text, uniform_samples,
+};
 
 sketch_cases!(test);
 
@@ -20,7 +22,7 @@ fn a_100k_sample_sketch_persists_in_a_few_kilobytes() {
         ("bimodal 20 ms / 800 ms", bimodal_samples(100_000, 3)),
     ] {
         let sketch = sketch_of(&samples);
-        let bytes = to_string_of(&sketch).len();
+        let bytes = sketch_text(&sketch).len();
         let mut sorted = samples;
         sorted.sort_by(f64::total_cmp);
         let worst = [0.5, 0.95, 0.99]
@@ -30,9 +32,16 @@ fn a_100k_sample_sketch_persists_in_a_few_kilobytes() {
             })
             .into_iter()
             .fold(0.0, f64::max);
-        eprintln!("{name}: {} buckets, {bytes} bytes of JSON, worst p50/p95/p99 error {worst:.5}", sketch.bucket_count());
+        eprintln!(
+            "{name}: {} buckets, {bytes} bytes of JSON, worst p50/p95/p99 error {worst:.5}",
+            sketch.bucket_count()
+        );
         assert!(bytes < 4 * 1024, "{name}: {bytes} bytes");
     }
     let wide = sketch_of(&log_uniform_samples(1_000_000, 5, -3.0, 9.0));
-    eprintln!("1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON", wide.bucket_count(), to_string_of(&wide).len());
+    eprintln!(
+        "1e6 log-uniform 1e-3..1e9 ms: {} buckets, {} bytes of JSON",
+        wide.bucket_count(),
+        sketch_text(&wide).len()
+    );
 }

@@ -10,10 +10,11 @@ fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let frames = parse_v8_stack(&text);
     assert!(frames.len() <= MAX_FRAMES);
-    // Through the core's own JSON bridge, as the SDK sends frames.
-    let json = mv3_telemetry::core::json::to_string_of(&frames);
-    let back: Vec<Frame> =
-        mv3_telemetry::core::json::from_str_of(&json).expect("frames deserialize");
+    // Through the core's own JSON, as the SDK sends frames.
+    let mut json = String::new();
+    mv3_telemetry::core::json::push_array(&mut json, &frames, |out, frame| frame.to_json(out));
+    let parsed = mv3_telemetry::core::json::parse(&json).expect("frames are JSON");
+    let back = parsed.array_of(Frame::from_json).expect("frames read back");
     assert_eq!(back, frames);
     let first_line = text.lines().next().unwrap_or("");
     let a = fingerprint("Error", first_line, &frames);

@@ -13,7 +13,7 @@
 //! durations cluster within a few orders of magnitude: the run is short,
 //! indexing is one subtraction, and it persists as a plain JSON array.
 
-use serde::{Deserialize, Serialize};
+use super::json::{self, Json};
 
 /// ln γ for α = 0.01, i.e. `ln(101/99)` correctly rounded. A literal, because
 /// `f64::ln` is not `const`; `tests/sketch.rs` checks it through the answers
@@ -43,12 +43,12 @@ const INV_LN_GAMMA: f64 = 1.0 / LN_GAMMA;
 /// window to hold values that far apart, e.g. 1 µs and 6·10^14 ms (20,000
 /// years); +∞ or f64::MAX samples are the realistic way to get there.
 ///
-/// Persisted by serde as `{offset, counts, zeros, count, sum_bits, min_bits,
+/// Persisted by [`Sketch::to_json`] as `{offset, counts, zeros, count, sum_bits, min_bits,
 /// max_bits}`: the float fields are their IEEE-754 bit patterns as integers,
 /// so a restored sketch is bit-identical and the snapshot path links no
 /// float formatting. The state is canonical (it depends only on the multiset
 /// of samples, not their order), so equal sample sets compare equal.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Sketch {
     /// Bucket index of `counts[0]`; meaningless while `counts` is empty.
     offset: i32,
@@ -59,13 +59,10 @@ pub struct Sketch {
     /// Every sample, including `zeros`.
     count: u64,
     /// Sum of the (clamped) samples, in arrival order.
-    #[serde(rename = "sum_bits", with = "bits")]
     sum: f64,
     /// Smallest sample; `+∞` while empty.
-    #[serde(rename = "min_bits", with = "bits")]
     min: f64,
     /// Largest sample; `-∞` while empty.
-    #[serde(rename = "max_bits", with = "bits")]
     max: f64,
 }
 
@@ -109,7 +106,15 @@ impl Sketch {
 
     /// An empty sketch.
     pub fn new() -> Sketch {
-        Sketch { offset: 0, counts: Vec::new(), zeros: 0, count: 0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+        Sketch {
+            offset: 0,
+            counts: Vec::new(),
+            zeros: 0,
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
     }
 
     /// Records one duration in milliseconds (clamped as the type's docs say).
@@ -120,7 +125,11 @@ impl Sketch {
     /// times however many samples arrive.
     pub fn add(&mut self, value_ms: f64) {
         // `!(v > 0)` is true for NaN too; `min` turns +∞ into f64::MAX.
-        let v = if value_ms > 0.0 { value_ms.min(f64::MAX) } else { 0.0 };
+        let v = if value_ms > 0.0 {
+            value_ms.min(f64::MAX)
+        } else {
+            0.0
+        };
         // Saturating here and below: only a corrupt stored state gets near
         // u64::MAX, and it must not panic a debug build.
         self.count = self.count.saturating_add(1);
@@ -237,6 +246,45 @@ impl Sketch {
         })
     }
 
+    /// Appends the persisted form, `{"offset":..,"counts":[..],"zeros":..,
+    /// "count":..,"sum_bits":..,"min_bits":..,"max_bits":..}`: the float
+    /// fields as their IEEE-754 bit patterns, which JSON integers carry
+    /// exactly, so a restored sketch is bit-identical and no float is
+    /// formatted.
+    pub fn to_json(&self, out: &mut String) {
+        out.push_str("{\"offset\":");
+        json::push_i64(out, i64::from(self.offset));
+        out.push_str(",\"counts\":");
+        json::push_array(out, self.counts.iter().copied(), json::push_u64);
+        out.push_str(",\"zeros\":");
+        json::push_u64(out, self.zeros);
+        out.push_str(",\"count\":");
+        json::push_u64(out, self.count);
+        out.push_str(",\"sum_bits\":");
+        json::push_u64(out, self.sum.to_bits());
+        out.push_str(",\"min_bits\":");
+        json::push_u64(out, self.min.to_bits());
+        out.push_str(",\"max_bits\":");
+        json::push_u64(out, self.max.to_bits());
+        out.push('}');
+    }
+
+    /// Reads what [`to_json`](Sketch::to_json) wrote; `None` if a field is
+    /// missing or not an integer of its range. The state is taken as stored
+    /// (the other methods stay panic-free on a corrupt one).
+    pub fn from_json(value: &Json) -> Option<Sketch> {
+        let bits = |key| value.get(key)?.as_u64().map(f64::from_bits);
+        Some(Sketch {
+            offset: i32::try_from(value.get("offset")?.as_i64()?).ok()?,
+            counts: value.get("counts")?.array_of(Json::as_u64)?,
+            zeros: value.get("zeros")?.as_u64()?,
+            count: value.get("count")?.as_u64()?,
+            sum: bits("sum_bits")?,
+            min: bits("min_bits")?,
+            max: bits("max_bits")?,
+        })
+    }
+
     /// Adds `counts` (buckets `lo ..`) into the run, widening it as needed
     /// and folding whatever falls below the [`Sketch::MAX_BUCKETS`] window
     /// into its lowest bucket.
@@ -254,7 +302,10 @@ impl Sketch {
         let hi = lo + counts.len() as i64 - 1;
         let (old_lo, old_hi) = match self.counts.len() {
             0 => (lo, hi),
-            n => (i64::from(self.offset), i64::from(self.offset) + n as i64 - 1),
+            n => (
+                i64::from(self.offset),
+                i64::from(self.offset) + n as i64 - 1,
+            ),
         };
         let new_hi = hi.max(old_hi);
         let new_lo = lo.min(old_lo).max(new_hi - Self::MAX_BUCKETS as i64 + 1);
@@ -279,19 +330,3 @@ fn spread(dst: &mut [u64], dst_lo: i64, src_lo: i64, src: &[u64]) {
         dst[at] = dst[at].saturating_add(c);
     }
 }
-
-/// `#[serde(with = "bits")]`: an `f64` as its bit pattern in a `u64`, which
-/// JSON carries exactly (the JSON writer's floats are not always
-/// bit-exact, and would pull float formatting into the snapshot code).
-mod bits {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_u64(value.to_bits())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-        u64::deserialize(deserializer).map(f64::from_bits)
-    }
-}
-

@@ -18,7 +18,7 @@
 //! [`MAX_FRAMES`] frames, each line cut to [`MAX_LINE`] bytes, so a hostile
 //! `stack` string costs at most one pass over its lines.
 
-use serde::{Deserialize, Serialize};
+use super::json::{self, Json};
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -30,7 +30,7 @@ pub const MAX_LINE: usize = 1024;
 
 /// One stack frame, serialized as `{function, file, line, column}` with
 /// `null` for unknown parts (wire format v1, DESIGN 5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Function name as V8 prints it (`foo`, `Object.<anonymous>`,
     /// `new Queue`, `Foo.bar [as baz]`), without the `async` marker.
@@ -44,6 +44,34 @@ pub struct Frame {
     pub line: Option<u32>,
     /// 1-based column; for wasm frames, the byte offset (`0x1a2b`).
     pub column: Option<u32>,
+}
+
+impl Frame {
+    /// Appends `{"function":..,"file":..,"line":..,"column":..}`, unknown
+    /// parts as `null`: the wire format of a frame, also how it persists.
+    pub fn to_json(&self, out: &mut String) {
+        out.push_str("{\"function\":");
+        json::push_optional_string(out, self.function.as_deref());
+        out.push_str(",\"file\":");
+        json::push_optional_string(out, self.file.as_deref());
+        out.push_str(",\"line\":");
+        json::push_optional_u64(out, self.line.map(u64::from));
+        out.push_str(",\"column\":");
+        json::push_optional_u64(out, self.column.map(u64::from));
+        out.push('}');
+    }
+
+    /// Reads what [`to_json`](Frame::to_json) wrote (absent parts are
+    /// unknown); `None` if it is not an object or a part has the wrong type.
+    pub fn from_json(value: &Json) -> Option<Frame> {
+        value.as_object()?;
+        Some(Frame {
+            function: value.optional_field("function", Json::to_owned_str)?,
+            file: value.optional_field("file", Json::to_owned_str)?,
+            line: value.optional_field("line", Json::as_u32)?,
+            column: value.optional_field("column", Json::as_u32)?,
+        })
+    }
 }
 
 /// Cuts `s` to at most `max` bytes without splitting a character.

@@ -1,12 +1,22 @@
 //! `core::json` behaviour that needs neither serde_json nor proptest, written
 //! once so it can run on the host (`tests/json.rs`) and, if wired into
-//! `tests/wasm_service_worker.rs`, inside the browser.
+//! `tests/wasm_service_worker.rs`, inside the browser: the value, the parser,
+//! the writer, the accessors hand-written `from_json` code uses, and the
+//! `to_json`/`from_json` round trip of every record the core persists
+//! outside the engine.
 
 use mv3_telemetry::core::json::{self, Json, JsonError, JsonErrorKind, Number, MAX_DEPTH};
-use serde::{Deserialize, Serialize};
+use mv3_telemetry::core::sketch::Sketch;
+use mv3_telemetry::core::stack::Frame;
+use mv3_telemetry::core::wire::{Context, DropCounts, DropReason, Endpoint};
 
 fn obj(entries: &[(&str, Json)]) -> Json {
-    Json::Object(entries.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+    Json::Object(
+        entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
+    )
 }
 
 fn num(text: &str) -> Json {
@@ -24,19 +34,39 @@ fn err(kind: JsonErrorKind, offset: usize) -> JsonError {
 pub fn parses_every_kind_of_value() {
     let text = " {\"a\" : [1, -2.5e3, true, false, null, \"x\"], \"b\":{}, \"c\":[]}\n";
     let expected = obj(&[
-        ("a", Json::Array(vec![num("1"), num("-2.5e3"), Json::Bool(true), Json::Bool(false), Json::Null, s("x")])),
+        (
+            "a",
+            Json::Array(vec![
+                num("1"),
+                num("-2.5e3"),
+                Json::Bool(true),
+                Json::Bool(false),
+                Json::Null,
+                s("x"),
+            ]),
+        ),
         ("b", Json::Object(vec![])),
         ("c", Json::Array(vec![])),
     ]);
     assert_eq!(json::parse(text), Ok(expected));
-    for (text, value) in [("0", num("0")), ("\"\"", s("")), ("null", Json::Null), ("  true  ", Json::Bool(true))] {
+    for (text, value) in [
+        ("0", num("0")),
+        ("\"\"", s("")),
+        ("null", Json::Null),
+        ("  true  ", Json::Bool(true)),
+    ] {
         assert_eq!(json::parse(text), Ok(value), "{text}");
     }
 }
 
 pub fn objects_keep_key_order_and_the_last_duplicate_wins_on_lookup() {
     let value = json::parse(r#"{"z":1,"a":2,"m":3,"a":4}"#).unwrap();
-    let keys: Vec<&str> = value.as_object().unwrap().iter().map(|(k, _)| k.as_str()).collect();
+    let keys: Vec<&str> = value
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .collect();
     assert_eq!(keys, ["z", "a", "m", "a"]);
     assert_eq!(value.get("a").and_then(Json::as_u64), Some(4));
     assert_eq!(value.get("missing"), None);
@@ -48,10 +78,14 @@ pub fn accessors_answer_only_for_their_own_kind() {
     let value = json::parse(r#"{"s":"x","n":7,"f":0.5,"b":true,"a":[1],"z":null}"#).unwrap();
     assert_eq!(value.get("s").and_then(Json::as_str), Some("x"));
     assert_eq!(value.get("n").and_then(Json::as_u64), Some(7));
-    assert_eq!(value.get("f").and_then(Json::as_f64), Some(0.5));
     assert_eq!(value.get("f").and_then(Json::as_u64), None);
+    assert_eq!(value.get("f").and_then(Json::as_i64), None);
     assert_eq!(value.get("b").and_then(Json::as_bool), Some(true));
-    assert_eq!(value.get("a").and_then(Json::as_array).map(Vec::len), Some(1));
+    assert_eq!(
+        value.get("a").and_then(Json::as_array).map(<[Json]>::len),
+        Some(1)
+    );
+    assert_eq!(value.get("a").and_then(Json::as_object), None);
     assert!(value.get("z").is_some_and(Json::is_null));
     assert_eq!(value.get("s").and_then(Json::as_u64), None);
     assert_eq!(value.get("n").and_then(Json::as_str), None);
@@ -61,7 +95,10 @@ pub fn accessors_answer_only_for_their_own_kind() {
 
 pub fn writes_compact_json_like_json_stringify() {
     let text = "{ \"a\" : [ 1 , 2.50 , { } ] , \"b\" : \"q\\\"\\\\\\n\" , \"c\" : null }";
-    assert_eq!(json::to_string(&json::parse(text).unwrap()), r#"{"a":[1,2.50,{}],"b":"q\"\\\n","c":null}"#);
+    assert_eq!(
+        json::to_string(&json::parse(text).unwrap()),
+        r#"{"a":[1,2.50,{}],"b":"q\"\\\n","c":null}"#
+    );
     let mut out = String::from("prefix:");
     json::write(&Json::Array(vec![Json::Bool(false), Json::Null]), &mut out);
     assert_eq!(out, "prefix:[false,null]");
@@ -70,7 +107,10 @@ pub fn writes_compact_json_like_json_stringify() {
 pub fn strings_are_escaped_as_json_stringify_does() {
     let cases = [
         ("plain", r#""plain""#),
-        ("quote \" backslash \\ slash /", r#""quote \" backslash \\ slash /""#),
+        (
+            "quote \" backslash \\ slash /",
+            r#""quote \" backslash \\ slash /""#,
+        ),
         ("\n\r\t\u{8}\u{c}", r#""\n\r\t\b\f""#),
         ("\u{0}\u{1}\u{1f}\u{7f}", "\"\\u0000\\u0001\\u001f\u{7f}\""),
         ("é ✓ 😀 \u{2028}\u{2029}", "\"é ✓ 😀 \u{2028}\u{2029}\""),
@@ -85,7 +125,8 @@ pub fn strings_are_escaped_as_json_stringify_does() {
 }
 
 pub fn escapes_decode_including_surrogate_pairs() {
-    let value = json::parse(r#""\"\\\/\b\f\n\r\t\u0041\u00e9\u2713\uD83D\uDE00\ud83d\ude00""#).unwrap();
+    let value =
+        json::parse(r#""\"\\\/\b\f\n\r\t\u0041\u00e9\u2713\uD83D\uDE00\ud83d\ude00""#).unwrap();
     assert_eq!(value, s("\"\\/\u{8}\u{c}\n\r\tAé✓😀😀"));
 }
 
@@ -150,25 +191,68 @@ pub fn invalid_json_is_rejected_with_a_kind_and_an_offset() {
 pub fn nesting_up_to_the_depth_limit_parses_and_one_more_level_is_an_error() {
     let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
     assert!(json::parse(&deep(MAX_DEPTH)).is_ok());
-    assert_eq!(json::parse(&deep(MAX_DEPTH + 1)), Err(err(JsonErrorKind::Depth, MAX_DEPTH)));
-    let objects = format!("{}1{}", "{\"a\":".repeat(MAX_DEPTH + 1), "}".repeat(MAX_DEPTH + 1));
-    assert_eq!(json::parse(&objects).map_err(|e| e.kind), Err(JsonErrorKind::Depth));
+    assert_eq!(
+        json::parse(&deep(MAX_DEPTH + 1)),
+        Err(err(JsonErrorKind::Depth, MAX_DEPTH))
+    );
+    let objects = format!(
+        "{}1{}",
+        "{\"a\":".repeat(MAX_DEPTH + 1),
+        "}".repeat(MAX_DEPTH + 1)
+    );
+    assert_eq!(
+        json::parse(&objects).map_err(|e| e.kind),
+        Err(JsonErrorKind::Depth)
+    );
     // Depth counts open containers, not how many were seen: siblings are fine.
     let wide = format!("[{}]", vec![deep(MAX_DEPTH - 1); 1000].join(","));
     assert!(json::parse(&wide).is_ok());
 }
 
 pub fn a_hundred_thousand_open_brackets_is_a_depth_error_not_a_stack_overflow() {
-    assert_eq!(json::parse(&"[".repeat(100_000)).map_err(|e| e.kind), Err(JsonErrorKind::Depth));
-    assert_eq!(json::parse(&"{\"a\":".repeat(100_000)).map_err(|e| e.kind), Err(JsonErrorKind::Depth));
+    assert_eq!(
+        json::parse(&"[".repeat(100_000)).map_err(|e| e.kind),
+        Err(JsonErrorKind::Depth)
+    );
+    assert_eq!(
+        json::parse(&"{\"a\":".repeat(100_000)).map_err(|e| e.kind),
+        Err(JsonErrorKind::Depth)
+    );
 }
 
 pub fn numbers_keep_their_text() {
-    for text in ["0", "-0", "1.0", "1.50", "1e3", "1E+3", "-1.25e-7", "123456789012345678901234567890", "1e400"] {
+    for text in [
+        "0",
+        "-0",
+        "1.0",
+        "1.50",
+        "1e3",
+        "1E+3",
+        "-1.25e-7",
+        "123456789012345678901234567890",
+        "1e400",
+    ] {
         assert_eq!(json::to_string(&json::parse(text).unwrap()), text);
-        assert_eq!(Number::parse(text).map(|n| n.as_str().to_string()), Some(text.to_string()));
+        assert_eq!(
+            Number::parse(text).map(|n| n.as_str().to_string()),
+            Some(text.to_string())
+        );
     }
-    for text in ["", " 1", "1 ", "+1", "01", "1.", ".1", "1e", "--1", "0x10", "NaN", "-Infinity", "1_000"] {
+    for text in [
+        "",
+        " 1",
+        "1 ",
+        "+1",
+        "01",
+        "1.",
+        ".1",
+        "1e",
+        "--1",
+        "0x10",
+        "NaN",
+        "-Infinity",
+        "1_000",
+    ] {
         assert_eq!(Number::parse(text), None, "{text:?}");
     }
 }
@@ -190,273 +274,311 @@ pub fn integers_read_exactly_at_the_u64_and_i64_limits() {
     assert_eq!(Number::from_u64(0).as_str(), "0");
 }
 
-pub fn floats_read_correctly_rounded_in_common_cases() {
-    let cases: [(&str, f64); 14] = [
-        ("0.25", 0.25),
-        ("0.1", 0.1),
-        ("-0.3", -0.3),
-        ("1e-7", 1e-7),
-        ("123.456", 123.456),
-        ("0.30000000000000004", 0.30000000000000004),
-        ("1.7976931348623157e308", f64::MAX),
-        ("5e-324", 5e-324),
-        ("2.2250738585072014e-308", f64::MIN_POSITIVE),
-        ("9007199254740993", 9007199254740992.0),
-        ("18446744073709551615", 18446744073709551615.0),
-        ("1e22", 1e22),
-        ("1e23", 1e23),
-        ("0.000000000000000000000000000001", 1e-30),
-    ];
-    for (text, expected) in cases {
-        assert_eq!(Number::parse(text).unwrap().as_f64(), Some(expected), "{text}");
-    }
-    assert_eq!(Number::parse("-0").unwrap().as_f64().map(f64::is_sign_negative), Some(true));
-    assert_eq!(Number::parse("1e400").unwrap().as_f64(), None);
-    assert_eq!(Number::parse("1e-400").unwrap().as_f64(), Some(0.0));
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Consent {
-    #[default]
-    Pending,
-    Granted,
-    Denied,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    pub id: String,
-    pub last_activity: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Item {
-    pub seq: u64,
-    pub json: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion: Option<String>,
-    /// Never persisted.
-    #[serde(skip)]
-    pub in_flight: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snap {
-    pub version: u32,
-    pub consent: Consent,
-    #[serde(default)]
-    pub anonymous_id: Option<String>,
-    #[serde(default)]
-    pub session: Option<Session>,
-    #[serde(default)]
-    pub queued: Vec<Item>,
-    #[serde(default)]
-    pub next_seq: u64,
-    #[serde(default)]
-    pub offset: i64,
-    #[serde(default)]
-    pub flags: (bool, u8),
-    #[serde(default, skip_serializing_if = "Vec::is_empty", with = "json::object")]
-    pub extra: Vec<(String, Json)>,
-    #[serde(default)]
-    pub pairs: Vec<(String, Json)>,
-    #[serde(default = "null")]
-    pub props: Json,
-}
-
-fn null() -> Json {
-    Json::Null
-}
-
-pub fn sample_snapshot() -> Snap {
-    Snap {
-        version: 1,
-        consent: Consent::Granted,
-        anonymous_id: Some("0b8e7c2a-5d2f-4c41-9a38-1f0e2d3c4b5a".into()),
-        session: Some(Session { id: "s\"1\\\n\u{1}é😀".into(), last_activity: u64::MAX }),
-        queued: vec![
-            Item { seq: u64::MAX - 1, json: r#"{"type":"event","props":{"a":1.5}}"#.into(), deletion: None, in_flight: None },
-            Item { seq: 0, json: String::new(), deletion: Some("all".into()), in_flight: None },
-        ],
-        next_seq: 18_446_744_073_709_551_614,
-        offset: i64::MIN,
-        flags: (true, 255),
-        extra: vec![("daily".into(), json::parse(r#"{"day":20412,"ratio":0.30000000000000004,"big":1e400}"#).unwrap()), ("z".into(), Json::Null)],
-        pairs: vec![("k".into(), Json::Bool(true))],
-        props: json::parse(r#"[1.50,-0,{"z":null,"a":[true]}]"#).unwrap(),
-    }
-}
-
-pub fn a_snapshot_like_struct_round_trips_through_serde() {
-    let snap = sample_snapshot();
-    let text = json::to_string_of(&snap);
-    let back: Snap = json::from_str_of(&text).unwrap();
-    assert_eq!(back, snap);
-    // Numbers inside `Json` fields keep their exact text both ways.
-    assert!(text.contains(r#""ratio":0.30000000000000004,"big":1e400"#), "{text}");
-    assert!(text.contains(r#""props":[1.50,-0,{"z":null,"a":[true]}]"#), "{text}");
-    assert!(text.contains(r#""last_activity":18446744073709551615"#), "{text}");
-    assert!(text.contains(r#""offset":-9223372036854775808"#), "{text}");
-    assert!(text.contains(r#""consent":"granted""#), "{text}");
-    assert!(text.contains(r#""flags":[true,255]"#), "{text}");
-    // `with = "json::object"` writes pairs as an object; plain pairs stay arrays.
-    assert!(text.contains(r#""extra":{"daily":{"day":20412,"#), "{text}");
-    assert!(text.contains(r#","z":null}"#), "{text}");
-    assert!(text.contains(r#""pairs":[["k",true]]"#), "{text}");
-    assert!(!text.contains("in_flight"), "{text}");
-    assert!(!text.contains("\"deletion\":null"), "{text}");
-    // Writing what was read gives the same text.
-    assert_eq!(json::to_string_of(&back), text);
-    // Through a `Json` value too.
-    let value = json::parse(&text).unwrap();
-    assert_eq!(json::to_string_of(&value), text);
-    assert_eq!(json::from_json::<Snap>(value), Ok(snap));
-}
-
-pub fn missing_default_fields_take_their_defaults_and_unknown_fields_are_ignored() {
-    let text = r#"{"future":{"nested":[1,{"x":"y"}]},"version":2,"consent":"denied","also_new":1e999,
-                   "queued":[{"seq":5,"json":"{}","in_flight":9,"extra_field":[]}]}"#;
-    let snap: Snap = json::from_str_of(text).unwrap();
-    assert_eq!(snap.version, 2);
-    assert_eq!(snap.consent, Consent::Denied);
-    assert_eq!(snap.anonymous_id, None);
-    assert_eq!(snap.session, None);
-    assert_eq!(snap.next_seq, 0);
-    assert_eq!(snap.extra, vec![]);
-    assert_eq!(snap.pairs, vec![]);
-    assert_eq!(snap.props, Json::Null);
-    // `in_flight` is skipped: present in the input, still not read.
-    assert_eq!(snap.queued, vec![Item { seq: 5, json: "{}".into(), deletion: None, in_flight: None }]);
-}
-
-pub fn an_extra_map_written_as_an_object_reads_back_in_order() {
-    let text = r#"{"version":1,"consent":"granted","extra":{"b":1.50,"a":{"x":[1,"y"]},"b":2}}"#;
-    let snap: Snap = json::from_str_of(text).unwrap();
-    let keys: Vec<&str> = snap.extra.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["b", "a", "b"]);
-    assert_eq!(snap.extra[0].1, num("1.50"));
-    assert_eq!(json::from_str_of::<Snap>(r#"{"version":1,"consent":"granted","extra":[1]}"#).map_err(|e| e.kind), Err(JsonErrorKind::Type));
-}
-
-pub fn null_reads_as_none_for_options() {
-    let snap: Snap = json::from_str_of(r#"{"version":1,"consent":"pending","anonymous_id":null,"session":null}"#).unwrap();
-    assert_eq!((snap.anonymous_id, snap.session), (None, None));
-}
-
-pub fn shape_errors_have_kinds_and_no_messages() {
-    use JsonErrorKind::*;
-    let kind = |text: &str| json::from_str_of::<Snap>(text).map(|_| ()).map_err(|e| e.kind);
-    assert_eq!(kind(r#"{"consent":"granted"}"#), Err(MissingField));
-    assert_eq!(kind(r#"{"version":1,"consent":"maybe"}"#), Err(UnknownVariant));
-    assert_eq!(kind(r#"{"version":1,"consent":"Granted"}"#), Err(UnknownVariant));
-    assert_eq!(kind(r#"{"version":"1","consent":"granted"}"#), Err(Type));
-    assert_eq!(kind(r#"{"version":4294967296,"consent":"granted"}"#), Err(Type));
-    assert_eq!(kind(r#"{"version":-1,"consent":"granted"}"#), Err(Type));
-    assert_eq!(kind(r#"{"version":1.5,"consent":"granted"}"#), Err(Type));
-    assert_eq!(kind(r#"{"version":1,"consent":"granted","flags":[true]}"#), Err(Type));
-    assert_eq!(kind(r#"{"version":1,"consent":"granted","flags":[true,1,2]}"#), Err(Type));
-    // Unlike serde_json, structs are read from objects only: JSON.stringify never writes them as arrays.
-    assert_eq!(kind(r#"[1,"granted"]"#), Err(Type));
-    assert_eq!(kind(r#"{"version":1,"consent":"granted","session":["id",1]}"#), Err(Type));
-    assert_eq!(kind("[1,"), Err(Eof));
-    assert_eq!(kind("{} x"), Err(TrailingCharacters));
-    assert_eq!(json::from_str_of::<u8>("256").map_err(|e| e.kind), Err(Type));
-    assert_eq!(json::from_str_of::<i8>("-129").map_err(|e| e.kind), Err(Type));
-    assert_eq!(json::from_str_of::<char>("\"ab\"").map_err(|e| e.kind), Err(Type));
-    #[derive(Debug, Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Strict {
-        #[allow(dead_code)]
-        a: u8,
-    }
-    assert_eq!(json::from_str_of::<Strict>(r#"{"a":1,"b":2}"#).map_err(|e| e.kind).map(|_| ()), Err(Type));
-    assert_eq!(json::from_str_of::<Strict>(r#"{"a":1,"a":2}"#).map_err(|e| e.kind).map(|_| ()), Err(Type));
-    // Display is for hosts and logs; offsets are only shown where they mean something.
-    assert_eq!(json::parse("[1,]").unwrap_err().to_string(), "JSON syntax error at byte 3");
-    assert_eq!(kind(r#"{"consent":"granted"}"#).map_err(|k| JsonError { kind: k, offset: 0 }.to_string()), Err("missing field".to_string()));
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Shape {
-    Unit,
-    New(u32),
-    Pair(u8, String),
-    Named { a: String, b: Option<bool> },
-}
-
-pub fn enums_with_data_are_single_entry_objects() {
-    let shapes = vec![Shape::Unit, Shape::New(7), Shape::Pair(1, "x".into()), Shape::Named { a: "y".into(), b: None }];
-    let text = json::to_string_of(&shapes);
-    assert_eq!(text, r#"["Unit",{"New":7},{"Pair":[1,"x"]},{"Named":{"a":"y","b":null}}]"#);
-    assert_eq!(json::from_str_of::<Vec<Shape>>(&text), Ok(shapes));
-    assert_eq!(json::from_str_of::<Shape>(r#"{"Unit":null}"#), Ok(Shape::Unit));
-    assert_eq!(json::from_str_of::<Shape>(r#""New""#).map_err(|e| e.kind), Err(JsonErrorKind::Type));
-    assert_eq!(json::from_str_of::<Shape>(r#"{"New":1,"Unit":null}"#).map_err(|e| e.kind), Err(JsonErrorKind::Type));
-    assert_eq!(json::from_str_of::<Shape>(r#"{"Other":1}"#).map_err(|e| e.kind), Err(JsonErrorKind::UnknownVariant));
-}
-
-pub fn an_input_object_that_has_the_internal_number_key_stays_an_object() {
-    let text = r#"{"$mv3_telemetry::json::Number":"1"}"#;
-    let value: Json = json::from_str_of(text).unwrap();
-    assert_eq!(value, json::parse(text).unwrap());
-    assert_eq!(json::to_string_of(&value), text);
-}
-
-#[derive(Serialize)]
-struct Floats {
-    values: Vec<f64>,
-    single: f32,
-}
-
-pub fn floats_are_written_in_javascript_number_syntax() {
-    let values = vec![0.1, 0.25, -1.5, 3.0, -0.0, 1e21, 1e20, 1.5e-7, 0.000001, 123.456, 1e300, 5e-324, 0.30000000000000004, f64::NAN, f64::INFINITY, 2f64.powi(60)];
-    let text = json::to_string_of(&Floats { values, single: 0.5 });
+pub fn integer_accessors_read_only_integers_of_their_range() {
+    let value =
+        json::parse(r#"[4294967295,4294967296,-3,-0,1.0,1e2,"7",18446744073709551615]"#).unwrap();
+    let items = value.as_array().unwrap();
     assert_eq!(
-        text,
-        r#"{"values":[0.1,0.25,-1.5,3,0,1e+21,100000000000000000000,1.5e-7,0.000001,123.456,1e+300,5e-324,0.30000000000000004,null,null,1152921504606847000],"single":0.5}"#
+        items.iter().map(Json::as_u32).collect::<Vec<_>>(),
+        [Some(u32::MAX), None, None, None, None, None, None, None]
+    );
+    assert_eq!(
+        items.iter().map(Json::as_i64).collect::<Vec<_>>(),
+        [
+            Some(4294967295),
+            Some(4294967296),
+            Some(-3),
+            Some(0),
+            None,
+            None,
+            None,
+            None
+        ]
+    );
+    assert_eq!(
+        items.iter().map(Json::as_u64).collect::<Vec<_>>(),
+        [
+            Some(4294967295),
+            Some(4294967296),
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some(u64::MAX)
+        ]
     );
 }
 
-pub fn map_keys_are_strings_and_numeric_keys_are_quoted() {
-    let mut map = std::collections::BTreeMap::new();
-    map.insert(-3i32, "a");
-    map.insert(10, "b");
-    assert_eq!(json::to_string_of(&map), r#"{"-3":"a","10":"b"}"#);
-    let mut nested = std::collections::BTreeMap::new();
-    nested.insert((1, 2), 3);
-    assert_eq!(json::to_string_of(&nested), "null", "a key that is no string, number or bool fails the whole value");
-    let strings: std::collections::BTreeMap<String, u64> = json::from_str_of(r#"{"b":2,"a":1}"#).unwrap();
-    assert_eq!(strings.into_iter().collect::<Vec<_>>(), [("a".to_string(), 1), ("b".to_string(), 2)]);
+pub fn to_owned_str_copies_strings_and_refuses_everything_else() {
+    assert_eq!(s("é\n").to_owned_str(), Some("é\n".to_string()));
+    assert_eq!(num("1").to_owned_str(), None);
+    assert_eq!(Json::Null.to_owned_str(), None);
 }
 
-pub fn a_failing_serialize_implementation_writes_null() {
-    struct Fails;
-    impl Serialize for Fails {
-        fn serialize<S: serde::Serializer>(&self, _serializer: S) -> Result<S::Ok, S::Error> {
-            Err(serde::ser::Error::custom(format_args!("{}", 1.5)))
+pub fn array_of_reads_every_element_or_nothing() {
+    assert_eq!(
+        json::parse("[1,2,3]").unwrap().array_of(Json::as_u64),
+        Some(vec![1, 2, 3])
+    );
+    assert_eq!(
+        json::parse("[]").unwrap().array_of(Json::as_u64),
+        Some(vec![])
+    );
+    assert_eq!(
+        json::parse(r#"[1,"2",3]"#).unwrap().array_of(Json::as_u64),
+        None
+    );
+    assert_eq!(
+        json::parse(r#"{"0":1}"#).unwrap().array_of(Json::as_u64),
+        None
+    );
+}
+
+pub fn field_or_default_gives_the_default_for_absent_or_null_and_refuses_the_wrong_type() {
+    let value = json::parse(r#"{"n":7,"z":null,"s":"x"}"#).unwrap();
+    assert_eq!(value.field_or_default("n", Json::as_u64), Some(7));
+    assert_eq!(value.field_or_default("missing", Json::as_u64), Some(0));
+    assert_eq!(value.field_or_default("z", Json::as_u64), Some(0));
+    assert_eq!(
+        value.field_or_default("s", Json::as_u64),
+        None,
+        "present with the wrong type: the record is corrupt"
+    );
+    assert_eq!(
+        value.field_or_default("z", |v| v.array_of(Json::as_u64)),
+        Some(vec![])
+    );
+}
+
+pub fn optional_field_is_none_for_absent_or_null_and_refuses_the_wrong_type() {
+    let value = json::parse(r#"{"s":"x","z":null,"n":1}"#).unwrap();
+    assert_eq!(
+        value.optional_field("s", Json::to_owned_str),
+        Some(Some("x".to_string()))
+    );
+    assert_eq!(value.optional_field("z", Json::to_owned_str), Some(None));
+    assert_eq!(
+        value.optional_field("missing", Json::to_owned_str),
+        Some(None)
+    );
+    assert_eq!(value.optional_field("n", Json::to_owned_str), None);
+    assert_eq!(
+        Json::Null.optional_field("s", Json::to_owned_str),
+        Some(None),
+        "a non-object has no fields"
+    );
+}
+
+pub fn the_digit_and_array_writers_append_compact_json() {
+    let mut out = String::new();
+    json::push_array(&mut out, [0u64, 7, u64::MAX], json::push_u64);
+    out.push(' ');
+    json::push_array(&mut out, [i64::MIN, -1, 0, i64::MAX], json::push_i64);
+    out.push(' ');
+    json::push_array(&mut out, Vec::<u64>::new(), json::push_u64);
+    out.push(' ');
+    json::push_array(&mut out, [Some("a\""), None], json::push_optional_string);
+    out.push(' ');
+    json::push_array(&mut out, [Some(3), None], json::push_optional_u64);
+    assert_eq!(
+        out,
+        r#"[0,7,18446744073709551615] [-9223372036854775808,-1,0,9223372036854775807] [] ["a\"",null] [3,null]"#
+    );
+}
+
+pub fn errors_display_their_kind_and_offset() {
+    assert_eq!(
+        json::parse("[1,]").unwrap_err().to_string(),
+        "JSON syntax error at byte 3"
+    );
+    assert_eq!(
+        json::parse("[").unwrap_err().to_string(),
+        "unexpected end of JSON input at byte 1"
+    );
+    assert_eq!(
+        json::parse("1 2").unwrap_err().to_string(),
+        "trailing characters after the JSON value at byte 2"
+    );
+    assert_eq!(
+        json::parse(&"[".repeat(MAX_DEPTH + 1))
+            .unwrap_err()
+            .to_string(),
+        "JSON nested too deeply at byte 128"
+    );
+}
+
+/// `to_json` output as text, for the record round trips.
+fn text_of(write: impl FnOnce(&mut String)) -> String {
+    let mut out = String::new();
+    write(&mut out);
+    out
+}
+
+pub fn an_endpoint_round_trips_as_its_lowercase_name() {
+    for endpoint in Endpoint::ALL {
+        let text = text_of(|out| endpoint.to_json(out));
+        assert_eq!(
+            text,
+            format!("\"{}\"", endpoint.path().trim_start_matches("/v1/"))
+        );
+        assert_eq!(
+            Endpoint::from_json(&json::parse(&text).unwrap()),
+            Some(endpoint)
+        );
+    }
+    assert_eq!(Endpoint::from_json(&s("Events")), None);
+    assert_eq!(Endpoint::from_json(&num("0")), None);
+}
+
+pub fn drop_counts_round_trip_keeping_only_non_zero_counts() {
+    let mut counts = DropCounts::default();
+    counts.add(DropReason::QueueFull, 3);
+    counts.add(DropReason::HookError, u64::MAX);
+    let text = text_of(|out| counts.to_json(out));
+    assert_eq!(
+        text,
+        r#"{"queue_full":3,"hook_error":18446744073709551615}"#
+    );
+    assert_eq!(
+        DropCounts::from_json(&json::parse(&text).unwrap()),
+        Some(counts)
+    );
+    assert_eq!(text_of(|out| DropCounts::default().to_json(out)), "{}");
+    assert_eq!(
+        DropCounts::from_json(&json::parse("{}").unwrap()),
+        Some(DropCounts::default())
+    );
+    // A later version's reason is ignored; a count that is not a count is corrupt.
+    let read = DropCounts::from_json(&json::parse(r#"{"sampled":2,"from_the_future":9}"#).unwrap())
+        .unwrap();
+    assert_eq!(read.get(DropReason::Sampled), 2);
+    assert_eq!(
+        DropCounts::from_json(&json::parse(r#"{"sampled":-1}"#).unwrap()),
+        None
+    );
+    assert_eq!(DropCounts::from_json(&json::parse("[]").unwrap()), None);
+}
+
+pub fn a_frame_round_trips_with_nulls_for_unknown_parts() {
+    let frames = [
+        Frame {
+            function: Some("f \"q\"".into()),
+            file: None,
+            line: Some(1),
+            column: None,
+        },
+        Frame {
+            function: None,
+            file: Some("/a.js".into()),
+            line: None,
+            column: Some(u32::MAX),
+        },
+        Frame {
+            function: None,
+            file: None,
+            line: None,
+            column: None,
+        },
+    ];
+    for frame in frames {
+        let text = text_of(|out| frame.to_json(out));
+        assert_eq!(Frame::from_json(&json::parse(&text).unwrap()), Some(frame));
+    }
+    let text = text_of(|out| {
+        Frame {
+            function: Some("f".into()),
+            file: None,
+            line: Some(1),
+            column: None,
         }
-    }
-    assert_eq!(json::to_string_of(&vec![Fails]), "null");
+        .to_json(out)
+    });
+    assert_eq!(
+        text,
+        r#"{"function":"f","file":null,"line":1,"column":null}"#
+    );
+    assert_eq!(
+        Frame::from_json(&json::parse("{}").unwrap()),
+        Some(Frame {
+            function: None,
+            file: None,
+            line: None,
+            column: None
+        })
+    );
+    assert_eq!(
+        Frame::from_json(&json::parse(r#"{"line":4294967296}"#).unwrap()),
+        None
+    );
+    assert_eq!(
+        Frame::from_json(&json::parse(r#"{"file":1}"#).unwrap()),
+        None
+    );
+    assert_eq!(Frame::from_json(&Json::Null), None);
 }
 
-pub fn plain_values_serialize_like_serde_json() {
-    assert_eq!(json::to_string_of("a\"b"), r#""a\"b""#);
-    assert_eq!(json::to_string_of(&'\n'), r#""\n""#);
-    assert_eq!(json::to_string_of(&Some(1u8)), "1");
-    assert_eq!(json::to_string_of(&None::<u8>), "null");
-    assert_eq!(json::to_string_of(&()), "null");
-    assert_eq!(json::to_string_of(&(1, "x", [false])), r#"[1,"x",[false]]"#);
-    assert_eq!(json::to_string_of(&Bytes), "[0,255]");
-    assert_eq!(json::to_string_of(&Json::String("x".into())), r#""x""#);
+pub fn a_context_round_trips_and_absent_fields_are_empty() {
+    let context = Context {
+        app_version: "1.2.3".into(),
+        environment: "production".into(),
+        browser: "Chrome 156".into(),
+        os: "linux".into(),
+        locale: "en-US".into(),
+    };
+    let text = text_of(|out| context.to_json(out));
+    assert_eq!(
+        text,
+        r#"{"app_version":"1.2.3","environment":"production","browser":"Chrome 156","os":"linux","locale":"en-US"}"#
+    );
+    assert_eq!(
+        Context::from_json(&json::parse(&text).unwrap()),
+        Some(context)
+    );
+    assert_eq!(
+        Context::from_json(&json::parse(r#"{"os":"mac"}"#).unwrap()),
+        Some(Context {
+            os: "mac".into(),
+            ..Context::default()
+        })
+    );
+    assert_eq!(
+        Context::from_json(&json::parse(r#"{"os":1}"#).unwrap()),
+        None
+    );
+    assert_eq!(Context::from_json(&s("x")), None);
 }
 
-struct Bytes;
-
-impl Serialize for Bytes {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(&[0, 255])
+pub fn a_sketch_round_trips_bit_exactly_and_a_missing_field_is_corrupt() {
+    let mut sketch = Sketch::new();
+    for v in [0.0, 0.5, 3.25, 1e300, 0.1 + 0.2] {
+        sketch.add(v);
     }
+    for sketch in [Sketch::new(), sketch] {
+        let text = text_of(|out| sketch.to_json(out));
+        let back = Sketch::from_json(&json::parse(&text).unwrap()).unwrap();
+        assert_eq!(back, sketch);
+        assert_eq!(back.sum().to_bits(), sketch.sum().to_bits());
+    }
+    let empty = text_of(|out| Sketch::new().to_json(out));
+    assert_eq!(
+        empty,
+        format!(
+            r#"{{"offset":0,"counts":[],"zeros":0,"count":0,"sum_bits":0,"min_bits":{},"max_bits":{}}}"#,
+            f64::INFINITY.to_bits(),
+            f64::NEG_INFINITY.to_bits()
+        )
+    );
+    let without_count = empty.replace(r#""count":0,"#, "");
+    assert_eq!(
+        Sketch::from_json(&json::parse(&without_count).unwrap()),
+        None
+    );
+    let offset_beyond_i32 = empty.replace(r#""offset":0"#, r#""offset":2147483648"#);
+    assert_eq!(
+        Sketch::from_json(&json::parse(&offset_beyond_i32).unwrap()),
+        None
+    );
 }
 
 /// Declares one test per case with the given test attribute; the second
@@ -478,18 +600,18 @@ macro_rules! json_cases {
             a_hundred_thousand_open_brackets_is_a_depth_error_not_a_stack_overflow,
             numbers_keep_their_text,
             integers_read_exactly_at_the_u64_and_i64_limits,
-            floats_read_correctly_rounded_in_common_cases,
-            a_snapshot_like_struct_round_trips_through_serde,
-            missing_default_fields_take_their_defaults_and_unknown_fields_are_ignored,
-            an_extra_map_written_as_an_object_reads_back_in_order,
-            null_reads_as_none_for_options,
-            shape_errors_have_kinds_and_no_messages,
-            enums_with_data_are_single_entry_objects,
-            an_input_object_that_has_the_internal_number_key_stays_an_object,
-            floats_are_written_in_javascript_number_syntax,
-            map_keys_are_strings_and_numeric_keys_are_quoted,
-            a_failing_serialize_implementation_writes_null,
-            plain_values_serialize_like_serde_json
+            integer_accessors_read_only_integers_of_their_range,
+            to_owned_str_copies_strings_and_refuses_everything_else,
+            array_of_reads_every_element_or_nothing,
+            field_or_default_gives_the_default_for_absent_or_null_and_refuses_the_wrong_type,
+            optional_field_is_none_for_absent_or_null_and_refuses_the_wrong_type,
+            the_digit_and_array_writers_append_compact_json,
+            errors_display_their_kind_and_offset,
+            an_endpoint_round_trips_as_its_lowercase_name,
+            drop_counts_round_trip_keeping_only_non_zero_counts,
+            a_frame_round_trips_with_nulls_for_unknown_parts,
+            a_context_round_trips_and_absent_fields_are_empty,
+            a_sketch_round_trips_bit_exactly_and_a_missing_field_is_corrupt
         );
     };
     (@each $attr:meta; $module:ident; $($case:ident),* $(,)?) => {

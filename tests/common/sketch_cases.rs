@@ -3,7 +3,7 @@
 //! inside the browser. Needs no dev-dependency: samples come from a seeded
 //! splitmix64 and Box-Muller, exact quantiles from sorting.
 
-use mv3_telemetry::core::json::{self, from_str_of, to_string_of, Json};
+use mv3_telemetry::core::json::{self, Json};
 use mv3_telemetry::core::sketch::{Sketch, Summary};
 
 const ALPHA: f64 = Sketch::RELATIVE_ACCURACY;
@@ -57,7 +57,9 @@ pub fn uniform_samples(n: usize, seed: u64) -> Vec<f64> {
 /// Page-load-like: median 50 ms, a long right tail.
 pub fn log_normal_samples(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(seed);
-    (0..n).map(|_| (50f64.ln() + 1.5 * rng.normal()).exp()).collect()
+    (0..n)
+        .map(|_| (50f64.ln() + 1.5 * rng.normal()).exp())
+        .collect()
 }
 
 /// Cache hits around 20 ms and misses around 800 ms: the quantiles sit in
@@ -66,7 +68,11 @@ pub fn bimodal_samples(n: usize, seed: u64) -> Vec<f64> {
     let mut rng = Rng::new(seed);
     (0..n)
         .map(|_| {
-            let (mean, sd) = if rng.unit() < 0.9 { (20.0, 3.0) } else { (800.0, 120.0) };
+            let (mean, sd) = if rng.unit() < 0.9 {
+                (20.0, 3.0)
+            } else {
+                (800.0, 120.0)
+            };
             (mean + sd * rng.normal()).max(0.0)
         })
         .collect()
@@ -93,11 +99,28 @@ pub fn exact_quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[(q * (sorted.len() - 1) as f64) as usize]
 }
 
+/// The sketch as its persisted JSON text ([`Sketch::to_json`]).
+pub fn sketch_text(sketch: &Sketch) -> String {
+    let mut out = String::new();
+    sketch.to_json(&mut out);
+    out
+}
+
+/// A sketch read back from its persisted JSON text ([`Sketch::from_json`]).
+pub fn read_sketch(text: &str) -> Option<Sketch> {
+    Sketch::from_json(&json::parse(text).ok()?)
+}
+
 /// The persisted state minus `sum_bits`: everything that must not depend
 /// on the order of float additions.
 fn state_except_sum(sketch: &Sketch) -> Json {
-    match json::parse(&to_string_of(sketch)).unwrap() {
-        Json::Object(entries) => Json::Object(entries.into_iter().filter(|(key, _)| key != "sum_bits").collect()),
+    match json::parse(&sketch_text(sketch)).unwrap() {
+        Json::Object(entries) => Json::Object(
+            entries
+                .into_iter()
+                .filter(|(key, _)| key != "sum_bits")
+                .collect(),
+        ),
         other => panic!("not an object: {other:?}"),
     }
 }
@@ -118,14 +141,20 @@ fn assert_accurate(samples: &[f64]) {
     sorted.sort_by(f64::total_cmp);
     assert_eq!(sketch.count(), samples.len() as u64);
     // Same additions in the same order: bit-identical.
-    assert_eq!(sketch.sum().to_bits(), samples.iter().fold(0.0, |a, &v| a + v).to_bits());
+    assert_eq!(
+        sketch.sum().to_bits(),
+        samples.iter().fold(0.0, |a, &v| a + v).to_bits()
+    );
     assert_eq!(sketch.min(), Some(sorted[0]));
     assert_eq!(sketch.max(), Some(sorted[sorted.len() - 1]));
     for q in [0.0, 0.01, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0] {
         let exact = exact_quantile(&sorted, q);
         let estimate = sketch.quantile(q).unwrap();
         let error = relative_error(estimate, exact);
-        assert!(error <= TOLERANCE, "q={q}: estimate {estimate} exact {exact} error {error}");
+        assert!(
+            error <= TOLERANCE,
+            "q={q}: estimate {estimate} exact {exact} error {error}"
+        );
     }
     let summary = sketch.summary().unwrap();
     assert_eq!(summary.p50, sketch.quantile(0.5).unwrap());
@@ -155,10 +184,18 @@ pub fn a_million_samples_from_a_microsecond_to_a_billion_ms_stay_under_the_bucke
     let sketch = sketch_of(&samples);
     assert_eq!(sketch.count(), 1_000_000);
     // 12 decades / log10(γ) ≈ 1382 buckets: no folding needed.
-    assert!(sketch.bucket_count() <= Sketch::MAX_BUCKETS, "{} buckets", sketch.bucket_count());
-    assert!(sketch.bucket_count() > 1300, "{} buckets", sketch.bucket_count());
+    assert!(
+        sketch.bucket_count() <= Sketch::MAX_BUCKETS,
+        "{} buckets",
+        sketch.bucket_count()
+    );
+    assert!(
+        sketch.bucket_count() > 1300,
+        "{} buckets",
+        sketch.bucket_count()
+    );
     // About 4 digits and a comma per bucket, plus the fixed fields.
-    let text = to_string_of(&sketch);
+    let text = sketch_text(&sketch);
     assert!(text.len() < 8 * 1024, "{} bytes", text.len());
 }
 
@@ -189,8 +226,14 @@ pub fn merging_two_sketches_equals_the_sketch_of_the_union() {
     // Multiples of 1/1024 below 2^40: every partial sum is exact, so even
     // `sum` is bit-identical whatever the order of additions.
     let quantize = |v: f64| (v.min(1e9) * 1024.0).round() / 1024.0;
-    let a: Vec<f64> = log_normal_samples(50_000, 7).into_iter().map(quantize).collect();
-    let b: Vec<f64> = bimodal_samples(30_000, 8).into_iter().map(quantize).collect();
+    let a: Vec<f64> = log_normal_samples(50_000, 7)
+        .into_iter()
+        .map(quantize)
+        .collect();
+    let b: Vec<f64> = bimodal_samples(30_000, 8)
+        .into_iter()
+        .map(quantize)
+        .collect();
     let mut merged = sketch_of(&a);
     merged.merge(&sketch_of(&b));
     let union = sketch_of(&[a.clone(), b.clone()].concat());
@@ -221,7 +264,10 @@ pub fn merging_sketches_whose_union_is_wider_than_the_cap_equals_the_union() {
     // both ways, the folding must land as if every sample went to one sketch.
     let low = log_uniform_samples(5_000, 11, -3.0, 6.0);
     let high = log_uniform_samples(5_000, 12, 8.0, 15.0);
-    assert!(sketch_of(&low).bucket_count() < Sketch::MAX_BUCKETS && sketch_of(&high).bucket_count() < Sketch::MAX_BUCKETS);
+    assert!(
+        sketch_of(&low).bucket_count() < Sketch::MAX_BUCKETS
+            && sketch_of(&high).bucket_count() < Sketch::MAX_BUCKETS
+    );
     let union = sketch_of(&[low.clone(), high.clone()].concat());
     assert_eq!(union.bucket_count(), Sketch::MAX_BUCKETS);
     for (first, second) in [(&low, &high), (&high, &low)] {
@@ -244,7 +290,10 @@ pub fn merging_with_an_empty_sketch_changes_nothing() {
 }
 
 pub fn the_order_of_samples_does_not_change_the_state() {
-    let samples: Vec<f64> = log_uniform_samples(5_000, 14, -4.0, 20.0).into_iter().map(|v| (v * 1024.0).round() / 1024.0).collect();
+    let samples: Vec<f64> = log_uniform_samples(5_000, 14, -4.0, 20.0)
+        .into_iter()
+        .map(|v| (v * 1024.0).round() / 1024.0)
+        .collect();
     let mut ascending = samples.clone();
     ascending.sort_by(f64::total_cmp);
     let descending: Vec<f64> = ascending.iter().rev().copied().collect();
@@ -257,20 +306,28 @@ pub fn the_order_of_samples_does_not_change_the_state() {
 pub fn a_sketch_round_trips_through_the_project_json_bit_exactly() {
     let mut samples = log_normal_samples(10_000, 15);
     samples.extend([0.0, 1e-4, 0.1 + 0.2, f64::MAX, 1e300, 5e-324]);
-    for sketch in [Sketch::new(), sketch_of(&[42.0]), sketch_of(&samples), sketch_of(&log_uniform_samples(10_000, 16, -3.0, 300.0))] {
-        let text = to_string_of(&sketch);
-        let back: Sketch = from_str_of(&text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+    for sketch in [
+        Sketch::new(),
+        sketch_of(&[42.0]),
+        sketch_of(&samples),
+        sketch_of(&log_uniform_samples(10_000, 16, -3.0, 300.0)),
+    ] {
+        let text = sketch_text(&sketch);
+        let back = read_sketch(&text).unwrap_or_else(|| panic!("unreadable: {text}"));
         assert_eq!(back, sketch);
         assert_eq!(back.sum().to_bits(), sketch.sum().to_bits());
         assert_eq!(back.summary(), sketch.summary());
-        assert!(!text.contains('.') && !text.contains("null"), "floats are stored as bit patterns: {text}");
+        assert!(
+            !text.contains('.') && !text.contains("null"),
+            "floats are stored as bit patterns: {text}"
+        );
     }
 }
 
 pub fn a_restored_sketch_keeps_counting_where_the_old_one_stopped() {
     let samples = bimodal_samples(20_000, 17);
     let (before, after) = samples.split_at(12_345);
-    let mut restored: Sketch = from_str_of(&to_string_of(&sketch_of(before))).unwrap();
+    let mut restored = read_sketch(&sketch_text(&sketch_of(before))).unwrap();
     for &v in after {
         restored.add(v);
     }
@@ -293,7 +350,15 @@ pub fn an_empty_sketch_answers_none() {
 pub fn a_single_value_is_every_quantile_exactly() {
     let sketch = sketch_of(&[123.456]);
     assert!(!sketch.is_empty());
-    let expected = Summary { count: 1, sum: 123.456, min: 123.456, max: 123.456, p50: 123.456, p95: 123.456, p99: 123.456 };
+    let expected = Summary {
+        count: 1,
+        sum: 123.456,
+        min: 123.456,
+        max: 123.456,
+        p50: 123.456,
+        p95: 123.456,
+        p99: 123.456,
+    };
     assert_eq!(sketch.summary(), Some(expected));
     assert_eq!(sketch.quantile(0.0), Some(123.456));
     assert_eq!(sketch.bucket_count(), 1);
@@ -318,7 +383,11 @@ pub fn negative_and_nan_samples_count_as_zero_and_infinity_as_the_largest_float(
     let sketch = sketch_of(&[-5.0, f64::NAN, -0.0, f64::NEG_INFINITY, 7.0]);
     assert_eq!(sketch.count(), 5);
     assert_eq!(sketch.sum(), 7.0);
-    assert_eq!(sketch.min().map(f64::to_bits), Some(0f64.to_bits()), "+0, not -0");
+    assert_eq!(
+        sketch.min().map(f64::to_bits),
+        Some(0f64.to_bits()),
+        "+0, not -0"
+    );
     assert_eq!(sketch.quantile(0.5), Some(0.0));
     assert_eq!(sketch.max(), Some(7.0));
     let infinite = sketch_of(&[f64::INFINITY, 1.0]);
@@ -345,9 +414,20 @@ pub fn quantile_uses_the_lower_rank_and_clamps_q() {
     // Four samples in distinct buckets: floor(q * 3) picks the rank.
     let samples = [1.0, 10.0, 100.0, 1000.0];
     let sketch = sketch_of(&samples);
-    for (q, exact) in [(0.0, 1.0), (0.33, 1.0), (0.34, 10.0), (0.66, 10.0), (0.67, 100.0), (0.99, 100.0), (1.0, 1000.0)] {
+    for (q, exact) in [
+        (0.0, 1.0),
+        (0.33, 1.0),
+        (0.34, 10.0),
+        (0.66, 10.0),
+        (0.67, 100.0),
+        (0.99, 100.0),
+        (1.0, 1000.0),
+    ] {
         let estimate = sketch.quantile(q).unwrap();
-        assert!(relative_error(estimate, exact) <= TOLERANCE, "q={q}: {estimate} for {exact}");
+        assert!(
+            relative_error(estimate, exact) <= TOLERANCE,
+            "q={q}: {estimate} for {exact}"
+        );
     }
     // Ranks 0 and n - 1 are the exact extremes; q outside [0, 1] clamps.
     assert_eq!(sketch.quantile(0.0), Some(1.0));
@@ -365,11 +445,22 @@ pub fn answers_are_the_bucket_value_of_the_gamma_formula_and_the_edge_error_is_o
         // Rank 1 of 4 is x's bucket; the extremes only keep it unclamped.
         let estimate = sketch_of(&[0.0, x, x, 4.0 * x]).quantile(0.5).unwrap();
         let bucket_value = gamma.powi(k) * (1.0 - ALPHA);
-        assert!(relative_error(estimate, bucket_value) < 1e-9, "k={k}: {estimate} vs {bucket_value}");
+        assert!(
+            relative_error(estimate, bucket_value) < 1e-9,
+            "k={k}: {estimate} vs {bucket_value}"
+        );
         // Just above the bucket's lower edge the error is (almost) all of α.
         let edge = gamma.powi(k - 1) * (1.0 + 1e-7);
-        let error = relative_error(sketch_of(&[0.0, edge, edge, 4.0 * edge]).quantile(0.5).unwrap(), edge);
-        assert!(error <= TOLERANCE && error > 0.999 * ALPHA, "k={k}: {error}");
+        let error = relative_error(
+            sketch_of(&[0.0, edge, edge, 4.0 * edge])
+                .quantile(0.5)
+                .unwrap(),
+            edge,
+        );
+        assert!(
+            error <= TOLERANCE && error > 0.999 * ALPHA,
+            "k={k}: {error}"
+        );
     }
 }
 
@@ -381,7 +472,12 @@ pub fn the_summary_has_every_timing_field() {
     assert_eq!(summary.sum, sketch.sum());
     assert_eq!(Some(summary.min), sketch.min());
     assert_eq!(Some(summary.max), sketch.max());
-    assert!(summary.min <= summary.p50 && summary.p50 <= summary.p95 && summary.p95 <= summary.p99 && summary.p99 <= summary.max);
+    assert!(
+        summary.min <= summary.p50
+            && summary.p50 <= summary.p95
+            && summary.p95 <= summary.p99
+            && summary.p99 <= summary.max
+    );
 }
 
 pub fn a_corrupt_stored_state_reads_without_panicking() {
@@ -396,7 +492,7 @@ pub fn a_corrupt_stored_state_reads_without_panicking() {
         format!(r#"{{"offset":-5,"counts":[{max},{max}],"zeros":{max},"count":{max},"sum_bits":0,"min_bits":0,"max_bits":0}}"#, max = u64::MAX),
     ];
     for text in &texts {
-        let mut sketch: Sketch = from_str_of(text).unwrap_or_else(|e| panic!("{e:?} in {text}"));
+        let mut sketch = read_sketch(text).unwrap_or_else(|| panic!("unreadable: {text}"));
         let _ = sketch.summary();
         let _ = sketch.quantile(0.5);
         sketch.add(3.0);

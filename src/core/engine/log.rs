@@ -6,12 +6,10 @@
 //!
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
-use std::collections::VecDeque;
 
 use crate::core::json::{self, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
-use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, DropReason, Endpoint};
 
 use super::lane::{Batch, Lane, QueuedItem, Unread, NOT_STORED};
@@ -280,7 +278,7 @@ fn counts_at(value: &Json, name: &str) -> DropCounts {
     let mut counts = DropCounts::default();
     if let Some(fields) = value.get(name).and_then(Json::as_object) {
         for (reason, n) in fields {
-            if let (Some(reason), Some(n)) = (DropReason::from_str(reason), n.as_u64()) {
+            if let (Some(reason), Some(n)) = (DropReason::from_key(reason), n.as_u64()) {
                 counts.add(reason, n);
             }
         }
@@ -341,17 +339,17 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
         state.timings.extend(parsed);
     }
     for crumb in value.get("crumbs").and_then(Json::as_array).into_iter().flatten() {
-        if let Some([name, at]) = crumb.as_array().map(Vec::as_slice) {
+        if let Some([name, at]) = crumb.as_array() {
             if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
                 state.breadcrumbs.push_back((name.to_owned(), at));
             }
         }
     }
     if let Some(extra) = value.get("extra").and_then(Json::as_object) {
-        state.extra = extra.clone();
+        state.extra = extra.to_vec();
     }
     for fold in value.get("folds").and_then(Json::as_array).into_iter().flatten() {
-        if let Some([seq, count]) = fold.as_array().map(Vec::as_slice) {
+        if let Some([seq, count]) = fold.as_array() {
             if let (Some(seq), Some(count)) = (seq.as_u64(), count.as_u64()) {
                 state.folds.push((seq, count));
             }
@@ -413,7 +411,7 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
     }
     state.unreported = counts_at(&value, "unreported");
     let legacy_item = |item: &Json| -> Option<(Endpoint, QueuedItem)> {
-        let endpoint = Endpoint::parse(str_at(item, "endpoint")?)?;
+        let endpoint = Endpoint::from_name(str_at(item, "endpoint")?)?;
         let queued = QueuedItem {
             seq: u64_at(item, "seq")?,
             recorded_at: u64_at(item, "recorded_at")?,
@@ -484,14 +482,14 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         state.timings.extend(parsed);
     }
     for crumb in value.get("breadcrumbs").and_then(Json::as_array).into_iter().flatten() {
-        if let Some([name, at]) = crumb.as_array().map(Vec::as_slice) {
+        if let Some([name, at]) = crumb.as_array() {
             if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
                 state.breadcrumbs.push_back((name.to_owned(), at));
             }
         }
     }
     if let Some(extra) = value.get("extra").and_then(Json::as_object) {
-        state.extra = extra.clone();
+        state.extra = extra.to_vec();
     }
     state.garbage.push(LEGACY_STATE_KEY.to_owned());
     Ok(())

@@ -3,7 +3,10 @@
 
 pub mod items;
 
-use serde::{Deserialize, Serialize};
+use super::json::push_string as push_json_string;
+/// The digit writer, re-exported for the engine and the glue (it lives in [`super::json`]).
+pub use super::json::push_u64;
+use super::json::Json;
 
 /// The SDK's name as sent in every batch.
 pub const SDK_NAME: &str = "mv3-telemetry";
@@ -11,8 +14,7 @@ pub const SDK_NAME: &str = "mv3-telemetry";
 pub const SDK_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Where a request goes. The four ingestion endpoints each have a queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Endpoint {
     /// `/v1/events`: usage events.
     Events,
@@ -28,7 +30,12 @@ pub enum Endpoint {
 
 impl Endpoint {
     /// The endpoints that carry items, in queue order.
-    pub const INGESTION: [Endpoint; 4] = [Endpoint::Events, Endpoint::Errors, Endpoint::Performance, Endpoint::Feedback];
+    pub const INGESTION: [Endpoint; 4] = [
+        Endpoint::Events,
+        Endpoint::Errors,
+        Endpoint::Performance,
+        Endpoint::Feedback,
+    ];
 
     /// The URL path, appended to the configured collector origin.
     pub fn path(self) -> &'static str {
@@ -41,19 +48,47 @@ impl Endpoint {
         }
     }
 
+    /// Every endpoint, in declaration order.
+    pub const ALL: [Endpoint; 5] = [
+        Endpoint::Events,
+        Endpoint::Errors,
+        Endpoint::Performance,
+        Endpoint::Feedback,
+        Endpoint::Deletion,
+    ];
+
+    /// The lowercase name (`events`, `errors`, `performance`, `feedback`,
+    /// `deletion`): how a persisted record names the endpoint.
+    pub fn name(self) -> &'static str {
+        match self {
+            Endpoint::Events => "events",
+            Endpoint::Errors => "errors",
+            Endpoint::Performance => "performance",
+            Endpoint::Feedback => "feedback",
+            Endpoint::Deletion => "deletion",
+        }
+    }
+
+    /// The endpoint of a lowercase [`name`](Endpoint::name).
+    pub fn from_name(name: &str) -> Option<Endpoint> {
+        Endpoint::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// Appends the endpoint as a JSON string of its lowercase name: `"events"`.
+    pub fn to_json(self, out: &mut String) {
+        out.push('"');
+        out.push_str(self.name());
+        out.push('"');
+    }
+
+    /// Reads what [`to_json`](Endpoint::to_json) wrote; `None` for anything else.
+    pub fn from_json(value: &Json) -> Option<Endpoint> {
+        Endpoint::from_name(value.as_str()?)
+    }
+
     /// Index of its lane (ingestion endpoints only).
     pub(crate) fn lane_index(self) -> Option<usize> {
         Endpoint::INGESTION.iter().position(|e| *e == self)
-    }
-
-    /// The lowercase name (`events`, ..., `deletion`).
-    pub fn as_str(self) -> &'static str {
-        &self.path()[4..]
-    }
-
-    /// Parses [`Endpoint::as_str`] back.
-    pub fn parse(name: &str) -> Option<Endpoint> {
-        Endpoint::INGESTION.into_iter().chain([Endpoint::Deletion]).find(|e| e.as_str() == name)
     }
 }
 
@@ -102,7 +137,7 @@ impl DropReason {
     }
 
     /// Parses a wire key back.
-    pub fn from_str(key: &str) -> Option<DropReason> {
+    pub fn from_key(key: &str) -> Option<DropReason> {
         DropReason::ALL.into_iter().find(|r| r.as_str() == key)
     }
 
@@ -141,6 +176,26 @@ impl DropCounts {
         self.write_reasons(out, |_, _| true);
     }
 
+    /// Appends the persisted form: an object of the non-zero counts by wire
+    /// key, e.g. `{"queue_full":3}` (`{}` when nothing was dropped).
+    pub fn to_json(&self, out: &mut String) {
+        self.write_reasons(out, |_, n| n > 0);
+    }
+
+    /// Reads an object of counts by wire key (zeros and absent reasons are
+    /// zero; keys of reasons this build does not know are ignored, so a
+    /// later version's record still reads). `None` if it is not an object or
+    /// a known reason's count is not a non-negative integer.
+    pub fn from_json(value: &Json) -> Option<DropCounts> {
+        let mut counts = DropCounts::default();
+        for (key, n) in value.as_object()? {
+            if let Some(reason) = DropReason::from_key(key) {
+                counts.add(reason, n.as_u64()?);
+            }
+        }
+        Some(counts)
+    }
+
     fn write_reasons(&self, out: &mut String, keep: impl Fn(DropReason, u64) -> bool) {
         out.push('{');
         let mut first = true;
@@ -162,43 +217,8 @@ impl DropCounts {
     }
 }
 
-impl Serialize for DropCounts {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(None)?;
-        for reason in DropReason::ALL {
-            if self.get(reason) > 0 {
-                map.serialize_entry(reason.as_str(), &self.get(reason))?;
-            }
-        }
-        map.end()
-    }
-}
-
-impl<'de> Deserialize<'de> for DropCounts {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CountsVisitor;
-        impl<'de> serde::de::Visitor<'de> for CountsVisitor {
-            type Value = DropCounts;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a map of drop counts")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<DropCounts, A::Error> {
-                let mut counts = DropCounts::default();
-                while let Some((key, n)) = map.next_entry::<String, u64>()? {
-                    if let Some(reason) = DropReason::from_str(&key) {
-                        counts.add(reason, n);
-                    }
-                }
-                Ok(counts)
-            }
-        }
-        deserializer.deserialize_map(CountsVisitor)
-    }
-}
-
 /// Facts about the installation sent with every batch; gathered by the platform.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Context {
     /// The extension's version (`chrome.runtime.getManifest().version` by default).
     pub app_version: String,
@@ -212,9 +232,27 @@ pub struct Context {
     pub locale: String,
 }
 
-use super::json::push_string as push_json_string;
-pub use super::json::push_u64;
+impl Context {
+    /// Appends `{"app_version":..,"environment":..,"browser":..,"os":..,"locale":..}`,
+    /// the shape batches carry.
+    pub fn to_json(&self, out: &mut String) {
+        write_context(out, self);
+    }
 
+    /// Reads what [`to_json`](Context::to_json) wrote; an absent or `null`
+    /// field is empty, any other non-string makes it `None`.
+    pub fn from_json(value: &Json) -> Option<Context> {
+        let field = |key| value.field_or_default(key, Json::to_owned_str);
+        value.as_object()?;
+        Some(Context {
+            app_version: field("app_version")?,
+            environment: field("environment")?,
+            browser: field("browser")?,
+            os: field("os")?,
+            locale: field("locale")?,
+        })
+    }
+}
 
 /// The identity fields of a batch envelope.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,133 @@
+//! The writer: compact JSON text, as `JSON.stringify` writes it, built by
+//! appending to a `String` (no `core::fmt`: formatting code costs wasm size).
+
+use super::{slice, Json};
+
+/// Appends `value` as compact JSON (no whitespace), like `JSON.stringify`.
+/// Numbers are written as their text; object keys in their stored order.
+pub fn write(value: &Json, out: &mut String) {
+    match value {
+        Json::Null => out.push_str("null"),
+        Json::Bool(true) => out.push_str("true"),
+        Json::Bool(false) => out.push_str("false"),
+        Json::Number(n) => out.push_str(n.as_str()),
+        Json::String(s) => push_string(out, s),
+        Json::Array(items) => push_array(out, items, |out, item| write(item, out)),
+        Json::Object(entries) => {
+            out.push('{');
+            for (i, (key, item)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_string(out, key);
+                out.push(':');
+                write(item, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// `value` as compact JSON text (see [`write()`]).
+pub fn to_string(value: &Json) -> String {
+    let mut out = String::with_capacity(128);
+    write(value, &mut out);
+    out
+}
+
+/// Appends `text` as a quoted JSON string literal.
+///
+/// Escapes exactly what `JSON.stringify` (and serde_json) escape: `"`, `\`
+/// and control characters below U+0020 (`\b \f \n \r \t` by name, the rest
+/// as lowercase `\u00XX`). Everything else, U+2028/U+2029 included, is copied
+/// in runs of unescaped bytes.
+pub fn push_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(text.len() + 2);
+    out.push('"');
+    let mut run = 0;
+    for (i, &b) in text.as_bytes().iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        out.push_str(slice(text, run, i));
+        run = i + 1;
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(char::from(HEX[usize::from(b >> 4)]));
+                out.push(char::from(HEX[usize::from(b & 0xf)]));
+            }
+        }
+    }
+    out.push_str(slice(text, run, text.len()));
+    out.push('"');
+}
+
+/// Appends `text` as a string literal, or `null` for `None`.
+pub fn push_optional_string(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(text) => push_string(out, text),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends the decimal digits of `n`. The crate's one digit writer: every
+/// integer the SDK writes goes through it, never through `core::fmt`.
+pub fn push_u64(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut len = 0;
+    // Iterators rather than indexing: no bounds checks, no panic path.
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    let digits = buf.get(buf.len() - len..).unwrap_or_default();
+    // One checked copy of at most 20 ASCII bytes; no `unsafe` to skip it.
+    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+}
+
+/// Appends `n` in decimal, with a `-` if it is negative.
+pub fn push_i64(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// Appends the decimal digits of `n`, or `null` for `None`.
+pub fn push_optional_u64(out: &mut String, n: Option<u64>) {
+    match n {
+        Some(n) => push_u64(out, n),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends a JSON array: `[`, each item written by `write_item`, separated by
+/// commas, `]`. For hand-written `to_json` code:
+/// `push_array(out, self.counts.iter().copied(), push_u64)`.
+pub fn push_array<T>(
+    out: &mut String,
+    items: impl IntoIterator<Item = T>,
+    mut write_item: impl FnMut(&mut String, T),
+) {
+    out.push('[');
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_item(out, item);
+    }
+    out.push(']');
+}
