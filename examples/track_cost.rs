@@ -43,10 +43,22 @@ fn main() {
     }
     println!("held_items: {:.3} µs", t.elapsed().as_secs_f64() * 1e6 / n as f64);
     let t = Instant::now();
+    let mut bytes = 0;
     for _ in 0..100 {
-        let _ = engine.persisted_state();
+        now += 1;
+        let value = mv3_telemetry::core::json::parse(props).unwrap();
+        engine.record_event("bench_event", Some(value), now, &mut rng);
+        if let Some(writes) = engine.take_writes() {
+            bytes += writes.set.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            engine.writes_done(true);
+        }
     }
-    println!("persisted_state with {} items: {:.2} ms", engine.stats().queued, t.elapsed().as_secs_f64() * 1e3 / 100.0);
+    println!(
+        "record + take_writes with {} items queued: {:.2} µs, {} bytes per persist",
+        engine.stats().queued,
+        t.elapsed().as_secs_f64() * 1e6 / 100.0,
+        bytes / 100
+    );
 }
 
 #[allow(dead_code)]
