@@ -15,3 +15,22 @@ pub const CHUNK_PREFIX: &str = "mv3t.chunk.";
 pub const LEGACY_STATE_KEY: &str = "mv3t.state";
 /// A note left by a worker whose core panicked, reported by the next one.
 pub const PANIC_KEY: &str = "mv3t.panic";
+
+// What a recording call of the wasm `Client` returns: one number, so a call
+// crosses into wasm once and JS decodes the result only in debug mode.
+
+/// Recorded: queued for delivery.
+pub const RECORD_ACCEPTED: u8 = 0;
+/// Not recorded and not counted: consent is not granted.
+pub const RECORD_NOT_CONSENTED: u8 = 1;
+/// Not recorded: the client has not restored its state yet.
+pub const RECORD_NOT_READY: u8 = 2;
+/// Dropped and counted: `RECORD_DROPPED_BASE` plus the reason's index in
+/// [`DropReason::ALL`](super::wire::DropReason::ALL).
+pub const RECORD_DROPPED_BASE: u8 = 16;
+
+/// The code of a drop for `reason`.
+pub fn record_dropped(reason: super::wire::DropReason) -> u8 {
+    let index = super::wire::DropReason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
+    RECORD_DROPPED_BASE + index as u8
+}
