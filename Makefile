@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 E2E_TESTS    ?= tests/e2e/*.test.mjs bench/peers/*.test.mjs
 
-.PHONY: help tools test test-rust test-fuzz test-wasm test-e2e package demo bench fuzz clean
+.PHONY: help tools test test-rust test-js test-fuzz test-wasm test-e2e package demo bench fuzz clean
 
 help:
 	@echo "make demo     run the example extension against the mock collector"
@@ -25,7 +25,7 @@ tools:
 	@scripts/ensure-tools.sh
 
 test: tools
-	@for step in test-rust test-fuzz test-wasm package test-e2e; do \
+	@for step in test-rust test-js test-fuzz test-wasm package test-e2e; do \
 	  t0=$$(date +%s); \
 	  $(MAKE) --no-print-directory $$step; \
 	  echo "[make test] $$step: ok in $$(( $$(date +%s) - t0 )) s"; \
@@ -33,6 +33,10 @@ test: tools
 
 test-rust:
 	cargo test --workspace
+
+# The JS layer against a fake core (no wasm, no browser).
+test-js:
+	node --test tests/js/*.test.mjs
 
 # Each fuzz target (scrubber, stack parser) for a bounded time; `make fuzz` runs longer.
 FUZZ_SECONDS ?= 30

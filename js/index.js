@@ -1,7 +1,9 @@
 // mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
 // Import this from the extension's service worker; see README.md.
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
-import { createTelemetry, createMemoryStorage, normalizeToJson } from './wrapper.js';
+import { createTelemetry } from './telemetry.js';
+import { createMemoryStorage } from './memory-storage.js';
+import { normalizeToJson } from './normalize.js';
 
 export { createMemoryStorage };
 
@@ -29,9 +31,9 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
-  instance = createTelemetry(options, async (config, storage, extraPatterns, beforeSend) => {
+  instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
-    return new Client(config, storage, extraPatterns, beforeSend);
+    return new Client(coreOptions, storage, extraPatterns, beforeSend);
   });
   return instance;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package `mv3-telemetry` into pkg/:
 #   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
-#   + js/*.js, js/*.d.ts                     (index.js is the ESM entry users import)
+#   + index.js: js/index.js and the modules it imports, bundled into one file
+#     (one module for the worker to fetch and parse at every start)
+#   + js/index.d.ts
 #   + pkg-template/package.json (version from Cargo.toml), README.md; the LICENSE-* files
 # then prints gzipped sizes and copies pkg/ into the example extension
 # (examples/extension/vendor/mv3-telemetry/, gitignored).
@@ -19,12 +21,17 @@ JS_DIR="${JS_DIR:-js}"          # overridable only to try the flow with a stub
 VENDOR=examples/extension/vendor/mv3-telemetry
 STAMP="$OUT/.inputs.sha256"     # not in package.json `files`: never published
 
-for f in "$JS_DIR/index.js" "$JS_DIR/wrapper.js" "$JS_DIR/index.d.ts"; do
+for f in "$JS_DIR/index.js" "$JS_DIR/index.d.ts"; do
   if [ ! -f "$f" ]; then
     echo "package: $f is missing (the ESM wrapper); cannot build the package" >&2
     exit 1
   fi
 done
+# Generated from the Rust; a missing file is a checkout problem, not a build step.
+if [ "$JS_DIR" = js ] && [ ! -f js/constants.js ]; then
+  echo "package: js/constants.js is missing; run \`UPDATE_CONSTANTS=1 cargo test --test constants\`" >&2
+  exit 1
+fi
 
 sizes() {
   local total_raw=0 total_gz=0 raw gz f
@@ -74,11 +81,13 @@ build_wasm() {
 }
 build_wasm
 
-cp "$JS_DIR"/*.js "$JS_DIR"/*.d.ts "$OUT/"
 # Minified ES modules (import.meta.url and the exports are kept as they are).
-for f in "$OUT"/*.js; do
-  esbuild --minify --format=esm --log-level=warning "$f" --outfile="$f.min" && mv "$f.min" "$f"
-done
+# The wasm glue stays its own module: index.js finds the .wasm beside it.
+esbuild --minify --format=esm --log-level=warning "$OUT/mv3_telemetry.js" --outfile="$OUT/mv3_telemetry.js.min"
+mv "$OUT/mv3_telemetry.js.min" "$OUT/mv3_telemetry.js"
+esbuild --bundle --minify --format=esm --log-level=warning "--external:*/mv3_telemetry.js" \
+  "$JS_DIR/index.js" --outfile="$OUT/index.js"
+cp "$JS_DIR/index.d.ts" "$OUT/"
 cp pkg-template/README.md LICENSE-MIT LICENSE-APACHE "$OUT/"
 rm -f "$OUT/.gitignore"
 

@@ -16,12 +16,21 @@ pub const LEGACY_STATE_KEY: &str = "mv3t.state";
 /// A note left by a worker whose core panicked, reported by the next one.
 pub const PANIC_KEY: &str = "mv3t.panic";
 
-/// A record call's result: the item was accepted.
+// What a recording call of the wasm `Client` returns: one number, so a call
+// crosses into wasm once and JS decodes the result only in debug mode.
+
+/// Recorded: queued for delivery.
 pub const RECORD_ACCEPTED: u8 = 0;
-/// A record call's result: consent is not granted (nothing recorded or counted).
+/// Not recorded and not counted: consent is not granted.
 pub const RECORD_NOT_CONSENTED: u8 = 1;
-/// A record call's result: the core has not restored its state yet.
+/// Not recorded: the client has not restored its state yet.
 pub const RECORD_NOT_READY: u8 = 2;
-/// A record call's result: dropped for the reason at `code - RECORD_DROPPED_BASE`
-/// in `DropReason::ALL`.
+/// Dropped and counted: `RECORD_DROPPED_BASE` plus the reason's index in
+/// [`DropReason::ALL`](super::wire::DropReason::ALL).
 pub const RECORD_DROPPED_BASE: u8 = 16;
+
+/// The code of a drop for `reason`.
+pub fn record_dropped(reason: super::wire::DropReason) -> u8 {
+    let index = super::wire::DropReason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
+    RECORD_DROPPED_BASE + index as u8
+}

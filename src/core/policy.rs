@@ -78,29 +78,53 @@ impl Default for Policy {
 impl Policy {
     /// Checks the user-settable limits; the error names the option as written in JS.
     pub fn validate(&self) -> Result<()> {
-        let bad = |field, reason| Err(Error::InvalidOption { field, reason });
-        if self.max_queued_items == 0 {
-            return bad("maxQueuedItems", "must be at least 1");
+        for limit in OPTION_LIMITS {
+            if let Some(value) = self.option(limit.path) {
+                limit.check(value)?;
+            }
         }
-        if self.batch_max_events == 0 {
-            return bad("batch.maxEvents", "must be at least 1");
-        }
-        if self.batch_max_bytes < 1_024 || self.batch_max_bytes > 1_000_000 {
-            return bad("batch.maxBytes", "must be between 1024 and 1000000");
-        }
-        if self.retry_max_attempts == 0 {
-            return bad("retry.maxAttempts", "must be at least 1");
-        }
+        // The one rule that spans two options, so the table cannot hold it.
         if self.retry_base_delay_ms > self.retry_max_delay_ms {
-            return bad("retry.baseDelayMs", "must not exceed retry.maxDelayMs");
-        }
-        if !(self.slow_threshold_ms >= 0.0) {
-            return bad("slowThresholdMs", "must be a number >= 0");
-        }
-        if !(0.0..=1.0).contains(&self.sample_rate) {
-            return bad("sampleRate", "must be a number from 0 to 1");
+            return Err(Error::InvalidOption { field: "retry.baseDelayMs", reason: "must not exceed retry.maxDelayMs" });
         }
         Ok(())
+    }
+
+    /// The value of a user-settable option, by its JS path (see [`OPTION_LIMITS`]).
+    pub fn option(&self, path: &str) -> Option<f64> {
+        Some(match path {
+            "maxQueuedItems" => self.max_queued_items as f64,
+            "batch.maxEvents" => self.batch_max_events as f64,
+            "batch.maxBytes" => self.batch_max_bytes as f64,
+            "batch.flushIntervalMs" => self.flush_interval_ms as f64,
+            "batch.errorFlushDelayMs" => self.error_flush_delay_ms as f64,
+            "retry.baseDelayMs" => self.retry_base_delay_ms as f64,
+            "retry.maxDelayMs" => self.retry_max_delay_ms as f64,
+            "retry.maxAttempts" => self.retry_max_attempts as f64,
+            "sampleRate" => self.sample_rate,
+            "slowThresholdMs" => self.slow_threshold_ms,
+            _ => return None,
+        })
+    }
+
+    /// Sets a user-settable option by its JS path, so options can be read by
+    /// walking [`OPTION_LIMITS`]. Check the value with [`OptionLimit::check`]
+    /// first: the casts saturate. Returns `false` for an unknown path.
+    pub fn set_option(&mut self, path: &str, value: f64) -> bool {
+        match path {
+            "maxQueuedItems" => self.max_queued_items = value as usize,
+            "batch.maxEvents" => self.batch_max_events = value as usize,
+            "batch.maxBytes" => self.batch_max_bytes = value as usize,
+            "batch.flushIntervalMs" => self.flush_interval_ms = value as u64,
+            "batch.errorFlushDelayMs" => self.error_flush_delay_ms = value as u64,
+            "retry.baseDelayMs" => self.retry_base_delay_ms = value as u64,
+            "retry.maxDelayMs" => self.retry_max_delay_ms = value as u64,
+            "retry.maxAttempts" => self.retry_max_attempts = value as u32,
+            "sampleRate" => self.sample_rate = value,
+            "slowThresholdMs" => self.slow_threshold_ms = value,
+            _ => return false,
+        }
+        true
     }
 
     /// Largest item that still fits a batch beside the envelope.
@@ -111,3 +135,102 @@ impl Policy {
 
 /// Bytes kept free in each batch for the envelope (ids, context, dropped counters).
 pub(crate) const ENVELOPE_RESERVE: usize = 768;
+
+/// The range of one user-settable numeric option.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OptionLimit {
+    /// The option as written in JS: `maxQueuedItems`, `batch.maxBytes`.
+    pub path: &'static str,
+    /// Smallest value accepted.
+    pub min: f64,
+    /// Largest value accepted (`f64::INFINITY`: no upper bound).
+    pub max: f64,
+    /// Whole numbers only.
+    pub integer: bool,
+    /// The value when the option is not given (as in `Policy::default()`).
+    pub default: f64,
+}
+
+impl OptionLimit {
+    /// Checks a value given for this option; the error names the option.
+    pub fn check(&self, value: f64) -> Result<()> {
+        let reason = if self.integer && value.fract() != 0.0 {
+            "must be an integer"
+        } else if !(value >= self.min && value <= self.max) {
+            // NaN lands here too.
+            "is out of range (see OPTION_LIMITS)"
+        } else {
+            return Ok(());
+        };
+        Err(Error::InvalidOption { field: self.path, reason })
+    }
+}
+
+/// Every user-settable numeric option: its range and default. The JS wrapper
+/// validates against the same table (`js/constants.js` is generated from it by
+/// `tests/constants.rs`), so the two languages cannot disagree on a range.
+/// The bounds keep the SDK's memory and traffic bounded whatever the caller
+/// passes; `batch.maxBytes` stays below the 64 KiB `keepalive` budget.
+pub const OPTION_LIMITS: &[OptionLimit] = &[
+    OptionLimit { path: "maxQueuedItems", min: 1.0, max: 100_000.0, integer: true, default: 1_000.0 },
+    OptionLimit { path: "batch.maxEvents", min: 1.0, max: 10_000.0, integer: true, default: 50.0 },
+    OptionLimit { path: "batch.maxBytes", min: 1_024.0, max: 1_000_000.0, integer: true, default: 60_000.0 },
+    OptionLimit { path: "batch.flushIntervalMs", min: 0.0, max: f64::INFINITY, integer: true, default: 30_000.0 },
+    OptionLimit { path: "batch.errorFlushDelayMs", min: 0.0, max: f64::INFINITY, integer: true, default: 1_000.0 },
+    OptionLimit { path: "retry.baseDelayMs", min: 0.0, max: f64::INFINITY, integer: true, default: 1_000.0 },
+    OptionLimit { path: "retry.maxDelayMs", min: 0.0, max: f64::INFINITY, integer: true, default: 3_600_000.0 },
+    OptionLimit { path: "retry.maxAttempts", min: 1.0, max: 1_000.0, integer: true, default: 10.0 },
+    OptionLimit { path: "sampleRate", min: 0.0, max: 1.0, integer: false, default: 1.0 },
+    OptionLimit { path: "slowThresholdMs", min: 0.0, max: f64::INFINITY, integer: false, default: 1_000.0 },
+];
+
+/// `environment` when none is given.
+pub const DEFAULT_ENVIRONMENT: &str = "production";
+/// `compression` when none is given: `gzip` (the other value is `none`).
+pub const DEFAULT_COMPRESSION: &str = "gzip";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_defaults_are_the_policy_defaults() {
+        let policy = Policy::default();
+        for limit in OPTION_LIMITS {
+            assert_eq!(policy.option(limit.path), Some(limit.default), "{}", limit.path);
+            assert!(limit.check(limit.default).is_ok(), "{} default in range", limit.path);
+        }
+        assert!(policy.validate().is_ok());
+    }
+
+    #[test]
+    fn every_path_in_the_table_can_be_read_and_set() {
+        for limit in OPTION_LIMITS {
+            let mut policy = Policy::default();
+            let value = if limit.max.is_finite() { limit.max } else { limit.min + 7.0 };
+            assert!(policy.set_option(limit.path, value), "{}", limit.path);
+            assert_eq!(policy.option(limit.path), Some(value), "{}", limit.path);
+        }
+        assert!(!Policy::default().set_option("batch.nope", 1.0));
+    }
+
+    #[test]
+    fn values_outside_the_table_are_rejected_naming_the_option() {
+        for limit in OPTION_LIMITS {
+            let mut bad = vec![limit.min - 1.0, f64::NAN];
+            if limit.max.is_finite() {
+                bad.push(limit.max + 1.0);
+            }
+            if limit.integer {
+                bad.push(limit.min + 0.5);
+            }
+            for value in bad {
+                let error = limit.check(value).unwrap_err();
+                assert!(error.message().contains(&format!("`{}`", limit.path)), "{}: {error}", limit.path);
+            }
+        }
+        let mut policy = Policy::default();
+        policy.batch_max_bytes = 512;
+        assert!(policy.validate().unwrap_err().message().contains("`batch.maxBytes`"));
+    }
+}

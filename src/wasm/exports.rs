@@ -15,7 +15,7 @@ use super::runtime::{persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
-use crate::core::names::{LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
+use crate::core::names::{record_dropped, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
 use crate::core::scrub::Scrubber;
 use crate::core::{ConsentChange, DropReason, Engine, ErrorInput, Recorded};
 
@@ -60,7 +60,7 @@ fn code(recorded: Recorded) -> u8 {
     match recorded {
         Recorded::Accepted => RECORD_ACCEPTED,
         Recorded::NotConsented => RECORD_NOT_CONSENTED,
-        Recorded::Dropped(reason) => RECORD_DROPPED_BASE + reason as u8,
+        Recorded::Dropped(reason) => record_dropped(reason),
     }
 }
 

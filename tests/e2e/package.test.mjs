@@ -20,7 +20,6 @@ const TARBALL_FILES = [
   'mv3_telemetry_bg.wasm',
   'mv3_telemetry_bg.wasm.d.ts',
   'package.json',
-  'wrapper.js',
 ];
 
 let project;
@@ -52,7 +51,7 @@ test('package.json carries the name, the crate version and every field the issue
   }
 });
 
-test('npm pack puts exactly the wasm, its glue, the wrapper, the entry, the types, the README and the licenses in the tarball', () => {
+test('npm pack puts exactly the wasm, its glue, the bundled entry, the types, the README and the licenses in the tarball', () => {
   const files = project.pack.files.map((f) => f.path).sort();
   assert.deepEqual(files, TARBALL_FILES);
   assert.equal(project.pack.name, 'mv3-telemetry');

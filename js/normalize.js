@@ -1,0 +1,129 @@
+// Turns whatever the extension passes into what the core accepts (JSON text,
+// string names, a taken-apart error) without ever throwing: recording calls
+// must not break the code that makes them.
+
+// Bounds on the walk, so a huge or deep object costs a bounded amount of time.
+const MAX_DEPTH = 10;
+const MAX_NODES = 1000;
+
+/**
+ * Turns any value into JSON-safe data without throwing: cycles become
+ * "[Circular]", BigInt a string, functions and symbols are dropped, depth and
+ * node count are bounded. Returns the JSON text, or undefined.
+ */
+export function normalizeToJson(value) {
+  if (value === undefined || value === null) return undefined;
+  try {
+    if (isFlatPlain(value)) return JSON.stringify(value);
+  } catch {
+    // a getter threw: the careful walk below copes with it
+  }
+  let nodes = 0;
+  const path = new Set();
+  const walk = (v, depth) => {
+    // Every value counts, primitives too: a flat object with a million keys
+    // must cost no more than a nested one.
+    if (++nodes > MAX_NODES) return undefined;
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return v;
+      case 'number':
+        return Number.isFinite(v) ? v : String(v);
+      case 'bigint':
+        return `${v}n`;
+      case 'undefined':
+      case 'function':
+      case 'symbol':
+        return undefined;
+    }
+    if (v === null) return null;
+    if (depth >= MAX_DEPTH) return '[depth limit]';
+    if (path.has(v)) return '[Circular]';
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? 'Invalid Date' : v.toISOString();
+    if (v instanceof Error) return { name: v.name, message: String(v.message) };
+    path.add(v);
+    try {
+      if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+        const out = [];
+        const len = Math.min(v.length, MAX_NODES);
+        for (let i = 0; i < len; i++) {
+          const item = walk(v[i], depth + 1);
+          if (nodes > MAX_NODES) break;
+          out.push(item === undefined ? null : item);
+        }
+        return out;
+      }
+      if (v instanceof Map) return walk(Object.fromEntries(v), depth);
+      if (v instanceof Set) return walk([...v], depth);
+      const out = {};
+      for (const key of Object.keys(v)) {
+        let item;
+        try {
+          item = walk(v[key], depth + 1);
+        } catch {
+          item = '[unreadable]';
+        }
+        if (nodes > MAX_NODES) break;
+        if (item !== undefined) out[key] = item;
+      }
+      return out;
+    } finally {
+      path.delete(v);
+    }
+  };
+  try {
+    const data = walk(value, 0);
+    return data === undefined ? undefined : JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
+}
+
+// The common case, a plain object of strings, finite numbers, booleans and
+// nulls, is already JSON-safe: skip the walk (it is most of track()'s cost).
+function isFlatPlain(value) {
+  if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
+  let n = 0;
+  for (const key in value) {
+    if (!Object.prototype.hasOwnProperty.call(value, key) || ++n > 100) return false;
+    const v = value[key];
+    const t = typeof v;
+    if (!(t === 'string' || t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v)))) return false;
+  }
+  return true;
+}
+
+/** A name the core can take: primitives as text; anything else is empty, which the core counts as `invalid`. */
+export function coerceName(name) {
+  if (typeof name === 'string') return name;
+  if (typeof name === 'number' || typeof name === 'boolean' || typeof name === 'bigint') return String(name);
+  return '';
+}
+
+/**
+ * Takes any thrown value apart into { kind, message, stack }: Error and its
+ * subclasses, DOMException, strings, chrome.runtime.lastError and other
+ * objects with a message, plain objects, undefined.
+ */
+export function describeThrown(value) {
+  try {
+    if (value instanceof Error || (typeof DOMException !== 'undefined' && value instanceof DOMException)) {
+      const kind = String(value.name || value.constructor?.name || 'Error');
+      return { kind, message: String(value.message ?? ''), stack: typeof value.stack === 'string' ? value.stack : undefined };
+    }
+    if (value === undefined || value === null) return { kind: String(value), message: String(value) };
+    if (typeof value === 'string') return { kind: 'Error', message: value };
+    if (typeof value === 'object') {
+      if (typeof value.message === 'string') {
+        const kind = typeof value.name === 'string' && value.name ? value.name : 'Error';
+        return { kind, message: value.message, stack: typeof value.stack === 'string' ? value.stack : undefined };
+      }
+      const text = normalizeToJson(value) ?? String(value);
+      return { kind: 'Object', message: text.length > 500 ? text.slice(0, 500) + '…' : text };
+    }
+    return { kind: typeof value, message: String(value) };
+  } catch {
+    return { kind: 'Error', message: '[unreadable thrown value]' };
+  }
+}

@@ -1,0 +1,175 @@
+// The options users pass to init(): checked here, in the worker's first turn,
+// so a mistake throws a TypeError naming the field at the call site instead of
+// surfacing later from inside the wasm core. Numeric ranges and defaults come
+// from constants.js (generated from the Rust policy), so both sides agree.
+import { DEFAULTS, OPTION_LIMITS } from './constants.js';
+
+const CONSENT_VALUES = ['pending', 'granted', 'denied'];
+const COMPRESSION_VALUES = ['gzip', 'none'];
+const STORAGE_METHODS = ['get', 'set', 'remove'];
+
+const SECTION_KEYS = {
+  batch: sectionKeys('batch'),
+  retry: sectionKeys('retry'),
+  scrub: ['denyKeys', 'allowKeys', 'extraPatterns'],
+};
+
+const KNOWN_OPTIONS = [
+  'endpoint', 'appVersion', 'environment', 'defaultConsent', ...OPTION_LIMITS.map((l) => l.path).filter((p) => !p.includes('.')),
+  ...Object.keys(SECTION_KEYS), 'beforeSend', 'captureGlobalErrors', 'lifecycleEvents', 'compression', 'debug', 'storage',
+];
+
+// A section's keys are the table's paths under it: a new limit needs no edit here.
+function sectionKeys(section) {
+  return OPTION_LIMITS.filter((l) => l.path.startsWith(`${section}.`)).map((l) => l.path.slice(section.length + 1));
+}
+
+function fail(field, message) {
+  throw new TypeError(`mv3-telemetry: option \`${field}\` ${message}`);
+}
+
+function isPlainObject(value) {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function describe(value) {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'symbol') return value.toString();
+  return typeof value === 'object' ? (Array.isArray(value) ? 'an array' : 'an object') : String(value);
+}
+
+function valueAt(options, path) {
+  const dot = path.indexOf('.');
+  return dot < 0 ? options[path] : options[path.slice(0, dot)]?.[path.slice(dot + 1)];
+}
+
+function checkLimit(value, { path, min, max, integer }) {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = max === Infinity ? `>= ${min}` : `from ${min} to ${max}`;
+    fail(path, `must be ${kind} ${range} (got ${describe(value)})`);
+  }
+}
+
+function checkBoolean(value, field) {
+  if (value !== undefined && typeof value !== 'boolean') fail(field, `must be true or false (got ${describe(value)})`);
+}
+
+function checkString(value, field) {
+  if (value !== undefined && typeof value !== 'string') fail(field, `must be a string (got ${describe(value)})`);
+}
+
+function checkStrings(value, field) {
+  if (value !== undefined && (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))) fail(field, 'must be an array of strings');
+}
+
+function checkOneOf(value, field, allowed) {
+  if (value !== undefined && !allowed.includes(value)) {
+    fail(field, `must be ${allowed.map((v) => `'${v}'`).join(', ').replace(/, ([^,]*)$/, ' or $1')} (got ${describe(value)})`);
+  }
+}
+
+function checkSection(value, field) {
+  if (value === undefined) return;
+  if (!isPlainObject(value)) fail(field, `must be an object (got ${describe(value)})`);
+  const known = SECTION_KEYS[field];
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) fail(`${field}.${key}`, `is not a known option (known: ${known.join(', ')})`);
+  }
+}
+
+function checkEndpoint(endpoint) {
+  if (typeof endpoint !== 'string' || endpoint === '') fail('endpoint', 'is required: the collector URL, e.g. "https://collector.example.com"');
+  let url;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    fail('endpoint', `must be an absolute URL (got ${describe(endpoint)})`);
+  }
+  const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
+    fail('endpoint', `must use https: (http: is allowed only for localhost and 127.0.0.1; got ${describe(endpoint)})`);
+  }
+  if (url.username || url.password) fail('endpoint', 'must not contain credentials');
+}
+
+/** Validates user options; throws a TypeError naming the first bad field. */
+export function validateOptions(options) {
+  if (!isPlainObject(options)) throw new TypeError('mv3-telemetry: init(options) needs an options object with an `endpoint`');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(key)) fail(key, `is not a known option (known: ${KNOWN_OPTIONS.join(', ')})`);
+  }
+  checkEndpoint(options.endpoint);
+  checkString(options.appVersion, 'appVersion');
+  checkString(options.environment, 'environment');
+  checkOneOf(options.defaultConsent, 'defaultConsent', CONSENT_VALUES);
+  for (const section of Object.keys(SECTION_KEYS)) checkSection(options[section], section);
+  for (const limit of OPTION_LIMITS) checkLimit(valueAt(options, limit.path), limit);
+  const retry = options.retry ?? {};
+  if ((retry.baseDelayMs ?? DEFAULTS.retry.baseDelayMs) > (retry.maxDelayMs ?? DEFAULTS.retry.maxDelayMs)) {
+    fail('retry.baseDelayMs', 'must not exceed retry.maxDelayMs');
+  }
+  checkStrings(options.scrub?.denyKeys, 'scrub.denyKeys');
+  checkStrings(options.scrub?.allowKeys, 'scrub.allowKeys');
+  const patterns = options.scrub?.extraPatterns;
+  if (patterns !== undefined && (!Array.isArray(patterns) || patterns.some((p) => !(p instanceof RegExp)))) {
+    fail('scrub.extraPatterns', 'must be an array of RegExp');
+  }
+  if (options.beforeSend !== undefined && typeof options.beforeSend !== 'function') fail('beforeSend', 'must be a function (item) => item | null');
+  checkBoolean(options.captureGlobalErrors, 'captureGlobalErrors');
+  checkBoolean(options.lifecycleEvents, 'lifecycleEvents');
+  checkBoolean(options.debug, 'debug');
+  checkOneOf(options.compression, 'compression', COMPRESSION_VALUES);
+  const storage = options.storage;
+  if (storage !== undefined && !(storage && STORAGE_METHODS.every((m) => typeof storage[m] === 'function'))) {
+    fail('storage', 'must be an object with get, set and remove, like chrome.storage.local');
+  }
+}
+
+function manifestVersion() {
+  try {
+    return globalThis.chrome?.runtime?.getManifest?.()?.version ?? '';
+  } catch {
+    return '';
+  }
+}
+
+function browserFacts() {
+  const nav = globalThis.navigator ?? {};
+  const ua = String(nav.userAgent ?? '');
+  const chrome = /(?:Chrome|Chromium)\/(\d+)/.exec(ua);
+  const platform = String(nav.userAgentData?.platform ?? '').toLowerCase();
+  const os = platform || (/Windows/.test(ua) ? 'windows' : /Mac OS X/.test(ua) ? 'macos' : /CrOS/.test(ua) ? 'chromeos' : /Android/.test(ua) ? 'android' : /Linux/.test(ua) ? 'linux' : '');
+  return { browser: chrome ? `Chrome ${chrome[1]}` : '', os, locale: String(nav.language ?? '') };
+}
+
+/**
+ * The options object the wasm core's Client is built from, for options that
+ * passed validateOptions: every field present, every default filled in, so the
+ * core never needs to know a default. The hook, the patterns and the storage
+ * area are passed to the Client separately.
+ */
+export function coreOptions(options) {
+  const out = {
+    endpoint: options.endpoint,
+    appVersion: options.appVersion ?? manifestVersion(),
+    environment: options.environment ?? DEFAULTS.environment,
+    defaultConsent: options.defaultConsent ?? DEFAULTS.defaultConsent,
+    batch: {},
+    retry: {},
+    scrub: { denyKeys: [...(options.scrub?.denyKeys ?? [])], allowKeys: [...(options.scrub?.allowKeys ?? [])] },
+    compression: options.compression ?? DEFAULTS.compression,
+    debug: options.debug === true,
+    lifecycleEvents: options.lifecycleEvents ?? DEFAULTS.lifecycleEvents,
+    ...browserFacts(),
+  };
+  for (const { path, default: fallback } of OPTION_LIMITS) {
+    const value = valueAt(options, path) ?? fallback;
+    const dot = path.indexOf('.');
+    if (dot < 0) out[path] = value;
+    else out[path.slice(0, dot)][path.slice(dot + 1)] = value;
+  }
+  return out;
+}

@@ -1,0 +1,312 @@
+// The Telemetry object users hold. init() must return synchronously and MV3
+// requires listeners to be registered in the worker's first turn, but the wasm
+// core loads asynchronously: so calls made before `ready` are buffered here and
+// replayed in order, and recording calls never throw.
+import { ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY } from './constants.js';
+import { coreOptions, validateOptions } from './options.js';
+import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
+
+// Bounds the memory held by a core that never loads; past it calls are counted
+// as `queue_full`, like the core's own cap.
+const MAX_BUFFERED_CALLS = 1000;
+
+// What the calls lost to a full pre-ready buffer are counted as.
+const BUFFER_FULL = DROP_REASON_INDEX.queue_full;
+
+// Every drop reason at zero: stats() has one shape before and after `ready`.
+const NO_DROPS = Object.freeze(Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])));
+
+/**
+ * Why a record call did not record, from the code the core returned, or null
+ * when it did (or when consent simply is not granted: not worth a warning).
+ */
+export function droppedBecause(code) {
+  if (code === RECORD_ACCEPTED || code === RECORD_NOT_CONSENTED) return null;
+  if (code === RECORD_NOT_READY) return 'not ready';
+  return DROP_REASONS[code - RECORD_DROPPED_BASE] ?? `unknown code ${code}`;
+}
+
+/**
+ * Builds the Telemetry object. `loadCore(coreOptions, storage, extraPatterns,
+ * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
+ * supplies it.
+ */
+export function createTelemetry(options, loadCore) {
+  validateOptions(options);
+  const debug = options.debug === true;
+  let core = null;
+  let buffered = [];
+  let bufferedDrops = 0;
+  // wake() before the first post-ready wake is redundant: that one covers it.
+  let awake = false;
+  const warn = (...args) => debug && console.warn('mv3-telemetry:', ...args);
+  const storage = options.storage ?? globalThis.chrome?.storage?.local;
+  let lastConsent = options.defaultConsent ?? DEFAULTS.defaultConsent;
+  const captured = new WeakSet();
+  const clock = () => globalThis.performance?.now?.() ?? Date.now();
+  const startedAt = clock();
+
+  // The code is looked at only in debug mode: outside it, a record call costs
+  // one crossing into wasm and nothing more.
+  const report = (what, code) => {
+    if (!debug) return;
+    const reason = droppedBecause(code);
+    if (reason !== null) warn(`${what} dropped: ${reason}`);
+  };
+  const recordTiming = (name, ms, props) => {
+    const safeName = coerceName(name);
+    const json = normalizeToJson(props);
+    whenReady((c) => report(`timing ${JSON.stringify(safeName)}`, c.recordTiming(safeName, ms, json)));
+  };
+
+  // A panic in the Rust core traps (WebAssembly.RuntimeError). It must never
+  // take the extension's own code down: the SDK switches itself off for this
+  // worker's life, and, if consent allows, leaves a note that the next worker
+  // reports as an `sdk_panic` error.
+  const onCoreFailure = (error) => {
+    if (!(typeof WebAssembly !== 'undefined' && error instanceof WebAssembly.RuntimeError)) throw error;
+    if (core === null) return undefined;
+    core = null;
+    buffered = null;
+    console.error('mv3-telemetry: internal failure; telemetry is off until the worker restarts', error);
+    if (lastConsent === 'granted' && storage) {
+      const note = JSON.stringify({ message: String(error.message), stack: String(error.stack ?? ''), ts: Date.now() });
+      Promise.resolve(storage.set({ [PANIC_KEY]: note })).catch(() => {});
+    }
+    return undefined;
+  };
+  const guarded = (call) => (c) => {
+    try {
+      return call(c);
+    } catch (error) {
+      return onCoreFailure(error);
+    }
+  };
+
+  // Calls before the core is ready wait here, in order.
+  const whenReady = (unguarded) => {
+    const call = guarded(unguarded);
+    if (core) return call(core);
+    if (buffered === null) return undefined; // the core failed to load
+    if (buffered.length >= MAX_BUFFERED_CALLS) {
+      bufferedDrops++;
+      return undefined;
+    }
+    buffered.push(call);
+    return undefined;
+  };
+  const deferred = (unguarded) =>
+    new Promise((resolve, reject) => {
+      const call = guarded(unguarded);
+      if (core) return Promise.resolve(call(core)).then(resolve, reject);
+      if (buffered === null) return reject(new Error('mv3-telemetry: the core failed to load; see the first error'));
+      buffered.push((c) => Promise.resolve(call(c)).then(resolve, reject));
+    });
+  const wake = () => {
+    if (awake && core) guarded((c) => c.wake())(core);
+  };
+
+  let readyAt;
+  const ready = (async () => {
+    const loaded = await loadCore(coreOptions(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
+    await loaded.start();
+    core = loaded;
+    lastConsent = core.consentStatus();
+    await reportPreviousPanic(core);
+    const pending = buffered;
+    buffered = [];
+    for (const call of pending) {
+      try {
+        call(core);
+      } catch (error) {
+        warn('a buffered call failed', error);
+      }
+    }
+    if (bufferedDrops > 0) guarded((c) => c.countDrops(BUFFER_FULL, bufferedDrops))(core);
+    bufferedDrops = 0;
+    readyAt = clock();
+  })();
+  async function reportPreviousPanic(c) {
+    if (!storage) return;
+    try {
+      const found = await storage.get([PANIC_KEY]);
+      const note = found?.[PANIC_KEY];
+      if (typeof note !== 'string') return;
+      await storage.remove([PANIC_KEY]);
+      const { message, stack, ts } = JSON.parse(note);
+      guarded((core) => core.captureError('sdk_panic', `mv3-telemetry core failed: ${message}`, stack, JSON.stringify({ failed_at: ts })))(c);
+    } catch (error) {
+      warn('could not report a previous internal failure', error);
+    }
+  }
+
+  // Start-up work (delivery, alarms, daily_active, the SDK's own start-up
+  // timing) waits until `ready` has resolved and the code awaiting it has run:
+  // it must not delay the extension's first use of the SDK.
+  ready.then(() => {
+    globalThis.setTimeout(() => {
+      if (!core) return;
+      awake = true;
+      guarded((c) => report('timing "sdk.init_to_ready"', c.recordTiming('sdk.init_to_ready', readyAt - startedAt, undefined)))(core);
+      wake();
+    }, 0);
+  }, () => {});
+
+  ready.catch((error) => {
+    buffered = null;
+    console.error(
+      'mv3-telemetry: could not start. If the message mentions WebAssembly or CSP, add ' +
+        `"content_security_policy": {"extension_pages": "script-src 'self' 'wasm-unsafe-eval'; object-src 'self'"} to manifest.json.`,
+      error,
+    );
+  });
+
+  function capture(value, context, mechanism) {
+    if (value !== null && (typeof value === 'object' || typeof value === 'function')) {
+      if (captured.has(value)) return;
+      captured.add(value);
+    }
+    const { kind, message, stack } = describeThrown(value);
+    let contextJson = normalizeToJson(context);
+    if (mechanism) {
+      const extra = JSON.stringify({ mechanism });
+      contextJson = contextJson && contextJson !== '{}' ? contextJson.slice(0, -1) + ',' + extra.slice(1) : extra;
+    }
+    whenReady((c) => report('captureError', c.captureError(kind, message, stack, contextJson)));
+  }
+
+  const telemetry = {
+    ready,
+    consentStatus() {
+      return core ? core.consentStatus() : lastConsent;
+    },
+    setConsent(granted) {
+      if (typeof granted !== 'boolean') {
+        warn('setConsent(granted) needs a boolean; got', granted);
+        granted = Boolean(granted);
+      }
+      return deferred((c) => c.setConsent(granted).then(() => {
+        lastConsent = c.consentStatus();
+      }));
+    },
+    captureError(error, context) {
+      try {
+        capture(error, context);
+      } catch (failure) {
+        warn('captureError failed', failure);
+      }
+    },
+    track(name, props) {
+      try {
+        const safeName = coerceName(name);
+        const json = normalizeToJson(props);
+        whenReady((c) => report(`track(${JSON.stringify(safeName)})`, c.track(safeName, json)));
+      } catch (error) {
+        warn('track failed', error);
+      }
+    },
+    flush() {
+      const begun = clock();
+      return deferred((c) => c.flush()).then((json) => {
+        recordTiming('sdk.flush_round_trip', clock() - begun);
+        return JSON.parse(json);
+      });
+    },
+    startTimer(name, props) {
+      const begun = clock();
+      let elapsed;
+      return {
+        stop(stopProps) {
+          if (elapsed !== undefined) return elapsed; // stopping twice records once
+          elapsed = clock() - begun;
+          try {
+            const merged = stopProps && typeof stopProps === 'object' ? { ...(props ?? {}), ...stopProps } : props;
+            recordTiming(name, elapsed, merged);
+          } catch (error) {
+            warn('timer stop failed', error);
+          }
+          return elapsed;
+        },
+      };
+    },
+    async measure(name, fn) {
+      const timer = telemetry.startTimer(name);
+      let result;
+      try {
+        result = await fn();
+      } catch (error) {
+        timer.stop({ ok: false });
+        throw error;
+      }
+      timer.stop({ ok: true });
+      return result;
+    },
+    feedback(input) {
+      try {
+        const f = input && typeof input === 'object' ? input : {};
+        const kind = typeof f.type === 'string' ? f.type : '';
+        // The core checks the range; JS passes only what it can hold (a u8).
+        const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
+        const message = f.message === undefined || f.message === null ? undefined : String(f.message);
+        const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
+        whenReady((c) => report('feedback', c.feedback(kind, rating, message, contact)));
+      } catch (error) {
+        warn('feedback failed', error);
+      }
+    },
+    anonymousId() {
+      return core ? core.anonymousId() ?? null : null;
+    },
+    /** Not public API: makes the Rust core panic, for the tests of panic containment. */
+    __panicForTests() {
+      whenReady((c) => c.__panicForTests());
+    },
+    stats() {
+      const counted = core
+        ? JSON.parse(core.stats())
+        : { queued: 0, sent: 0, retries: 0, truncated: 0, dropped: { [DROP_REASONS[BUFFER_FULL]]: bufferedDrops } };
+      return { ...counted, dropped: { ...NO_DROPS, ...counted.dropped }, buffered: buffered ? buffered.length : 0 };
+    },
+  };
+
+  // Listeners must exist before the first await of the worker's first turn.
+  const chrome = globalThis.chrome;
+  const lifecycle = options.lifecycleEvents ?? DEFAULTS.lifecycleEvents;
+  try {
+    chrome?.alarms?.onAlarm?.addListener((alarm) => {
+      if (alarm?.name === ALARM_NAME) wake();
+    });
+    chrome?.runtime?.onStartup?.addListener(() => {
+      if (lifecycle) whenReady((c) => c.trackSystem('browser_startup', undefined));
+      wake();
+    });
+    if (lifecycle) {
+      chrome?.runtime?.onInstalled?.addListener((details) => {
+        const reason = details?.reason;
+        if (reason === 'install') whenReady((c) => c.trackSystem('extension_installed', JSON.stringify({ reason })));
+        else if (reason === 'update') {
+          const previous = String(details.previousVersion ?? '');
+          whenReady((c) => c.trackSystem('extension_updated', JSON.stringify({ previous_version: previous })));
+        }
+      });
+    }
+  } catch (error) {
+    warn('could not register chrome listeners', error);
+  }
+  globalThis.addEventListener?.('online', () => wake());
+  if (options.captureGlobalErrors !== false && typeof globalThis.addEventListener === 'function') {
+    // Observed only: no preventDefault, so the worker's own handling is unchanged.
+    globalThis.addEventListener('error', (event) => {
+      try {
+        capture(event.error ?? event.message, undefined, 'onerror');
+      } catch {}
+    });
+    globalThis.addEventListener('unhandledrejection', (event) => {
+      try {
+        capture(event.reason, undefined, 'onunhandledrejection');
+      } catch {}
+    });
+  }
+
+  return telemetry;
+}

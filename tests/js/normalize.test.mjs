@@ -1,0 +1,91 @@
+// js/normalize.js: whatever a caller passes, the result is JSON text (or
+// undefined) and nothing throws.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { normalizeToJson, coerceName, describeThrown } from '../../js/normalize.js';
+
+function hostileValues() {
+  const cyclic = { name: 'loop' };
+  cyclic.self = cyclic;
+  cyclic.list = [cyclic, { back: cyclic }];
+  const getterThrows = {};
+  Object.defineProperty(getterThrows, 'boom', { enumerable: true, get() { throw new Error('no'); } });
+  let deep = {};
+  const root = deep;
+  for (let i = 0; i < 10_000; i++) deep = deep.next = {};
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  return {
+    cyclic,
+    getterThrows,
+    deep: root,
+    wide: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i])),
+    huge: new Array(1e6).fill('x'),
+    bigint: { n: 10n },
+    bareBigint: 10n,
+    symbolsAndFunctions: { s: Symbol('x'), f() {}, [Symbol('key')]: 1 },
+    nonFinite: { a: NaN, b: Infinity, c: -Infinity },
+    dates: { ok: new Date(0), bad: new Date('nope') },
+    error: { e: new RangeError('r') },
+    collections: { m: new Map([['a', 1]]), s: new Set([1, 2]) },
+    typed: new Uint8Array([1, 2, 3]),
+    nullProto: Object.assign(Object.create(null), { a: 1 }),
+    toJsonThrows: { toJSON() { throw new Error('toJSON'); } },
+    proxyOwnKeysThrows: new Proxy({}, { ownKeys() { throw new Error('ownKeys'); } }),
+    proxyGetThrows: new Proxy({ a: 1 }, { get() { throw new Error('get'); } }),
+    revokedProxy: revoked.proxy,
+    fn: () => {},
+    sym: Symbol('alone'),
+  };
+}
+
+test('normalizeToJson returns JSON text or undefined for every hostile value, and never throws', () => {
+  for (const [label, value] of Object.entries(hostileValues())) {
+    let json;
+    assert.doesNotThrow(() => { json = normalizeToJson(value); }, label);
+    if (json !== undefined) {
+      assert.equal(typeof json, 'string', label);
+      assert.doesNotThrow(() => JSON.parse(json), `${label}: ${json.slice(0, 80)}`);
+      assert.ok(json.length < 200_000, `${label} is bounded (${json.length} characters)`);
+    }
+  }
+});
+
+test('normalizeToJson keeps what can be kept and marks what cannot', () => {
+  const values = hostileValues();
+  const parse = (v) => JSON.parse(normalizeToJson(v));
+  assert.equal(parse(values.cyclic).self, '[Circular]');
+  assert.deepEqual(parse(values.getterThrows), { boom: '[unreadable]' });
+  assert.deepEqual(parse(values.bigint), { n: '10n' });
+  assert.deepEqual(parse(values.symbolsAndFunctions), {});
+  assert.deepEqual(parse(values.nonFinite), { a: 'NaN', b: 'Infinity', c: '-Infinity' });
+  assert.deepEqual(parse(values.dates), { ok: '1970-01-01T00:00:00.000Z', bad: 'Invalid Date' });
+  assert.deepEqual(parse(values.error), { e: { name: 'RangeError', message: 'r' } });
+  assert.deepEqual(parse(values.collections), { m: { a: 1 }, s: [1, 2] });
+  assert.deepEqual(parse(values.typed), [1, 2, 3]);
+  assert.deepEqual(parse(values.nullProto), { a: 1 });
+  assert.match(normalizeToJson(values.deep), /\[depth limit\]/);
+  assert.equal(normalizeToJson(undefined), undefined);
+  assert.equal(normalizeToJson(null), undefined);
+  assert.equal(normalizeToJson({ a: 'b', n: 1, t: true, z: null }), '{"a":"b","n":1,"t":true,"z":null}');
+});
+
+test('coerceName turns primitives into text and anything else into the empty name the core counts as invalid', () => {
+  assert.equal(coerceName('x'), 'x');
+  assert.equal(coerceName(42), '42');
+  assert.equal(coerceName(false), 'false');
+  assert.equal(coerceName(7n), '7');
+  for (const bad of [undefined, null, {}, [], Symbol('s'), () => {}]) assert.equal(coerceName(bad), '');
+});
+
+test('describeThrown takes any thrown value apart without throwing', () => {
+  assert.deepEqual(describeThrown('plain'), { kind: 'Error', message: 'plain' });
+  assert.deepEqual(describeThrown(undefined), { kind: 'undefined', message: 'undefined' });
+  assert.equal(describeThrown(new TypeError('t')).kind, 'TypeError');
+  assert.deepEqual(describeThrown({ message: 'lastError' }), { kind: 'Error', message: 'lastError', stack: undefined });
+  assert.equal(describeThrown({ code: 1 }).kind, 'Object');
+  const hostile = new Proxy({}, { get() { throw new Error('get'); }, getPrototypeOf() { throw new Error('proto'); } });
+  assert.deepEqual(describeThrown(hostile), { kind: 'Error', message: '[unreadable thrown value]' });
+  assert.equal(describeThrown(Symbol('s')).kind, 'symbol');
+  assert.ok(describeThrown({ long: 'x'.repeat(10_000) }).message.length <= 501);
+});
