@@ -10,6 +10,7 @@ mod common;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use mv3_telemetry::core::ids::is_uuid_v4;
+use mv3_telemetry::core::names::{CHUNK_PREFIX, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED};
 use mv3_telemetry::wasm::Client;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -37,7 +38,6 @@ extern "C" {
 
 /// Nothing listens on the discard port: every fetch fails fast.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:9";
-const STORAGE_KEY: &str = "mv3t.state";
 
 async fn sleep(ms: i32) {
     let promise = Promise::new(&mut |resolve, _| {
@@ -46,26 +46,48 @@ async fn sleep(ms: i32) {
     JsFuture::from(promise).await.unwrap();
 }
 
-fn config_with(consent: &str) -> String {
+fn config_text(consent: &str) -> String {
     format!(r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","lifecycleEvents":false,"retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#)
 }
 
-fn config_default() -> String {
+fn config_with(consent: &str) -> JsValue {
+    options(&config_text(consent))
+}
+
+fn config_default() -> JsValue {
     config_with("granted")
 }
 
-async fn started(config: &str, storage: &JsValue) -> Client {
-    let client = Client::new(config, storage.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("valid config");
+async fn started(config: &JsValue, storage: &JsValue) -> Client {
+    let client = Client::new(config.clone(), storage.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("valid config");
     JsFuture::from(client.start()).await.expect("start resolves");
+    client.wake();
     client
 }
 
-async fn stored_state(storage: &JsValue) -> Option<Value> {
+/// Everything in a storage area, as `{key: value}`.
+async fn stored(storage: &JsValue) -> Value {
     let get: Function = Reflect::get(storage, &"get".into()).unwrap().unchecked_into();
-    let promise: Promise = get.call1(storage, &Array::of1(&STORAGE_KEY.into())).unwrap().unchecked_into();
+    let promise: Promise = get.call1(storage, &JsValue::NULL).unwrap().unchecked_into();
     let items = JsFuture::from(promise).await.unwrap();
-    let text = Reflect::get(&items, &STORAGE_KEY.into()).unwrap().as_string()?;
-    Some(serde_json::from_str(&text).unwrap())
+    serde_json::from_str(&js_sys::JSON::stringify(&items).unwrap().as_string().unwrap()).unwrap()
+}
+
+/// The stored record, if any.
+async fn stored_record(storage: &JsValue) -> Option<Value> {
+    let all = stored(storage).await;
+    all.get(RECORD_KEY).and_then(Value::as_str).map(|text| serde_json::from_str(text).unwrap())
+}
+
+/// The stored items, in chunk order.
+async fn stored_items(storage: &JsValue) -> Vec<Value> {
+    let all = stored(storage).await;
+    let mut chunks: Vec<(&String, &Value)> = all.as_object().unwrap().iter().filter(|(k, _)| k.starts_with(CHUNK_PREFIX)).collect();
+    chunks.sort_by_key(|(k, _)| k.rsplit('.').next().unwrap().parse::<u64>().unwrap());
+    chunks
+        .iter()
+        .flat_map(|(_, v)| v.as_str().unwrap().lines().map(|line| serde_json::from_str(line.rsplit('\t').next().unwrap()).unwrap()).collect::<Vec<Value>>())
+        .collect()
 }
 
 fn stats(client: &Client) -> Value {
@@ -82,12 +104,12 @@ async fn accepted_items_reach_storage_within_one_second() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     for i in 0..3 {
-        assert_eq!(client.track("saved", Some(format!(r#"{{"i":{i}}}"#))), "accepted");
+        assert_eq!(client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#))), RECORD_ACCEPTED);
     }
     sleep(1_000).await;
-    let state = stored_state(&storage).await.expect("state was written");
-    assert_eq!(state["queued"].as_array().unwrap().len(), 3);
-    assert_eq!(state["anonymous_id"].as_str(), client.anonymous_id().as_deref());
+    assert_eq!(stored_items(&storage).await.len(), 3);
+    let record = stored_record(&storage).await.expect("the record was written");
+    assert_eq!(record["id"].as_str(), client.anonymous_id().as_deref());
 }
 
 #[wasm_bindgen_test]
@@ -95,7 +117,7 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     let storage = create_memory_storage();
     let first = started(&config_default(), &storage).await;
     for i in 0..5 {
-        first.track("kept", Some(format!(r#"{{"i":{i}}}"#)));
+        first.track("kept".into(), Some(format!(r#"{{"i":{i}}}"#)));
     }
     JsFuture::from(first.persist()).await.unwrap();
     drop(first);
@@ -104,8 +126,8 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     let second = started(&config_default(), &storage).await;
     assert_eq!(second.consent_status(), "granted");
     assert_eq!(stats(&second)["queued"], 5);
-    let state = stored_state(&storage).await.unwrap();
-    assert_eq!(second.anonymous_id().as_deref(), state["anonymous_id"].as_str());
+    let record = stored_record(&storage).await.unwrap();
+    assert_eq!(second.anonymous_id().as_deref(), record["id"].as_str());
 }
 
 #[wasm_bindgen_test]
@@ -113,9 +135,9 @@ async fn pending_consent_writes_nothing_to_storage() {
     let storage = create_memory_storage();
     let client = started(&config_with("pending"), &storage).await;
     assert_eq!(client.consent_status(), "pending");
-    assert_eq!(client.track("ignored", None), "no_consent");
+    assert_eq!(client.track("ignored".into(), None), RECORD_NOT_CONSENTED);
     sleep(400).await;
-    assert!(stored_state(&storage).await.is_none());
+    assert_eq!(stored(&storage).await, serde_json::json!({}));
     assert_eq!(client.anonymous_id(), None);
 }
 
@@ -135,7 +157,7 @@ async fn anonymous_ids_are_distinct_uuid_v4s_from_crypto() {
 async fn a_failing_collector_means_retries_not_losses() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
-    client.track("unsent", None);
+    client.track("unsent".into(), None);
     let result = JsFuture::from(client.flush()).await.unwrap().as_string().unwrap();
     let result: Value = serde_json::from_str(&result).unwrap();
     assert_eq!(result["sent"], 0);
@@ -148,22 +170,23 @@ async fn revoking_consent_purges_storage() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     let id = client.anonymous_id().unwrap();
-    client.track("queued", None);
+    client.track("queued".into(), None);
     JsFuture::from(client.persist()).await.unwrap();
+    assert_eq!(stored_items(&storage).await.len(), 1);
     JsFuture::from(client.set_consent(false)).await.unwrap();
-    let state = stored_state(&storage).await.map(|v| v.to_string()).unwrap_or_default();
+    let state = stored(&storage).await.to_string();
     assert!(!state.contains(&id), "{state}");
-    assert!(!state.contains("queued\":[{"), "{state}");
+    assert!(stored_items(&storage).await.is_empty(), "{state}");
     assert_eq!(client.anonymous_id(), None);
 }
 
 fn core_loader(storage: JsValue) -> Function {
-    let load = Closure::<dyn FnMut(String, JsValue) -> Promise>::new(move |config: String, _storage: JsValue| {
+    let load = Closure::<dyn FnMut(JsValue, JsValue) -> Promise>::new(move |config: JsValue, _storage: JsValue| {
         let storage = storage.clone();
         wasm_bindgen_futures::future_to_promise(async move {
             // A slow core load, so the calls below really are made before ready.
             sleep(200).await;
-            Ok(Client::new(&config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
+            Ok(Client::new(config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
         })
     });
     load.into_js_value().unchecked_into()
@@ -176,7 +199,7 @@ fn options(json: &str) -> JsValue {
 /// Wrapper options for these tests: global error capture off, so errors from
 /// other tests sharing this worker are not counted here.
 fn wrapper_options() -> JsValue {
-    let opts = options(&config_default());
+    let opts = config_default();
     Reflect::set(&opts, &"captureGlobalErrors".into(), &JsValue::FALSE).unwrap();
     opts
 }
@@ -194,13 +217,7 @@ async fn calls_made_before_ready_are_buffered_and_replayed_in_order() {
     let stats = call(&telemetry, "stats", &[]);
     assert_eq!(Reflect::get(&stats, &"queued".into()).unwrap().as_f64(), Some(3.0));
     sleep(600).await;
-    let state = stored_state(&storage).await.unwrap();
-    let names: Vec<String> = state["queued"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|item| serde_json::from_str::<Value>(item["json"].as_str().unwrap()).unwrap()["name"].as_str().unwrap().to_owned())
-        .collect();
+    let names: Vec<String> = stored_items(&storage).await.iter().map(|item| item["name"].as_str().unwrap().to_owned()).collect();
     assert_eq!(names, ["first", "second", "third"]);
 }
 
@@ -246,18 +263,18 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
 async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
-    let client = Client::new(&config_default(), storage.clone(), patterns.into(), JsValue::UNDEFINED).unwrap();
+    let client = Client::new(config_default(), storage.clone(), patterns.into(), JsValue::UNDEFINED).unwrap();
     JsFuture::from(client.start()).await.unwrap();
-    client.track("order", Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
+    client.track("order".into(), Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
     JsFuture::from(client.persist()).await.unwrap();
-    let state = stored_state(&storage).await.unwrap().to_string();
+    let state = stored(&storage).await.to_string();
     assert!(!state.contains("ACME-"), "{state}");
     assert!(state.contains("[Filtered] and [Filtered] for [email]"), "{state}");
 }
 
 #[wasm_bindgen_test]
 fn the_exported_scrubber_cleans_strings_and_json() {
-    use mv3_telemetry::wasm::client::{scrub_json, scrub_text};
+    use mv3_telemetry::wasm::{scrub_json, scrub_text};
     assert_eq!(scrub_text("mail bob@example.com now"), "mail [email] now");
     assert_eq!(scrub_text("Chrome/124.0.0.0"), "Chrome/124.0.0.0");
     let out = scrub_json(r#"{"password":"x","note":"ip 10.1.2.3"}"#).unwrap();

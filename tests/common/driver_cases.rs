@@ -1,0 +1,159 @@
+//! The driver's decisions, on the host: what the worker does around the
+//! engine (timers, alarm, persistence, flush, keepalive). Fakes are plain
+//! values: the clock is a number.
+
+use mv3_telemetry::core::driver::{Arm, Driver, ALARM_MIN_DELAY_MS, KEEPALIVE_BUDGET, PERSIST_DELAY_MS};
+use mv3_telemetry::core::{Consent, Policy};
+use serde_json::json;
+
+use super::engine_cases::{Rig, START};
+
+fn rig() -> (Rig, Driver) {
+    let policy = Policy { lifecycle_events: false, ..Policy::default() };
+    (Rig::with_policy(policy, Consent::Granted), Driver::new())
+}
+
+pub fn an_idle_engine_arms_nothing() {
+    let (mut rig, mut driver) = rig();
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert!(plan.sends.is_empty());
+    assert_eq!(plan.timer, Arm::Keep);
+    assert_eq!(plan.alarm, Arm::Keep);
+    assert!(!plan.persist_now);
+}
+
+pub fn a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_the_worker() {
+    let (mut rig, mut driver) = rig();
+    rig.track("e", json!({}));
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    let due = START + Policy::default().flush_interval_ms;
+    assert_eq!(plan.timer, Arm::At(due));
+    assert_eq!(plan.alarm, Arm::At(due.max(START + ALARM_MIN_DELAY_MS)));
+    // Nothing changed: neither is re-armed.
+    let again = driver.tick(&mut rig.engine, rig.now + 10, &mut rig.rng);
+    assert_eq!(again.timer, Arm::Keep);
+    assert_eq!(again.alarm, Arm::Keep);
+}
+
+pub fn the_alarm_is_never_set_sooner_than_chrome_allows() {
+    let policy = Policy { error_flush_delay_ms: 1_000, lifecycle_events: false, ..Policy::default() };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    let mut driver = Driver::new();
+    rig.engine.record_error(Default::default(), rig.now, &mut rig.rng);
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.timer, Arm::At(START + 1_000));
+    assert_eq!(plan.alarm, Arm::At(START + ALARM_MIN_DELAY_MS));
+}
+
+pub fn a_new_batch_is_persisted_before_it_is_sent() {
+    let (mut rig, mut driver) = rig();
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.sends.len(), 1);
+    assert!(plan.persist_now, "a restart must re-send this batch under the same id");
+    rig.persist();
+    assert!(!rig.engine.needs_persist_before_send());
+}
+
+pub fn the_alarm_is_cleared_once_nothing_is_pending() {
+    let (mut rig, mut driver) = rig();
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert!(matches!(plan.alarm, Arm::At(_)));
+    rig.answer(&plan.sends[0], 200, None);
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.alarm, Arm::Clear);
+    assert!(!matches!(plan.timer, Arm::At(_)), "no wake-up without work");
+}
+
+pub fn a_flush_settles_when_nothing_is_in_flight() {
+    let (mut rig, mut driver) = rig();
+    rig.track("e", json!({}));
+    driver.begin_flush(&mut rig.engine, rig.now);
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.sends.len(), 1, "a flush sends at once");
+    assert!(!plan.settle_flushes, "not while the request is out");
+    rig.answer(&plan.sends[0], 200, None);
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert!(plan.settle_flushes);
+    assert_eq!(rig.engine.stats().sent, 1);
+}
+
+pub fn a_flush_waits_for_chunks_being_read() {
+    let (mut rig, _) = rig();
+    for i in 0..5 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.restart(Consent::Pending);
+    let mut driver = Driver::new();
+    driver.begin_flush(&mut rig.engine, rig.now);
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.reads.len(), 1);
+    assert!(!plan.settle_flushes, "the items are still being read");
+    rig.answer_read(&plan.reads[0]);
+    driver.read_done();
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert_eq!(plan.sends.len(), 1);
+}
+
+pub fn persistence_is_debounced_once_per_change_window() {
+    let (mut rig, mut driver) = rig();
+    rig.persist();
+    assert_eq!(driver.persist_delay(&rig.engine), None, "nothing changed");
+    rig.track("e", json!({}));
+    assert_eq!(driver.persist_delay(&rig.engine), Some(PERSIST_DELAY_MS));
+    rig.track("e", json!({}));
+    assert_eq!(driver.persist_delay(&rig.engine), None, "already armed");
+    driver.persist_started();
+    rig.persist();
+    rig.track("e", json!({}));
+    assert_eq!(driver.persist_delay(&rig.engine), Some(PERSIST_DELAY_MS));
+}
+
+pub fn daily_active_is_persisted_at_once() {
+    let mut rig = Rig::granted();
+    let mut driver = Driver::new();
+    let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+    assert!(plan.persist_now, "a worker stopped right after must not send it twice");
+    let plan = driver.tick(&mut rig.engine, rig.now + 1, &mut rig.rng);
+    assert!(!plan.persist_now);
+}
+
+pub fn keepalive_bodies_share_one_budget() {
+    let mut driver = Driver::new();
+    assert!(driver.take_keepalive(KEEPALIVE_BUDGET - 10));
+    assert!(!driver.take_keepalive(20), "over the budget: sent without keepalive");
+    driver.release_keepalive(KEEPALIVE_BUDGET - 10);
+    assert!(driver.take_keepalive(20));
+}
+
+/// Declares one test per case with the given test attribute.
+#[macro_export]
+macro_rules! driver_cases {
+    ($attr:meta) => {
+        $crate::driver_cases!(@each $attr;
+            an_idle_engine_arms_nothing,
+            a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_the_worker,
+            the_alarm_is_never_set_sooner_than_chrome_allows,
+            a_new_batch_is_persisted_before_it_is_sent,
+            the_alarm_is_cleared_once_nothing_is_pending,
+            a_flush_settles_when_nothing_is_in_flight,
+            a_flush_waits_for_chunks_being_read,
+            persistence_is_debounced_once_per_change_window,
+            daily_active_is_persisted_at_once,
+            keepalive_bodies_share_one_budget
+        );
+    };
+    (@each $attr:meta; $($case:ident),* $(,)?) => {
+        $(
+            #[$attr]
+            fn $case() {
+                common::driver_cases::$case();
+            }
+        )*
+    };
+}
