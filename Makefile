@@ -81,7 +81,7 @@ bench: tools
 	  WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-300} \
 	    wasm-pack test --release --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test bench_scrub_sw -- --nocapture; \
 	fi
-	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null | grep -v "/lib.mjs$$" || true); \
+	@scripts=$$(ls bench/*.mjs tests/e2e/bench.mjs 2>/dev/null | grep -v -e "/lib.mjs$$" -e "/lean.mjs$$" || true); \
 	if [ -n "$$scripts" ]; then \
 	  $(MAKE) --no-print-directory package; \
 	  cargo build -q -p mock-server; \
@@ -89,6 +89,13 @@ bench: tools
 	else \
 	  echo "bench: no bench/*.mjs yet; skipped"; \
 	fi
+	@# Issue 11's figures ("Lean core"), each beside its floor or budget, in one
+	@# Chromium run; also builds the plain stable wasm (target/lean-stable-build)
+	@# to print its size beside the package's. Writes its own section of
+	@# bench/RESULTS.md (LEAN_SKIP_STABLE=1 skips the stable build).
+	@$(MAKE) --no-print-directory package
+	@cargo build -q -p mock-server
+	@echo "== node bench/lean.mjs"; E2E_MOCK_BUILT=1 node bench/lean.mjs
 
 fuzz:
 	@if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then \

@@ -10,7 +10,7 @@
 //   BENCH_SDKS=mv3-telemetry,sentry node bench/peers.mjs    (a subset; mv3-telemetry first)
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM, ROOT, sleep } from '../tests/e2e/lib/harness.mjs';
@@ -18,6 +18,7 @@ import { launchExtensions, median, timeInWorker, workerHeapBytes } from './lib.m
 import { buildPeers, SDKS } from './peers/build.mjs';
 import { startCollector, tally } from './peers/collector.mjs';
 import { kib, markdownTable, ms, num, us } from './peers/report.mjs';
+import { extractSection, LEAN_END, LEAN_START, replaceSection } from './lean/report.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 3));
 const ONLY = process.env.BENCH_SDKS ? process.env.BENCH_SDKS.split(',') : null;
@@ -290,7 +291,10 @@ async function main() {
 
   const report = render({ results, host, chromium: env.version, seconds: (Date.now() - started) / 1000 });
   console.log(`\n${report.table}\n`);
-  writeFileSync(join(ROOT, 'bench/RESULTS.md'), report.markdown);
+  // bench/lean.mjs owns the section between its markers: keep it.
+  const resultsPath = join(ROOT, 'bench/RESULTS.md');
+  const lean = existsSync(resultsPath) ? extractSection(readFileSync(resultsPath, 'utf8')) : '';
+  writeFileSync(resultsPath, lean ? replaceSection(report.markdown, lean.slice(LEAN_START.length, -LEAN_END.length)) : report.markdown);
   log(`wrote bench/RESULTS.md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
