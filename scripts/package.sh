@@ -70,7 +70,7 @@ rm -f "$STAMP"
 build_wasm() {
   if [ "${PACKAGE_STABLE:-0}" != 1 ] && rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
     if CARGO_TARGET_DIR=target/size-build RUSTC_BOOTSTRAP=1 \
-       RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort" \
+       RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Clink-arg=-zstack-size=65536" \
        wasm-pack build . --release --target web --out-dir "$OUT" --out-name mv3_telemetry \
        -- -Zbuild-std=std,panic_abort; then
       return 0

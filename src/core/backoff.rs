@@ -1,4 +1,4 @@
-//! Response classification and retry timing (DESIGN section 5).
+//! Response classification and retry timing (`docs/DESIGN.md` section 5).
 
 use super::time::{parse_http_date, Millis};
 

@@ -2,7 +2,7 @@
 
 use super::error::{Error, Result};
 
-/// The limits and timings of the SDK. `Policy::default()` is DESIGN.md's defaults.
+/// The limits and timings of the SDK. `Policy::default()` is `docs/DESIGN.md`'s defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// Cap on items held (queued plus batched); past it the oldest is dropped

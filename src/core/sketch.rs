@@ -1,4 +1,4 @@
-//! Mergeable quantile sketch for `timing` items (DESIGN section 5).
+//! Mergeable quantile sketch for `timing` items (`docs/DESIGN.md` section 5).
 //!
 //! A DDSketch-style log-bucket sketch (Masson, Rim & Lee, "DDSketch: a fast
 //! and fully-mergeable quantile sketch with relative-error guarantees",

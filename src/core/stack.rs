@@ -29,7 +29,7 @@ pub const MAX_FRAMES: usize = 50;
 pub const MAX_LINE: usize = 1024;
 
 /// One stack frame, serialized as `{function, file, line, column}` with
-/// `null` for unknown parts (wire format v1, DESIGN 5).
+/// `null` for unknown parts (wire format v1, `docs/DESIGN.md` section 5).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// Function name as V8 prints it (`foo`, `Object.<anonymous>`,

@@ -90,11 +90,11 @@ for (const [mode, options] of Object.entries(MODES)) {
 }
 
 test('DropReason and the feedback types are exactly the ones the Rust core knows', { timeout: 60_000 }, async () => {
-  const wire = repoText('src/core/wire.rs');
+  const wire = repoText('src/core/wire/mod.rs');
   const asStr = /pub fn as_str\(self\)[\s\S]*?\n {4}\}/.exec(wire)[0];
   const reasons = [...asStr.matchAll(/=> "(\w+)"/g)].map((m) => m[1]);
   assert.equal(reasons.length, 7, `the seven reasons of DropReason::as_str (found ${reasons})`);
-  const kinds = /matches!\(kind, ((?:"\w+"(?: \| )?)+)\)/.exec(repoText('src/core/engine.rs'))[1].match(/\w+/g);
+  const kinds = /matches!\(kind, ((?:"\w+"(?: \| )?)+)\)/.exec(repoText('src/core/engine/record.rs'))[1].match(/\w+/g);
   assert.equal(kinds.length, 4, `the four feedback kinds of record_feedback (found ${kinds})`);
   const union = (xs) => xs.map((x) => `'${x}'`).join(' | ');
   writeFileSync(join(dir, 'from-rust.ts'), [

@@ -1,5 +1,4 @@
-//! The user's consent and what each change does (DESIGN section 4, mirrored in
-//! `docs/consent.md`): the transition table, the purge and the deletion request.
+//! The user's consent and what each change does (`docs/DESIGN.md` section 4): the transition table, the purge and the deletion request.
 
 use crate::core::ids::Entropy;
 use crate::core::time::Millis;

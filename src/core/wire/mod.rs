@@ -1,4 +1,4 @@
-//! Wire format v1 (`docs/wire-format.md`): endpoints, drop reasons, the
+//! Wire format v1 (`docs/DESIGN.md` section 5): endpoints, drop reasons, the
 //! batch envelope and the deletion body. Item bodies are in [`items`].
 
 pub mod items;
@@ -141,7 +141,7 @@ impl DropReason {
         DropReason::ALL.into_iter().find(|r| r.as_str() == key)
     }
 
-    /// The five reasons DESIGN section 5 always lists, even at zero.
+    /// The five reasons `docs/DESIGN.md` section 5 always lists, even at zero.
     fn always_sent(self) -> bool {
         self as usize <= DropReason::Invalid as usize
     }
