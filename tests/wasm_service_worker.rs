@@ -60,7 +60,7 @@ fn config_default() -> JsValue {
 
 async fn started(config: &JsValue, storage: &JsValue) -> Client {
     let client = Client::new(config.clone(), storage.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("valid config");
-    JsFuture::from(client.start()).await.expect("start resolves");
+    JsFuture::from(client.start(JsValue::UNDEFINED)).await.expect("start resolves");
     client.wake();
     client
 }
@@ -264,7 +264,7 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
     let client = Client::new(config_default(), storage.clone(), patterns.into(), JsValue::UNDEFINED).unwrap();
-    JsFuture::from(client.start()).await.unwrap();
+    JsFuture::from(client.start(JsValue::UNDEFINED)).await.unwrap();
     client.track("order".into(), Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
     JsFuture::from(client.persist()).await.unwrap();
     let state = stored(&storage).await.to_string();

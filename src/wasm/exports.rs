@@ -7,10 +7,10 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::options::{global_patterns, scrubber, Options};
-use super::platform::{self, chrome_storage_local, now_ms, storage_get, CryptoEntropy};
+use super::platform::{self, chrome_storage_local, now_ms, read_items, storage_get, CryptoEntropy};
 use super::runtime::{persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
@@ -106,26 +106,34 @@ impl Client {
             last_consent: Cell::new(options.default_consent),
             last_id: RefCell::new(None),
             persisting: Cell::new(false),
+            draining: Cell::new(false),
         };
         let pending = Pending { patterns: global_patterns(&extra_patterns), before_send: before_send.dyn_into::<Function>().ok(), options };
         Ok(Client { inner: Rc::new(inner), pending: RefCell::new(Some(pending)) })
     }
 
-    /// Restores persisted state with one storage read (the small record; item
-    /// bodies are read when a batch needs them). Resolves when ready; delivery
-    /// starts with the first [`Client::wake`].
-    pub fn start(&self) -> Promise {
+    /// Restores persisted state from one storage read (the small record; item
+    /// bodies are read when a batch needs them). `prefetched` is the result of
+    /// that read if the wrapper issued it while the wasm was compiling (a
+    /// promise of `storage.get([RECORD_KEY, LEGACY_STATE_KEY])`), or undefined.
+    /// Resolves when ready; delivery starts with the first [`Client::wake`].
+    pub fn start(&self, prefetched: JsValue) -> Promise {
         let inner = self.inner.clone();
         let pending = self.pending.borrow_mut().take();
         future_to_promise(async move {
             let Some(Pending { options, patterns, before_send }) = pending else { return Ok(JsValue::UNDEFINED) };
             let keys = [RECORD_KEY.to_owned(), LEGACY_STATE_KEY.to_owned()];
-            let stored = match &inner.storage {
-                Some(area) => storage_get(area, &keys).await.unwrap_or_else(|e| {
+            let prefetched = match prefetched.dyn_into::<Promise>() {
+                Ok(promise) => JsFuture::from(promise).await.ok().map(|items| read_items(&items, &keys)),
+                Err(_) => None,
+            };
+            let stored = match (&inner.storage, prefetched) {
+                (_, Some(values)) => values,
+                (Some(area), None) => storage_get(area, &keys).await.unwrap_or_else(|e| {
                     inner.warn("mv3-telemetry: could not read stored state", Some(&e));
                     vec![None, None]
                 }),
-                None => vec![None, None],
+                (None, None) => vec![None, None],
             };
             let stored = Stored { record: stored[0].as_deref(), legacy: stored[1].as_deref() };
             let mut state = inner.state.borrow_mut();

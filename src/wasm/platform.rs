@@ -122,7 +122,14 @@ pub fn chrome_storage_local() -> Option<StorageArea> {
 pub async fn storage_get(area: &StorageArea, keys: &[String]) -> Result<Vec<Option<String>>, JsValue> {
     let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
     let items = JsFuture::from(area.get(&list)?).await?;
-    keys.iter().map(|key| Ok(Reflect::get(&items, &JsValue::from_str(key))?.dyn_ref::<JsString>().map(string_from_js))).collect()
+    Ok(read_items(&items, keys))
+}
+
+/// The string values of `keys` in the object a storage `get` resolved with.
+pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
+    keys.iter()
+        .map(|key| Reflect::get(items, &JsValue::from_str(key)).ok().and_then(|v| v.dyn_ref::<JsString>().map(string_from_js)))
+        .collect()
 }
 
 /// Writes several string values in one `set` (one storage transaction).

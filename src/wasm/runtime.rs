@@ -17,7 +17,7 @@ use crate::core::backoff::Outcome;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
 use crate::core::json::push_u64;
 use crate::core::names::ALARM_NAME;
-use crate::core::{Consent, Engine, Request, Stats};
+use crate::core::{Consent, DropReason, Engine, Request, Stats};
 
 /// What one SDK instance holds.
 pub(crate) struct Inner {
@@ -34,7 +34,12 @@ pub(crate) struct Inner {
     pub last_id: RefCell<Option<String>>,
     /// A persist is writing: the next one waits for it (writes apply in order).
     pub persisting: Cell<bool>,
+    /// Deferred calls are being run (they may defer more).
+    pub draining: Cell<bool>,
 }
+
+/// Calls a JS hook may make back into the SDK per outer call.
+const MAX_DEFERRED_CALLS: usize = 64;
 
 /// The mutable part.
 pub(crate) struct State {
@@ -73,15 +78,31 @@ impl Inner {
     }
 
     fn run_deferred(self: &Rc<Self>) {
+        if self.deferred.borrow().is_empty() || self.draining.replace(true) {
+            return;
+        }
+        let mut budget = MAX_DEFERRED_CALLS;
         loop {
             let calls = std::mem::take(&mut *self.deferred.borrow_mut());
             if calls.is_empty() {
-                return;
+                break;
             }
             for call in calls {
+                if budget == 0 {
+                    // A hook that records on every item would never end:
+                    // what it asks past the budget is dropped and counted.
+                    if let Ok(mut state) = self.state.try_borrow_mut() {
+                        if let Some(engine) = state.engine.as_mut() {
+                            engine.count_drops(DropReason::HookError, 1);
+                        }
+                    }
+                    continue;
+                }
+                budget -= 1;
                 call(self);
             }
         }
+        self.draining.set(false);
     }
 
     /// Remembers consent and ID for reads while the engine is busy.
