@@ -30,6 +30,36 @@ extern "C" {
     fn create_memory_storage() -> JsValue;
 }
 
+// wasm-bindgen copies into its snippets directory only the JS files that a
+// `module = "/..."` attribute names, not the files those import: name every
+// module wrapper.js reaches, so its relative imports resolve. (Unused imports;
+// tests/js/constants.test.mjs checks the list against js/.)
+#[wasm_bindgen(module = "/js/telemetry.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createTelemetry)]
+    fn _js_telemetry();
+}
+#[wasm_bindgen(module = "/js/options.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = validateOptions)]
+    fn _js_options();
+}
+#[wasm_bindgen(module = "/js/normalize.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = normalizeToJson)]
+    fn _js_normalize();
+}
+#[wasm_bindgen(module = "/js/memory-storage.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createMemoryStorage)]
+    fn _js_memory_storage();
+}
+#[wasm_bindgen(module = "/js/constants.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = ALARM_NAME)]
+    static _JS_CONSTANTS: JsValue;
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]

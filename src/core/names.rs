@@ -31,6 +31,9 @@ pub const RECORD_DROPPED_BASE: u8 = 16;
 
 /// The code of a drop for `reason`.
 pub fn record_dropped(reason: super::wire::DropReason) -> u8 {
-    let index = super::wire::DropReason::ALL.iter().position(|r| *r == reason).unwrap_or(0);
+    let index = super::wire::DropReason::ALL
+        .iter()
+        .position(|r| *r == reason)
+        .unwrap_or(0);
     RECORD_DROPPED_BASE + index as u8
 }

@@ -85,7 +85,10 @@ impl Policy {
         }
         // The one rule that spans two options, so the table cannot hold it.
         if self.retry_base_delay_ms > self.retry_max_delay_ms {
-            return Err(Error::InvalidOption { field: "retry.baseDelayMs", reason: "must not exceed retry.maxDelayMs" });
+            return Err(Error::InvalidOption {
+                field: "retry.baseDelayMs",
+                reason: "must not exceed retry.maxDelayMs",
+            });
         }
         Ok(())
     }
@@ -129,7 +132,8 @@ impl Policy {
 
     /// Largest item that still fits a batch beside the envelope.
     pub(crate) fn item_byte_limit(&self) -> usize {
-        self.max_item_bytes.min(self.batch_max_bytes.saturating_sub(ENVELOPE_RESERVE))
+        self.max_item_bytes
+            .min(self.batch_max_bytes.saturating_sub(ENVELOPE_RESERVE))
     }
 }
 
@@ -162,7 +166,10 @@ impl OptionLimit {
         } else {
             return Ok(());
         };
-        Err(Error::InvalidOption { field: self.path, reason })
+        Err(Error::InvalidOption {
+            field: self.path,
+            reason,
+        })
     }
 }
 
@@ -171,6 +178,7 @@ impl OptionLimit {
 /// `tests/constants.rs`), so the two languages cannot disagree on a range.
 /// The bounds keep the SDK's memory and traffic bounded whatever the caller
 /// passes; `batch.maxBytes` stays below the 64 KiB `keepalive` budget.
+#[rustfmt::skip] // one row per option: it reads as a table
 pub const OPTION_LIMITS: &[OptionLimit] = &[
     OptionLimit { path: "maxQueuedItems", min: 1.0, max: 100_000.0, integer: true, default: 1_000.0 },
     OptionLimit { path: "batch.maxEvents", min: 1.0, max: 10_000.0, integer: true, default: 50.0 },
@@ -197,8 +205,17 @@ mod tests {
     fn the_table_defaults_are_the_policy_defaults() {
         let policy = Policy::default();
         for limit in OPTION_LIMITS {
-            assert_eq!(policy.option(limit.path), Some(limit.default), "{}", limit.path);
-            assert!(limit.check(limit.default).is_ok(), "{} default in range", limit.path);
+            assert_eq!(
+                policy.option(limit.path),
+                Some(limit.default),
+                "{}",
+                limit.path
+            );
+            assert!(
+                limit.check(limit.default).is_ok(),
+                "{} default in range",
+                limit.path
+            );
         }
         assert!(policy.validate().is_ok());
     }
@@ -207,7 +224,11 @@ mod tests {
     fn every_path_in_the_table_can_be_read_and_set() {
         for limit in OPTION_LIMITS {
             let mut policy = Policy::default();
-            let value = if limit.max.is_finite() { limit.max } else { limit.min + 7.0 };
+            let value = if limit.max.is_finite() {
+                limit.max
+            } else {
+                limit.min + 7.0
+            };
             assert!(policy.set_option(limit.path, value), "{}", limit.path);
             assert_eq!(policy.option(limit.path), Some(value), "{}", limit.path);
         }
@@ -226,11 +247,19 @@ mod tests {
             }
             for value in bad {
                 let error = limit.check(value).unwrap_err();
-                assert!(error.message().contains(&format!("`{}`", limit.path)), "{}: {error}", limit.path);
+                assert!(
+                    error.message().contains(&format!("`{}`", limit.path)),
+                    "{}: {error}",
+                    limit.path
+                );
             }
         }
         let mut policy = Policy::default();
         policy.batch_max_bytes = 512;
-        assert!(policy.validate().unwrap_err().message().contains("`batch.maxBytes`"));
+        assert!(policy
+            .validate()
+            .unwrap_err()
+            .message()
+            .contains("`batch.maxBytes`"));
     }
 }
