@@ -24,6 +24,14 @@ if ! rustup target list --installed 2>/dev/null | grep -qx 'wasm32-unknown-unkno
   rustup target add wasm32-unknown-unknown
 fi
 
+# rustfmt and clippy: `make test` checks formatting and lints.
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    log "adding rustup component $component"
+    rustup component add "$component"
+  fi
+done
+
 # rust-src: lets `make package` rebuild std for size (see scripts/package.sh).
 if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   log "adding rustup component rust-src"

@@ -11,6 +11,8 @@
 //!   timers, `crypto`, `chrome.storage.local`, `chrome.alarms` and
 //!   `CompressionStream`, exported to JavaScript with wasm-bindgen.
 
+#![warn(missing_docs)]
+
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]

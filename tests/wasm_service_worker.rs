@@ -21,6 +21,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_service_worker);
 
 engine_cases!(wasm_bindgen_test);
+driver_cases!(wasm_bindgen_test);
 
 #[wasm_bindgen(module = "/js/wrapper.js")]
 extern "C" {

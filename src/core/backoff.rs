@@ -6,7 +6,12 @@ use super::time::{parse_http_date, Millis};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The collector answered with this status (and maybe a `Retry-After` header).
-    Status { code: u16, retry_after: Option<String> },
+    Status {
+        /// The HTTP status.
+        code: u16,
+        /// The `Retry-After` header, as sent.
+        retry_after: Option<String>,
+    },
     /// No answer: DNS, connection refused or reset, CORS, offline, aborted by timeout.
     NetworkError,
 }

@@ -102,7 +102,7 @@ impl Driver {
                 Arm::Clear
             }
             (armed, Some(at)) => {
-                if armed.is_none_or(|armed| armed <= now || at + ALARM_SLACK_MS < armed) {
+                if armed.map_or(true, |armed| armed <= now || at + ALARM_SLACK_MS < armed) {
                     self.alarm_at = Some(at);
                     Arm::At(at)
                 } else {

@@ -7,9 +7,17 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// An option is out of range; names the option as the user spelled it.
-    InvalidOption { field: &'static str, reason: &'static str },
-    /// A persisted snapshot could not be decoded at this byte (it is then discarded).
-    CorruptSnapshot { offset: usize },
+    InvalidOption {
+        /// The option's path in JS, e.g. `batch.maxBytes`.
+        field: &'static str,
+        /// What is wrong, e.g. `must be at least 1`.
+        reason: &'static str,
+    },
+    /// Stored state could not be decoded at this byte (it is then discarded).
+    CorruptSnapshot {
+        /// Where decoding stopped (0 when the record's shape was wrong).
+        offset: usize,
+    },
 }
 
 /// `Result` with the core's [`Error`].

@@ -254,8 +254,7 @@ mod tests {
                 );
             }
         }
-        let mut policy = Policy::default();
-        policy.batch_max_bytes = 512;
+        let policy = Policy { batch_max_bytes: 512, ..Policy::default() };
         assert!(policy
             .validate()
             .unwrap_err()

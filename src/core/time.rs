@@ -77,7 +77,7 @@ const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "au
 pub fn parse_http_date(text: &str) -> Option<Millis> {
     // Tokenise on spaces, commas, colons and dashes; the forms differ only in order.
     let tokens: Vec<&str> = text
-        .split(|c: char| c == ' ' || c == ',' || c == ':' || c == '-')
+        .split([' ', ',', ':', '-'])
         .filter(|t| !t.is_empty())
         .collect();
     let month_of = |t: &str| MONTHS.iter().position(|m| t.eq_ignore_ascii_case(m)).map(|i| i as u32 + 1);

@@ -67,6 +67,7 @@ extern "C" {
     fn new(body: &JsValue) -> HttpResponse;
     #[wasm_bindgen(method, js_name = arrayBuffer)]
     fn array_buffer(this: &HttpResponse) -> Promise;
+    /// The HTTP status.
     #[wasm_bindgen(method, getter)]
     pub fn status(this: &HttpResponse) -> u16;
     #[wasm_bindgen(method, getter)]
@@ -267,7 +268,12 @@ pub async fn gzip(text: &str) -> Option<Uint8Array> {
 /// What a `fetch` ended with.
 pub enum FetchResult {
     /// An HTTP answer.
-    Answered { status: u16, retry_after: Option<String> },
+    Answered {
+        /// The HTTP status.
+        status: u16,
+        /// The `Retry-After` header, if any.
+        retry_after: Option<String>,
+    },
     /// No answer (network, CORS, timeout).
     Failed,
 }

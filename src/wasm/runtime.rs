@@ -27,7 +27,7 @@ pub(crate) struct Inner {
     pub storage: Option<StorageArea>,
     pub state: RefCell<State>,
     /// Calls that arrived while the engine was busy, run when it is free.
-    pub deferred: RefCell<Vec<Box<dyn FnOnce(&Rc<Inner>)>>>,
+    pub deferred: RefCell<Vec<DeferredCall>>,
     /// Figures of the last completed call, for reads during a busy engine.
     pub last_stats: Cell<Stats>,
     pub last_consent: Cell<Consent>,
@@ -37,6 +37,9 @@ pub(crate) struct Inner {
     /// Deferred calls are being run (they may defer more).
     pub draining: Cell<bool>,
 }
+
+/// A call that arrived while the engine was busy.
+pub(crate) type DeferredCall = Box<dyn FnOnce(&Rc<Inner>)>;
 
 /// Calls a JS hook may make back into the SDK per outer call.
 const MAX_DEFERRED_CALLS: usize = 64;

@@ -109,6 +109,8 @@ impl Engine {
         let mut wake = None;
         let mut reads = Vec::new();
         let mut reading = [false; 4];
+        // By index: the loop calls `&mut self` methods between lane reads.
+        #[allow(clippy::needless_range_loop)]
         for index in 0..4 {
             if !granted || self.state.lanes[index].in_flight() {
                 continue;
