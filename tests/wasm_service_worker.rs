@@ -78,7 +78,9 @@ async fn sleep(ms: i32) {
 }
 
 fn config_text(consent: &str) -> String {
-    format!(r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","lifecycleEvents":false,"retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#)
+    format!(
+        r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"{consent}","lifecycleEvents":false,"retry":{{"baseDelayMs":50,"maxDelayMs":100}}}}"#
+    )
 }
 
 fn config_with(consent: &str) -> JsValue {
@@ -90,34 +92,63 @@ fn config_default() -> JsValue {
 }
 
 async fn started(config: &JsValue, storage: &JsValue) -> Client {
-    let client = Client::new(config.clone(), storage.clone(), JsValue::UNDEFINED, JsValue::UNDEFINED).expect("valid config");
-    JsFuture::from(client.start(JsValue::UNDEFINED)).await.expect("start resolves");
+    let client = Client::new(
+        config.clone(),
+        storage.clone(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    )
+    .expect("valid config");
+    JsFuture::from(client.start(JsValue::UNDEFINED))
+        .await
+        .expect("start resolves");
     client.wake();
     client
 }
 
 /// Everything in a storage area, as `{key: value}`.
 async fn stored(storage: &JsValue) -> Value {
-    let get: Function = Reflect::get(storage, &"get".into()).unwrap().unchecked_into();
+    let get: Function = Reflect::get(storage, &"get".into())
+        .unwrap()
+        .unchecked_into();
     let promise: Promise = get.call1(storage, &JsValue::NULL).unwrap().unchecked_into();
     let items = JsFuture::from(promise).await.unwrap();
-    serde_json::from_str(&js_sys::JSON::stringify(&items).unwrap().as_string().unwrap()).unwrap()
+    serde_json::from_str(
+        &js_sys::JSON::stringify(&items)
+            .unwrap()
+            .as_string()
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// The stored record, if any.
 async fn stored_record(storage: &JsValue) -> Option<Value> {
     let all = stored(storage).await;
-    all.get(RECORD_KEY).and_then(Value::as_str).map(|text| serde_json::from_str(text).unwrap())
+    all.get(RECORD_KEY)
+        .and_then(Value::as_str)
+        .map(|text| serde_json::from_str(text).unwrap())
 }
 
 /// The stored items, in chunk order.
 async fn stored_items(storage: &JsValue) -> Vec<Value> {
     let all = stored(storage).await;
-    let mut chunks: Vec<(&String, &Value)> = all.as_object().unwrap().iter().filter(|(k, _)| k.starts_with(CHUNK_PREFIX)).collect();
+    let mut chunks: Vec<(&String, &Value)> = all
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| k.starts_with(CHUNK_PREFIX))
+        .collect();
     chunks.sort_by_key(|(k, _)| k.rsplit('.').next().unwrap().parse::<u64>().unwrap());
     chunks
         .iter()
-        .flat_map(|(_, v)| v.as_str().unwrap().lines().map(|line| serde_json::from_str(line.rsplit('\t').next().unwrap()).unwrap()).collect::<Vec<Value>>())
+        .flat_map(|(_, v)| {
+            v.as_str()
+                .unwrap()
+                .lines()
+                .map(|line| serde_json::from_str(line.rsplit('\t').next().unwrap()).unwrap())
+                .collect::<Vec<Value>>()
+        })
         .collect()
 }
 
@@ -126,8 +157,11 @@ fn stats(client: &Client) -> Value {
 }
 
 fn call(target: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
-    let f: Function = Reflect::get(target, &method.into()).unwrap().unchecked_into();
-    f.apply(target, &args.iter().cloned().collect::<Array>()).unwrap()
+    let f: Function = Reflect::get(target, &method.into())
+        .unwrap()
+        .unchecked_into();
+    f.apply(target, &args.iter().cloned().collect::<Array>())
+        .unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -135,11 +169,16 @@ async fn accepted_items_reach_storage_within_one_second() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     for i in 0..3 {
-        assert_eq!(client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#))), RECORD_ACCEPTED);
+        assert_eq!(
+            client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#))),
+            RECORD_ACCEPTED
+        );
     }
     sleep(1_000).await;
     assert_eq!(stored_items(&storage).await.len(), 3);
-    let record = stored_record(&storage).await.expect("the record was written");
+    let record = stored_record(&storage)
+        .await
+        .expect("the record was written");
     assert_eq!(record["id"].as_str(), client.anonymous_id().as_deref());
 }
 
@@ -189,7 +228,11 @@ async fn a_failing_collector_means_retries_not_losses() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     client.track("unsent".into(), None);
-    let result = JsFuture::from(client.flush()).await.unwrap().as_string().unwrap();
+    let result = JsFuture::from(client.flush())
+        .await
+        .unwrap()
+        .as_string()
+        .unwrap();
     let result: Value = serde_json::from_str(&result).unwrap();
     assert_eq!(result["sent"], 0);
     assert_eq!(result["pending"], 1);
@@ -212,14 +255,16 @@ async fn revoking_consent_purges_storage() {
 }
 
 fn core_loader(storage: JsValue) -> Function {
-    let load = Closure::<dyn FnMut(JsValue, JsValue) -> Promise>::new(move |config: JsValue, _storage: JsValue| {
-        let storage = storage.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
-            // A slow core load, so the calls below really are made before ready.
-            sleep(200).await;
-            Ok(Client::new(config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
-        })
-    });
+    let load = Closure::<dyn FnMut(JsValue, JsValue) -> Promise>::new(
+        move |config: JsValue, _storage: JsValue| {
+            let storage = storage.clone();
+            wasm_bindgen_futures::future_to_promise(async move {
+                // A slow core load, so the calls below really are made before ready.
+                sleep(200).await;
+                Ok(Client::new(config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
+            })
+        },
+    );
     load.into_js_value().unchecked_into()
 }
 
@@ -242,19 +287,33 @@ async fn calls_made_before_ready_are_buffered_and_replayed_in_order() {
     for name in ["first", "second", "third"] {
         call(&telemetry, "track", &[name.into(), Object::new().into()]);
     }
-    assert_eq!(call(&telemetry, "anonymousId", &[]), JsValue::NULL, "no ID before ready");
-    let ready: Promise = Reflect::get(&telemetry, &"ready".into()).unwrap().unchecked_into();
+    assert_eq!(
+        call(&telemetry, "anonymousId", &[]),
+        JsValue::NULL,
+        "no ID before ready"
+    );
+    let ready: Promise = Reflect::get(&telemetry, &"ready".into())
+        .unwrap()
+        .unchecked_into();
     JsFuture::from(ready).await.unwrap();
     let stats = call(&telemetry, "stats", &[]);
-    assert_eq!(Reflect::get(&stats, &"queued".into()).unwrap().as_f64(), Some(3.0));
+    assert_eq!(
+        Reflect::get(&stats, &"queued".into()).unwrap().as_f64(),
+        Some(3.0)
+    );
     sleep(600).await;
-    let names: Vec<String> = stored_items(&storage).await.iter().map(|item| item["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> = stored_items(&storage)
+        .await
+        .iter()
+        .map(|item| item["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["first", "second", "third"]);
 }
 
 #[wasm_bindgen_test]
 async fn recording_never_throws_on_hostile_input() {
-    let telemetry = create_telemetry(&wrapper_options(), &core_loader(create_memory_storage())).unwrap();
+    let telemetry =
+        create_telemetry(&wrapper_options(), &core_loader(create_memory_storage())).unwrap();
     let hostile = js_sys::eval(
         "(() => { const o = { big: 10n, f() {}, s: Symbol('x'), n: NaN, d: new Date(0) }; o.self = o; \
          Object.defineProperty(o, 'boom', { enumerable: true, get() { throw new Error('no'); } }); return o; })()",
@@ -262,13 +321,25 @@ async fn recording_never_throws_on_hostile_input() {
     .unwrap();
     call(&telemetry, "track", &[JsValue::UNDEFINED, hostile.clone()]);
     call(&telemetry, "track", &["ok".into(), hostile]);
-    call(&telemetry, "track", &[JsValue::from_f64(42.0), JsValue::NULL]);
-    let ready: Promise = Reflect::get(&telemetry, &"ready".into()).unwrap().unchecked_into();
+    call(
+        &telemetry,
+        "track",
+        &[JsValue::from_f64(42.0), JsValue::NULL],
+    );
+    let ready: Promise = Reflect::get(&telemetry, &"ready".into())
+        .unwrap()
+        .unchecked_into();
     JsFuture::from(ready).await.unwrap();
     let stats = call(&telemetry, "stats", &[]);
-    assert_eq!(Reflect::get(&stats, &"queued".into()).unwrap().as_f64(), Some(2.0));
+    assert_eq!(
+        Reflect::get(&stats, &"queued".into()).unwrap().as_f64(),
+        Some(2.0)
+    );
     let dropped = Reflect::get(&stats, &"dropped".into()).unwrap();
-    assert_eq!(Reflect::get(&dropped, &"invalid".into()).unwrap().as_f64(), Some(1.0));
+    assert_eq!(
+        Reflect::get(&dropped, &"invalid".into()).unwrap().as_f64(),
+        Some(1.0)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -277,15 +348,33 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
     for (json, field) in [
         (r#"{}"#, "endpoint"),
         (r#"{"endpoint":"http://collector.example.com"}"#, "endpoint"),
-        (r#"{"endpoint":"https://c.example","sampleRate":2}"#, "sampleRate"),
-        (r#"{"endpoint":"https://c.example","batch":{"maxEvents":0}}"#, "batch.maxEvents"),
-        (r#"{"endpoint":"https://c.example","retry":{"maxAttempts":"3"}}"#, "retry.maxAttempts"),
-        (r#"{"endpoint":"https://c.example","defaultConsent":"yes"}"#, "defaultConsent"),
-        (r#"{"endpoint":"https://c.example","flushInterval":5}"#, "flushInterval"),
+        (
+            r#"{"endpoint":"https://c.example","sampleRate":2}"#,
+            "sampleRate",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","batch":{"maxEvents":0}}"#,
+            "batch.maxEvents",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","retry":{"maxAttempts":"3"}}"#,
+            "retry.maxAttempts",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","defaultConsent":"yes"}"#,
+            "defaultConsent",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","flushInterval":5}"#,
+            "flushInterval",
+        ),
     ] {
         let error = create_telemetry(&options(json), &loader).expect_err(json);
         assert!(error.is_instance_of::<js_sys::TypeError>(), "{json}");
-        let message = Reflect::get(&error, &"message".into()).unwrap().as_string().unwrap();
+        let message = Reflect::get(&error, &"message".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
         assert!(message.contains(&format!("`{field}`")), "{json}: {message}");
     }
 }
@@ -294,13 +383,27 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
 async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
-    let client = Client::new(config_default(), storage.clone(), patterns.into(), JsValue::UNDEFINED).unwrap();
-    JsFuture::from(client.start(JsValue::UNDEFINED)).await.unwrap();
-    client.track("order".into(), Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()));
+    let client = Client::new(
+        config_default(),
+        storage.clone(),
+        patterns.into(),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    JsFuture::from(client.start(JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    client.track(
+        "order".into(),
+        Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()),
+    );
     JsFuture::from(client.persist()).await.unwrap();
     let state = stored(&storage).await.to_string();
     assert!(!state.contains("ACME-"), "{state}");
-    assert!(state.contains("[Filtered] and [Filtered] for [email]"), "{state}");
+    assert!(
+        state.contains("[Filtered] and [Filtered] for [email]"),
+        "{state}"
+    );
 }
 
 #[wasm_bindgen_test]

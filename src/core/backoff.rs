@@ -69,7 +69,10 @@ mod tests {
     use super::*;
 
     fn status(code: u16) -> Outcome {
-        Outcome::Status { code, retry_after: None }
+        Outcome::Status {
+            code,
+            retry_after: None,
+        }
     }
 
     #[test]
@@ -91,8 +94,14 @@ mod tests {
         let now = 784_111_777_000;
         assert_eq!(retry_after_delay("2", now), Some(2_000));
         assert_eq!(retry_after_delay(" 120 ", now), Some(120_000));
-        assert_eq!(retry_after_delay("Sun, 06 Nov 1994 08:49:47 GMT", now), Some(10_000));
-        assert_eq!(retry_after_delay("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(0));
+        assert_eq!(
+            retry_after_delay("Sun, 06 Nov 1994 08:49:47 GMT", now),
+            Some(10_000)
+        );
+        assert_eq!(
+            retry_after_delay("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(0)
+        );
         assert_eq!(retry_after_delay("soon", now), None);
         assert_eq!(retry_after_delay("-5", now), None);
     }
@@ -100,7 +109,9 @@ mod tests {
     #[test]
     fn jittered_delays_stay_within_their_exponential_ceiling() {
         for attempt in 1..=40 {
-            let ceiling = 1_000u64.saturating_mul(1 << (attempt - 1).min(62)).min(3_600_000);
+            let ceiling = 1_000u64
+                .saturating_mul(1 << (attempt - 1).min(62))
+                .min(3_600_000);
             for step in 0..=100 {
                 let unit = step as f64 / 100.0 * 0.999_999;
                 let delay = full_jitter_delay(attempt, 1_000, 3_600_000, unit);

@@ -83,7 +83,8 @@ impl Driver {
             }
         };
         self.reads_pending += reads.len();
-        let keep_timer = matches!((self.timer_at, wake), (Some(armed), Some(at)) if armed <= at && armed > now);
+        let keep_timer =
+            matches!((self.timer_at, wake), (Some(armed), Some(at)) if armed <= at && armed > now);
         let timer = if keep_timer {
             Arm::Keep
         } else {
@@ -94,7 +95,9 @@ impl Driver {
                 None => Arm::Keep,
             }
         };
-        let wanted = engine.has_pending().then(|| wake.unwrap_or(now).max(now + ALARM_MIN_DELAY_MS));
+        let wanted = engine
+            .has_pending()
+            .then(|| wake.unwrap_or(now).max(now + ALARM_MIN_DELAY_MS));
         let alarm = match (self.alarm_at, wanted) {
             (None, None) => Arm::Keep,
             (Some(_), None) => {
@@ -116,7 +119,14 @@ impl Driver {
             engine.end_flush();
         }
         let persist_now = marked_day || (!sends.is_empty() && engine.needs_persist_before_send());
-        Plan { persist_now, sends, reads, timer, alarm, settle_flushes }
+        Plan {
+            persist_now,
+            sends,
+            reads,
+            timer,
+            alarm,
+            settle_flushes,
+        }
     }
 
     /// The in-worker timer fired.

@@ -27,7 +27,9 @@ impl Error {
     /// The message, built by concatenation: `format!` machinery costs wasm size.
     pub fn message(&self) -> String {
         match self {
-            Error::InvalidOption { field, reason } => "mv3-telemetry: option `".to_owned() + field + "` " + reason,
+            Error::InvalidOption { field, reason } => {
+                "mv3-telemetry: option `".to_owned() + field + "` " + reason
+            }
             Error::CorruptSnapshot { offset } => {
                 let mut text = "mv3-telemetry: stored state was unreadable at byte ".to_owned();
                 super::json::push_u64(&mut text, *offset as u64);

@@ -23,7 +23,10 @@ pub mod wire;
 
 pub use backoff::Outcome;
 pub use driver::Driver;
-pub use engine::{Action, Consent, ConsentChange, Engine, ErrorInput, Recorded, Request, RequestId, Stats, Stored, Writes};
+pub use engine::{
+    Action, Consent, ConsentChange, Engine, ErrorInput, Recorded, Request, RequestId, Stats,
+    Stored, Writes,
+};
 pub use error::{Error, Result};
 pub use ids::{Entropy, SplitMix};
 pub use policy::Policy;

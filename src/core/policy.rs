@@ -254,7 +254,10 @@ mod tests {
                 );
             }
         }
-        let policy = Policy { batch_max_bytes: 512, ..Policy::default() };
+        let policy = Policy {
+            batch_max_bytes: 512,
+            ..Policy::default()
+        };
         assert!(policy
             .validate()
             .unwrap_err()

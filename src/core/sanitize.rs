@@ -28,7 +28,10 @@ pub fn truncate_chars(text: &str, max_chars: usize, cleaning: &mut Cleaning) -> 
         return None;
     }
     text.char_indices().nth(max_chars)?;
-    let cut = text.char_indices().nth(max_chars.saturating_sub(1)).map_or(text.len(), |(at, _)| at);
+    let cut = text
+        .char_indices()
+        .nth(max_chars.saturating_sub(1))
+        .map_or(text.len(), |(at, _)| at);
     cleaning.truncated = true;
     let mut out = String::with_capacity(cut + ELLIPSIS.len_utf8());
     out.push_str(&text[..cut]);
@@ -143,7 +146,13 @@ mod tests {
         let policy = Policy::default();
         let mut c = Cleaning::default();
         let five = Json::Number(Number::from_u64(5));
-        assert_eq!(Json::Object(clean_props(Some(five), &policy, &mut c)), parse(r#"{"value":5}"#).unwrap());
-        assert_eq!(Json::Object(clean_props(None, &policy, &mut c)), parse("{}").unwrap());
+        assert_eq!(
+            Json::Object(clean_props(Some(five), &policy, &mut c)),
+            parse(r#"{"value":5}"#).unwrap()
+        );
+        assert_eq!(
+            Json::Object(clean_props(None, &policy, &mut c)),
+            parse("{}").unwrap()
+        );
     }
 }

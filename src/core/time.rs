@@ -70,7 +70,9 @@ pub fn format_rfc3339(ms: Millis) -> String {
     out
 }
 
-const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 
 /// Parses an HTTP-date in any of RFC 9110's three forms (IMF-fixdate, RFC 850,
 /// asctime) to Unix milliseconds.
@@ -80,7 +82,12 @@ pub fn parse_http_date(text: &str) -> Option<Millis> {
         .split([' ', ',', ':', '-'])
         .filter(|t| !t.is_empty())
         .collect();
-    let month_of = |t: &str| MONTHS.iter().position(|m| t.eq_ignore_ascii_case(m)).map(|i| i as u32 + 1);
+    let month_of = |t: &str| {
+        MONTHS
+            .iter()
+            .position(|m| t.eq_ignore_ascii_case(m))
+            .map(|i| i as u32 + 1)
+    };
     let num = |t: &str| -> Option<i64> {
         if t.is_empty() || t.len() > 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -114,7 +121,10 @@ mod tests {
     #[test]
     fn formats_the_epoch_and_a_recent_date() {
         assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(format_rfc3339(1_763_719_200_123), "2025-11-21T10:00:00.123Z");
+        assert_eq!(
+            format_rfc3339(1_763_719_200_123),
+            "2025-11-21T10:00:00.123Z"
+        );
         assert_eq!(format_rfc3339(951_782_400_000), "2000-02-29T00:00:00.000Z");
     }
 
@@ -128,7 +138,13 @@ mod tests {
 
     #[test]
     fn rejects_garbage_dates() {
-        for bad in ["", "tomorrow", "Sun, 32 Nov 1994 08:49:37 GMT", "Sun, 06 Foo 1994 08:49:37 GMT", "12"] {
+        for bad in [
+            "",
+            "tomorrow",
+            "Sun, 32 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Foo 1994 08:49:37 GMT",
+            "12",
+        ] {
             assert_eq!(parse_http_date(bad), None, "{bad}");
         }
     }

@@ -15,7 +15,10 @@ use super::runtime::{persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
-use crate::core::names::{record_dropped, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
+use crate::core::names::{
+    record_dropped, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
+    RECORD_NOT_READY,
+};
 use crate::core::scrub::Scrubber;
 use crate::core::{ConsentChange, DropReason, Engine, ErrorInput, Recorded};
 
@@ -37,17 +40,25 @@ pub fn scrub_json(text: &str) -> Option<String> {
 /// comes back as one (or `null`); a throw keeps the item.
 fn js_hook(hook: Function, debug: bool) -> BeforeSend {
     Box::new(move |item: &str| {
-        let Ok(value) = js_sys::JSON::parse(item) else { return HookVerdict::Keep };
+        let Ok(value) = js_sys::JSON::parse(item) else {
+            return HookVerdict::Keep;
+        };
         match hook.call1(&JsValue::NULL, &value) {
             Err(_) => {
                 if debug {
-                    platform::warn("mv3-telemetry: beforeSend threw; the item is kept (counted as hook_error)");
+                    platform::warn(
+                        "mv3-telemetry: beforeSend threw; the item is kept (counted as hook_error)",
+                    );
                 }
                 HookVerdict::Failed
             }
             Ok(result) if result.is_null() => HookVerdict::Drop,
             Ok(result) if result.is_undefined() => HookVerdict::Keep,
-            Ok(result) => match js_sys::JSON::stringify(&result).ok().and_then(|text| text.as_string()).and_then(|text| json::parse(&text).ok()) {
+            Ok(result) => match js_sys::JSON::stringify(&result)
+                .ok()
+                .and_then(|text| text.as_string())
+                .and_then(|text| json::parse(&text).ok())
+            {
                 Some(edited) => HookVerdict::Replace(edited),
                 None => HookVerdict::Failed,
             },
@@ -85,9 +96,18 @@ impl Client {
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue, storage: JsValue, extra_patterns: JsValue, before_send: JsValue) -> Result<Client, JsValue> {
+    pub fn new(
+        options: JsValue,
+        storage: JsValue,
+        extra_patterns: JsValue,
+        before_send: JsValue,
+    ) -> Result<Client, JsValue> {
         let options = Options::read(&options)?;
-        let storage = if storage.is_undefined() || storage.is_null() { chrome_storage_local() } else { Some(storage.unchecked_into()) };
+        let storage = if storage.is_undefined() || storage.is_null() {
+            chrome_storage_local()
+        } else {
+            Some(storage.unchecked_into())
+        };
         let inner = Inner {
             endpoint: options.endpoint.clone(),
             gzip: options.gzip,
@@ -108,8 +128,15 @@ impl Client {
             persisting: Cell::new(false),
             draining: Cell::new(false),
         };
-        let pending = Pending { patterns: global_patterns(&extra_patterns), before_send: before_send.dyn_into::<Function>().ok(), options };
-        Ok(Client { inner: Rc::new(inner), pending: RefCell::new(Some(pending)) })
+        let pending = Pending {
+            patterns: global_patterns(&extra_patterns),
+            before_send: before_send.dyn_into::<Function>().ok(),
+            options,
+        };
+        Ok(Client {
+            inner: Rc::new(inner),
+            pending: RefCell::new(Some(pending)),
+        })
     }
 
     /// Restores persisted state from one storage read (the small record; item
@@ -121,10 +148,20 @@ impl Client {
         let inner = self.inner.clone();
         let pending = self.pending.borrow_mut().take();
         future_to_promise(async move {
-            let Some(Pending { options, patterns, before_send }) = pending else { return Ok(JsValue::UNDEFINED) };
+            let Some(Pending {
+                options,
+                patterns,
+                before_send,
+            }) = pending
+            else {
+                return Ok(JsValue::UNDEFINED);
+            };
             let keys = [RECORD_KEY.to_owned(), LEGACY_STATE_KEY.to_owned()];
             let prefetched = match prefetched.dyn_into::<Promise>() {
-                Ok(promise) => JsFuture::from(promise).await.ok().map(|items| read_items(&items, &keys)),
+                Ok(promise) => JsFuture::from(promise)
+                    .await
+                    .ok()
+                    .map(|items| read_items(&items, &keys)),
                 Err(_) => None,
             };
             let stored = match (&inner.storage, prefetched) {
@@ -135,18 +172,33 @@ impl Client {
                 }),
                 (None, None) => vec![None, None],
             };
-            let stored = Stored { record: stored[0].as_deref(), legacy: stored[1].as_deref() };
+            let stored = Stored {
+                record: stored[0].as_deref(),
+                legacy: stored[1].as_deref(),
+            };
             let mut state = inner.state.borrow_mut();
             let state = &mut *state;
             let scrubber = scrubber(options.scrub, patterns);
-            let restored = Engine::restore(options.policy, options.context, scrubber, options.default_consent, stored, &mut state.entropy);
-            let (mut engine, problem) = restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
+            let restored = Engine::restore(
+                options.policy,
+                options.context,
+                scrubber,
+                options.default_consent,
+                stored,
+                &mut state.entropy,
+            );
+            let (mut engine, problem) =
+                restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
             if let (Some(problem), true) = (problem, inner.debug) {
                 platform::warn(&problem.message());
             }
             // The worker was stopped with items still to send: the usual MV3
             // case, and the answer to "did it lose them?".
-            let restored_items = if inner.debug { engine.stats().queued } else { 0 };
+            let restored_items = if inner.debug {
+                engine.stats().queued
+            } else {
+                0
+            };
             if restored_items > 0 {
                 let mut text = "mv3-telemetry: ".to_owned();
                 push_u64(&mut text, restored_items);
@@ -188,7 +240,11 @@ impl Client {
             }
             let change = inner.with_engine(|engine, entropy, _| {
                 let change = engine.set_consent(granted, now_ms(), entropy);
-                (change, engine.consent(), engine.anonymous_id().map(str::to_owned))
+                (
+                    change,
+                    engine.consent(),
+                    engine.anonymous_id().map(str::to_owned),
+                )
             });
             if let Some((change, consent, id)) = change {
                 inner.last_consent.set(consent);
@@ -205,22 +261,47 @@ impl Client {
     /// Records a usage event; `props_json` is the wrapper's normalized props.
     /// Never throws; returns a record code (`js/constants.js`).
     pub fn track(&self, name: String, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| engine.record_event(&name, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+        self.record(move |engine, entropy| {
+            engine.record_event(
+                &name,
+                props_json.and_then(|t| json::parse(&t).ok()),
+                now_ms(),
+                entropy,
+            )
+        })
     }
 
     /// An event that sampling must not thin out (lifecycle events).
     #[wasm_bindgen(js_name = trackSystem)]
     pub fn track_system(&self, name: String, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| engine.record_unsampled_event(&name, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+        self.record(move |engine, entropy| {
+            engine.record_unsampled_event(
+                &name,
+                props_json.and_then(|t| json::parse(&t).ok()),
+                now_ms(),
+                entropy,
+            )
+        })
     }
 
     /// Captures an error the wrapper has taken apart: kind, message, V8 stack
     /// text and a context object (JSON). Never throws.
     #[wasm_bindgen(js_name = captureError)]
-    pub fn capture_error(&self, kind: String, message: String, stack: Option<String>, context_json: Option<String>) -> u8 {
+    pub fn capture_error(
+        &self,
+        kind: String,
+        message: String,
+        stack: Option<String>,
+        context_json: Option<String>,
+    ) -> u8 {
         self.record(move |engine, entropy| {
             let context = context_json.and_then(|t| json::parse(&t).ok());
-            let input = ErrorInput { kind: &kind, message: &message, stack: stack.as_deref(), context };
+            let input = ErrorInput {
+                kind: &kind,
+                message: &message,
+                stack: stack.as_deref(),
+                context,
+            };
             engine.record_error(input, now_ms(), entropy)
         })
     }
@@ -228,20 +309,49 @@ impl Client {
     /// Adds a timer sample (milliseconds) to its (name, props) series.
     #[wasm_bindgen(js_name = recordTiming)]
     pub fn record_timing(&self, name: String, duration_ms: f64, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| engine.record_timing(&name, duration_ms, props_json.and_then(|t| json::parse(&t).ok()), now_ms(), entropy))
+        self.record(move |engine, entropy| {
+            engine.record_timing(
+                &name,
+                duration_ms,
+                props_json.and_then(|t| json::parse(&t).ok()),
+                now_ms(),
+                entropy,
+            )
+        })
     }
 
     /// User feedback; the wrapper has checked the field types.
-    pub fn feedback(&self, kind: String, rating: Option<u8>, message: Option<String>, contact: Option<String>) -> u8 {
-        self.record(move |engine, entropy| engine.record_feedback(&kind, rating, message.as_deref(), contact.as_deref(), now_ms(), entropy))
+    pub fn feedback(
+        &self,
+        kind: String,
+        rating: Option<u8>,
+        message: Option<String>,
+        contact: Option<String>,
+    ) -> u8 {
+        self.record(move |engine, entropy| {
+            engine.record_feedback(
+                &kind,
+                rating,
+                message.as_deref(),
+                contact.as_deref(),
+                now_ms(),
+                entropy,
+            )
+        })
     }
 
     /// Counts `n` drops decided in the wrapper (the reason's index in the
     /// wire order), in one call.
     #[wasm_bindgen(js_name = countDrops)]
     pub fn count_drops(&self, reason: u8, n: u32) {
-        let Some(reason) = DropReason::ALL.get(usize::from(reason)).copied() else { return };
-        if self.inner.with_engine(|engine, _, _| engine.count_drops(reason, u64::from(n))).is_some() {
+        let Some(reason) = DropReason::ALL.get(usize::from(reason)).copied() else {
+            return;
+        };
+        if self
+            .inner
+            .with_engine(|engine, _, _| engine.count_drops(reason, u64::from(n)))
+            .is_some()
+        {
             schedule_persist(&self.inner);
         }
     }
@@ -262,7 +372,10 @@ impl Client {
             match sent_before {
                 Some(sent) => inner.state.borrow_mut().flush_waiters.push((sent, resolve)),
                 None => {
-                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str("{\"sent\":0,\"pending\":0}"));
+                    let _ = resolve.call1(
+                        &JsValue::NULL,
+                        &JsValue::from_str("{\"sent\":0,\"pending\":0}"),
+                    );
                     return;
                 }
             }
@@ -300,16 +413,24 @@ impl Client {
 impl Client {
     /// One recording call: runs now, or after the outer call when the engine
     /// is busy (a JS hook calling back in), then arms what it needs.
-    fn record(&self, call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static) -> u8 {
+    fn record(
+        &self,
+        call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static,
+    ) -> u8 {
         if self.inner.busy() {
             self.inner.defer(move |inner| {
-                if let Some(recorded) = inner.with_engine(|engine, entropy, _| call(engine, entropy)) {
+                if let Some(recorded) =
+                    inner.with_engine(|engine, entropy, _| call(engine, entropy))
+                {
                     after_record(inner, recorded);
                 }
             });
             return RECORD_ACCEPTED;
         }
-        match self.inner.with_engine(|engine, entropy, _| call(engine, entropy)) {
+        match self
+            .inner
+            .with_engine(|engine, entropy, _| call(engine, entropy))
+        {
             Some(recorded) => {
                 after_record(&self.inner, recorded);
                 code(recorded)
@@ -324,7 +445,11 @@ fn after_record(inner: &Rc<Inner>, recorded: Recorded) {
         return;
     }
     schedule_persist(inner);
-    if recorded == Recorded::Accepted && inner.with_engine(|engine, _, _| engine.poll_needed()).unwrap_or(false) {
+    if recorded == Recorded::Accepted
+        && inner
+            .with_engine(|engine, _, _| engine.poll_needed())
+            .unwrap_or(false)
+    {
         tick(inner);
     }
 }

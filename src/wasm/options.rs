@@ -41,7 +41,10 @@ fn text(object: &JsValue, key: &str) -> String {
 }
 
 fn strings(object: &JsValue, key: &str) -> Vec<String> {
-    field(object, key).dyn_into::<Array>().map(|a| a.iter().filter_map(|v| v.as_string()).collect()).unwrap_or_default()
+    field(object, key)
+        .dyn_into::<Array>()
+        .map(|a| a.iter().filter_map(|v| v.as_string()).collect())
+        .unwrap_or_default()
 }
 
 fn type_error(message: &str) -> JsValue {
@@ -62,8 +65,12 @@ impl Options {
         let retry = field(options, "retry");
         let scrub = field(options, "scrub");
         let d = Policy::default();
-        let count = |object: &JsValue, key: &str, default: usize| number(object, key).map_or(default, |n| n as usize);
-        let millis = |object: &JsValue, key: &str, default: u64| number(object, key).map_or(default, |n| n as u64);
+        let count = |object: &JsValue, key: &str, default: usize| {
+            number(object, key).map_or(default, |n| n as usize)
+        };
+        let millis = |object: &JsValue, key: &str, default: u64| {
+            number(object, key).map_or(default, |n| n as u64)
+        };
         let policy = Policy {
             max_queued_items: count(options, "maxQueuedItems", d.max_queued_items),
             batch_max_events: count(&batch, "maxEvents", d.batch_max_events),
@@ -72,10 +79,13 @@ impl Options {
             error_flush_delay_ms: millis(&batch, "errorFlushDelayMs", d.error_flush_delay_ms),
             retry_base_delay_ms: millis(&retry, "baseDelayMs", d.retry_base_delay_ms),
             retry_max_delay_ms: millis(&retry, "maxDelayMs", d.retry_max_delay_ms),
-            retry_max_attempts: number(&retry, "maxAttempts").map_or(d.retry_max_attempts, |n| n as u32),
+            retry_max_attempts: number(&retry, "maxAttempts")
+                .map_or(d.retry_max_attempts, |n| n as u32),
             sample_rate: number(options, "sampleRate").unwrap_or(d.sample_rate),
             slow_threshold_ms: number(options, "slowThresholdMs").unwrap_or(d.slow_threshold_ms),
-            lifecycle_events: field(options, "lifecycleEvents").as_bool().unwrap_or(d.lifecycle_events),
+            lifecycle_events: field(options, "lifecycleEvents")
+                .as_bool()
+                .unwrap_or(d.lifecycle_events),
             ..d
         };
         policy.validate().map_err(|e| type_error(&e.message()))?;
@@ -91,12 +101,19 @@ impl Options {
             policy,
             context: Context {
                 app_version: text(options, "appVersion"),
-                environment: if environment.is_empty() { "production".into() } else { environment },
+                environment: if environment.is_empty() {
+                    "production".into()
+                } else {
+                    environment
+                },
                 browser: text(options, "browser"),
                 os: text(options, "os"),
                 locale: text(options, "locale"),
             },
-            scrub: ScrubOptions { deny_keys: strings(&scrub, "denyKeys"), allow_keys: strings(&scrub, "allowKeys") },
+            scrub: ScrubOptions {
+                deny_keys: strings(&scrub, "denyKeys"),
+                allow_keys: strings(&scrub, "allowKeys"),
+            },
             default_consent,
         })
     }
@@ -105,7 +122,9 @@ impl Options {
 /// `scrub.extraPatterns`, each made global so every match is replaced. They run
 /// through the browser's own RegExp engine: no regex code in the wasm.
 pub fn global_patterns(patterns: &JsValue) -> Vec<js_sys::RegExp> {
-    let Some(array) = patterns.dyn_ref::<Array>() else { return Vec::new() };
+    let Some(array) = patterns.dyn_ref::<Array>() else {
+        return Vec::new();
+    };
     array
         .iter()
         .filter_map(|p| p.dyn_into::<js_sys::RegExp>().ok())
@@ -132,7 +151,9 @@ pub fn scrubber(options: ScrubOptions, patterns: Vec<js_sys::RegExp>) -> Scrubbe
             let subject = current.as_deref().unwrap_or(text);
             re.set_last_index(0);
             if re.test(subject) {
-                let replaced: String = js_sys::JsString::from(subject).replace_by_pattern(re, "[Filtered]").into();
+                let replaced: String = js_sys::JsString::from(subject)
+                    .replace_by_pattern(re, "[Filtered]")
+                    .into();
                 current = Some(replaced);
             }
         }

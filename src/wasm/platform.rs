@@ -120,7 +120,10 @@ pub fn chrome_storage_local() -> Option<StorageArea> {
 }
 
 /// Reads string values from a storage area: one `get` for every key.
-pub async fn storage_get(area: &StorageArea, keys: &[String]) -> Result<Vec<Option<String>>, JsValue> {
+pub async fn storage_get(
+    area: &StorageArea,
+    keys: &[String],
+) -> Result<Vec<Option<String>>, JsValue> {
     let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
     let items = JsFuture::from(area.get(&list)?).await?;
     Ok(read_items(&items, keys))
@@ -129,7 +132,11 @@ pub async fn storage_get(area: &StorageArea, keys: &[String]) -> Result<Vec<Opti
 /// The string values of `keys` in the object a storage `get` resolved with.
 pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     keys.iter()
-        .map(|key| Reflect::get(items, &JsValue::from_str(key)).ok().and_then(|v| v.dyn_ref::<JsString>().map(string_from_js)))
+        .map(|key| {
+            Reflect::get(items, &JsValue::from_str(key))
+                .ok()
+                .and_then(|v| v.dyn_ref::<JsString>().map(string_from_js))
+        })
         .collect()
 }
 
@@ -180,7 +187,8 @@ pub async fn sleep(ms: u32) {
 
 /// Schedules (`Some(when)`) or clears the wake-up alarm. Absent outside extensions.
 pub fn set_alarm(name: &str, when_ms: Option<u64>) {
-    let Some(alarms) = path(&global(), &["chrome", "alarms"]).map(JsCast::unchecked_into::<Alarms>) else {
+    let Some(alarms) = path(&global(), &["chrome", "alarms"]).map(JsCast::unchecked_into::<Alarms>)
+    else {
         return;
     };
     // Alarm calls return promises in MV3; a rejection only means the wake-up
@@ -188,7 +196,11 @@ pub fn set_alarm(name: &str, when_ms: Option<u64>) {
     let _ = match when_ms {
         Some(when) => {
             let info = Object::new();
-            let _ = Reflect::set(&info, &JsValue::from_str("when"), &JsValue::from_f64(when as f64));
+            let _ = Reflect::set(
+                &info,
+                &JsValue::from_str("when"),
+                &JsValue::from_f64(when as f64),
+            );
             alarms.create(name, &info)
         }
         None => alarms.clear(name),
@@ -211,8 +223,14 @@ impl Timer {
                 f();
             }
         });
-        let handle = set_timeout(closure.as_ref().unchecked_ref(), ms.min(i32::MAX as u64) as f64);
-        Timer { handle, _callback: closure }
+        let handle = set_timeout(
+            closure.as_ref().unchecked_ref(),
+            ms.min(i32::MAX as u64) as f64,
+        );
+        Timer {
+            handle,
+            _callback: closure,
+        }
     }
 }
 
@@ -232,7 +250,10 @@ pub struct CryptoEntropy {
 impl CryptoEntropy {
     /// An empty pool, filled on first use.
     pub fn new() -> CryptoEntropy {
-        CryptoEntropy { pool: [0; 256], used: 256 }
+        CryptoEntropy {
+            pool: [0; 256],
+            used: 256,
+        }
     }
 }
 
@@ -261,7 +282,9 @@ pub async fn gzip(text: &str) -> Option<Uint8Array> {
     let blob = JsBlob::new(&Array::of1(&JsValue::from_str(text)));
     let stream: ReadableStream = blob.stream().unchecked_into();
     let compressed = stream.pipe_through(&compression);
-    let buffer = JsFuture::from(HttpResponse::new(&compressed).array_buffer()).await.ok()?;
+    let buffer = JsFuture::from(HttpResponse::new(&compressed).array_buffer())
+        .await
+        .ok()?;
     Some(Uint8Array::new(&buffer))
 }
 
@@ -279,13 +302,24 @@ pub enum FetchResult {
 }
 
 /// `POST`s a body with the wire headers. Never sends cookies.
-pub async fn post(url: &str, body: &JsValue, gzipped: bool, batch_id: &str, keepalive: bool, timeout_ms: u32) -> FetchResult {
+pub async fn post(
+    url: &str,
+    body: &JsValue,
+    gzipped: bool,
+    batch_id: &str,
+    keepalive: bool,
+    timeout_ms: u32,
+) -> FetchResult {
     let init = Object::new();
     let headers = Object::new();
     let set = |target: &Object, key: &str, value: &JsValue| {
         let _ = Reflect::set(target, &JsValue::from_str(key), value);
     };
-    set(&headers, "Content-Type", &JsValue::from_str("application/json"));
+    set(
+        &headers,
+        "Content-Type",
+        &JsValue::from_str("application/json"),
+    );
     if gzipped {
         set(&headers, "Content-Encoding", &JsValue::from_str("gzip"));
     }
@@ -305,5 +339,8 @@ pub async fn post(url: &str, body: &JsValue, gzipped: bool, batch_id: &str, keep
         return FetchResult::Failed;
     };
     let response: HttpResponse = response.unchecked_into();
-    FetchResult::Answered { status: response.status(), retry_after: response.headers().get("retry-after") }
+    FetchResult::Answered {
+        status: response.status(),
+        retry_after: response.headers().get("retry-after"),
+    }
 }

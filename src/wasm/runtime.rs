@@ -12,7 +12,10 @@ use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
 
-use super::platform::{self, gzip, now_ms, post, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy, FetchResult, StorageArea, Timer};
+use super::platform::{
+    self, gzip, now_ms, post, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy,
+    FetchResult, StorageArea, Timer,
+};
 use crate::core::backoff::Outcome;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
 use crate::core::json::push_u64;
@@ -57,9 +60,14 @@ pub(crate) struct State {
 impl Inner {
     /// Runs `f` on the engine, or `None` before it is restored or while it is
     /// busy with an outer call (re-entry from a JS callback).
-    pub fn with_engine<T>(self: &Rc<Self>, f: impl FnOnce(&mut Engine, &mut CryptoEntropy, &mut Driver) -> T) -> Option<T> {
+    pub fn with_engine<T>(
+        self: &Rc<Self>,
+        f: impl FnOnce(&mut Engine, &mut CryptoEntropy, &mut Driver) -> T,
+    ) -> Option<T> {
         let result = {
-            let Ok(mut state) = self.state.try_borrow_mut() else { return None };
+            let Ok(mut state) = self.state.try_borrow_mut() else {
+                return None;
+            };
             let state = &mut *state;
             let engine = state.engine.as_mut()?;
             let result = f(engine, &mut state.entropy, &mut state.driver);
@@ -118,7 +126,9 @@ impl Inner {
     pub fn warn(&self, message: &str, error: Option<&JsValue>) {
         if self.debug {
             let detail = error.and_then(JsValue::as_string).unwrap_or_default();
-            platform::warn(&(message.to_owned() + if detail.is_empty() { "" } else { ": " } + &detail));
+            platform::warn(
+                &(message.to_owned() + if detail.is_empty() { "" } else { ": " } + &detail),
+            );
         }
     }
 }
@@ -140,7 +150,9 @@ pub(crate) fn tick(inner: &Rc<Inner>) {
             Arm::Clear => state.wake_timer = None,
             Arm::At(at) => {
                 let weak = Rc::downgrade(inner);
-                state.wake_timer = Some(Timer::after(at.saturating_sub(now), move || on_timer(&weak)));
+                state.wake_timer = Some(Timer::after(at.saturating_sub(now), move || {
+                    on_timer(&weak)
+                }));
             }
         }
     }
@@ -224,14 +236,42 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
         None => (JsValue::from_str(&request.body), false, request.body.len()),
     };
     // Consent may have been revoked while the body was compressed.
-    let keepalive = inner.with_engine(|engine, _, driver| engine.is_in_flight(request.id).then(|| driver.take_keepalive(size)));
-    let Some(Some(keepalive)) = keepalive else { return };
-    let result = post(&url, &body, gzipped, &request.batch_id, keepalive, REQUEST_TIMEOUT_MS).await;
+    let keepalive = inner.with_engine(|engine, _, driver| {
+        engine
+            .is_in_flight(request.id)
+            .then(|| driver.take_keepalive(size))
+    });
+    let Some(Some(keepalive)) = keepalive else {
+        return;
+    };
+    let result = post(
+        &url,
+        &body,
+        gzipped,
+        &request.batch_id,
+        keepalive,
+        REQUEST_TIMEOUT_MS,
+    )
+    .await;
     let outcome = match result {
-        FetchResult::Answered { status, retry_after } => Outcome::Status { code: status, retry_after },
+        FetchResult::Answered {
+            status,
+            retry_after,
+        } => Outcome::Status {
+            code: status,
+            retry_after,
+        },
         FetchResult::Failed => Outcome::NetworkError,
     };
-    if inner.debug && !matches!(outcome, Outcome::Status { code: 200..=299, .. }) {
+    if inner.debug
+        && !matches!(
+            outcome,
+            Outcome::Status {
+                code: 200..=299,
+                ..
+            }
+        )
+    {
         let what = match &outcome {
             Outcome::Status { code, .. } => {
                 let mut text = "status ".to_owned();
@@ -256,7 +296,10 @@ pub(crate) fn schedule_persist(inner: &Rc<Inner>) {
     if inner.storage.is_none() {
         return;
     }
-    let Some(Some(delay)) = inner.with_engine(|engine, _, driver| driver.persist_delay(engine)) else { return };
+    let Some(Some(delay)) = inner.with_engine(|engine, _, driver| driver.persist_delay(engine))
+    else {
+        return;
+    };
     let weak = Rc::downgrade(inner);
     let timer = Timer::after(delay, move || {
         if let Some(inner) = weak.upgrade() {

@@ -2,14 +2,19 @@
 //! engine (timers, alarm, persistence, flush, keepalive). Fakes are plain
 //! values: the clock is a number.
 
-use mv3_telemetry::core::driver::{Arm, Driver, ALARM_MIN_DELAY_MS, KEEPALIVE_BUDGET, PERSIST_DELAY_MS};
+use mv3_telemetry::core::driver::{
+    Arm, Driver, ALARM_MIN_DELAY_MS, KEEPALIVE_BUDGET, PERSIST_DELAY_MS,
+};
 use mv3_telemetry::core::{Consent, Policy};
 use serde_json::json;
 
 use super::engine_cases::{Rig, START};
 
 fn rig() -> (Rig, Driver) {
-    let policy = Policy { lifecycle_events: false, ..Policy::default() };
+    let policy = Policy {
+        lifecycle_events: false,
+        ..Policy::default()
+    };
     (Rig::with_policy(policy, Consent::Granted), Driver::new())
 }
 
@@ -36,10 +41,15 @@ pub fn a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_
 }
 
 pub fn the_alarm_is_never_set_sooner_than_chrome_allows() {
-    let policy = Policy { error_flush_delay_ms: 1_000, lifecycle_events: false, ..Policy::default() };
+    let policy = Policy {
+        error_flush_delay_ms: 1_000,
+        lifecycle_events: false,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     let mut driver = Driver::new();
-    rig.engine.record_error(Default::default(), rig.now, &mut rig.rng);
+    rig.engine
+        .record_error(Default::default(), rig.now, &mut rig.rng);
     let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
     assert_eq!(plan.timer, Arm::At(START + 1_000));
     assert_eq!(plan.alarm, Arm::At(START + ALARM_MIN_DELAY_MS));
@@ -52,7 +62,10 @@ pub fn a_new_batch_is_persisted_before_it_is_sent() {
     }
     let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
     assert_eq!(plan.sends.len(), 1);
-    assert!(plan.persist_now, "a restart must re-send this batch under the same id");
+    assert!(
+        plan.persist_now,
+        "a restart must re-send this batch under the same id"
+    );
     rig.persist();
     assert!(!rig.engine.needs_persist_before_send());
 }
@@ -118,7 +131,10 @@ pub fn daily_active_is_persisted_at_once() {
     let mut rig = Rig::granted();
     let mut driver = Driver::new();
     let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
-    assert!(plan.persist_now, "a worker stopped right after must not send it twice");
+    assert!(
+        plan.persist_now,
+        "a worker stopped right after must not send it twice"
+    );
     let plan = driver.tick(&mut rig.engine, rig.now + 1, &mut rig.rng);
     assert!(!plan.persist_now);
 }
@@ -126,7 +142,10 @@ pub fn daily_active_is_persisted_at_once() {
 pub fn keepalive_bodies_share_one_budget() {
     let mut driver = Driver::new();
     assert!(driver.take_keepalive(KEEPALIVE_BUDGET - 10));
-    assert!(!driver.take_keepalive(20), "over the budget: sent without keepalive");
+    assert!(
+        !driver.take_keepalive(20),
+        "over the budget: sent without keepalive"
+    );
     driver.release_keepalive(KEEPALIVE_BUDGET - 10);
     assert!(driver.take_keepalive(20));
 }

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 use mv3_telemetry::core::backoff::Outcome;
 use mv3_telemetry::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_KEY};
 use mv3_telemetry::core::scrub::Scrubber;
-use mv3_telemetry::core::{Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded, Request, SplitMix, Stored, Writes};
+use mv3_telemetry::core::{
+    Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded,
+    Request, SplitMix, Stored, Writes,
+};
 use serde_json::{json, Value};
 
 /// 2026-11-21T10:00:00Z
@@ -37,20 +40,54 @@ pub struct Rig {
 }
 
 pub fn context() -> Context {
-    Context { app_version: "1.0.2".into(), environment: "test".into(), ..Context::default() }
+    Context {
+        app_version: "1.0.2".into(),
+        environment: "test".into(),
+        ..Context::default()
+    }
 }
 
 /// An engine restored from `storage`, as a new worker starts.
-pub fn restored(policy: Policy, default_consent: Consent, storage: &Storage, rng: &mut SplitMix) -> Engine {
-    let stored = Stored { record: storage.get(RECORD_KEY).map(String::as_str), legacy: storage.get(LEGACY_STATE_KEY).map(String::as_str) };
-    Engine::restore(policy, context(), Scrubber::default(), default_consent, stored, rng).expect("valid policy").0
+pub fn restored(
+    policy: Policy,
+    default_consent: Consent,
+    storage: &Storage,
+    rng: &mut SplitMix,
+) -> Engine {
+    let stored = Stored {
+        record: storage.get(RECORD_KEY).map(String::as_str),
+        legacy: storage.get(LEGACY_STATE_KEY).map(String::as_str),
+    };
+    Engine::restore(
+        policy,
+        context(),
+        Scrubber::default(),
+        default_consent,
+        stored,
+        rng,
+    )
+    .expect("valid policy")
+    .0
 }
 
 impl Rig {
     pub fn with_policy(policy: Policy, consent: Consent) -> Rig {
         let mut rng = SplitMix(7);
-        let engine = Engine::new(policy.clone(), context(), Scrubber::default(), consent, &mut rng).expect("valid policy");
-        Rig { engine, now: START, rng, storage: Storage::new(), policy }
+        let engine = Engine::new(
+            policy.clone(),
+            context(),
+            Scrubber::default(),
+            consent,
+            &mut rng,
+        )
+        .expect("valid policy");
+        Rig {
+            engine,
+            now: START,
+            rng,
+            storage: Storage::new(),
+            policy,
+        }
     }
 
     pub fn granted() -> Rig {
@@ -58,8 +95,10 @@ impl Rig {
     }
 
     pub fn track(&mut self, name: &str, props: Value) -> Recorded {
-        let props = mv3_telemetry::core::json::parse(&props.to_string()).expect("test props are JSON");
-        self.engine.record_event(name, Some(props), self.now, &mut self.rng)
+        let props =
+            mv3_telemetry::core::json::parse(&props.to_string()).expect("test props are JSON");
+        self.engine
+            .record_event(name, Some(props), self.now, &mut self.rng)
     }
 
     /// Polls once; chunk reads are answered from storage at once.
@@ -90,8 +129,12 @@ impl Rig {
     }
 
     pub fn answer(&mut self, request: &Request, code: u16, retry_after: Option<&str>) {
-        let outcome = Outcome::Status { code, retry_after: retry_after.map(str::to_owned) };
-        self.engine.on_outcome(request.id, &outcome, self.now, &mut self.rng);
+        let outcome = Outcome::Status {
+            code,
+            retry_after: retry_after.map(str::to_owned),
+        };
+        self.engine
+            .on_outcome(request.id, &outcome, self.now, &mut self.rng);
     }
 
     pub fn flush_now(&mut self) -> Vec<Request> {
@@ -112,26 +155,40 @@ impl Rig {
     /// The stored record, after a persist.
     pub fn record(&mut self) -> Option<Value> {
         self.persist();
-        self.storage.get(RECORD_KEY).map(|text| serde_json::from_str(text).expect("the record is JSON"))
+        self.storage
+            .get(RECORD_KEY)
+            .map(|text| serde_json::from_str(text).expect("the record is JSON"))
     }
 
     /// Everything stored, as one text (to look for an ID, say).
     pub fn stored_text(&mut self) -> String {
         self.persist();
-        self.storage.iter().map(|(k, v)| k.clone() + "=" + v + "\n").collect()
+        self.storage
+            .iter()
+            .map(|(k, v)| k.clone() + "=" + v + "\n")
+            .collect()
     }
 
     /// The keys of stored item chunks.
     pub fn chunk_keys(&mut self) -> Vec<String> {
         self.persist();
-        self.storage.keys().filter(|k| k.starts_with(CHUNK_PREFIX)).cloned().collect()
+        self.storage
+            .keys()
+            .filter(|k| k.starts_with(CHUNK_PREFIX))
+            .cloned()
+            .collect()
     }
 
     /// The worker is stopped after a persist and a new one starts from storage.
     pub fn restart(&mut self, default_consent: Consent) {
         self.persist();
         let mut rng = SplitMix(self.rng.0 ^ 0x5eed);
-        self.engine = restored(self.policy.clone(), default_consent, &self.storage, &mut rng);
+        self.engine = restored(
+            self.policy.clone(),
+            default_consent,
+            &self.storage,
+            &mut rng,
+        );
         self.rng = rng;
     }
 }
@@ -141,7 +198,12 @@ pub fn body(request: &Request) -> Value {
 }
 
 pub fn item_ids(request: &Request) -> Vec<String> {
-    body(request)["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect()
+    body(request)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 // ---- consent ---------------------------------------------------------------
@@ -149,7 +211,10 @@ pub fn item_ids(request: &Request) -> Vec<String> {
 pub fn pending_consent_records_stores_and_sends_nothing() {
     let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
     for i in 0..200 {
-        assert_eq!(rig.track("clicked", json!({ "i": i })), Recorded::NotConsented);
+        assert_eq!(
+            rig.track("clicked", json!({ "i": i })),
+            Recorded::NotConsented
+        );
     }
     rig.now += 3_600_000;
     assert!(rig.flush_now().is_empty());
@@ -161,9 +226,15 @@ pub fn pending_consent_records_stores_and_sends_nothing() {
 
 pub fn denied_consent_records_nothing_and_stores_only_the_choice() {
     let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
-    assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Denied);
+    assert_eq!(
+        rig.engine.set_consent(false, rig.now, &mut rig.rng),
+        ConsentChange::Denied
+    );
     assert_eq!(rig.track("clicked", json!({})), Recorded::NotConsented);
-    assert!(rig.flush_now().is_empty(), "no deletion request: there was never an ID");
+    assert!(
+        rig.flush_now().is_empty(),
+        "no deletion request: there was never an ID"
+    );
     let stored = rig.record().unwrap();
     assert_eq!(stored["consent"], "denied");
     assert!(stored["id"].is_null());
@@ -172,11 +243,21 @@ pub fn denied_consent_records_nothing_and_stores_only_the_choice() {
 
 pub fn granting_consent_creates_a_uuid_v4_anonymous_id() {
     let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
-    assert_eq!(rig.engine.set_consent(true, rig.now, &mut rig.rng), ConsentChange::Granted);
+    assert_eq!(
+        rig.engine.set_consent(true, rig.now, &mut rig.rng),
+        ConsentChange::Granted
+    );
     let id = rig.engine.anonymous_id().unwrap().to_owned();
     assert!(mv3_telemetry::core::ids::is_uuid_v4(&id), "{id}");
-    assert_eq!(rig.engine.set_consent(true, rig.now, &mut rig.rng), ConsentChange::Unchanged);
-    assert_eq!(rig.engine.anonymous_id(), Some(id.as_str()), "granting twice keeps the ID");
+    assert_eq!(
+        rig.engine.set_consent(true, rig.now, &mut rig.rng),
+        ConsentChange::Unchanged
+    );
+    assert_eq!(
+        rig.engine.anonymous_id(),
+        Some(id.as_str()),
+        "granting twice keeps the ID"
+    );
 }
 
 pub fn every_consent_transition_lands_in_the_documented_state() {
@@ -201,9 +282,17 @@ pub fn every_consent_transition_lands_in_the_documented_state() {
             }
             Pending => {}
         }
-        assert_eq!(rig.engine.set_consent(granted, rig.now, &mut rig.rng), change, "{start:?} -> {granted}");
+        assert_eq!(
+            rig.engine.set_consent(granted, rig.now, &mut rig.rng),
+            change,
+            "{start:?} -> {granted}"
+        );
         assert_eq!(rig.engine.consent(), end, "{start:?} -> {granted}");
-        assert_eq!(rig.engine.anonymous_id().is_some(), end == Granted, "{start:?} -> {granted}");
+        assert_eq!(
+            rig.engine.anonymous_id().is_some(),
+            end == Granted,
+            "{start:?} -> {granted}"
+        );
     }
 }
 
@@ -224,13 +313,26 @@ pub fn revoking_purges_everything_then_sends_exactly_one_deletion_request() {
     // One batch is out when the user revokes.
     let in_flight = rig.drain_sends();
     assert!(!in_flight.is_empty());
-    assert_eq!(rig.engine.set_consent(false, rig.now, &mut rig.rng), ConsentChange::Revoked);
+    assert_eq!(
+        rig.engine.set_consent(false, rig.now, &mut rig.rng),
+        ConsentChange::Revoked
+    );
     assert_eq!(rig.engine.anonymous_id(), None);
     assert_eq!(rig.engine.stats().queued, 0);
     let stored = rig.stored_text();
-    assert!(!stored.contains(&old_id), "storage must not hold the ID after a revoke: {stored}");
-    assert_eq!(rig.chunk_keys(), Vec::<String>::new(), "storage must not hold the queue");
-    assert!(rig.record().unwrap().get("lanes").is_none(), "storage must not hold the batches");
+    assert!(
+        !stored.contains(&old_id),
+        "storage must not hold the ID after a revoke: {stored}"
+    );
+    assert_eq!(
+        rig.chunk_keys(),
+        Vec::<String>::new(),
+        "storage must not hold the queue"
+    );
+    assert!(
+        rig.record().unwrap().get("lanes").is_none(),
+        "storage must not hold the batches"
+    );
 
     // The old in-flight batch finishing changes nothing.
     for request in &in_flight {
@@ -240,10 +342,16 @@ pub fn revoking_purges_everything_then_sends_exactly_one_deletion_request() {
     assert_eq!(sends.len(), 1, "exactly one request after a revoke");
     assert_eq!(sends[0].endpoint, Endpoint::Deletion);
     assert_eq!(body(&sends[0])["anonymous_id"], old_id.as_str());
-    assert!(body(&sends[0])["requested_at"].as_str().unwrap().starts_with("2026-11-21T10:00:00"));
+    assert!(body(&sends[0])["requested_at"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-21T10:00:00"));
     rig.answer(&sends[0], 202, None);
     rig.now += 10 * 3_600_000;
-    assert!(rig.flush_now().is_empty(), "nothing else is ever sent for that ID");
+    assert!(
+        rig.flush_now().is_empty(),
+        "nothing else is ever sent for that ID"
+    );
     assert_eq!(rig.track("after", json!({})), Recorded::NotConsented);
 }
 
@@ -255,7 +363,10 @@ pub fn a_failed_deletion_request_is_retried_and_persisted_until_it_lands() {
     assert_eq!(first.len(), 1);
     rig.answer(&first[0], 503, None);
     let stored = rig.stored_text();
-    assert!(stored.contains(&old_id), "a deletion that must be retried survives a restart");
+    assert!(
+        stored.contains(&old_id),
+        "a deletion that must be retried survives a restart"
+    );
     rig.now += 3_600_000;
     let second = rig.drain_sends();
     assert_eq!(second.len(), 1);
@@ -276,7 +387,11 @@ pub fn a_full_batch_is_sent_at_once_and_a_partial_one_after_the_flush_interval()
     assert_eq!(sends.len(), 1);
     assert_eq!(sends[0].item_count, 50);
     rig.answer(&sends[0], 200, None);
-    assert_eq!(rig.poll(), Action::WaitUntil(START + 30_000), "the other 25 wait for the interval");
+    assert_eq!(
+        rig.poll(),
+        Action::WaitUntil(START + 30_000),
+        "the other 25 wait for the interval"
+    );
     rig.now = START + 30_000;
     let sends = rig.drain_sends();
     assert_eq!(sends.len(), 1);
@@ -284,7 +399,10 @@ pub fn a_full_batch_is_sent_at_once_and_a_partial_one_after_the_flush_interval()
 }
 
 pub fn batches_respect_the_byte_limit() {
-    let policy = Policy { batch_max_bytes: 8_000, ..Policy::default() };
+    let policy = Policy {
+        batch_max_bytes: 8_000,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     for i in 0..40 {
         rig.track("e", json!({ "i": i, "pad": "x".repeat(500) }));
@@ -338,7 +456,16 @@ pub fn the_wire_body_has_every_documented_field() {
     rig.track("feature_used", json!({ "tab": 3 }));
     let request = rig.flush_now().remove(0);
     let body = body(&request);
-    for field in ["batch_id", "sent_at", "sdk", "anonymous_id", "session_id", "context", "items", "dropped"] {
+    for field in [
+        "batch_id",
+        "sent_at",
+        "sdk",
+        "anonymous_id",
+        "session_id",
+        "context",
+        "items",
+        "dropped",
+    ] {
         assert!(!body[field].is_null(), "missing {field} in {body}");
     }
     assert_eq!(body["sdk"]["name"], "mv3-telemetry");
@@ -349,7 +476,13 @@ pub fn the_wire_body_has_every_documented_field() {
     assert_eq!(item["name"], "feature_used");
     assert_eq!(item["ts"], START);
     assert_eq!(item["props"], json!({ "tab": 3 }));
-    for reason in ["queue_full", "sampled", "before_send", "rejected", "invalid"] {
+    for reason in [
+        "queue_full",
+        "sampled",
+        "before_send",
+        "rejected",
+        "invalid",
+    ] {
         assert_eq!(body["dropped"][reason], 0, "{reason}");
     }
 }
@@ -406,7 +539,8 @@ pub fn a_network_error_is_retried() {
     let mut rig = Rig::granted();
     rig.track("e", json!({}));
     let request = rig.flush_now().remove(0);
-    rig.engine.on_outcome(request.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+    rig.engine
+        .on_outcome(request.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
     assert_eq!(rig.engine.stats().retries, 1);
     assert_eq!(rig.engine.stats().queued, 1);
 }
@@ -450,7 +584,12 @@ pub fn a_bare_429_waits_the_default_rate_limit() {
 }
 
 pub fn backoff_delays_grow_but_stay_within_base_and_max() {
-    let policy = Policy { retry_base_delay_ms: 1_000, retry_max_delay_ms: 20_000, retry_max_attempts: 100, ..Policy::default() };
+    let policy = Policy {
+        retry_base_delay_ms: 1_000,
+        retry_max_delay_ms: 20_000,
+        retry_max_attempts: 100,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     rig.track("e", json!({}));
     let mut request = rig.flush_now().remove(0);
@@ -461,14 +600,20 @@ pub fn backoff_delays_grow_but_stay_within_base_and_max() {
             other => panic!("expected a wait, got {other:?}"),
         };
         let ceiling = (1_000u64 << (attempt - 1).min(20)).min(20_000);
-        assert!(wait <= ceiling, "attempt {attempt}: waited {wait} > {ceiling}");
+        assert!(
+            wait <= ceiling,
+            "attempt {attempt}: waited {wait} > {ceiling}"
+        );
         rig.now += wait;
         request = rig.drain_sends().remove(0);
     }
 }
 
 pub fn a_batch_is_dropped_after_max_attempts_and_counted() {
-    let policy = Policy { retry_max_attempts: 3, ..Policy::default() };
+    let policy = Policy {
+        retry_max_attempts: 3,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     for i in 0..10 {
         rig.track("e", json!({ "i": i }));
@@ -479,21 +624,31 @@ pub fn a_batch_is_dropped_after_max_attempts_and_counted() {
         rig.now += 3_600_000;
     }
     assert_eq!(rig.engine.stats().queued, 0);
-    assert_eq!(rig.engine.stats().dropped.get(DropReason::RetryExhausted), 10);
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::RetryExhausted),
+        10
+    );
     rig.track("next", json!({}));
     let next = body(&rig.flush_now()[0]);
-    assert_eq!(next["dropped"]["retry_exhausted"], 10, "reported in the next batch");
+    assert_eq!(
+        next["dropped"]["retry_exhausted"], 10,
+        "reported in the next batch"
+    );
 }
 
 // ---- limits and drops ------------------------------------------------------------
 
 pub fn the_queue_cap_drops_the_oldest_and_reports_it_in_the_next_batch() {
-    let policy = Policy { max_queued_items: 100, ..Policy::default() };
+    let policy = Policy {
+        max_queued_items: 100,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     // Collector down: the first batch fails, everything piles up.
     rig.track("e", json!({ "i": -1 }));
     let first = rig.flush_now().remove(0);
-    rig.engine.on_outcome(first.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+    rig.engine
+        .on_outcome(first.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
     for i in 0..150 {
         assert_eq!(rig.track("e", json!({ "i": i })), Recorded::Accepted);
     }
@@ -518,13 +673,23 @@ pub fn the_queue_cap_drops_the_oldest_and_reports_it_in_the_next_batch() {
         }
     }
     assert_eq!(reported, 51, "every drop is reported once");
-    assert_eq!(seen, (50..150).collect::<Vec<_>>(), "the newest 100 survive, in order");
+    assert_eq!(
+        seen,
+        (50..150).collect::<Vec<_>>(),
+        "the newest 100 survive, in order"
+    );
 }
 
 pub fn an_empty_name_is_dropped_as_invalid() {
     let mut rig = Rig::granted();
-    assert_eq!(rig.track("", json!({})), Recorded::Dropped(DropReason::Invalid));
-    assert_eq!(rig.track("   ", json!({})), Recorded::Dropped(DropReason::Invalid));
+    assert_eq!(
+        rig.track("", json!({})),
+        Recorded::Dropped(DropReason::Invalid)
+    );
+    assert_eq!(
+        rig.track("   ", json!({})),
+        Recorded::Dropped(DropReason::Invalid)
+    );
     assert_eq!(rig.engine.stats().dropped.get(DropReason::Invalid), 2);
     rig.track("ok", json!({}));
     assert_eq!(body(&rig.flush_now()[0])["dropped"]["invalid"], 2);
@@ -533,7 +698,10 @@ pub fn an_empty_name_is_dropped_as_invalid() {
 pub fn a_one_megabyte_string_is_truncated_not_dropped() {
     let mut rig = Rig::granted();
     let huge = "a".repeat(1 << 20);
-    assert_eq!(rig.track(&huge, json!({ "blob": huge })), Recorded::Accepted);
+    assert_eq!(
+        rig.track(&huge, json!({ "blob": huge })),
+        Recorded::Accepted
+    );
     let request = rig.flush_now().remove(0);
     let item = &body(&request)["items"][0];
     assert!(item["name"].as_str().unwrap().chars().count() <= 128);
@@ -556,7 +724,9 @@ pub fn a_deep_object_is_cut_at_the_depth_limit() {
 
 pub fn wide_and_oversized_props_are_bounded() {
     let mut rig = Rig::granted();
-    let wide: serde_json::Map<String, Value> = (0..5_000).map(|i| (format!("k{i:05}"), json!("v".repeat(900)))).collect();
+    let wide: serde_json::Map<String, Value> = (0..5_000)
+        .map(|i| (format!("k{i:05}"), json!("v".repeat(900))))
+        .collect();
     assert_eq!(rig.track("wide", Value::Object(wide)), Recorded::Accepted);
     let request = rig.flush_now().remove(0);
     assert!(request.body.len() <= 60_000);
@@ -566,24 +736,60 @@ pub fn wide_and_oversized_props_are_bounded() {
 pub fn non_object_props_are_wrapped_not_lost() {
     let mut rig = Rig::granted();
     rig.track("n", json!(42));
-    assert_eq!(body(&rig.flush_now()[0])["items"][0]["props"], json!({ "value": 42 }));
+    assert_eq!(
+        body(&rig.flush_now()[0])["items"][0]["props"],
+        json!({ "value": 42 })
+    );
 }
 
 pub fn sampling_drops_are_counted_as_sampled() {
-    let policy = Policy { sample_rate: 0.25, ..Policy::default() };
+    let policy = Policy {
+        sample_rate: 0.25,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
-    let accepted = (0..4_000).filter(|i| rig.track("s", json!({ "i": i })) == Recorded::Accepted).count();
+    let accepted = (0..4_000)
+        .filter(|i| rig.track("s", json!({ "i": i })) == Recorded::Accepted)
+        .count();
     let sampled = rig.engine.stats().dropped.get(DropReason::Sampled) as usize;
     assert_eq!(accepted + sampled, 4_000);
-    assert!((800..1_200).contains(&accepted), "kept {accepted} of 4000 at rate 0.25");
+    assert!(
+        (800..1_200).contains(&accepted),
+        "kept {accepted} of 4000 at rate 0.25"
+    );
 }
 
 pub fn invalid_policies_name_the_field() {
     let cases: [(Policy, &str); 4] = [
-        (Policy { max_queued_items: 0, ..Policy::default() }, "maxQueuedItems"),
-        (Policy { batch_max_events: 0, ..Policy::default() }, "batch.maxEvents"),
-        (Policy { sample_rate: 1.5, ..Policy::default() }, "sampleRate"),
-        (Policy { retry_base_delay_ms: 10, retry_max_delay_ms: 5, ..Policy::default() }, "retry.baseDelayMs"),
+        (
+            Policy {
+                max_queued_items: 0,
+                ..Policy::default()
+            },
+            "maxQueuedItems",
+        ),
+        (
+            Policy {
+                batch_max_events: 0,
+                ..Policy::default()
+            },
+            "batch.maxEvents",
+        ),
+        (
+            Policy {
+                sample_rate: 1.5,
+                ..Policy::default()
+            },
+            "sampleRate",
+        ),
+        (
+            Policy {
+                retry_base_delay_ms: 10,
+                retry_max_delay_ms: 5,
+                ..Policy::default()
+            },
+            "retry.baseDelayMs",
+        ),
     ];
     for (policy, field) in cases {
         let error = policy.validate().unwrap_err();
@@ -596,13 +802,26 @@ pub fn invalid_policies_name_the_field() {
 const V8_STACK: &str = "TypeError: Cannot read properties of undefined (reading 'id')\n    at syncTabs (chrome-extension://abcdefghijklmnopabcdefghijklmnop/background.js:41:17)\n    at async onAlarm (chrome-extension://abcdefghijklmnopabcdefghijklmnop/background.js:12:5)";
 
 fn error(rig: &mut Rig, kind: &str, message: &str, stack: Option<&str>) -> Recorded {
-    let input = mv3_telemetry::core::ErrorInput { kind, message, stack, context: None };
+    let input = mv3_telemetry::core::ErrorInput {
+        kind,
+        message,
+        stack,
+        context: None,
+    };
     rig.engine.record_error(input, rig.now, &mut rig.rng)
 }
 
 pub fn an_error_item_has_parsed_frames_a_fingerprint_and_a_count() {
     let mut rig = Rig::granted();
-    assert_eq!(error(&mut rig, "TypeError", "Cannot read properties of undefined (reading 'id')", Some(V8_STACK)), Recorded::Accepted);
+    assert_eq!(
+        error(
+            &mut rig,
+            "TypeError",
+            "Cannot read properties of undefined (reading 'id')",
+            Some(V8_STACK)
+        ),
+        Recorded::Accepted
+    );
     rig.now += 1_000;
     let request = rig.drain_sends().remove(0);
     assert_eq!(request.endpoint, Endpoint::Errors);
@@ -610,7 +829,10 @@ pub fn an_error_item_has_parsed_frames_a_fingerprint_and_a_count() {
     assert_eq!(item["type"], "error");
     assert_eq!(item["kind"], "TypeError");
     assert_eq!(item["count"], 1);
-    assert_eq!(item["stack"][0], json!({ "function": "syncTabs", "file": "/background.js", "line": 41, "column": 17 }));
+    assert_eq!(
+        item["stack"][0],
+        json!({ "function": "syncTabs", "file": "/background.js", "line": 41, "column": 17 })
+    );
     assert_eq!(item["stack"][1]["function"], "onAlarm");
     assert!(item["fingerprint"].as_str().unwrap().len() >= 8);
 }
@@ -618,7 +840,12 @@ pub fn an_error_item_has_parsed_frames_a_fingerprint_and_a_count() {
 pub fn repeats_of_a_queued_error_fold_into_one_item_with_a_count() {
     let mut rig = Rig::granted();
     for id in [17, 18, 19, 20] {
-        error(&mut rig, "Error", &format!("Failed to fetch item {id}"), Some(V8_STACK));
+        error(
+            &mut rig,
+            "Error",
+            &format!("Failed to fetch item {id}"),
+            Some(V8_STACK),
+        );
     }
     error(&mut rig, "Error", "something else entirely", Some(V8_STACK));
     rig.now += 1_000;
@@ -641,7 +868,12 @@ pub fn error_messages_frames_and_context_are_scrubbed() {
         kind: "Error",
         message: "login failed for bob@example.com",
         stack: Some(stack),
-        context: Some(mv3_telemetry::core::json::parse(r#"{"password":"hunter2","note":"card 4111 1111 1111 1111"}"#).unwrap()),
+        context: Some(
+            mv3_telemetry::core::json::parse(
+                r#"{"password":"hunter2","note":"card 4111 1111 1111 1111"}"#,
+            )
+            .unwrap(),
+        ),
     };
     rig.engine.record_error(input, rig.now, &mut rig.rng);
     rig.now += 1_000;
@@ -659,8 +891,14 @@ pub fn errors_carry_the_last_twenty_track_calls_as_breadcrumbs() {
     error(&mut rig, "Error", "boom", None);
     rig.engine.request_flush(rig.now);
     let sends = rig.drain_sends();
-    let errors = sends.iter().find(|r| r.endpoint == Endpoint::Errors).unwrap();
-    let crumbs = body(errors)["items"][0]["breadcrumbs"].as_array().unwrap().clone();
+    let errors = sends
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Errors)
+        .unwrap();
+    let crumbs = body(errors)["items"][0]["breadcrumbs"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(crumbs.len(), 20);
     assert_eq!(crumbs[0]["name"], "step_5");
     assert_eq!(crumbs[19]["name"], "step_24");
@@ -675,7 +913,8 @@ pub fn errors_are_not_recorded_without_consent() {
 
 fn timing(rig: &mut Rig, name: &str, ms: f64, props: Value) -> Recorded {
     let props = mv3_telemetry::core::json::parse(&props.to_string()).unwrap();
-    rig.engine.record_timing(name, ms, Some(props), rig.now, &mut rig.rng)
+    rig.engine
+        .record_timing(name, ms, Some(props), rig.now, &mut rig.rng)
 }
 
 pub fn timer_samples_become_one_aggregate_per_name_and_props_per_window() {
@@ -684,10 +923,17 @@ pub fn timer_samples_become_one_aggregate_per_name_and_props_per_window() {
         timing(&mut rig, "load", i as f64, json!({ "cache": "hit" }));
     }
     timing(&mut rig, "load", 5.0, json!({ "cache": "miss" }));
-    assert_eq!(rig.poll(), Action::WaitUntil(START + 30_000), "the window closes after the flush interval");
+    assert_eq!(
+        rig.poll(),
+        Action::WaitUntil(START + 30_000),
+        "the window closes after the flush interval"
+    );
     rig.now += 30_000;
     let sends = rig.drain_sends();
-    let perf = sends.iter().find(|r| r.endpoint == Endpoint::Performance).expect("timings are sent");
+    let perf = sends
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Performance)
+        .expect("timings are sent");
     let items = body(perf)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);
     let hit = items.iter().find(|i| i["props"]["cache"] == "hit").unwrap();
@@ -706,10 +952,16 @@ pub fn a_slow_sample_also_records_a_slow_operation_event() {
     timing(&mut rig, "sync", 1_500.25, json!({}));
     timing(&mut rig, "sync", 20.0, json!({}));
     let sends = rig.flush_now();
-    let events = sends.iter().find(|r| r.endpoint == Endpoint::Events).expect("an event");
+    let events = sends
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Events)
+        .expect("an event");
     let item = &body(events)["items"][0];
     assert_eq!(item["name"], "slow_operation");
-    assert_eq!(item["props"], json!({ "name": "sync", "duration_ms": 1500.25 }));
+    assert_eq!(
+        item["props"],
+        json!({ "name": "sync", "duration_ms": 1500.25 })
+    );
 }
 
 pub fn timing_series_survive_a_restart_through_the_record() {
@@ -719,7 +971,12 @@ pub fn timing_series_survive_a_restart_through_the_record() {
     rig.restart(Consent::Pending);
     timing(&mut rig, "t", 20.0, json!({}));
     let sends = rig.flush_now();
-    let item = &body(sends.iter().find(|r| r.endpoint == Endpoint::Performance).unwrap())["items"][0];
+    let item = &body(
+        sends
+            .iter()
+            .find(|r| r.endpoint == Endpoint::Performance)
+            .unwrap(),
+    )["items"][0];
     assert_eq!(item["count"], 3);
     assert_eq!(item["sum"], 60);
 }
@@ -727,37 +984,85 @@ pub fn timing_series_survive_a_restart_through_the_record() {
 pub fn feedback_is_scrubbed_capped_and_validated() {
     let mut rig = Rig::granted();
     let long = format!("reach me at bob@example.com {}", "x".repeat(5_000));
-    assert_eq!(rig.engine.record_feedback("bug", Some(4), Some(&long), Some("bob@example.com"), rig.now, &mut rig.rng), Recorded::Accepted);
-    assert_eq!(rig.engine.record_feedback("rant", None, None, None, rig.now, &mut rig.rng), Recorded::Dropped(DropReason::Invalid));
-    assert_eq!(rig.engine.record_feedback("idea", Some(9), None, None, rig.now, &mut rig.rng), Recorded::Accepted);
+    assert_eq!(
+        rig.engine.record_feedback(
+            "bug",
+            Some(4),
+            Some(&long),
+            Some("bob@example.com"),
+            rig.now,
+            &mut rig.rng
+        ),
+        Recorded::Accepted
+    );
+    assert_eq!(
+        rig.engine
+            .record_feedback("rant", None, None, None, rig.now, &mut rig.rng),
+        Recorded::Dropped(DropReason::Invalid)
+    );
+    assert_eq!(
+        rig.engine
+            .record_feedback("idea", Some(9), None, None, rig.now, &mut rig.rng),
+        Recorded::Accepted
+    );
     let sends = rig.flush_now();
-    let items = body(sends.iter().find(|r| r.endpoint == Endpoint::Feedback).unwrap())["items"].as_array().unwrap().clone();
+    let items = body(
+        sends
+            .iter()
+            .find(|r| r.endpoint == Endpoint::Feedback)
+            .unwrap(),
+    )["items"]
+        .as_array()
+        .unwrap()
+        .clone();
     assert_eq!(items[0]["kind"], "bug");
     assert_eq!(items[0]["rating"], 4);
     let message = items[0]["message"].as_str().unwrap();
     assert!(message.starts_with("reach me at [email] "), "{message}");
     assert!(message.chars().count() <= 4_000);
-    assert_eq!(items[0]["contact"], "bob@example.com", "contact is the user's choice");
-    assert!(items[1].get("rating").is_none(), "an out-of-range rating is omitted");
+    assert_eq!(
+        items[0]["contact"], "bob@example.com",
+        "contact is the user's choice"
+    );
+    assert!(
+        items[1].get("rating").is_none(),
+        "an out-of-range rating is omitted"
+    );
     assert!(items[1].get("contact").is_none(), "no contact unless given");
 }
 
 pub fn daily_active_is_sent_once_per_utc_day() {
     let mut rig = Rig::granted();
     assert!(rig.engine.mark_daily_active(rig.now, &mut rig.rng));
-    assert!(!rig.engine.mark_daily_active(rig.now + 3_600_000, &mut rig.rng));
+    assert!(!rig
+        .engine
+        .mark_daily_active(rig.now + 3_600_000, &mut rig.rng));
     // A restart the same day does not repeat it.
     rig.restart(Consent::Pending);
-    assert!(!rig.engine.mark_daily_active(rig.now + 7_200_000, &mut rig.rng));
+    assert!(!rig
+        .engine
+        .mark_daily_active(rig.now + 7_200_000, &mut rig.rng));
     // The next UTC day does.
-    assert!(rig.engine.mark_daily_active(START + 86_400_000, &mut rig.rng));
+    assert!(rig
+        .engine
+        .mark_daily_active(START + 86_400_000, &mut rig.rng));
 }
 
 pub fn lifecycle_and_slow_events_are_never_sampled() {
-    let policy = Policy { sample_rate: 0.0, ..Policy::default() };
+    let policy = Policy {
+        sample_rate: 0.0,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
-    assert_eq!(rig.track("sampled_out", json!({})), Recorded::Dropped(DropReason::Sampled));
-    assert_eq!(rig.engine.record_unsampled_event("extension_installed", None, rig.now, &mut rig.rng), Recorded::Accepted);
+    assert_eq!(
+        rig.track("sampled_out", json!({})),
+        Recorded::Dropped(DropReason::Sampled)
+    );
+    assert_eq!(
+        rig.engine
+            .record_unsampled_event("extension_installed", None, rig.now, &mut rig.rng),
+        Recorded::Accepted
+    );
     assert!(rig.engine.mark_daily_active(rig.now, &mut rig.rng));
     assert_eq!(error(&mut rig, "Error", "kept", None), Recorded::Accepted);
     assert_eq!(rig.engine.stats().dropped.get(DropReason::Sampled), 1);
@@ -775,7 +1080,10 @@ pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
             Some("edit_me") => {
                 let mut edited = value.clone();
                 if let Json::Object(fields) = &mut edited {
-                    fields.push(("note".into(), Json::String("written by alice@example.com".into())));
+                    fields.push((
+                        "note".into(),
+                        Json::String("written by alice@example.com".into()),
+                    ));
                     fields.retain(|(k, _)| k != "id");
                 }
                 HookVerdict::Replace(edited)
@@ -783,7 +1091,10 @@ pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
             _ => HookVerdict::Keep,
         }
     }));
-    assert_eq!(rig.track("drop_me", json!({})), Recorded::Dropped(DropReason::BeforeSend));
+    assert_eq!(
+        rig.track("drop_me", json!({})),
+        Recorded::Dropped(DropReason::BeforeSend)
+    );
     assert_eq!(rig.track("explode", json!({})), Recorded::Accepted);
     assert_eq!(rig.track("edit_me", json!({})), Recorded::Accepted);
     let stats = rig.engine.stats();
@@ -792,9 +1103,21 @@ pub fn before_send_can_edit_drop_or_fail_and_every_outcome_is_counted() {
     let b = body(&rig.flush_now()[0]);
     assert_eq!(b["dropped"]["before_send"], 1);
     assert_eq!(b["dropped"]["hook_error"], 1);
-    let edited = b["items"].as_array().unwrap().iter().find(|i| i["name"] == "edit_me").unwrap().clone();
-    assert_eq!(edited["note"], "written by [email]", "an edited item is scrubbed again");
-    assert!(edited["id"].as_str().is_some_and(|id| id.len() == 36), "the id survives the hook");
+    let edited = b["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "edit_me")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        edited["note"], "written by [email]",
+        "an edited item is scrubbed again"
+    );
+    assert!(
+        edited["id"].as_str().is_some_and(|id| id.len() == 36),
+        "the id survives the hook"
+    );
     assert_eq!(edited["type"], "event");
 }
 
@@ -811,14 +1134,33 @@ pub fn the_record_round_trips_every_field() {
     rig.engine.mark_daily_active(rig.now, &mut rig.rng);
     let in_flight = rig.drain_sends();
     rig.answer(&in_flight[0], 503, Some("5"));
-    rig.engine.set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
+    rig.engine
+        .set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
     let before = rig.record().unwrap();
     rig.restart(Consent::Pending);
-    rig.engine.set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
+    rig.engine
+        .set_extra("probe", mv3_telemetry::core::json::Json::Bool(true));
     let after = rig.record().unwrap();
-    assert_eq!(after, before, "a restored engine writes back the record it read");
-    for key in ["id", "session", "totals", "unreported", "lanes", "timings", "crumbs", "extra", "seq", "not_before"] {
-        assert!(before.get(key).is_some(), "the record keeps {key}: {before}");
+    assert_eq!(
+        after, before,
+        "a restored engine writes back the record it read"
+    );
+    for key in [
+        "id",
+        "session",
+        "totals",
+        "unreported",
+        "lanes",
+        "timings",
+        "crumbs",
+        "extra",
+        "seq",
+        "not_before",
+    ] {
+        assert!(
+            before.get(key).is_some(),
+            "the record keeps {key}: {before}"
+        );
     }
 }
 
@@ -834,12 +1176,20 @@ pub fn a_restored_engine_resumes_where_the_old_one_stopped() {
     rig.now += 5_000;
     assert_eq!(rig.engine.anonymous_id(), Some(id.as_str()));
     assert_eq!(rig.engine.consent(), Consent::Granted);
-    assert_eq!(rig.engine.stats().queued, 70, "counted before any item is read");
+    assert_eq!(
+        rig.engine.stats().queued,
+        70,
+        "counted before any item is read"
+    );
     let mut ids = Vec::new();
     for _ in 0..5 {
         for request in rig.flush_now() {
             if request.batch_id == lost_in_flight.batch_id {
-                assert_eq!(item_ids(&request), item_ids(&lost_in_flight), "the interrupted batch is re-sent whole");
+                assert_eq!(
+                    item_ids(&request),
+                    item_ids(&lost_in_flight),
+                    "the interrupted batch is re-sent whole"
+                );
             }
             ids.extend(item_ids(&request));
             rig.answer(&request, 200, None);
@@ -848,13 +1198,28 @@ pub fn a_restored_engine_resumes_where_the_old_one_stopped() {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), 70);
-    assert_eq!(rig.chunk_keys(), Vec::<String>::new(), "delivered chunks are removed");
+    assert_eq!(
+        rig.chunk_keys(),
+        Vec::<String>::new(),
+        "delivered chunks are removed"
+    );
 }
 
 pub fn a_corrupt_record_is_discarded_not_fatal() {
     let mut rng = SplitMix(1);
-    let stored = Stored { record: Some("{not json"), legacy: None };
-    let (engine, problem) = Engine::restore(Policy::default(), context(), Scrubber::default(), Consent::Pending, stored, &mut rng).unwrap();
+    let stored = Stored {
+        record: Some("{not json"),
+        legacy: None,
+    };
+    let (engine, problem) = Engine::restore(
+        Policy::default(),
+        context(),
+        Scrubber::default(),
+        Consent::Pending,
+        stored,
+        &mut rng,
+    )
+    .unwrap();
     assert!(problem.is_some());
     assert_eq!(engine.consent(), Consent::Pending);
 }
@@ -869,11 +1234,22 @@ pub fn stored_consent_wins_over_the_default() {
 
 /// Bytes written by one persist.
 fn written(writes: &Writes) -> usize {
-    writes.set.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>() + writes.remove.iter().map(String::len).sum::<usize>()
+    writes
+        .set
+        .iter()
+        .map(|(k, v)| k.len() + v.len())
+        .sum::<usize>()
+        + writes.remove.iter().map(String::len).sum::<usize>()
 }
 
 pub fn a_persist_writes_only_what_changed() {
-    let policy = Policy { max_queued_items: 10_000, flush_interval_ms: 3_600_000, batch_max_events: 10_000, batch_max_bytes: 1_000_000, ..Policy::default() };
+    let policy = Policy {
+        max_queued_items: 10_000,
+        flush_interval_ms: 3_600_000,
+        batch_max_events: 10_000,
+        batch_max_bytes: 1_000_000,
+        ..Policy::default()
+    };
     let mut bytes = Vec::new();
     // 25, not 10: from 20 queued on, the breadcrumbs the record keeps are full.
     for queued in [25, 1_000] {
@@ -887,15 +1263,27 @@ pub fn a_persist_writes_only_what_changed() {
         rig.persist();
         rig.track("one_more", json!({ "i": 0 }));
         let writes = rig.persist().expect("a new event is written");
-        assert_eq!(writes.set.len(), 2, "one new chunk and the record: {:?}", writes.set.iter().map(|(k, _)| k).collect::<Vec<_>>());
+        assert_eq!(
+            writes.set.len(),
+            2,
+            "one new chunk and the record: {:?}",
+            writes.set.iter().map(|(k, _)| k).collect::<Vec<_>>()
+        );
         assert!(writes.remove.is_empty(), "{:?}", writes.remove);
         let record = &writes.set.iter().find(|(k, _)| k == RECORD_KEY).unwrap().1;
-        assert!(record.len() < 2_048, "the record stays small: {} bytes", record.len());
+        assert!(
+            record.len() < 2_048,
+            "the record stays small: {} bytes",
+            record.len()
+        );
         bytes.push(written(&writes));
         assert!(rig.persist().is_none(), "nothing changed, nothing written");
     }
     let (small, large) = (bytes[0], bytes[1]);
-    assert!(large.abs_diff(small) <= 16, "one event writes {small} bytes with 25 queued and {large} with 1,000");
+    assert!(
+        large.abs_diff(small) <= 16,
+        "one event writes {small} bytes with 25 queued and {large} with 1,000"
+    );
 }
 
 pub fn start_up_reads_no_item_until_a_batch_needs_it() {
@@ -910,9 +1298,17 @@ pub fn start_up_reads_no_item_until_a_batch_needs_it() {
         other => panic!("nothing is read before the batch is due: {other:?}"),
     }
     rig.now += Policy::default().flush_interval_ms;
-    let Action::Read(keys) = rig.engine.poll(rig.now, &mut rig.rng) else { panic!("the due batch needs its items") };
+    let Action::Read(keys) = rig.engine.poll(rig.now, &mut rig.rng) else {
+        panic!("the due batch needs its items")
+    };
     assert!(keys.iter().all(|k| k.starts_with(CHUNK_PREFIX)), "{keys:?}");
-    assert!(matches!(rig.engine.poll(rig.now, &mut rig.rng), Action::Idle | Action::WaitUntil(_)), "a read is asked for once");
+    assert!(
+        matches!(
+            rig.engine.poll(rig.now, &mut rig.rng),
+            Action::Idle | Action::WaitUntil(_)
+        ),
+        "a read is asked for once"
+    );
     rig.answer_read(&keys);
     let sends = rig.drain_sends();
     assert_eq!(sends.len(), 1);
@@ -924,7 +1320,11 @@ pub fn start_up_reads_no_item_until_a_batch_needs_it() {
 /// collector received (event number -> batch ids) and which events were
 /// accepted and covered by a completed `set` before the crash.
 fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bool) {
-    let policy = Policy { batch_max_events: 5, flush_interval_ms: 1_000, ..Policy::default() };
+    let policy = Policy {
+        batch_max_events: 5,
+        flush_interval_ms: 1_000,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     let mut writes_done = 0;
     let mut received: BTreeMap<i64, Vec<String>> = BTreeMap::new();
@@ -933,7 +1333,9 @@ fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bo
     let mut crashed = false;
     // Applies one persist write by write; false if the worker died.
     let mut persist = |rig: &mut Rig, accepted: &Vec<i64>, durable: &mut Vec<i64>| -> bool {
-        let Some(writes) = rig.engine.take_writes() else { return true };
+        let Some(writes) = rig.engine.take_writes() else {
+            return true;
+        };
         for (key, value) in &writes.set {
             rig.storage.insert(key.clone(), value.clone());
         }
@@ -964,7 +1366,8 @@ fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bo
             rig.now += 1_000;
             let sends = rig.drain_sends();
             // The runtime stores a new batch before sending it.
-            if rig.engine.needs_persist_before_send() && !persist(&mut rig, &accepted, &mut durable) {
+            if rig.engine.needs_persist_before_send() && !persist(&mut rig, &accepted, &mut durable)
+            {
                 crashed = true;
                 break 'work;
             }
@@ -972,7 +1375,10 @@ fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bo
                 let ok = (step + i as i64) % 5 != 0;
                 if ok {
                     for item in body(request)["items"].as_array().unwrap() {
-                        received.entry(item["props"]["n"].as_i64().unwrap()).or_default().push(request.batch_id.clone());
+                        received
+                            .entry(item["props"]["n"].as_i64().unwrap())
+                            .or_default()
+                            .push(request.batch_id.clone());
                     }
                 }
                 rig.answer(request, if ok { 200 } else { 503 }, None);
@@ -981,7 +1387,13 @@ fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bo
     }
     // A new worker starts from whatever storage holds and delivers everything.
     let mut rng = SplitMix(crash_at as u64);
-    let mut next = Rig { engine: restored(rig.policy.clone(), Consent::Pending, &rig.storage, &mut rng), now: rig.now + 86_400_000, rng, storage: rig.storage.clone(), policy: rig.policy.clone() };
+    let mut next = Rig {
+        engine: restored(rig.policy.clone(), Consent::Pending, &rig.storage, &mut rng),
+        now: rig.now + 86_400_000,
+        rng,
+        storage: rig.storage.clone(),
+        policy: rig.policy.clone(),
+    };
     for _ in 0..50 {
         let sends = next.flush_now();
         if sends.is_empty() {
@@ -989,7 +1401,10 @@ fn run_until_crash(crash_at: usize) -> (BTreeMap<i64, Vec<String>>, Vec<i64>, bo
         }
         for request in &sends {
             for item in body(request)["items"].as_array().unwrap() {
-                received.entry(item["props"]["n"].as_i64().unwrap()).or_default().push(request.batch_id.clone());
+                received
+                    .entry(item["props"]["n"].as_i64().unwrap())
+                    .or_default()
+                    .push(request.batch_id.clone());
             }
             next.answer(request, 200, None);
         }
@@ -1003,19 +1418,29 @@ pub fn a_crash_after_any_storage_write_loses_and_duplicates_nothing() {
     for crash_at in 1..200 {
         let (received, durable, crashed) = run_until_crash(crash_at);
         for n in &durable {
-            assert!(received.contains_key(n), "crash after write {crash_at}: event {n} was stored but never arrived");
+            assert!(
+                received.contains_key(n),
+                "crash after write {crash_at}: event {n} was stored but never arrived"
+            );
         }
         for (n, batches) in &received {
             let mut distinct = batches.clone();
             distinct.dedup();
-            assert_eq!(distinct.len(), 1, "crash after write {crash_at}: event {n} arrived under batches {batches:?}");
+            assert_eq!(
+                distinct.len(),
+                1,
+                "crash after write {crash_at}: event {n} arrived under batches {batches:?}"
+            );
         }
         if !crashed {
             break;
         }
         crashes += 1;
     }
-    assert!(crashes > 20, "the workload has {crashes} storage writes to crash after");
+    assert!(
+        crashes > 20,
+        "the workload has {crashes} storage writes to crash after"
+    );
 }
 
 /// A state stored by the single-key releases (snapshot version 1).
@@ -1026,33 +1451,67 @@ pub fn the_single_key_state_of_earlier_releases_is_migrated() {
     storage.insert(LEGACY_STATE_KEY.to_owned(), LEGACY_STATE.to_owned());
     let mut rng = SplitMix(11);
     let engine = restored(Policy::default(), Consent::Pending, &storage, &mut rng);
-    let mut rig = Rig { engine, now: START + 60_000, rng, storage, policy: Policy::default() };
+    let mut rig = Rig {
+        engine,
+        now: START + 60_000,
+        rng,
+        storage,
+        policy: Policy::default(),
+    };
     assert_eq!(rig.engine.consent(), Consent::Granted);
-    assert_eq!(rig.engine.anonymous_id(), Some("6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e5f"));
+    assert_eq!(
+        rig.engine.anonymous_id(),
+        Some("6f1c2a4e-8d3b-4c1a-9e2f-0a1b2c3d4e5f")
+    );
     assert_eq!(rig.engine.stats().queued, 4);
     assert_eq!(rig.engine.stats().sent, 7);
     rig.persist();
-    assert!(!rig.storage.contains_key(LEGACY_STATE_KEY), "the old key is removed once the log holds everything");
+    assert!(
+        !rig.storage.contains_key(LEGACY_STATE_KEY),
+        "the old key is removed once the log holds everything"
+    );
     assert!(rig.storage.contains_key(RECORD_KEY));
     // A second start finds the log only.
     rig.restart(Consent::Pending);
     let sends = rig.flush_now();
-    let events = sends.iter().find(|r| r.endpoint == Endpoint::Events).unwrap();
-    assert_eq!(events.batch_id, "b0000000-0000-4000-8000-000000000001", "the waiting batch keeps its id");
+    let events = sends
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Events)
+        .unwrap();
+    assert_eq!(
+        events.batch_id, "b0000000-0000-4000-8000-000000000001",
+        "the waiting batch keeps its id"
+    );
     assert_eq!(body(events)["dropped"]["queue_full"], 2);
-    let names: Vec<_> = body(events)["items"].as_array().unwrap().iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<_> = body(events)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["batched", "batched"]);
-    let errors = sends.iter().find(|r| r.endpoint == Endpoint::Errors).unwrap();
+    let errors = sends
+        .iter()
+        .find(|r| r.endpoint == Endpoint::Errors)
+        .unwrap();
     assert_eq!(body(errors)["items"][0]["count"], 3);
     for request in &sends {
         rig.answer(request, 200, None);
     }
     let rest = rig.flush_now();
-    assert_eq!(rest.iter().map(|r| r.item_count).sum::<usize>(), 1, "the queued event follows");
+    assert_eq!(
+        rest.iter().map(|r| r.item_count).sum::<usize>(),
+        1,
+        "the queued event follows"
+    );
 }
 
 pub fn a_waiting_batch_keeps_its_backoff_when_the_cap_empties_it() {
-    let policy = Policy { max_queued_items: 60, retry_base_delay_ms: 60_000, ..Policy::default() };
+    let policy = Policy {
+        max_queued_items: 60,
+        retry_base_delay_ms: 60_000,
+        ..Policy::default()
+    };
     let mut rig = Rig::with_policy(policy, Consent::Granted);
     for i in 0..50 {
         rig.track("e", json!({ "i": i }));
@@ -1060,14 +1519,19 @@ pub fn a_waiting_batch_keeps_its_backoff_when_the_cap_empties_it() {
     let first = rig.drain_sends();
     assert_eq!(first.len(), 1);
     rig.answer(&first[0], 503, None);
-    let Action::WaitUntil(retry_at) = rig.poll() else { panic!("the batch waits for its retry") };
+    let Action::WaitUntil(retry_at) = rig.poll() else {
+        panic!("the batch waits for its retry")
+    };
     assert!(retry_at > rig.now);
     // A burst pushes every item of the waiting batch out.
     for i in 0..60 {
         rig.track("burst", json!({ "i": i }));
     }
     assert_eq!(rig.engine.stats().queued, 60);
-    assert!(rig.drain_sends().is_empty(), "no new batch jumps the backoff");
+    assert!(
+        rig.drain_sends().is_empty(),
+        "no new batch jumps the backoff"
+    );
     match rig.poll() {
         Action::WaitUntil(at) => assert_eq!(at, retry_at),
         other => panic!("{other:?}"),
@@ -1093,8 +1557,14 @@ pub fn a_burst_with_the_collector_down_sends_no_more_than_the_retry_schedule() {
             rig.answer(&request, 503, None);
         }
     }
-    assert!(during_burst <= 2, "{during_burst} requests during a 1.2 s burst");
-    assert!(requests <= Policy::default().retry_max_attempts as usize, "{requests} requests in 61 s with the collector down");
+    assert!(
+        during_burst <= 2,
+        "{during_burst} requests during a 1.2 s burst"
+    );
+    assert!(
+        requests <= Policy::default().retry_max_attempts as usize,
+        "{requests} requests in 61 s with the collector down"
+    );
     assert_eq!(rig.engine.stats().queued, 1_000);
 }
 

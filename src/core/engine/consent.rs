@@ -54,7 +54,12 @@ pub enum ConsentChange {
 
 impl Engine {
     /// Applies the user's choice.
-    pub fn set_consent(&mut self, granted: bool, now: Millis, entropy: &mut dyn Entropy) -> ConsentChange {
+    pub fn set_consent(
+        &mut self,
+        granted: bool,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> ConsentChange {
         let state = &mut self.state;
         let change = match (state.consent, granted) {
             (Consent::Granted, true) | (Consent::Denied, false) => return ConsentChange::Unchanged,

@@ -70,8 +70,13 @@ impl Engine {
     fn lane_due_at(&self, index: usize) -> Option<Millis> {
         let lane = &self.state.lanes[index];
         let (_, oldest_at) = lane.front()?;
-        let full = lane.len() >= self.policy.batch_max_events || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
-        let due = if full || self.flush_requested { 0 } else { oldest_at.saturating_add(self.flush_delay(lane.endpoint)) };
+        let full = lane.len() >= self.policy.batch_max_events
+            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
+        let due = if full || self.flush_requested {
+            0
+        } else {
+            oldest_at.saturating_add(self.flush_delay(lane.endpoint))
+        };
         Some(due.max(lane.retry_at))
     }
 
@@ -79,7 +84,9 @@ impl Engine {
         let budget = self.policy.batch_max_bytes.saturating_sub(ENVELOPE_RESERVE);
         let max_events = self.policy.batch_max_events;
         let lane = &self.state.lanes[index];
-        let Some(first) = lane.items.front() else { return };
+        let Some(first) = lane.items.front() else {
+            return;
+        };
         let mut len = 0;
         let mut bytes = 0;
         for item in &lane.items {
@@ -92,7 +99,12 @@ impl Engine {
             len += 1;
         }
         let dropped = std::mem::take(&mut self.state.unreported);
-        self.state.lanes[index].batch = Some(Batch { id: entropy.uuid_v4(), len, dropped, in_flight: None });
+        self.state.lanes[index].batch = Some(Batch {
+            id: entropy.uuid_v4(),
+            len,
+            dropped,
+            in_flight: None,
+        });
         self.unsaved_batch = true;
         self.dirty = true;
     }
@@ -102,7 +114,11 @@ impl Engine {
     pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
         self.poll_needed = false;
         let granted = self.state.consent == Consent::Granted;
-        if granted && self.timing_deadline().is_some_and(|at| self.flush_requested || at <= now) {
+        if granted
+            && self
+                .timing_deadline()
+                .is_some_and(|at| self.flush_requested || at <= now)
+        {
             self.close_timing_windows(now, entropy);
         }
         let gate = self.state.not_before;
@@ -116,8 +132,14 @@ impl Engine {
                 continue;
             }
             let lane = &self.state.lanes[index];
-            let due = if lane.batch.is_some() { Some(lane.retry_at) } else { self.lane_due_at(index) };
-            let Some(at) = due.map(|due| due.max(gate)) else { continue };
+            let due = if lane.batch.is_some() {
+                Some(lane.retry_at)
+            } else {
+                self.lane_due_at(index)
+            };
+            let Some(at) = due.map(|due| due.max(gate)) else {
+                continue;
+            };
             if at > now {
                 earliest(&mut wake, at);
                 continue;
@@ -134,7 +156,9 @@ impl Engine {
             }
             let id = self.next_request();
             let lane = &mut self.state.lanes[index];
-            let Some(batch) = lane.batch.as_mut().filter(|b| b.len > 0) else { continue };
+            let Some(batch) = lane.batch.as_mut().filter(|b| b.len > 0) else {
+                continue;
+            };
             batch.in_flight = Some(id);
             return Action::Send(self.build_request(index, id, now));
         }
@@ -144,14 +168,28 @@ impl Engine {
             }
             return Action::Read(reads);
         }
-        if let Some(deletion) = self.state.deletion.as_ref().filter(|d| d.in_flight.is_none()) {
+        if let Some(deletion) = self
+            .state
+            .deletion
+            .as_ref()
+            .filter(|d| d.in_flight.is_none())
+        {
             let at = deletion.retry_at.max(gate);
             if at <= now {
                 let id = self.next_request();
                 let deletion = self.state.deletion.as_mut().expect("checked above");
                 deletion.in_flight = Some(id);
-                let body = deletion_body(&deletion.anonymous_id, &format_rfc3339(deletion.requested_at));
-                return Action::Send(Request { id, endpoint: Endpoint::Deletion, batch_id: deletion.batch_id.clone(), body, item_count: 0 });
+                let body = deletion_body(
+                    &deletion.anonymous_id,
+                    &format_rfc3339(deletion.requested_at),
+                );
+                return Action::Send(Request {
+                    id,
+                    endpoint: Endpoint::Deletion,
+                    batch_id: deletion.batch_id.clone(),
+                    body,
+                    item_count: 0,
+                });
             }
             earliest(&mut wake, at);
         }
@@ -190,7 +228,13 @@ impl Engine {
                 item.write_wire(out);
             }
         });
-        Request { id, endpoint: lane.endpoint, batch_id: batch.id.clone(), body, item_count: batch.len }
+        Request {
+            id,
+            endpoint: lane.endpoint,
+            batch_id: batch.id.clone(),
+            body,
+            item_count: batch.len,
+        }
     }
 
     /// Takes in chunks read for an [`Action::Read`]: `values[i]` is the value
@@ -201,7 +245,9 @@ impl Engine {
         let mut asked = [false; 4];
         let values = values.map(|v| v.into_iter().map(Some).collect::<Vec<_>>());
         for (at, key) in keys.iter().enumerate() {
-            let Some((index, chunk)) = super::log::parse_chunk_key(key) else { continue };
+            let Some((index, chunk)) = super::log::parse_chunk_key(key) else {
+                continue;
+            };
             asked[index] = true;
             if let Some(values) = &values {
                 per_lane[index].push((chunk, values.get(at).cloned().flatten().flatten()));
@@ -241,13 +287,24 @@ impl Engine {
     /// True while request `id` still matters: false once its batch was purged
     /// (consent revoked), so a request built just before must not go out.
     pub fn is_in_flight(&self, id: RequestId) -> bool {
-        self.state.deletion.as_ref().is_some_and(|d| d.in_flight == Some(id))
-            || self.state.lanes.iter().any(|l| l.batch.as_ref().is_some_and(|b| b.in_flight == Some(id)))
+        self.state
+            .deletion
+            .as_ref()
+            .is_some_and(|d| d.in_flight == Some(id))
+            || self
+                .state
+                .lanes
+                .iter()
+                .any(|l| l.batch.as_ref().is_some_and(|b| b.in_flight == Some(id)))
     }
 
     /// True while any request is out.
     pub fn has_in_flight(&self) -> bool {
-        self.state.deletion.as_ref().is_some_and(|d| d.in_flight.is_some()) || self.state.lanes.iter().any(|l| l.in_flight())
+        self.state
+            .deletion
+            .as_ref()
+            .is_some_and(|d| d.in_flight.is_some())
+            || self.state.lanes.iter().any(|l| l.in_flight())
     }
 
     /// True when anything waits for delivery (items, a deletion request, timings).
@@ -256,17 +313,33 @@ impl Engine {
     }
 
     /// Tells the engine how a request ended.
-    pub fn on_outcome(&mut self, id: RequestId, outcome: &Outcome, now: Millis, entropy: &mut dyn Entropy) {
+    pub fn on_outcome(
+        &mut self,
+        id: RequestId,
+        outcome: &Outcome,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) {
         let verdict = classify(outcome);
-        let lane_index = self.state.lanes.iter().position(|l| l.batch.as_ref().is_some_and(|b| b.in_flight == Some(id)));
-        let is_deletion = self.state.deletion.as_ref().is_some_and(|d| d.in_flight == Some(id));
+        let lane_index = self
+            .state
+            .lanes
+            .iter()
+            .position(|l| l.batch.as_ref().is_some_and(|b| b.in_flight == Some(id)));
+        let is_deletion = self
+            .state
+            .deletion
+            .as_ref()
+            .is_some_and(|d| d.in_flight == Some(id));
         if lane_index.is_none() && !is_deletion {
             return; // purged while in flight (consent revoked): forget it.
         }
         self.dirty = true;
         self.poll_needed = true;
         if let Outcome::Status { code, retry_after } = outcome {
-            let asked = retry_after.as_deref().and_then(|v| retry_after_delay(v, now));
+            let asked = retry_after
+                .as_deref()
+                .and_then(|v| retry_after_delay(v, now));
             let wait = match (asked, *code) {
                 (Some(ms), _) => Some(ms),
                 (None, 429) => Some(self.policy.default_rate_limit_ms),
@@ -277,14 +350,23 @@ impl Engine {
                 self.state.not_before = self.state.not_before.max(until);
             }
         }
-        let (base, max, cap) = (self.policy.retry_base_delay_ms, self.policy.retry_max_delay_ms, self.policy.retry_max_attempts);
+        let (base, max, cap) = (
+            self.policy.retry_base_delay_ms,
+            self.policy.retry_max_delay_ms,
+            self.policy.retry_max_attempts,
+        );
         if is_deletion {
             let deletion = self.state.deletion.as_mut().expect("checked above");
             deletion.in_flight = None;
             if verdict == Verdict::Retry {
                 deletion.attempts += 1;
                 if deletion.attempts < cap {
-                    deletion.retry_at = now.saturating_add(full_jitter_delay(deletion.attempts, base, max, entropy.unit_f64()));
+                    deletion.retry_at = now.saturating_add(full_jitter_delay(
+                        deletion.attempts,
+                        base,
+                        max,
+                        entropy.unit_f64(),
+                    ));
                     return;
                 }
             }
@@ -301,7 +383,12 @@ impl Engine {
             Verdict::Retry => {
                 lane.attempts += 1;
                 if lane.attempts < cap {
-                    lane.retry_at = now.saturating_add(full_jitter_delay(lane.attempts, base, max, entropy.unit_f64()));
+                    lane.retry_at = now.saturating_add(full_jitter_delay(
+                        lane.attempts,
+                        base,
+                        max,
+                        entropy.unit_f64(),
+                    ));
                     self.state.totals.retries += 1;
                     return;
                 }
@@ -317,7 +404,9 @@ impl Engine {
             }
         }
         let floor = self.state.lanes[index].floor;
-        self.state.folds.retain(|(seq, _)| *seq >= floor || index != Endpoint::Errors.lane_index().unwrap_or(1));
+        self.state.folds.retain(|(seq, _)| {
+            *seq >= floor || index != Endpoint::Errors.lane_index().unwrap_or(1)
+        });
         let delivered = batch.len as u64;
         match lost {
             None => self.state.totals.sent += delivered,

@@ -152,7 +152,9 @@ impl Lane {
 
     /// The keys of chunks to read before a batch can be formed.
     pub fn unread_chunks(&self) -> Option<std::ops::Range<u64>> {
-        self.unread.filter(|u| u.count > 0 || u.end > self.first_chunk).map(|u| self.first_chunk..u.end)
+        self.unread
+            .filter(|u| u.count > 0 || u.end > self.first_chunk)
+            .map(|u| self.first_chunk..u.end)
     }
 
     /// True while its batch is out: its front cannot be evicted.
@@ -211,7 +213,9 @@ impl Lane {
     /// key was missing). Returns how many stored items could not be read or
     /// validated, and the chunks left without a live item.
     pub fn take_read(&mut self, chunks: Vec<(u64, Option<String>)>) -> (u64, std::ops::Range<u64>) {
-        let Some(unread) = self.unread.take() else { return (0, self.first_chunk..self.first_chunk) };
+        let Some(unread) = self.unread.take() else {
+            return (0, self.first_chunk..self.first_chunk);
+        };
         let mut read = VecDeque::new();
         let mut evict = unread.evict;
         let mut corrupt = 0;
@@ -247,14 +251,20 @@ impl Lane {
     /// Marks the items not written yet as written to `chunk`, returning their
     /// stored form; `None` when there are none.
     pub fn take_unstored(&mut self) -> Option<(u64, String)> {
-        let unstored = self.items.iter().rev().take_while(|i| i.chunk == NOT_STORED).count();
+        let unstored = self
+            .items
+            .iter()
+            .rev()
+            .take_while(|i| i.chunk == NOT_STORED)
+            .count();
         if unstored == 0 {
             return None;
         }
         let chunk = self.next_chunk;
         self.next_chunk += 1;
         let start = self.items.len() - unstored;
-        let mut text = String::with_capacity(self.items.range(start..).map(|i| i.json.len() + 96).sum());
+        let mut text =
+            String::with_capacity(self.items.range(start..).map(|i| i.json.len() + 96).sum());
         for item in self.items.range_mut(start..) {
             item.chunk = chunk;
             super::log::write_item_line(item, &mut text);

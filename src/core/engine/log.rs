@@ -6,7 +6,6 @@
 //!
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
-
 use crate::core::json::{self, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
@@ -62,12 +61,22 @@ pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
     let recorded_at = fields.next()?.parse().ok()?;
     let count = fields.next()?.parse().ok()?;
     let session_id = fields.next()?.to_owned();
-    let fingerprint = Some(fields.next()?).filter(|f| !f.is_empty()).map(str::to_owned);
+    let fingerprint = Some(fields.next()?)
+        .filter(|f| !f.is_empty())
+        .map(str::to_owned);
     let json = fields.next()?;
     if !(json.starts_with('{') && json.ends_with('}')) {
         return None;
     }
-    Some(QueuedItem { seq, recorded_at, session_id, json: json.to_owned(), fingerprint, count, chunk: NOT_STORED })
+    Some(QueuedItem {
+        seq,
+        recorded_at,
+        session_id,
+        json: json.to_owned(),
+        fingerprint,
+        count,
+        chunk: NOT_STORED,
+    })
 }
 
 fn key(out: &mut String, name: &str) {
@@ -235,9 +244,17 @@ fn write_lane(lane: &Lane, out: &mut String) {
     field_u64(out, "floor", lane.floor);
     // What a restart finds in storage: stored items only (the rest is in
     // chunks written with this record, or not accepted yet).
-    let stored: Vec<&QueuedItem> = lane.items.iter().filter(|i| i.chunk != NOT_STORED).collect();
+    let stored: Vec<&QueuedItem> = lane
+        .items
+        .iter()
+        .filter(|i| i.chunk != NOT_STORED)
+        .collect();
     let (count, bytes, evict) = match lane.unread {
-        Some(u) => (u.count + stored.len(), u.bytes + stored.iter().map(|i| i.wire_len()).sum::<usize>(), u.evict),
+        Some(u) => (
+            u.count + stored.len(),
+            u.bytes + stored.iter().map(|i| i.wire_len()).sum::<usize>(),
+            u.evict,
+        ),
         None => (stored.len(), stored.iter().map(|i| i.wire_len()).sum(), 0),
     };
     field_u64(out, "count", count as u64);
@@ -296,10 +313,15 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
     if u64_at(&value, "v") != Some(RECORD_VERSION) {
         return Err(Unreadable);
     }
-    state.consent = str_at(&value, "consent").and_then(Consent::parse).ok_or(Unreadable)?;
+    state.consent = str_at(&value, "consent")
+        .and_then(Consent::parse)
+        .ok_or(Unreadable)?;
     state.anonymous_id = str_at(&value, "id").map(str::to_owned);
     state.session = value.get("session").and_then(|s| {
-        Some(Session { id: str_at(s, "id")?.to_owned(), last_activity: u64_at(s, "at")? })
+        Some(Session {
+            id: str_at(s, "id")?.to_owned(),
+            last_activity: u64_at(s, "at")?,
+        })
     });
     state.next_seq = u64_at(&value, "seq").unwrap_or(0);
     state.not_before = u64_at(&value, "not_before").unwrap_or(0);
@@ -327,7 +349,12 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
             in_flight: None,
         })
     });
-    for series in value.get("timings").and_then(Json::as_array).into_iter().flatten() {
+    for series in value
+        .get("timings")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         let parsed = (|| {
             Some(TimingSeries {
                 name: str_at(series, "name")?.to_owned(),
@@ -338,7 +365,12 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
         })();
         state.timings.extend(parsed);
     }
-    for crumb in value.get("crumbs").and_then(Json::as_array).into_iter().flatten() {
+    for crumb in value
+        .get("crumbs")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some([name, at]) = crumb.as_array() {
             if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
                 state.breadcrumbs.push_back((name.to_owned(), at));
@@ -348,14 +380,24 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
     if let Some(extra) = value.get("extra").and_then(Json::as_object) {
         state.extra = extra.to_vec();
     }
-    for fold in value.get("folds").and_then(Json::as_array).into_iter().flatten() {
+    for fold in value
+        .get("folds")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some([seq, count]) = fold.as_array() {
             if let (Some(seq), Some(count)) = (seq.as_u64(), count.as_u64()) {
                 state.folds.push((seq, count));
             }
         }
     }
-    for stale in value.get("garbage").and_then(Json::as_array).into_iter().flatten() {
+    for stale in value
+        .get("garbage")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         state.garbage.extend(stale.as_str().map(str::to_owned));
     }
     Ok(())
@@ -394,10 +436,15 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
 /// record and then removes the old key.
 pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadable> {
     let value = json::parse(text).map_err(|_| Unreadable)?;
-    state.consent = str_at(&value, "consent").and_then(Consent::parse).ok_or(Unreadable)?;
+    state.consent = str_at(&value, "consent")
+        .and_then(Consent::parse)
+        .ok_or(Unreadable)?;
     state.anonymous_id = str_at(&value, "anonymous_id").map(str::to_owned);
     state.session = value.get("session").and_then(|s| {
-        Some(Session { id: str_at(s, "id")?.to_owned(), last_activity: u64_at(s, "last_activity")? })
+        Some(Session {
+            id: str_at(s, "id")?.to_owned(),
+            last_activity: u64_at(s, "last_activity")?,
+        })
     });
     state.next_seq = u64_at(&value, "next_seq").unwrap_or(0);
     state.not_before = u64_at(&value, "not_before").unwrap_or(0);
@@ -424,11 +471,25 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         Some((endpoint, queued))
     };
     let mut per_lane: [Vec<QueuedItem>; 4] = Default::default();
-    for batch in value.get("batches").and_then(Json::as_array).into_iter().flatten() {
-        let items: Vec<(Endpoint, QueuedItem)> =
-            batch.get("items").and_then(Json::as_array).into_iter().flatten().filter_map(legacy_item).collect();
-        let Some(endpoint) = items.first().map(|(e, _)| *e) else { continue };
-        let Some(index) = endpoint.lane_index() else { continue };
+    for batch in value
+        .get("batches")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let items: Vec<(Endpoint, QueuedItem)> = batch
+            .get("items")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(legacy_item)
+            .collect();
+        let Some(endpoint) = items.first().map(|(e, _)| *e) else {
+            continue;
+        };
+        let Some(index) = endpoint.lane_index() else {
+            continue;
+        };
         let lane = &mut state.lanes[index];
         if lane.batch.is_none() {
             lane.batch = Some(Batch {
@@ -445,7 +506,13 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         }
         per_lane[index].extend(items.into_iter().map(|(_, item)| item));
     }
-    for (endpoint, item) in value.get("queued").and_then(Json::as_array).into_iter().flatten().filter_map(legacy_item) {
+    for (endpoint, item) in value
+        .get("queued")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(legacy_item)
+    {
         if let Some(index) = endpoint.lane_index() {
             per_lane[index].push(item);
         }
@@ -470,7 +537,12 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
             in_flight: None,
         })
     });
-    for series in value.get("timings").and_then(Json::as_array).into_iter().flatten() {
+    for series in value
+        .get("timings")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         let parsed = (|| {
             Some(TimingSeries {
                 name: str_at(series, "name")?.to_owned(),
@@ -481,7 +553,12 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         })();
         state.timings.extend(parsed);
     }
-    for crumb in value.get("breadcrumbs").and_then(Json::as_array).into_iter().flatten() {
+    for crumb in value
+        .get("breadcrumbs")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some([name, at]) = crumb.as_array() {
             if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
                 state.breadcrumbs.push_back((name.to_owned(), at));
@@ -494,7 +571,6 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
     state.garbage.push(LEGACY_STATE_KEY.to_owned());
     Ok(())
 }
-
 
 /// The lane index and chunk number of a key made by [`chunk_key`].
 pub(crate) fn parse_chunk_key(key: &str) -> Option<(usize, u64)> {

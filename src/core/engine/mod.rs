@@ -212,7 +212,13 @@ pub struct Engine {
 
 impl Engine {
     /// A fresh engine. With `default_consent` granted it creates an anonymous ID at once.
-    pub fn new(policy: Policy, context: Context, scrubber: Scrubber, default_consent: Consent, entropy: &mut dyn Entropy) -> Result<Engine> {
+    pub fn new(
+        policy: Policy,
+        context: Context,
+        scrubber: Scrubber,
+        default_consent: Consent,
+        entropy: &mut dyn Entropy,
+    ) -> Result<Engine> {
         policy.validate()?;
         let mut engine = Engine {
             policy,
@@ -254,8 +260,15 @@ impl Engine {
         let read = match (stored.record, stored.legacy) {
             (Some(record), legacy) => {
                 let read = log::read_record(record, &mut state);
-                if legacy.is_some() && !state.garbage.iter().any(|k| k == super::names::LEGACY_STATE_KEY) {
-                    state.garbage.push(super::names::LEGACY_STATE_KEY.to_owned());
+                if legacy.is_some()
+                    && !state
+                        .garbage
+                        .iter()
+                        .any(|k| k == super::names::LEGACY_STATE_KEY)
+                {
+                    state
+                        .garbage
+                        .push(super::names::LEGACY_STATE_KEY.to_owned());
                 }
                 Some(read)
             }
@@ -268,11 +281,26 @@ impl Engine {
                 Ok((engine, None))
             }
             Some(Err(_)) => {
-                let mut fresh = Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?;
+                let mut fresh = Engine::new(
+                    engine.policy,
+                    engine.context,
+                    engine.scrubber,
+                    default_consent,
+                    entropy,
+                )?;
                 fresh.dirty = true;
                 Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
             }
-            None => Ok((Engine::new(engine.policy, engine.context, engine.scrubber, default_consent, entropy)?, None)),
+            None => Ok((
+                Engine::new(
+                    engine.policy,
+                    engine.context,
+                    engine.scrubber,
+                    default_consent,
+                    entropy,
+                )?,
+                None,
+            )),
         }
     }
 
@@ -290,8 +318,12 @@ impl Engine {
             state.extra.clear();
             state.folds.clear();
             for (index, lane) in state.lanes.iter_mut().enumerate() {
-                let end = lane.unread.map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
-                state.garbage.extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+                let end = lane
+                    .unread
+                    .map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+                state
+                    .garbage
+                    .extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
                 *lane = Lane::new(lane.endpoint);
             }
         }
@@ -312,7 +344,12 @@ impl Engine {
 
     /// Per-feature state of later layers, persisted with the record.
     pub fn extra(&self, key: &str) -> Option<&Json> {
-        self.state.extra.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.state
+            .extra
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// Sets a per-feature value (only while consent is granted, like everything stored).
@@ -399,11 +436,15 @@ impl Engine {
                 }
             }
         }
-        let keep_record = granted || self.state.consent == Consent::Denied || self.state.deletion.as_ref().is_some_and(|d| d.attempts > 0);
+        let keep_record = granted
+            || self.state.consent == Consent::Denied
+            || self.state.deletion.as_ref().is_some_and(|d| d.attempts > 0);
         if keep_record {
             let mut record = String::with_capacity(1024);
             log::write_record(&self.state, &mut record);
-            writes.set.push((super::names::RECORD_KEY.to_owned(), record));
+            writes
+                .set
+                .push((super::names::RECORD_KEY.to_owned(), record));
         } else {
             writes.remove.push(super::names::RECORD_KEY.to_owned());
         }
@@ -416,9 +457,13 @@ impl Engine {
     /// Reports how the last [`Engine::take_writes`] ended. After a failure the
     /// items it carried count as not stored, so the next write carries them again.
     pub fn writes_done(&mut self, ok: bool) {
-        let Some(pending) = self.writing.take() else { return };
+        let Some(pending) = self.writing.take() else {
+            return;
+        };
         if ok {
-            self.state.garbage.drain(..pending.removes.min(self.state.garbage.len()));
+            self.state
+                .garbage
+                .drain(..pending.removes.min(self.state.garbage.len()));
         } else {
             for (index, chunk) in pending.chunks {
                 self.state.lanes[index].unstore(chunk);
@@ -431,8 +476,12 @@ impl Engine {
     /// chunks become garbage.
     fn purge(&mut self) {
         for (index, lane) in self.state.lanes.iter_mut().enumerate() {
-            let end = lane.unread.map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
-            self.state.garbage.extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+            let end = lane
+                .unread
+                .map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+            self.state
+                .garbage
+                .extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
             let next = lane.next_chunk;
             *lane = Lane::new(lane.endpoint);
             lane.first_chunk = next;
@@ -480,7 +529,9 @@ impl Engine {
 
     /// Takes the most recent item back (it was just accepted).
     fn drop_newest(&mut self) {
-        let newest = (0..4).filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i))).max();
+        let newest = (0..4)
+            .filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i)))
+            .max();
         if let Some((_, index)) = newest {
             let lane = &mut self.state.lanes[index];
             if let Some(item) = lane.items.pop_back() {
@@ -494,7 +545,9 @@ impl Engine {
     fn evict_front(&mut self, index: usize) {
         let lane = &mut self.state.lanes[index];
         if let Some(dead) = lane.pop_front() {
-            self.state.garbage.extend(dead.map(|n| log::chunk_key(index, n)));
+            self.state
+                .garbage
+                .extend(dead.map(|n| log::chunk_key(index, n)));
         }
         if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
             let batch = lane.batch.take().expect("checked");

@@ -66,7 +66,13 @@ pub type BeforeSend = Box<dyn FnMut(&str) -> HookVerdict>;
 impl Engine {
     /// Records a usage event, subject to `sampleRate`. Never fails: bad input
     /// is truncated or dropped with a reason.
-    pub fn record_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_event(
+        &mut self,
+        name: &str,
+        props: Option<Json>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         if self.state.consent != Consent::Granted {
             return Recorded::NotConsented;
         }
@@ -87,13 +93,24 @@ impl Engine {
 
     /// Records an event that sampling must not thin out (lifecycle events,
     /// `daily_active`, `slow_operation`): counts built from them stay true.
-    pub fn record_unsampled_event(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_unsampled_event(
+        &mut self,
+        name: &str,
+        props: Option<Json>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         self.record_event_item(name, props, now, entropy).0
     }
 
     /// The front half every named item shares: consent, a usable name, scrubbed
     /// name and props. `Err` is the call's result when it stops here.
-    pub(crate) fn clean_named(&mut self, name: &str, props: Option<Json>, cleaning: &mut Cleaning) -> Result<(String, Json), Recorded> {
+    pub(crate) fn clean_named(
+        &mut self,
+        name: &str,
+        props: Option<Json>,
+        cleaning: &mut Cleaning,
+    ) -> Result<(String, Json), Recorded> {
         if self.state.consent != Consent::Granted {
             return Err(Recorded::NotConsented);
         }
@@ -108,7 +125,13 @@ impl Engine {
     }
 
     /// Builds and queues an event item; also returns its cleaned, scrubbed name.
-    fn record_event_item(&mut self, name: &str, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> (Recorded, Option<String>) {
+    fn record_event_item(
+        &mut self,
+        name: &str,
+        props: Option<Json>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> (Recorded, Option<String>) {
         let mut cleaning = Cleaning::default();
         let (name, props) = match self.clean_named(name, props, &mut cleaning) {
             Ok(clean) => clean,
@@ -127,15 +150,24 @@ impl Engine {
     /// Captures an error: parses and scrubs its stack, attaches breadcrumbs,
     /// and folds a repeat of a still-queued fingerprint into its `count`.
     /// Errors are never sampled.
-    pub fn record_error(&mut self, input: ErrorInput<'_>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_error(
+        &mut self,
+        input: ErrorInput<'_>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         if self.state.consent != Consent::Granted {
             return Recorded::NotConsented;
         }
         let mut cleaning = Cleaning::default();
-        let kind = clean_name(input.kind, &self.policy, &mut cleaning).unwrap_or_else(|| "Error".to_owned());
+        let kind = clean_name(input.kind, &self.policy, &mut cleaning)
+            .unwrap_or_else(|| "Error".to_owned());
         let kind = self.scrubber.scrub_text(&kind).into_owned();
         let cut = truncate_chars(input.message, MAX_MESSAGE_CHARS, &mut cleaning);
-        let message = self.scrubber.scrub_text(cut.as_deref().unwrap_or(input.message)).into_owned();
+        let message = self
+            .scrubber
+            .scrub_text(cut.as_deref().unwrap_or(input.message))
+            .into_owned();
         let mut frames = input.stack.map(parse_v8_stack).unwrap_or_default();
         for frame in &mut frames {
             for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
@@ -152,13 +184,38 @@ impl Engine {
         self.scrubber.scrub_value(&mut context);
         let id = entropy.uuid_v4();
         let crumbs = &self.state.breadcrumbs;
-        let mut json = items::error_json(&id, now, &kind, &message, &frames, &fingerprint, &context, crumbs.iter());
+        let mut json = items::error_json(
+            &id,
+            now,
+            &kind,
+            &message,
+            &frames,
+            &fingerprint,
+            &context,
+            crumbs.iter(),
+        );
         if json.len() > self.policy.item_byte_limit() {
             cleaning.truncated = true;
             frames.truncate(10);
-            json = items::error_json(&id, now, &kind, &message, &frames, &fingerprint, &Json::Object(Vec::new()), [].iter());
+            json = items::error_json(
+                &id,
+                now,
+                &kind,
+                &message,
+                &frames,
+                &fingerprint,
+                &Json::Object(Vec::new()),
+                [].iter(),
+            );
         }
-        self.accept_item(Endpoint::Errors, json, Some(fingerprint), cleaning, now, entropy)
+        self.accept_item(
+            Endpoint::Errors,
+            json,
+            Some(fingerprint),
+            cleaning,
+            now,
+            entropy,
+        )
     }
 
     /// Adds one to the count of a queued error with this fingerprint, if any
@@ -168,7 +225,12 @@ impl Engine {
         let lane = &mut self.state.lanes[Endpoint::Errors.lane_index().unwrap_or(1)];
         // A batch may already have reached the collector: its items stay as sent.
         let batched = lane.batch.as_ref().map_or(0, |b| b.len);
-        let Some(same) = lane.items.iter_mut().skip(batched).find(|item| item.fingerprint.as_deref() == Some(fingerprint)) else {
+        let Some(same) = lane
+            .items
+            .iter_mut()
+            .skip(batched)
+            .find(|item| item.fingerprint.as_deref() == Some(fingerprint))
+        else {
             return false;
         };
         if same.chunk != NOT_STORED {
@@ -186,7 +248,15 @@ impl Engine {
     /// User feedback (never sampled): `kind` is bug / idea / praise / other,
     /// `rating` 1-5, the message is scrubbed and capped; `contact` is the
     /// user's own choice to be reached, so it is kept as given (only capped).
-    pub fn record_feedback(&mut self, kind: &str, rating: Option<u8>, message: Option<&str>, contact: Option<&str>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_feedback(
+        &mut self,
+        kind: &str,
+        rating: Option<u8>,
+        message: Option<&str>,
+        contact: Option<&str>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         if self.state.consent != Consent::Granted {
             return Recorded::NotConsented;
         }
@@ -197,12 +267,23 @@ impl Engine {
         let mut cleaning = Cleaning::default();
         let message = message.map(|m| {
             let cut = truncate_chars(m, self.policy.max_feedback_chars, &mut cleaning);
-            self.scrubber.scrub_text(cut.as_deref().unwrap_or(m)).into_owned()
+            self.scrubber
+                .scrub_text(cut.as_deref().unwrap_or(m))
+                .into_owned()
         });
-        let contact = contact.map(|c| truncate_chars(c, MAX_CONTACT_CHARS, &mut cleaning).unwrap_or_else(|| c.to_owned()));
+        let contact = contact.map(|c| {
+            truncate_chars(c, MAX_CONTACT_CHARS, &mut cleaning).unwrap_or_else(|| c.to_owned())
+        });
         let rating = rating.filter(|r| (1..=5).contains(r));
         let id = entropy.uuid_v4();
-        let json = items::feedback_json(&id, now, kind, rating, message.as_deref(), contact.as_deref());
+        let json = items::feedback_json(
+            &id,
+            now,
+            kind,
+            rating,
+            message.as_deref(),
+            contact.as_deref(),
+        );
         self.accept_item(Endpoint::Feedback, json, None, cleaning, now, entropy)
     }
 
@@ -244,7 +325,11 @@ impl Engine {
                     return Some(json);
                 };
                 for key in ["type", "id"] {
-                    let kept = original.as_ref().and_then(|o| o.get(key)).cloned().unwrap_or(Json::Null);
+                    let kept = original
+                        .as_ref()
+                        .and_then(|o| o.get(key))
+                        .cloned()
+                        .unwrap_or(Json::Null);
                     fields.retain(|(k, _)| k != key);
                     fields.insert(0, (key.to_owned(), kept));
                 }
@@ -278,15 +363,27 @@ impl Engine {
         }
         let seq = self.state.next_seq;
         self.state.next_seq += 1;
-        let item = QueuedItem { seq, recorded_at: now, session_id, json, fingerprint, count: 1, chunk: NOT_STORED };
-        let Some(index) = endpoint.lane_index() else { return Recorded::Dropped(DropReason::Invalid) };
+        let item = QueuedItem {
+            seq,
+            recorded_at: now,
+            session_id,
+            json,
+            fingerprint,
+            count: 1,
+            chunk: NOT_STORED,
+        };
+        let Some(index) = endpoint.lane_index() else {
+            return Recorded::Dropped(DropReason::Invalid);
+        };
         let lane = &mut self.state.lanes[index];
         lane.push(item);
         self.dirty = true;
         // Only a first item (a new deadline) or a full lane changes what poll
         // would say; sparing the other polls keeps `track` cheap.
         let len = lane.len();
-        self.poll_needed |= len == 1 || len >= self.policy.batch_max_events || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
+        self.poll_needed |= len == 1
+            || len >= self.policy.batch_max_events
+            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
         if self.enforce_cap() {
             return Recorded::Dropped(DropReason::QueueFull);
         }
@@ -303,7 +400,10 @@ impl Engine {
             }
             _ => {
                 let id = entropy.uuid_v4();
-                self.state.session = Some(Session { id: id.clone(), last_activity: now });
+                self.state.session = Some(Session {
+                    id: id.clone(),
+                    last_activity: now,
+                });
                 id
             }
         }

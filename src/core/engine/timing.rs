@@ -16,16 +16,32 @@ impl Engine {
     /// Adds one timer sample (milliseconds) to its (name, props) series of
     /// the current window; a sample over `slow_threshold_ms` also records a
     /// `slow_operation` event. Timings are never sampled.
-    pub fn record_timing(&mut self, name: &str, duration_ms: f64, props: Option<Json>, now: Millis, entropy: &mut dyn Entropy) -> Recorded {
+    pub fn record_timing(
+        &mut self,
+        name: &str,
+        duration_ms: f64,
+        props: Option<Json>,
+        now: Millis,
+        entropy: &mut dyn Entropy,
+    ) -> Recorded {
         let mut cleaning = Cleaning::default();
         let (name, props) = match self.clean_named(name, props, &mut cleaning) {
             Ok(clean) => clean,
             Err(recorded) => return recorded,
         };
         let props = json::to_string(&props);
-        let duration = if duration_ms.is_finite() && duration_ms > 0.0 { duration_ms } else { 0.0 };
+        let duration = if duration_ms.is_finite() && duration_ms > 0.0 {
+            duration_ms
+        } else {
+            0.0
+        };
         let full = self.state.timings.len() >= self.policy.max_timing_series;
-        match self.state.timings.iter_mut().find(|s| s.name == name && s.props == props) {
+        match self
+            .state
+            .timings
+            .iter_mut()
+            .find(|s| s.name == name && s.props == props)
+        {
             Some(series) => series.sketch.add(duration),
             None if full => {
                 self.count_drop(DropReason::QueueFull);
@@ -34,13 +50,24 @@ impl Engine {
             None => {
                 let mut sketch = Sketch::new();
                 sketch.add(duration);
-                self.state.timings.push(TimingSeries { name: name.clone(), props, opened_at: now, sketch });
+                self.state.timings.push(TimingSeries {
+                    name: name.clone(),
+                    props,
+                    opened_at: now,
+                    sketch,
+                });
                 self.poll_needed = true;
             }
         }
         self.dirty = true;
         if duration > self.policy.slow_threshold_ms {
-            let props = Json::Object(vec![("name".into(), Json::String(name)), ("duration_ms".into(), Json::Number(items::ms_number(duration)))]);
+            let props = Json::Object(vec![
+                ("name".into(), Json::String(name)),
+                (
+                    "duration_ms".into(),
+                    Json::Number(items::ms_number(duration)),
+                ),
+            ]);
             self.record_unsampled_event("slow_operation", Some(props), now, entropy);
         }
         Recorded::Accepted
@@ -50,17 +77,29 @@ impl Engine {
     pub(crate) fn close_timing_windows(&mut self, now: Millis, entropy: &mut dyn Entropy) {
         let interval = self.policy.flush_interval_ms;
         let flush = self.flush_requested;
-        let (due, open): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut self.state.timings).into_iter().partition(|s| flush || now >= s.opened_at.saturating_add(interval));
+        let (due, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.state.timings)
+            .into_iter()
+            .partition(|s| flush || now >= s.opened_at.saturating_add(interval));
         self.state.timings = open;
         self.dirty = true;
         for series in due {
-            let Some(summary) = series.sketch.summary() else { continue };
+            let Some(summary) = series.sketch.summary() else {
+                continue;
+            };
             let id = entropy.uuid_v4();
-            let json = items::timing_json(&id, &series.name, series.opened_at, &series.props, &summary);
+            let json =
+                items::timing_json(&id, &series.name, series.opened_at, &series.props, &summary);
             // The window already waited its interval: date the item from its
             // first sample so the lane sends it now, not one interval later.
-            if self.accept_item(Endpoint::Performance, json, None, Cleaning::default(), now, entropy) == Recorded::Accepted {
+            if self.accept_item(
+                Endpoint::Performance,
+                json,
+                None,
+                Cleaning::default(),
+                now,
+                entropy,
+            ) == Recorded::Accepted
+            {
                 let lane = &mut self.state.lanes[Endpoint::Performance.lane_index().unwrap_or(2)];
                 if let Some(item) = lane.items.back_mut() {
                     item.recorded_at = series.opened_at;
@@ -72,6 +111,10 @@ impl Engine {
     /// The earliest close of an open timing window.
     pub(crate) fn timing_deadline(&self) -> Option<Millis> {
         let interval = self.policy.flush_interval_ms;
-        self.state.timings.iter().map(|s| s.opened_at.saturating_add(interval)).min()
+        self.state
+            .timings
+            .iter()
+            .map(|s| s.opened_at.saturating_add(interval))
+            .min()
     }
 }

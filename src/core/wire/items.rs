@@ -96,7 +96,14 @@ fn push_optional_u64(out: &mut String, n: Option<u64>) {
 }
 
 /// A `feedback` item.
-pub fn feedback_json(id: &str, ts: Millis, kind: &str, rating: Option<u8>, message: Option<&str>, contact: Option<&str>) -> String {
+pub fn feedback_json(
+    id: &str,
+    ts: Millis,
+    kind: &str,
+    rating: Option<u8>,
+    message: Option<&str>,
+    contact: Option<&str>,
+) -> String {
     let mut out = String::with_capacity(128 + message.map_or(0, str::len));
     out.push_str("{\"id\":");
     push_string(&mut out, id);
@@ -133,7 +140,14 @@ pub fn timing_json(id: &str, name: &str, ts: Millis, props: &str, summary: &Summ
     out.push_str(props);
     out.push_str(",\"count\":");
     push_u64(&mut out, summary.count);
-    let figures = [("sum", summary.sum), ("min", summary.min), ("max", summary.max), ("p50", summary.p50), ("p95", summary.p95), ("p99", summary.p99)];
+    let figures = [
+        ("sum", summary.sum),
+        ("min", summary.min),
+        ("max", summary.max),
+        ("p50", summary.p50),
+        ("p95", summary.p95),
+        ("p99", summary.p99),
+    ];
     for (key, value) in figures {
         out.push_str(",\"");
         out.push_str(key);
@@ -147,7 +161,11 @@ pub fn timing_json(id: &str, name: &str, ts: Millis, props: &str, summary: &Summ
 /// A millisecond figure as a JSON number with at most 3 decimals (µs), written
 /// without float formatting code (size).
 pub fn ms_number(value: f64) -> Number {
-    let micros = if value.is_finite() && value > 0.0 { (value * 1000.0 + 0.5) as u64 } else { 0 };
+    let micros = if value.is_finite() && value > 0.0 {
+        (value * 1000.0 + 0.5) as u64
+    } else {
+        0
+    };
     let mut text = String::with_capacity(16);
     push_u64(&mut text, micros / 1000);
     let frac = micros % 1000;

@@ -274,7 +274,11 @@ pub struct Envelope<'a> {
 /// Builds a batch body by concatenation: items are stored already
 /// serialized, so a send never re-encodes them; `write_items` appends them
 /// comma-separated.
-pub fn batch_body(envelope: &Envelope<'_>, size_hint: usize, write_items: impl FnOnce(&mut String)) -> String {
+pub fn batch_body(
+    envelope: &Envelope<'_>,
+    size_hint: usize,
+    write_items: impl FnOnce(&mut String),
+) -> String {
     let mut out = String::with_capacity(size_hint + 512);
     out.push_str("{\"batch_id\":");
     push_json_string(&mut out, envelope.batch_id);
