@@ -6,6 +6,10 @@
 export const ALARM_NAME = 'mv3-telemetry.wake';
 /** The storage key of the note a panicked core leaves for the next worker. */
 export const PANIC_KEY = 'mv3t.panic';
+/** The small record of the persistence log (docs/persistence.md). */
+export const RECORD_KEY = 'mv3t.record';
+/** The single-key state of 0.1, migrated on the first start. */
+export const LEGACY_STATE_KEY = 'mv3t.state';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
 export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error']);

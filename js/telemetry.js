@@ -2,7 +2,7 @@
 // requires listeners to be registered in the worker's first turn, but the wasm
 // core loads asynchronously: so calls made before `ready` are buffered here and
 // replayed in order, and recording calls never throw.
-import { ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY } from './constants.js';
+import { ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PANIC_KEY, RECORD_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
 import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
 
@@ -107,12 +107,14 @@ export function createTelemetry(options, loadCore) {
   };
 
   let readyAt;
+  // Start-up's one storage read, issued now so that it overlaps the fetch and
+  // compilation of the wasm: the record, the pre-log state and a panic note.
+  const stored = readStartupKeys();
   const ready = (async () => {
     const loaded = await loadCore(coreOptions(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
-    await loaded.start();
+    await loaded.start(stored);
     core = loaded;
     lastConsent = core.consentStatus();
-    await reportPreviousPanic(core);
     const pending = buffered;
     buffered = [];
     for (const call of pending) {
@@ -126,10 +128,21 @@ export function createTelemetry(options, loadCore) {
     bufferedDrops = 0;
     readyAt = clock();
   })();
-  async function reportPreviousPanic(c) {
-    if (!storage) return;
+  function readStartupKeys() {
+    if (!storage) return undefined;
     try {
-      const found = await storage.get([PANIC_KEY]);
+      // A rejection here is the core's to report (it reads again): never unhandled.
+      const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]));
+      read.catch(() => {});
+      return read;
+    } catch {
+      return undefined;
+    }
+  }
+  async function reportPreviousPanic(c) {
+    if (!storage || !stored) return;
+    try {
+      const found = await stored;
       const note = found?.[PANIC_KEY];
       if (typeof note !== 'string') return;
       await storage.remove([PANIC_KEY]);
@@ -148,6 +161,7 @@ export function createTelemetry(options, loadCore) {
       if (!core) return;
       awake = true;
       guarded((c) => report('timing "sdk.init_to_ready"', c.recordTiming('sdk.init_to_ready', readyAt - startedAt, undefined)))(core);
+      reportPreviousPanic(core);
       wake();
     }, 0);
   }, () => {});

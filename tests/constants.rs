@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use mv3_telemetry::core::names::{
-    ALARM_NAME, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED,
-    RECORD_NOT_READY,
+    ALARM_NAME, LEGACY_STATE_KEY, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY,
+    RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 };
 use mv3_telemetry::core::policy::{DEFAULT_COMPRESSION, DEFAULT_ENVIRONMENT, OPTION_LIMITS};
 use mv3_telemetry::core::{Consent, DropReason, Policy};
@@ -99,8 +99,18 @@ fn render() -> String {
         "/** The storage key of the note a panicked core leaves for the next worker. */\n",
     );
     out.push_str(&format!(
-        "export const PANIC_KEY = {};\n\n",
+        "export const PANIC_KEY = {};\n",
         js_string(PANIC_KEY)
+    ));
+    out.push_str("/** The small record of the persistence log (docs/persistence.md). */\n");
+    out.push_str(&format!(
+        "export const RECORD_KEY = {};\n",
+        js_string(RECORD_KEY)
+    ));
+    out.push_str("/** The single-key state of 0.1, migrated on the first start. */\n");
+    out.push_str(&format!(
+        "export const LEGACY_STATE_KEY = {};\n\n",
+        js_string(LEGACY_STATE_KEY)
     ));
 
     out.push_str("/** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */\n");
