@@ -6,6 +6,10 @@
 export const ALARM_NAME = 'mv3-telemetry.wake';
 /** The storage key of the note a panicked core leaves for the next worker. */
 export const PANIC_KEY = 'mv3t.panic';
+/** The storage key of the small record (consent, IDs, counters, chunk index). */
+export const RECORD_KEY = 'mv3t.record';
+/** The storage key of the single-key state of releases before the log. */
+export const LEGACY_STATE_KEY = 'mv3t.state';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
 export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error']);

@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 
 use mv3_telemetry::core::names::{
-    ALARM_NAME, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED,
-    RECORD_NOT_READY,
+    ALARM_NAME, LEGACY_STATE_KEY, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY,
+    RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 };
 use mv3_telemetry::core::policy::{DEFAULT_COMPRESSION, DEFAULT_ENVIRONMENT, OPTION_LIMITS};
 use mv3_telemetry::core::{Consent, DropReason, Policy};
@@ -99,8 +99,22 @@ fn render() -> String {
         "/** The storage key of the note a panicked core leaves for the next worker. */\n",
     );
     out.push_str(&format!(
-        "export const PANIC_KEY = {};\n\n",
+        "export const PANIC_KEY = {};\n",
         js_string(PANIC_KEY)
+    ));
+    // The wrapper reads these while the wasm compiles and hands the result to
+    // `Client.start()`, so start-up costs one storage read.
+    out.push_str(
+        "/** The storage key of the small record (consent, IDs, counters, chunk index). */\n",
+    );
+    out.push_str(&format!(
+        "export const RECORD_KEY = {};\n",
+        js_string(RECORD_KEY)
+    ));
+    out.push_str("/** The storage key of the single-key state of releases before the log. */\n");
+    out.push_str(&format!(
+        "export const LEGACY_STATE_KEY = {};\n\n",
+        js_string(LEGACY_STATE_KEY)
     ));
 
     out.push_str("/** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */\n");

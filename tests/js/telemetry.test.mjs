@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTelemetry } from '../../js/telemetry.js';
-import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME } from '../../js/constants.js';
+import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
 
@@ -50,6 +50,47 @@ test('the core receives a plain options object with every default filled in, and
   assert.equal(givenPatterns, patterns);
   assert.equal(givenHook, beforeSend);
   assert.ok(!('extraPatterns' in options.scrub) && !('beforeSend' in options) && !('storage' in options));
+});
+
+test('start-up reads storage once, during init, and hands that read to start() with the panic note in it', async () => {
+  const storage = createMemoryStorage();
+  const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
+  storage.data.set(RECORD_KEY, '{"v":2}');
+  storage.data.set(PANIC_KEY, note);
+  const reads = [];
+  const get = storage.get.bind(storage);
+  storage.get = (keys) => { reads.push(keys); return get(keys); };
+  const core = fakeCore();
+  const loaded = gate();
+  const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core, loaded.promise));
+  assert.deepEqual(reads, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]], 'read in the first turn, before the core is loaded');
+  loaded.open();
+  await telemetry.ready;
+  assert.equal(reads.length, 1, 'no second read for the panic note');
+  const [stored] = core.calls.find((c) => c.method === 'start').args;
+  assert.deepEqual(await stored, { [RECORD_KEY]: '{"v":2}', [PANIC_KEY]: note });
+  assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+});
+
+test('a failed start-up read is not an unhandled rejection, and the panic note is read again', async () => {
+  const storage = createMemoryStorage();
+  storage.data.set(PANIC_KEY, JSON.stringify({ message: 'boom', stack: '', ts: 1 }));
+  const get = storage.get.bind(storage);
+  let first = true;
+  storage.get = (keys) => (first ? ((first = false), Promise.reject(new Error('storage is busy'))) : get(keys));
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const core = fakeCore();
+    const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core));
+    await telemetry.ready;
+    await nextTask();
+    assert.deepEqual(unhandled, []);
+    assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });
 
 test('calls past the pre-ready buffer are counted as queue_full in one countDrops call', async () => {
