@@ -6,9 +6,9 @@
 export const ALARM_NAME = 'mv3-telemetry.wake';
 /** The storage key of the note a panicked core leaves for the next worker. */
 export const PANIC_KEY = 'mv3t.panic';
-/** The small record of the persistence log (docs/persistence.md). */
+/** The storage key of the small record (consent, IDs, counters, chunk index). */
 export const RECORD_KEY = 'mv3t.record';
-/** The single-key state of 0.1, migrated on the first start. */
+/** The storage key of the single-key state of releases before the log. */
 export const LEGACY_STATE_KEY = 'mv3t.state';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */

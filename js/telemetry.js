@@ -2,7 +2,10 @@
 // requires listeners to be registered in the worker's first turn, but the wasm
 // core loads asynchronously: so calls made before `ready` are buffered here and
 // replayed in order, and recording calls never throw.
-import { ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PANIC_KEY, RECORD_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY } from './constants.js';
+import {
+  ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE,
+  RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+} from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
 import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
 
@@ -27,9 +30,27 @@ export function droppedBecause(code) {
 }
 
 /**
+ * Starts the one storage read of start-up: the core's record (and the state of
+ * releases before the log) and a previous worker's panic note. Issued before
+ * the wasm is loaded, so the read overlaps the compile instead of following it.
+ */
+function readStoredState(storage) {
+  if (!storage) return undefined;
+  try {
+    const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]));
+    // A failed read is retried by the core itself; it must not surface as an
+    // unhandled rejection (which the SDK would capture as an error).
+    read.catch(() => {});
+    return read;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Builds the Telemetry object. `loadCore(coreOptions, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
- * supplies it.
+ * supplies it. `start(stored)` is given the promise of the start-up read.
  */
 export function createTelemetry(options, loadCore) {
   validateOptions(options);
@@ -45,6 +66,7 @@ export function createTelemetry(options, loadCore) {
   const captured = new WeakSet();
   const clock = () => globalThis.performance?.now?.() ?? Date.now();
   const startedAt = clock();
+  const stored = readStoredState(storage);
 
   // The code is looked at only in debug mode: outside it, a record call costs
   // one crossing into wasm and nothing more.
@@ -107,14 +129,12 @@ export function createTelemetry(options, loadCore) {
   };
 
   let readyAt;
-  // Start-up's one storage read, issued now so that it overlaps the fetch and
-  // compilation of the wasm: the record, the pre-log state and a panic note.
-  const stored = readStartupKeys();
   const ready = (async () => {
     const loaded = await loadCore(coreOptions(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
     await loaded.start(stored);
     core = loaded;
     lastConsent = core.consentStatus();
+    await reportPreviousPanic(core);
     const pending = buffered;
     buffered = [];
     for (const call of pending) {
@@ -128,21 +148,10 @@ export function createTelemetry(options, loadCore) {
     bufferedDrops = 0;
     readyAt = clock();
   })();
-  function readStartupKeys() {
-    if (!storage) return undefined;
-    try {
-      // A rejection here is the core's to report (it reads again): never unhandled.
-      const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]));
-      read.catch(() => {});
-      return read;
-    } catch {
-      return undefined;
-    }
-  }
   async function reportPreviousPanic(c) {
-    if (!storage || !stored) return;
+    if (!storage) return;
     try {
-      const found = await stored;
+      const found = await (stored ?? Promise.reject()).catch(() => storage.get([PANIC_KEY]));
       const note = found?.[PANIC_KEY];
       if (typeof note !== 'string') return;
       await storage.remove([PANIC_KEY]);
@@ -161,7 +170,6 @@ export function createTelemetry(options, loadCore) {
       if (!core) return;
       awake = true;
       guarded((c) => report('timing "sdk.init_to_ready"', c.recordTiming('sdk.init_to_ready', readyAt - startedAt, undefined)))(core);
-      reportPreviousPanic(core);
       wake();
     }, 0);
   }, () => {});

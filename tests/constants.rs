@@ -102,12 +102,16 @@ fn render() -> String {
         "export const PANIC_KEY = {};\n",
         js_string(PANIC_KEY)
     ));
-    out.push_str("/** The small record of the persistence log (docs/persistence.md). */\n");
+    // The wrapper reads these while the wasm compiles and hands the result to
+    // `Client.start()`, so start-up costs one storage read.
+    out.push_str(
+        "/** The storage key of the small record (consent, IDs, counters, chunk index). */\n",
+    );
     out.push_str(&format!(
         "export const RECORD_KEY = {};\n",
         js_string(RECORD_KEY)
     ));
-    out.push_str("/** The single-key state of 0.1, migrated on the first start. */\n");
+    out.push_str("/** The storage key of the single-key state of releases before the log. */\n");
     out.push_str(&format!(
         "export const LEGACY_STATE_KEY = {};\n\n",
         js_string(LEGACY_STATE_KEY)

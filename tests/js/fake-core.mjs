@@ -18,8 +18,8 @@ export function fakeCore({ consent = 'granted', codes = {}, stats } = {}) {
     /** Lets start() resolve (it resolves at once unless `holdStart()` was called). */
     finishStart: () => finishStart(),
     holdStart: false,
-    start() {
-      log('start', []);
+    start(...args) {
+      log('start', args);
       return core.holdStart ? started : Promise.resolve();
     },
     wake() { log('wake', []); },

@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTelemetry } from '../../js/telemetry.js';
-import { DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PANIC_KEY, RECORD_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME } from '../../js/constants.js';
+import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
 
@@ -50,6 +50,47 @@ test('the core receives a plain options object with every default filled in, and
   assert.equal(givenPatterns, patterns);
   assert.equal(givenHook, beforeSend);
   assert.ok(!('extraPatterns' in options.scrub) && !('beforeSend' in options) && !('storage' in options));
+});
+
+test('start-up reads storage once, during init, and hands that read to start() with the panic note in it', async () => {
+  const storage = createMemoryStorage();
+  const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
+  storage.data.set(RECORD_KEY, '{"v":2}');
+  storage.data.set(PANIC_KEY, note);
+  const reads = [];
+  const get = storage.get.bind(storage);
+  storage.get = (keys) => { reads.push(keys); return get(keys); };
+  const core = fakeCore();
+  const loaded = gate();
+  const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core, loaded.promise));
+  assert.deepEqual(reads, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]], 'read in the first turn, before the core is loaded');
+  loaded.open();
+  await telemetry.ready;
+  assert.equal(reads.length, 1, 'no second read for the panic note');
+  const [stored] = core.calls.find((c) => c.method === 'start').args;
+  assert.deepEqual(await stored, { [RECORD_KEY]: '{"v":2}', [PANIC_KEY]: note });
+  assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+});
+
+test('a failed start-up read is not an unhandled rejection, and the panic note is read again', async () => {
+  const storage = createMemoryStorage();
+  storage.data.set(PANIC_KEY, JSON.stringify({ message: 'boom', stack: '', ts: 1 }));
+  const get = storage.get.bind(storage);
+  let first = true;
+  storage.get = (keys) => (first ? ((first = false), Promise.reject(new Error('storage is busy'))) : get(keys));
+  const unhandled = [];
+  const onUnhandled = (reason) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const core = fakeCore();
+    const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core));
+    await telemetry.ready;
+    await nextTask();
+    assert.deepEqual(unhandled, []);
+    assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
 });
 
 test('calls past the pre-ready buffer are counted as queue_full in one countDrops call', async () => {
@@ -184,8 +225,6 @@ test('a panic in the core switches the SDK off for this worker and leaves a note
   const next = fakeCore({ consent: 'granted' });
   const restarted = createTelemetry({ ...BASE, storage }, loaderFor(next));
   await restarted.ready;
-  // Reported after ready, with the start-up work, from the start-up read.
-  for (let i = 0; i < 10 && !next.calls.some((c) => c.method === 'captureError'); i++) await nextTask();
   const reported = next.calls.find((c) => c.method === 'captureError');
   assert.equal(reported?.args[0], 'sdk_panic');
   assert.ok(!storage.data.has(PANIC_KEY), 'the note is reported once');
@@ -217,29 +256,4 @@ test('consent, anonymous ID, setConsent and flush go through to the core', async
   assert.equal(typeof telemetry.anonymousId(), 'string');
   assert.deepEqual(await telemetry.flush(), { sent: 0, pending: 0 });
   assert.ok(core.calls.some((c) => c.method === 'recordTiming' && c.args[0] === 'sdk.flush_round_trip'));
-});
-
-test('start-up reads storage once, while the core is still loading, and hands the read to start()', async () => {
-  const storage = createMemoryStorage();
-  const gets = [];
-  const get = storage.get.bind(storage);
-  storage.get = (keys) => {
-    gets.push(keys);
-    return get(keys);
-  };
-  const core = fakeCore({ consent: 'granted' });
-  let startedWith;
-  const start = core.start.bind(core);
-  core.start = (stored) => {
-    startedWith = stored;
-    return start(stored);
-  };
-  const loading = gate();
-  const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core, loading.promise));
-  assert.deepEqual(gets, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]], 'issued at init, before the core has loaded');
-  loading.open();
-  await telemetry.ready;
-  assert.ok(startedWith instanceof Promise, 'start() gets the read, not a second one');
-  for (let i = 0; i < 5; i++) await nextTask();
-  assert.equal(gets.length, 1, 'nothing else is read at start-up');
 });
