@@ -51,9 +51,10 @@ test-fuzz:
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # wasm-bindgen tests in headless Chromium (tests/wasm_*.rs; see webdriver.json).
+# The runner's default 20 s timeout is too tight on a loaded 2-core machine.
 test-wasm:
 	@if ls tests/wasm_*.rs >/dev/null 2>&1; then \
-	  wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test 'wasm_*'; \
+	  WASM_BINDGEN_TEST_TIMEOUT=$${WASM_BINDGEN_TEST_TIMEOUT:-120} wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) -- --test 'wasm_*'; \
 	else \
 	  echo "test-wasm: no tests/wasm_*.rs yet; skipped"; \
 	fi
