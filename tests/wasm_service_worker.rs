@@ -20,9 +20,6 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_service_worker);
 
-engine_cases!(wasm_bindgen_test);
-driver_cases!(wasm_bindgen_test);
-
 #[wasm_bindgen(module = "/js/wrapper.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createTelemetry, catch)]

@@ -7,6 +7,7 @@ use mv3_telemetry::core::driver::{
 };
 use mv3_telemetry::core::{Consent, Policy};
 use serde_json::json;
+use wasm_bindgen_test::wasm_bindgen_test;
 
 use super::engine_cases::{Rig, START};
 
@@ -18,6 +19,7 @@ fn rig() -> (Rig, Driver) {
     (Rig::with_policy(policy, Consent::Granted), Driver::new())
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn an_idle_engine_arms_nothing() {
     let (mut rig, mut driver) = rig();
     let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
@@ -27,6 +29,7 @@ pub fn an_idle_engine_arms_nothing() {
     assert!(!plan.persist_now);
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_the_worker() {
     let (mut rig, mut driver) = rig();
     rig.track("e", json!({}));
@@ -40,6 +43,7 @@ pub fn a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_
     assert_eq!(again.alarm, Arm::Keep);
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn the_alarm_is_never_set_sooner_than_chrome_allows() {
     let policy = Policy {
         error_flush_delay_ms: 1_000,
@@ -55,6 +59,7 @@ pub fn the_alarm_is_never_set_sooner_than_chrome_allows() {
     assert_eq!(plan.alarm, Arm::At(START + ALARM_MIN_DELAY_MS));
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn a_new_batch_is_persisted_before_it_is_sent() {
     let (mut rig, mut driver) = rig();
     for i in 0..50 {
@@ -70,6 +75,7 @@ pub fn a_new_batch_is_persisted_before_it_is_sent() {
     assert!(!rig.engine.needs_persist_before_send());
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn the_alarm_is_cleared_once_nothing_is_pending() {
     let (mut rig, mut driver) = rig();
     for i in 0..50 {
@@ -83,6 +89,7 @@ pub fn the_alarm_is_cleared_once_nothing_is_pending() {
     assert!(!matches!(plan.timer, Arm::At(_)), "no wake-up without work");
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn a_flush_settles_when_nothing_is_in_flight() {
     let (mut rig, mut driver) = rig();
     rig.track("e", json!({}));
@@ -96,6 +103,7 @@ pub fn a_flush_settles_when_nothing_is_in_flight() {
     assert_eq!(rig.engine.stats().sent, 1);
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn a_flush_waits_for_chunks_being_read() {
     let (mut rig, _) = rig();
     for i in 0..5 {
@@ -113,6 +121,7 @@ pub fn a_flush_waits_for_chunks_being_read() {
     assert_eq!(plan.sends.len(), 1);
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn persistence_is_debounced_once_per_change_window() {
     let (mut rig, mut driver) = rig();
     rig.persist();
@@ -127,6 +136,7 @@ pub fn persistence_is_debounced_once_per_change_window() {
     assert_eq!(driver.persist_delay(&rig.engine), Some(PERSIST_DELAY_MS));
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn daily_active_is_persisted_at_once() {
     let mut rig = Rig::granted();
     let mut driver = Driver::new();
@@ -139,6 +149,7 @@ pub fn daily_active_is_persisted_at_once() {
     assert!(!plan.persist_now);
 }
 
+#[wasm_bindgen_test(unsupported = test)]
 pub fn keepalive_bodies_share_one_budget() {
     let mut driver = Driver::new();
     assert!(driver.take_keepalive(KEEPALIVE_BUDGET - 10));
@@ -148,31 +159,4 @@ pub fn keepalive_bodies_share_one_budget() {
     );
     driver.release_keepalive(KEEPALIVE_BUDGET - 10);
     assert!(driver.take_keepalive(20));
-}
-
-/// Declares one test per case with the given test attribute.
-#[macro_export]
-macro_rules! driver_cases {
-    ($attr:meta) => {
-        $crate::driver_cases!(@each $attr;
-            an_idle_engine_arms_nothing,
-            a_queued_item_arms_the_timer_for_its_deadline_and_an_alarm_that_survives_the_worker,
-            the_alarm_is_never_set_sooner_than_chrome_allows,
-            a_new_batch_is_persisted_before_it_is_sent,
-            the_alarm_is_cleared_once_nothing_is_pending,
-            a_flush_settles_when_nothing_is_in_flight,
-            a_flush_waits_for_chunks_being_read,
-            persistence_is_debounced_once_per_change_window,
-            daily_active_is_persisted_at_once,
-            keepalive_bodies_share_one_budget
-        );
-    };
-    (@each $attr:meta; $($case:ident),* $(,)?) => {
-        $(
-            #[$attr]
-            fn $case() {
-                common::driver_cases::$case();
-            }
-        )*
-    };
 }

@@ -1,5 +1,6 @@
-//! Test bodies shared by the host and the browser entry files.
-#![allow(dead_code)]
+//! Test bodies shared by the host (`tests/engine.rs`) and the service worker
+//! (`tests/wasm_service_worker.rs`): each carries
+//! `#[wasm_bindgen_test(unsupported = test)]`, so no list names them twice.
 
 pub mod driver_cases;
 pub mod engine_cases;
