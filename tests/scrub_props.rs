@@ -11,7 +11,6 @@ use proptest::sample::select;
 mod scrub_fragments;
 use scrub_fragments::FRAGMENTS;
 
-
 fn soup() -> impl Strategy<Value = String> {
     prop::collection::vec(select(FRAGMENTS), 0..48).prop_map(|v| v.concat())
 }

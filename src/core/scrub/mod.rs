@@ -20,7 +20,8 @@
 //! - never panics on any UTF-8 input;
 //! - clean text comes back borrowed, without allocating.
 //!
-//! Module map: `text` (the scanner loop), `url` (token classification,
+//! Module map: `scan` (byte classes, hits, output, look-around helpers:
+//! the leaf every other module imports), `text` (the scanner walk), `url` (token classification,
 //! URL credentials and parameters), `net` (emails, IPs), `numbers` (cards,
 //! IBANs, phones, SSNs), `secrets` (JWTs, bearer, vendor keys, PEM, key=value
 //! in text), `paths` (home directories), `keys` (key-name matching),
@@ -30,6 +31,7 @@ mod keys;
 mod net;
 mod numbers;
 mod paths;
+mod scan;
 mod secrets;
 pub(crate) mod text;
 mod url;

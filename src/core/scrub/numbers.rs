@@ -1,6 +1,6 @@
 //! Card numbers, IBANs, phone numbers and US SSNs.
 
-use super::text::{is, Hit, Scan, ALNUM, DIGIT};
+use super::scan::{is, Hit, Scan, ALNUM, DIGIT};
 use super::validate::{card_ok, iban_length, iban_mod97, ssn_ok};
 
 impl Scan<'_, '_> {

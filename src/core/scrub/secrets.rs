@@ -2,7 +2,7 @@
 //! private keys, and `name=value` / `"name": "value"` pairs whose name is a
 //! deny-listed key.
 
-use super::text::{is, Hit, Scan, ALNUM, B64URL, DELIM, DIGIT};
+use super::scan::{is, Hit, Scan, ALNUM, B64URL, DELIM, DIGIT};
 use super::validate::{base64url_decode, jwt_header_ok};
 
 /// Alphabet of a vendor key's body.
@@ -488,7 +488,8 @@ impl Scan<'_, '_> {
             // Key names: letters, digits, `_ - . $ @`, spaces, non-ASCII.
             // Anything else (a URL's `/` or `:`, `=`) means this quote opens
             // a value or prose, and the scan stops early.
-            let key_byte = is(c, ALNUM) || matches!(c, b'_' | b'-' | b'.' | b'$' | b'@' | b' ') || c >= 0x80;
+            let key_byte =
+                is(c, ALNUM) || matches!(c, b'_' | b'-' | b'.' | b'$' | b'@' | b' ') || c >= 0x80;
             if !key_byte || ke - ks >= 64 {
                 return None;
             }
