@@ -26,7 +26,6 @@ fn recall_and_false_positives() {
     let mut misses = Vec::new();
     for case in MUST_CHANGE {
         let out = s.scrub_text(case.input);
-        assert_ne!(out, case.input, "unchanged: {}", case.input);
         for part in case.secrets {
             assert!(
                 case.input.contains(part),

@@ -119,7 +119,7 @@ pub const MUST_CHANGE: &[Case] = &[
     c("GitLab runner token glrt-t3_AbCdEfGhIjKlMnOpQrSt rejected", &["glrt-t3_AbCdEfGhIjKlMnOpQrSt"]),
     c("OPENAI_API_KEY sk-proj-Abc123Def456Ghi789Jkl012Mno345", &["sk-proj-Abc123Def456Ghi789Jkl012Mno345"]),
     c("Anthropic key sk-ant-api03-AbCdEf123456-GhIjKl789012_MnOpQr", &["sk-ant-api03-AbCdEf123456-GhIjKl789012_MnOpQr"]),
-    c("model hub token hf_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh", &["hf_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefgh"]),
+    c("model hub token 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", &["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"]),
     c("SendGrid key 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", &["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"]),
     c("webhook signing secret whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", &["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]),
     c("Google OAuth client secret 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", &["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"]),

@@ -27,6 +27,7 @@
 //! in text), `paths` (home directories), `keys` (key-name matching),
 //! `validate` (checksums).
 
+mod assign;
 mod keys;
 mod net;
 mod numbers;
@@ -36,6 +37,7 @@ mod secrets;
 pub(crate) mod text;
 mod url;
 mod validate;
+mod vendors;
 
 use std::borrow::Cow;
 

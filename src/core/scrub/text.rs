@@ -59,13 +59,23 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            if len == 3 && next == b'-' {
-                if let Some(h) = self.ssn(i) {
+            if (len == 3 && matches!(next, b'-' | b' ' | b'.')) || len == 9 {
+                if let Some(h) = self.ssn(i, len) {
+                    return Some(h);
+                }
+            }
+            if (8..=10).contains(&len) && next == b':' {
+                if let Some(h) = self.telegram_token(i, r) {
                     return Some(h);
                 }
             }
             if len >= 13 || ((3..=6).contains(&len) && (next == b' ' || next == b'-')) {
                 if let Some(h) = self.card(i) {
+                    return Some(h);
+                }
+            }
+            if len <= 5 && matches!(next, b' ' | b'-' | b'.' | b')') {
+                if let Some(h) = self.phone_national(i) {
                     return Some(h);
                 }
             }
@@ -79,6 +89,11 @@ impl Scan<'_, '_> {
         // ordinary word costs a handful of comparisons.
         if c == b'e' {
             if let Some(h) = self.jwt(i) {
+                return Some(h);
+            }
+        }
+        if c == b'Z' && len >= 8 {
+            if let Some(h) = self.jwt_base64(i) {
                 return Some(h);
             }
         }
@@ -100,7 +115,10 @@ impl Scan<'_, '_> {
                 return Some(h);
             }
         }
-        if matches!(next, b'=' | b':' | b'_' | b'-' | b'.') {
+        if matches!(
+            next,
+            b'=' | b':' | b'_' | b'-' | b'.' | b' ' | b'\t' | b'>' | b'?' | b'+' | b'|'
+        ) {
             if let Some(h) = self.text_kv(i, r) {
                 return Some(h);
             }
