@@ -18,7 +18,7 @@
 //! that look generated. Unquoted values after a spaced operator or a colon
 //! must look like a secret rather than prose (`password: required` stays).
 
-use super::keys::Tier;
+use super::keys::{is_not_credential, Tier};
 use super::scan::{is, Hit, Scan, ALNUM, DELIM};
 use super::validate::looks_random;
 
@@ -39,6 +39,7 @@ const LITERALS: &[&[u8]] = &[
 fn is_literal(v: &[u8]) -> bool {
     LITERALS.iter().any(|l| v.eq_ignore_ascii_case(l))
         || matches!(v.first(), Some(b'$' | b'%' | b'*' | b'<' | b'{'))
+        || v.windows(2).any(|w| w == b"${" || w == b"{{")
 }
 
 /// Whether an unquoted value after `: ` or ` = ` reads as a secret rather
@@ -248,6 +249,10 @@ impl Scan<'_, '_> {
             }
             j += 1;
         }
+        // `name = getToken()`: a call, not a value.
+        if op != Op::Xml && self.at(j) == b'(' {
+            return None;
+        }
         while j > v && op == Op::Xml && matches!(b[j - 1], b' ' | b'\t') {
             j -= 1;
         }
@@ -279,9 +284,7 @@ impl Scan<'_, '_> {
         if s == e {
             return false;
         }
-        // ASCII by construction.
-        let w = std::str::from_utf8(&b[s..e]).unwrap_or("");
-        self.keys.text_tier(w) == Tier::None && !one_of(w.as_bytes(), FIRST_WORDS)
+        is_not_credential(&b[s..e])
     }
 
     /// Decides on a value of `name` found at `v` with operator `op`.
@@ -318,6 +321,7 @@ impl Scan<'_, '_> {
             }
             _ => match op {
                 _ if quoted => true,
+                Op::Tight if tier == Tier::Weak => secretish(val),
                 Op::Tight | Op::Xml => true,
                 Op::Loose | Op::Flag => secretish(val),
                 Op::Bare => looks_random(val, 16) && !is_uuid(val),
@@ -349,8 +353,17 @@ impl Scan<'_, '_> {
             } else {
                 (v, "[Filtered]")
             };
+        // `Digest username="...", response="..."`: parameters run to the
+        // end of the line, quotes included.
+        let params = start > v && {
+            let w = self.run(start, ALNUM);
+            w > start && self.at(w) == b'='
+        };
         let mut e = start;
-        while e < b.len() && !matches!(b[e], b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'\\') {
+        while e < b.len()
+            && !matches!(b[e], b'\n' | b'\r')
+            && (params || !matches!(b[e], b'"' | b'\'' | b'`' | b'\\'))
+        {
             e += 1;
         }
         while e > start && matches!(b[e - 1], b' ' | b'\t' | b',' | b';' | b'.') {
@@ -430,6 +443,13 @@ impl Scan<'_, '_> {
                 self.kv_skip.set(e);
                 return None;
             }
+        };
+        // `--name=value` is a flag too: its value must look like a secret
+        // (`--password-store=basic` is an option).
+        let op = if flag && op == Op::Tight {
+            Op::Flag
+        } else {
+            op
         };
         let mut v = v;
         while matches!(self.at(v), b' ' | b'\t') && v - j < 8 {

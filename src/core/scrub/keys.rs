@@ -143,6 +143,12 @@ const NOT_CREDENTIAL: &[&[u8]] = &[
     b"state",
 ];
 
+/// Whether `word` (one word, any case) turns a following `key` into
+/// something else than a credential (`cache key`, `public key`).
+pub(crate) fn is_not_credential(word: &[u8]) -> bool {
+    NOT_CREDENTIAL.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
+
 /// Query and fragment parameter names that carry secrets in URLs. Compared
 /// whole and case-insensitively, on top of the key deny list: `code`, `state`,
 /// `key` or `sig` are secrets in a URL but ordinary words in a message.
@@ -314,6 +320,9 @@ pub(crate) enum Tier {
     /// A credential's name (`password`, `api_key`, `DB_PASS`): any real
     /// value is filtered.
     Any,
+    /// A name that holds a credential in text but is also a common word
+    /// (`pass`, `pw`): unquoted values must look like a secret.
+    Weak,
     /// A name that often holds a credential (`STRIPE_KEY`, `signature`):
     /// the value is filtered when it looks generated.
     Random,
@@ -456,7 +465,7 @@ impl KeyMatcher {
         }
         Self::with_parts(name, |parts| {
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
-                return Tier::Any;
+                return Tier::Weak;
             }
             let has = |list: &[&[u8]]| {
                 parts

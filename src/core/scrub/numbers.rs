@@ -185,11 +185,11 @@ impl Scan<'_, '_> {
         let mut end;
         loop {
             let s = j;
-            while j < b.len() && b[j].is_ascii_digit() && j - s <= 5 {
+            while j < b.len() && b[j].is_ascii_digit() && j - s <= 8 {
                 j += 1;
             }
             let g = j - s;
-            if g == 0 || g > 5 || n == groups.len() {
+            if g == 0 || g > 8 || n == groups.len() {
                 return None;
             }
             groups[n] = g;
