@@ -289,6 +289,26 @@ impl Scan<'_, '_> {
 
     /// Decides on a value of `name` found at `v` with operator `op`.
     fn assigned(&self, name: &[u8], name_start: usize, v: usize, op: Op) -> Option<Hit> {
+        // Most `name: value` pairs in logs are prose or code (`TypeError:
+        // Cannot`, `popup.js:42`): an unquoted value that could not be a
+        // secret under any name ends the check before the name is split.
+        if op != Op::Tight
+            && op != Op::Xml
+            && !matches!(self.at(v), b'"' | b'\'' | b'`' | b'\\' | b'[')
+        {
+            let mut e = v;
+            while e < self.b.len()
+                && e - v < 512
+                && !is(self.b[e], DELIM)
+                && !matches!(self.b[e], b',' | b';' | b'}' | b']' | b')')
+            {
+                e += 1;
+            }
+            let val = &self.b[v..e];
+            if !secretish(val) && !looks_random(val, 16) {
+                return None;
+            }
+        }
         let name_str = std::str::from_utf8(name).ok()?;
         let tier = self.keys.text_tier(name_str);
         if tier == Tier::None {

@@ -338,6 +338,9 @@ pub(crate) struct KeyMatcher {
     /// (`event`, `page`, `q`) start no entry, and this rejects them with one
     /// lookup instead of a comparison per entry.
     first: Box<[u64; 256]>,
+    /// The same for the first parts of [`TEXT_DENY`] entries and for
+    /// [`CREDENTIAL_WORDS`]: most names in text hold none of them.
+    first_text: Box<[u64; 256]>,
 }
 
 impl KeyMatcher {
@@ -362,12 +365,21 @@ impl KeyMatcher {
             let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
             first[usize::from(p[0].to_ascii_lowercase())] |= bit;
         }
-        let text_deny = TEXT_DENY.iter().map(|e| lower_parts(e)).collect();
+        let text_deny: Vec<Vec<Box<[u8]>>> = TEXT_DENY.iter().map(|e| lower_parts(e)).collect();
+        let mut first_text = Box::new([0u64; 256]);
+        for p in text_deny
+            .iter()
+            .map(|e| &e[0][..])
+            .chain(CREDENTIAL_WORDS.iter().copied())
+        {
+            first_text[usize::from(p[0])] |= 1u64 << p.len();
+        }
         KeyMatcher {
             deny,
             text_deny,
             allow,
             first,
+            first_text,
         }
     }
 
@@ -462,6 +474,13 @@ impl KeyMatcher {
         }
         if self.matches_deny(name) {
             return Tier::Any;
+        }
+        let maybe = Parts::new(name).any(|p| {
+            p.len() < 64
+                && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len()) != 0
+        });
+        if !maybe {
+            return Tier::None;
         }
         Self::with_parts(name, |parts| {
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
