@@ -1109,7 +1109,7 @@ fn ssn_cases(rng: &mut Rng, out: &mut Vec<Gen>) {
                 "tax form for {} failed validation",
                 "{\"ssn\":\"{}\"}",
                 "SSN {}",
-            ][k % 4 / 1 % 4]
+            ][k % 4]
                 .replace("{}", &ssn),
         };
         out.push(Gen {

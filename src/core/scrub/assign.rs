@@ -526,7 +526,7 @@ impl Scan<'_, '_> {
         let (vs, ve, _) = self.value_at(v, Op::Flag)?;
         let val = &self.b[vs..ve];
         let colon = val.iter().position(|&c| c == b':')?;
-        if colon == 0 || colon + 1 == val.len() || val.iter().any(|&c| c == b'/') {
+        if colon == 0 || colon + 1 == val.len() || val.contains(&b'/') {
             return None;
         }
         Hit::new(vs, ve, "[auth]")

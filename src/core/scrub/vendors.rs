@@ -468,9 +468,8 @@ impl Scan<'_, '_> {
             }
             let distinctive =
                 v.prefix.len() >= 5 && usize::from(v.alnum) < v.prefix.len() && v.rules & WEAK == 0;
-            let ok = if v.rules & STRONG != 0 || (distinctive && v.rules & DIGIT1 == 0) {
-                true
-            } else if v.rules & CRC != 0 && body.len() == 36 && github_crc_ok(body) {
+            let crc_ok = v.rules & CRC != 0 && body.len() == 36 && github_crc_ok(body);
+            let ok = if v.rules & STRONG != 0 || (distinctive && v.rules & DIGIT1 == 0) || crc_ok {
                 true
             } else if v.rules & DIGIT1 != 0 {
                 is(body[0], DIGIT)
