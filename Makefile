@@ -12,7 +12,7 @@ export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 CHROMEDRIVER ?= /usr/bin/chromedriver
 E2E_TESTS    ?= tests/e2e/*.test.mjs bench/peers/*.test.mjs
 
-.PHONY: help tools test test-lint test-rust test-js test-fuzz test-wasm test-e2e package demo bench fuzz clean
+.PHONY: help tools test test-lint test-rust test-js test-fuzz test-wasm test-e2e package demo bench bench-scrub-peers fuzz clean
 
 help:
 	@echo "make demo     run the example extension against the mock collector"
@@ -80,6 +80,7 @@ bench: tools
 	else \
 	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
 	fi
+	@$(MAKE) --no-print-directory bench-scrub-peers
 	@# The same scrub bench in a Chromium service worker (tests/bench_scrub_sw.rs;
 	@# `make test` runs only tests/wasm_*.rs). `--nocapture`: wasm-bindgen-test
 	@# shows console output of passing tests only with it; the default 20 s
@@ -104,6 +105,19 @@ bench: tools
 	@$(MAKE) --no-print-directory package
 	@cargo build -q -p mock-server
 	@echo "== node bench/lean.mjs"; E2E_MOCK_BUILT=1 node bench/lean.mjs
+
+# Scrubber recall and false positives on the project's corpus beside Sentry
+# Relay (`@common` rules) and detect-secrets, installed in a venv of their own.
+SCRUB_VENV ?= target/scrub-venv
+bench-scrub-peers:
+	@echo "== scrub recall and false positives beside Sentry Relay and detect-secrets"
+	@if [ ! -x $(SCRUB_VENV)/bin/python ] || ! cmp -s bench/requirements-scrub.txt $(SCRUB_VENV)/requirements.txt; then \
+	  python3 -m venv $(SCRUB_VENV) && \
+	  $(SCRUB_VENV)/bin/pip install -q -r bench/requirements-scrub.txt && \
+	  cp bench/requirements-scrub.txt $(SCRUB_VENV)/requirements.txt; \
+	fi
+	SCRUB_CORPUS_JSON=$(CURDIR)/target/scrub-corpus.jsonl cargo test -q --test scrub_corpus exported >/dev/null
+	$(SCRUB_VENV)/bin/python bench/scrub_compare.py target/scrub-corpus.jsonl
 
 fuzz:
 	@if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then \

@@ -8,7 +8,7 @@
 //! `X-Api-Key` is `[x, api, key]` and contains `api key`; `tokenizer_version`
 //! is `[tokenizer, version]` and contains no entry.
 
-/// The base deny list (DESIGN 6), as written by users: each entry is split into
+/// The base deny list (`docs/DESIGN.md` section 6), as written by users: each entry is split into
 /// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
 const BASE_DENY: &[&str] = &[
     "password",
@@ -47,6 +47,107 @@ const NEUTRAL_SUFFIX: &[&str] = &[
     "expires", "expired", "status", "version", "enabled", "required", "present", "valid",
     "strength", "policy", "url", "uri", "endpoint", "mode", "method", "provider", "scheme",
 ];
+
+/// Names that hold a credential when a value is assigned to them in text
+/// (`DB_PASS=...`, `pw: ...`), on top of the deny list. Not used for JSON
+/// keys, where `pass` or `pw` are too often something else.
+const TEXT_DENY: &[&str] = &[
+    "pass",
+    "pw",
+    "psw",
+    "pswd",
+    "passcode",
+    "creds",
+    "connection_string",
+    "conn_str",
+];
+
+/// Name parts that mark a credential when the value also looks generated
+/// (`STRIPE_KEY=...`, `signature: ...`): a `key` may also be a keyboard key
+/// or a cache key, whose values are words or paths.
+const CREDENTIAL_WORDS: &[&[u8]] = &[
+    b"key",
+    b"keys",
+    b"signature",
+    b"sig",
+    b"salt",
+    b"hmac",
+    b"access",
+    b"pat",
+    b"sas",
+    b"cred",
+    b"seed",
+    b"license",
+    b"sk",
+    b"ak",
+];
+
+/// Name parts that make a `key` something else than a credential.
+const NOT_CREDENTIAL: &[&[u8]] = &[
+    b"public",
+    b"publishable",
+    b"pub",
+    b"cache",
+    b"primary",
+    b"foreign",
+    b"sort",
+    b"partition",
+    b"row",
+    b"idempotency",
+    b"dedup",
+    b"dedupe",
+    b"lookup",
+    b"map",
+    b"i18n",
+    b"translation",
+    b"hot",
+    b"react",
+    b"unique",
+    b"composite",
+    b"group",
+    b"index",
+    b"shard",
+    b"routing",
+    b"object",
+    b"file",
+    b"path",
+    b"local",
+    b"storage",
+    b"item",
+    b"event",
+    b"message",
+    b"site",
+    b"query",
+    b"hash",
+    b"checksum",
+    b"digest",
+    b"etag",
+    b"commit",
+    b"sha",
+    b"id",
+    b"kid",
+    b"fingerprint",
+    b"hint",
+    b"press",
+    b"code",
+    b"name",
+    b"label",
+    b"count",
+    b"version",
+    b"type",
+    b"list",
+    b"control",
+    b"log",
+    b"trace",
+    b"request",
+    b"state",
+];
+
+/// Whether `word` (one word, any case) turns a following `key` into
+/// something else than a credential (`cache key`, `public key`).
+pub(crate) fn is_not_credential(word: &[u8]) -> bool {
+    NOT_CREDENTIAL.iter().any(|w| word.eq_ignore_ascii_case(w))
+}
 
 /// Query and fragment parameter names that carry secrets in URLs. Compared
 /// whole and case-insensitively, on top of the key deny list: `code`, `state`,
@@ -211,15 +312,35 @@ fn canonical(s: &str) -> String {
     out
 }
 
+/// What a name in text says about the value assigned to it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Tier {
+    /// Not a credential's name.
+    None,
+    /// A credential's name (`password`, `api_key`, `DB_PASS`): any real
+    /// value is filtered.
+    Any,
+    /// A name that holds a credential in text but is also a common word
+    /// (`pass`, `pw`): unquoted values must look like a secret.
+    Weak,
+    /// A name that often holds a credential (`STRIPE_KEY`, `signature`):
+    /// the value is filtered when it looks generated.
+    Random,
+}
+
 /// Compiled deny and allow lists.
 pub(crate) struct KeyMatcher {
     deny: Vec<Vec<Box<[u8]>>>,
+    text_deny: Vec<Vec<Box<[u8]>>>,
     allow: Vec<String>,
     /// For each lower-cased first byte, a bit per length (1..63) of the deny
     /// entries' first parts starting with it. Most parts of most keys
     /// (`event`, `page`, `q`) start no entry, and this rejects them with one
     /// lookup instead of a comparison per entry.
     first: Box<[u64; 256]>,
+    /// The same for the first parts of [`TEXT_DENY`] entries and for
+    /// [`CREDENTIAL_WORDS`]: most names in text hold none of them.
+    first_text: Box<[u64; 256]>,
 }
 
 impl KeyMatcher {
@@ -244,7 +365,22 @@ impl KeyMatcher {
             let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
             first[usize::from(p[0].to_ascii_lowercase())] |= bit;
         }
-        KeyMatcher { deny, allow, first }
+        let text_deny: Vec<Vec<Box<[u8]>>> = TEXT_DENY.iter().map(|e| lower_parts(e)).collect();
+        let mut first_text = Box::new([0u64; 256]);
+        for p in text_deny
+            .iter()
+            .map(|e| &e[0][..])
+            .chain(CREDENTIAL_WORDS.iter().copied())
+        {
+            first_text[usize::from(p[0])] |= 1u64 << p.len();
+        }
+        KeyMatcher {
+            deny,
+            text_deny,
+            allow,
+            first,
+            first_text,
+        }
     }
 
     /// Whether the key is explicitly allowed (`scrub.allowKeys`).
@@ -282,28 +418,86 @@ impl KeyMatcher {
             if mask & (bit | 1) == 0 {
                 continue;
             }
-            'entry: for entry in &self.deny {
-                let len = entry.len();
-                if s + len > n {
-                    continue;
-                }
-                for k in 0..len {
-                    if !parts[s + k].eq_ignore_ascii_case(&entry[k]) {
-                        continue 'entry;
-                    }
-                }
-                // Matched; ignore it only when exactly one neutral part follows.
-                if s + len + 1 == n
-                    && NEUTRAL_SUFFIX
-                        .iter()
-                        .any(|w| parts[n - 1].eq_ignore_ascii_case(w.as_bytes()))
-                {
-                    continue;
-                }
+            if Self::match_at(&self.deny, parts, s) {
                 return true;
             }
         }
         false
+    }
+
+    /// Whether an entry of `list` matches `parts` from part `s` on, and is
+    /// not followed by a single neutral part.
+    fn match_at(list: &[Vec<Box<[u8]>>], parts: &[&[u8]], s: usize) -> bool {
+        let n = parts.len();
+        'entry: for entry in list {
+            let len = entry.len();
+            if s + len > n {
+                continue;
+            }
+            for k in 0..len {
+                if !parts[s + k].eq_ignore_ascii_case(&entry[k]) {
+                    continue 'entry;
+                }
+            }
+            // Matched; ignore it only when exactly one neutral part follows.
+            if s + len + 1 == n
+                && NEUTRAL_SUFFIX
+                    .iter()
+                    .any(|w| parts[n - 1].eq_ignore_ascii_case(w.as_bytes()))
+            {
+                continue;
+            }
+            return true;
+        }
+        false
+    }
+
+    /// Splits `key` into at most 24 parts on the stack; `None` for longer.
+    fn with_parts<R>(key: &str, f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
+        let mut arr: [&[u8]; 24] = [&[]; 24];
+        let mut n = 0;
+        for p in Parts::new(key) {
+            if n == arr.len() {
+                return None;
+            }
+            arr[n] = p;
+            n += 1;
+        }
+        Some(f(&arr[..n]))
+    }
+
+    /// How a name seen in text before an assigned value (`name=value`,
+    /// `name: value`, `<name>value</name>`) is treated.
+    pub(crate) fn text_tier(&self, name: &str) -> Tier {
+        if self.is_allowed(name) {
+            return Tier::None;
+        }
+        if self.matches_deny(name) {
+            return Tier::Any;
+        }
+        let maybe = Parts::new(name).any(|p| {
+            p.len() < 64
+                && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len()) != 0
+        });
+        if !maybe {
+            return Tier::None;
+        }
+        Self::with_parts(name, |parts| {
+            if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
+                return Tier::Weak;
+            }
+            let has = |list: &[&[u8]]| {
+                parts
+                    .iter()
+                    .any(|p| list.iter().any(|w| p.eq_ignore_ascii_case(w)))
+            };
+            if has(CREDENTIAL_WORDS) && !has(NOT_CREDENTIAL) {
+                Tier::Random
+            } else {
+                Tier::None
+            }
+        })
+        .unwrap_or(Tier::None)
     }
 
     /// Key-based filtering decision: denied and not allowed.

@@ -1,4 +1,4 @@
-//! Sensitive-data scrubber (DESIGN 6).
+//! Sensitive-data scrubber (`docs/DESIGN.md` section 6).
 //!
 //! Everything that leaves the SDK passes through [`Scrubber`]: free text goes
 //! through hand-written detectors (emails, card numbers, IBANs, IPs, JWTs,
@@ -20,20 +20,24 @@
 //! - never panics on any UTF-8 input;
 //! - clean text comes back borrowed, without allocating.
 //!
-//! Module map: `text` (the scanner loop), `url` (token classification,
+//! Module map: `scan` (byte classes, hits, output, look-around helpers:
+//! the leaf every other module imports), `text` (the scanner walk), `url` (token classification,
 //! URL credentials and parameters), `net` (emails, IPs), `numbers` (cards,
 //! IBANs, phones, SSNs), `secrets` (JWTs, bearer, vendor keys, PEM, key=value
 //! in text), `paths` (home directories), `keys` (key-name matching),
 //! `validate` (checksums).
 
+mod assign;
 mod keys;
 mod net;
 mod numbers;
 mod paths;
+mod scan;
 mod secrets;
 pub(crate) mod text;
 mod url;
 mod validate;
+mod vendors;
 
 use std::borrow::Cow;
 

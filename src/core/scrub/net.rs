@@ -1,6 +1,6 @@
 //! Emails and IP addresses.
 
-use super::text::{is, Hit, Scan, ALNUM, DIGIT, HEX};
+use super::scan::{is, Hit, Scan, ALNUM, DIGIT, HEX};
 
 /// Local-part bytes we accept. Narrower than RFC 5322 on purpose: `=`, `?`,
 /// `/` or `'` before an `@` are far more often query syntax or prose than

@@ -1,6 +1,6 @@
 //! Card numbers, IBANs, phone numbers and US SSNs.
 
-use super::text::{is, Hit, Scan, ALNUM, DIGIT};
+use super::scan::{is, Hit, Scan, ALNUM, B64URL, DIGIT};
 use super::validate::{card_ok, iban_length, iban_mod97, ssn_ok};
 
 impl Scan<'_, '_> {
@@ -87,33 +87,156 @@ impl Scan<'_, '_> {
         None
     }
 
-    /// US SSN `ddd-dd-dddd` at a digit word start, outside the ranges the SSA
-    /// never issues. Not when it is part of a longer dashed number.
-    pub(crate) fn ssn(&self, i: usize) -> Option<Hit> {
+    /// US SSN at a digit word start: `ddd-dd-dddd`, also with spaces or dots,
+    /// outside the ranges the SSA never issues; nine digits in a row only
+    /// right after the word `SSN`. Not when part of a longer number.
+    pub(crate) fn ssn(&self, i: usize, len: usize) -> Option<Hit> {
         let b = self.b;
-        if b.len() < i + 11 || matches!(self.prev(i), Some(b'-' | b'.')) {
+        if matches!(self.prev(i), Some(b'-' | b'.' | b'+' | b'/' | b':' | b',')) {
             return None;
         }
-        let s = &b[i..i + 11];
-        if s[3] != b'-' || s[6] != b'-' {
-            return None;
-        }
-        let digits = [0, 1, 2, 4, 5, 7, 8, 9, 10];
-        if !digits.iter().all(|&k| s[k].is_ascii_digit()) {
-            return None;
-        }
-        let e = i + 11;
-        if !self.number_ends(e) || (self.at(e) == b'-' && is(self.at(e + 1), DIGIT)) {
+        let (e, digits): (usize, [u8; 9]) = if len == 9 {
+            if !self.after_ssn_word(i) {
+                return None;
+            }
+            let mut d = [0u8; 9];
+            d.copy_from_slice(&b[i..i + 9]);
+            (i + 9, d)
+        } else {
+            if b.len() < i + 11 {
+                return None;
+            }
+            let s = &b[i..i + 11];
+            let sep = s[3];
+            if s[6] != sep {
+                return None;
+            }
+            let idx = [0, 1, 2, 4, 5, 7, 8, 9, 10];
+            if !idx.iter().all(|&k| s[k].is_ascii_digit()) {
+                return None;
+            }
+            let mut d = [0u8; 9];
+            for (k, &x) in idx.iter().enumerate() {
+                d[k] = s[x];
+            }
+            (i + 11, d)
+        };
+        if !self.number_ends(e)
+            || (matches!(self.at(e), b'-' | b' ' | b'.') && is(self.at(e + 1), DIGIT))
+        {
             return None;
         }
         let num = |r: std::ops::Range<usize>| {
-            s[r].iter().fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
+            digits[r]
+                .iter()
+                .fold(0u32, |a, &c| a * 10 + u32::from(c - b'0'))
         };
-        ssn_ok(num(0..3), num(4..6), num(7..11)).then_some(Hit {
+        ssn_ok(num(0..3), num(3..5), num(5..9)).then_some(Hit {
             start: i,
             end: e,
             repl: "[ssn]",
         })
+    }
+
+    /// Whether `ssn` (any case, maybe followed by `#`, `:` or `=`) ends at
+    /// most a few bytes before `i`.
+    fn after_ssn_word(&self, i: usize) -> bool {
+        let b = self.b;
+        let floor = self.floor();
+        let mut k = i;
+        while k > floor && i - k < 4 && matches!(b[k - 1], b' ' | b'#' | b':' | b'=' | b'\'' | b'"')
+        {
+            k -= 1;
+        }
+        k >= floor + 3
+            && b[k - 3..k].eq_ignore_ascii_case(b"ssn")
+            && (k == floor + 3 || !is(b[k - 4], ALNUM))
+    }
+
+    /// Telegram bot token: the bot id, `:`, then `AA` and 33 base64url bytes.
+    pub(crate) fn telegram_token(&self, i: usize, r: usize) -> Option<Hit> {
+        if !self.lit(r + 1, b"AA") || self.prev_is(i, DIGIT) {
+            return None;
+        }
+        let e = self.run(r + 1, B64URL);
+        if e - (r + 1) < 30 || is(self.at(e), ALNUM) {
+            return None;
+        }
+        Hit::new(i, e, "[secret]")
+    }
+
+    /// Phone number in a national format at a digit word start: North
+    /// American `(415) 555-2671`, `415-555-2671`, `415.555.2671`,
+    /// `1-415-555-2671`, or a trunk `0` number in groups (`030 901820`,
+    /// `020 7946 0958`, `06 12 34 56 78`, `0049 30 901820`). Dates,
+    /// versions, ISBNs and card groupings have other shapes.
+    pub(crate) fn phone_national(&self, i: usize) -> Option<Hit> {
+        let b = self.b;
+        let paren = self.prev(i) == Some(b'(') && i > self.floor();
+        if !paren
+            && matches!(self.prev(i), Some(p) if is(p, ALNUM) || matches!(p, b'.' | b'-' | b'/' | b':' | b'+' | b'_' | b'[' | b'#' | b'$'))
+        {
+            return None;
+        }
+        let mut groups = [0usize; 6];
+        let mut n = 0;
+        let mut j = i;
+        let mut sep = 0u8;
+        let mut end;
+        loop {
+            let s = j;
+            while j < b.len() && b[j].is_ascii_digit() && j - s <= 8 {
+                j += 1;
+            }
+            let g = j - s;
+            if g == 0 || g > 8 || n == groups.len() {
+                return None;
+            }
+            groups[n] = g;
+            n += 1;
+            end = j;
+            // The separator after this group.
+            let (c, skip) = if paren && n == 1 {
+                match (self.at(j), self.at(j + 1)) {
+                    (b')', b' ') => (b')', 2),
+                    (b')', d) if d.is_ascii_digit() => (b')', 1),
+                    _ => return None,
+                }
+            } else {
+                (self.at(j), 1)
+            };
+            if !matches!(c, b' ' | b'-' | b'.' | b')') || !is(self.at(j + skip), DIGIT) {
+                break;
+            }
+            if c != b')' {
+                if sep != 0 && sep != c && !(paren && n == 2) {
+                    break;
+                }
+                sep = c;
+            }
+            j += skip;
+        }
+        let groups = &groups[..n];
+        let total: usize = groups.iter().sum();
+        let first = b[i];
+        let nanp = |g: &[usize], at: usize| g == [3, 3, 4] && matches!(b[at], b'2'..=b'9');
+        let ok = if paren {
+            groups == [3, 3, 4] && first != b'0' && first != b'1'
+        } else if first == b'1' && groups.first() == Some(&1) && sep != b' ' {
+            nanp(&groups[1..], i + 2)
+        } else if first == b'0' {
+            n >= 2
+                && (9..=12).contains(&total)
+                && groups.iter().all(|&g| g >= 2)
+                && (sep != b'.' || groups.iter().all(|&g| g == 2))
+        } else {
+            nanp(groups, i) && first != b'1'
+        };
+        if !ok || !self.number_ends(end) || matches!(self.at(end), b'-' | b'/' | b'%') {
+            return None;
+        }
+        let start = if paren { i - 1 } else { i };
+        Hit::new(start, end, "[phone]")
     }
 
     /// International phone number at `+`: a country code digit 1-9, then 8 to

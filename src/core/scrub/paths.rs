@@ -5,7 +5,7 @@
 //! Not applied inside `http(s)` and other non-`file:` URLs, nor relative web
 //! URLs with a query: `https://example.com/home/feed` is a web route.
 
-use super::text::{is, Hit, Scan, DELIM};
+use super::scan::{is, Hit, Scan, DELIM};
 use super::url::Tok;
 
 /// Directory names under the home root that are not people.

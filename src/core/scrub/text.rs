@@ -28,235 +28,10 @@
 use std::borrow::Cow;
 
 use super::keys::KeyMatcher;
+use super::scan::{Hit, Out, Scan, ALNUM, CLASS, DELIM, TRIGGER, URLISH};
 use super::url::Tok;
 
-/// ASCII letter or digit.
-pub(crate) const ALNUM: u8 = 1;
-/// ASCII digit.
-pub(crate) const DIGIT: u8 = 2;
-/// ASCII hex digit.
-pub(crate) const HEX: u8 = 4;
-/// Token delimiter: whitespace, control bytes, quotes, brackets that never
-/// appear inside a URL.
-pub(crate) const DELIM: u8 = 8;
-/// base64url alphabet (`A-Z a-z 0-9 - _`).
-pub(crate) const B64URL: u8 = 16;
-/// Punctuation at which some detector may start.
-pub(crate) const TRIGGER: u8 = 32;
-/// Relative-URL path bytes (see `url::classify`).
-pub(crate) const PATH: u8 = 64;
-/// Bytes `classify` must look at: `: ? # = &`.
-pub(crate) const URLISH: u8 = 128;
-
-const fn build_classes() -> [u8; 256] {
-    let mut t = [0u8; 256];
-    let mut c = 0usize;
-    while c < 256 {
-        let b = c as u8;
-        let mut v = 0u8;
-        if b.is_ascii_alphanumeric() {
-            v |= ALNUM | B64URL;
-        }
-        if b.is_ascii_digit() {
-            v |= DIGIT;
-        }
-        if b.is_ascii_hexdigit() {
-            v |= HEX;
-        }
-        if b == b'-' || b == b'_' {
-            v |= B64URL;
-        }
-        if b < 0x20
-            || b == 0x7f
-            || matches!(
-                b,
-                b' ' | b'"'
-                    | b'\''
-                    | b'`'
-                    | b'<'
-                    | b'>'
-                    | b'('
-                    | b')'
-                    | b'{'
-                    | b'}'
-                    | b'|'
-                    | b'\\'
-                    | b'^'
-            )
-        {
-            v |= DELIM;
-        }
-        if matches!(
-            b,
-            b'@' | b'%'
-                | b'+'
-                | b'/'
-                | b'-'
-                | b':'
-                | b'"'
-                | b'\''
-                | b'\\'
-                | b'?'
-                | b'&'
-                | b'#'
-                | b';'
-        ) {
-            v |= TRIGGER;
-        }
-        // `[` and `]` count as path bytes so that a path holding one of our
-        // placeholders classifies the same on a second pass.
-        if b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'/' | b'.' | b'_' | b'~' | b'%' | b'+' | b'-' | b'[' | b']'
-            )
-        {
-            v |= PATH;
-        }
-        if matches!(b, b':' | b'?' | b'#' | b'=' | b'&') {
-            v |= URLISH;
-        }
-        t[c] = v;
-        c += 1;
-    }
-    t
-}
-
-/// Byte classes, indexed by byte value.
-pub(crate) static CLASS: [u8; 256] = build_classes();
-
-#[inline]
-pub(crate) fn is(c: u8, class: u8) -> bool {
-    CLASS[c as usize] & class != 0
-}
-
-/// A replacement: bytes `start..end` of the input become `repl`.
-pub(crate) struct Hit {
-    pub start: usize,
-    pub end: usize,
-    pub repl: &'static str,
-}
-
-impl Hit {
-    pub(crate) fn new(start: usize, end: usize, repl: &'static str) -> Option<Hit> {
-        Some(Hit { start, end, repl })
-    }
-}
-
-/// Lazily built output.
-struct Out<'a> {
-    src: &'a str,
-    buf: String,
-    /// Input consumed up to here (copied or replaced).
-    last: usize,
-    /// Whether `last` is the end of a placeholder written by this pass.
-    after_placeholder: bool,
-}
-
-impl<'a> Out<'a> {
-    fn replace(&mut self, start: usize, end: usize, repl: &str) {
-        debug_assert!(self.last <= start && start <= end);
-        if start < self.last || end < start {
-            // Cannot happen (detectors never reach before the last
-            // replacement); refusing beats panicking on a slice.
-            return;
-        }
-        // Already a placeholder: leave it. Keeps the second pass allocation
-        // free and its view of the text identical to the first.
-        if &self.src.as_bytes()[start..end] == repl.as_bytes() {
-            return;
-        }
-        if self.buf.capacity() == 0 {
-            self.buf.reserve(self.src.len());
-        }
-        self.buf.push_str(&self.src[self.last..start]);
-        self.buf.push_str(repl);
-        self.last = end;
-        self.after_placeholder = true;
-    }
-
-    fn finish(mut self) -> Cow<'a, str> {
-        if self.buf.capacity() == 0 && self.last == 0 {
-            return Cow::Borrowed(self.src);
-        }
-        self.buf.push_str(&self.src[self.last..]);
-        Cow::Owned(self.buf)
-    }
-}
-
-/// The scanner state shared by all detectors.
-pub(crate) struct Scan<'a, 'k> {
-    pub b: &'a [u8],
-    pub keys: &'k KeyMatcher,
-    out: Out<'a>,
-    /// `text_kv` found no `name=` for word starts before this position.
-    pub kv_skip: std::cell::Cell<usize>,
-}
-
 impl Scan<'_, '_> {
-    /// Position before which detectors must not look or reach back.
-    #[inline]
-    pub(crate) fn floor(&self) -> usize {
-        self.out.last
-    }
-
-    /// The byte before `i` as a second pass would see it: `]` right after a
-    /// placeholder, `None` at the start of the text.
-    #[inline]
-    pub(crate) fn prev(&self, i: usize) -> Option<u8> {
-        if i == 0 {
-            None
-        } else if i == self.out.last && self.out.after_placeholder {
-            Some(b']')
-        } else {
-            Some(self.b[i - 1])
-        }
-    }
-
-    /// Whether the byte before `i` (as seen by `prev`) is in `class`.
-    #[inline]
-    pub(crate) fn prev_is(&self, i: usize, class: u8) -> bool {
-        matches!(self.prev(i), Some(c) if is(c, class))
-    }
-
-    /// Byte at `i`, or 0 past the end (0 is in no class but DELIM).
-    #[inline]
-    pub(crate) fn at(&self, i: usize) -> u8 {
-        if i < self.b.len() {
-            self.b[i]
-        } else {
-            0
-        }
-    }
-
-    /// Whether the input at `i` starts with `lit`. A byte loop: literals
-    /// are a few bytes and most calls fail on the first one, where a
-    /// `memcmp` call would cost more than the comparison.
-    #[inline]
-    pub(crate) fn lit(&self, i: usize, lit: &[u8]) -> bool {
-        let b = self.b;
-        if b.len() < i || b.len() - i < lit.len() {
-            return false;
-        }
-        let mut k = 0;
-        while k < lit.len() {
-            if b[i + k] != lit[k] {
-                return false;
-            }
-            k += 1;
-        }
-        true
-    }
-
-    /// End of the run of bytes in `class` starting at `i`.
-    #[inline]
-    pub(crate) fn run(&self, mut i: usize, class: u8) -> usize {
-        while i < self.b.len() && is(self.b[i], class) {
-            i += 1;
-        }
-        i
-    }
-
     /// Applies a hit found at `i` and returns where the walk resumes (always
     /// past `i`, so the walk cannot stall).
     fn apply(&mut self, i: usize, h: Hit, tok: &mut Tok) -> usize {
@@ -284,13 +59,23 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            if len == 3 && next == b'-' {
-                if let Some(h) = self.ssn(i) {
+            if (len == 3 && matches!(next, b'-' | b' ' | b'.')) || len == 9 {
+                if let Some(h) = self.ssn(i, len) {
+                    return Some(h);
+                }
+            }
+            if (8..=10).contains(&len) && next == b':' {
+                if let Some(h) = self.telegram_token(i, r) {
                     return Some(h);
                 }
             }
             if len >= 13 || ((3..=6).contains(&len) && (next == b' ' || next == b'-')) {
                 if let Some(h) = self.card(i) {
+                    return Some(h);
+                }
+            }
+            if len <= 5 && matches!(next, b' ' | b'-' | b'.' | b')') {
+                if let Some(h) = self.phone_national(i) {
                     return Some(h);
                 }
             }
@@ -304,6 +89,11 @@ impl Scan<'_, '_> {
         // ordinary word costs a handful of comparisons.
         if c == b'e' {
             if let Some(h) = self.jwt(i) {
+                return Some(h);
+            }
+        }
+        if c == b'Z' && len >= 8 {
+            if let Some(h) = self.jwt_base64(i) {
                 return Some(h);
             }
         }
@@ -325,7 +115,10 @@ impl Scan<'_, '_> {
                 return Some(h);
             }
         }
-        if matches!(next, b'=' | b':' | b'_' | b'-' | b'.') {
+        if matches!(
+            next,
+            b'=' | b':' | b'_' | b'-' | b'.' | b' ' | b'\t' | b'>' | b'?' | b'+' | b'|'
+        ) {
             if let Some(h) = self.text_kv(i, r) {
                 return Some(h);
             }
@@ -389,12 +182,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     let mut s = Scan {
         b,
         keys,
-        out: Out {
-            src: text,
-            buf: String::new(),
-            last: 0,
-            after_placeholder: false,
-        },
+        out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
     };
     let mut tok = Tok::pending(0);

@@ -10,7 +10,7 @@
 //! - a form body (`grant_type=x&code=y`): a token starting with `name=` and
 //!   holding a `&`.
 
-use super::text::{Hit, Scan, CLASS, DELIM, PATH, URLISH};
+use super::scan::{Hit, Scan, CLASS, DELIM, PATH, URLISH};
 
 /// The classification of the current token.
 ///

@@ -191,6 +191,148 @@ pub(crate) fn jwt_header_ok(part: &[u8]) -> bool {
     }
 }
 
+/// CRC-32 (IEEE 802.3, reflected, as zlib computes it), bit by bit: the
+/// inputs are 30 bytes, and a 1 KiB table would cost more wasm than it saves.
+pub(crate) fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &d in data {
+        crc ^= u32::from(d);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// Value of a base62 digit (`0-9 A-Z a-z`).
+fn b62(c: u8) -> Option<u64> {
+    Some(u64::from(match c {
+        b'0'..=b'9' => c - b'0',
+        b'A'..=b'Z' => c - b'A' + 10,
+        b'a'..=b'z' => c - b'a' + 36,
+        _ => return None,
+    }))
+}
+
+/// GitHub and npm token checksum: the body's last 6 bytes are the base62
+/// CRC32 of the bytes before them (GitHub's published token format).
+pub(crate) fn github_crc_ok(body: &[u8]) -> bool {
+    if body.len() < 7 {
+        return false;
+    }
+    let (payload, sum) = body.split_at(body.len() - 6);
+    let mut v = 0u64;
+    for &c in sum {
+        match b62(c) {
+            Some(d) => v = v * 62 + d,
+            None => return false,
+        }
+    }
+    v == u64::from(crc32(payload))
+}
+
+/// Character statistics of a candidate token: letters by case, digits, and
+/// changes of kind between adjacent letters and digits.
+struct Shape {
+    upper: usize,
+    lower: usize,
+    digit: usize,
+    changes: usize,
+}
+
+fn shape(t: &[u8]) -> Shape {
+    let mut s = Shape {
+        upper: 0,
+        lower: 0,
+        digit: 0,
+        changes: 0,
+    };
+    let mut prev = 0u8;
+    for &c in t {
+        let k = match c {
+            b'A'..=b'Z' => {
+                s.upper += 1;
+                1
+            }
+            b'a'..=b'z' => {
+                s.lower += 1;
+                2
+            }
+            b'0'..=b'9' => {
+                s.digit += 1;
+                3
+            }
+            _ => 0,
+        };
+        if k != 0 {
+            if prev != 0 && k != prev {
+                s.changes += 1;
+            }
+            prev = k;
+        }
+    }
+    s
+}
+
+/// Whether a vendor key's body looks generated rather than written: it has
+/// digits (or both cases in fair proportion, for letter-only formats), and
+/// its letters and digits change kind often. `requiredCharacteristicTypes`
+/// or `compile_pattern_v2` after a known prefix are identifiers; a real
+/// body of 20 or more random characters changes kind about every other byte.
+pub(crate) fn random_body(body: &[u8]) -> bool {
+    let n = body.len();
+    let s = shape(body);
+    let mixed = s.upper * 5 >= n && s.lower * 5 >= n;
+    (s.digit > 0 || mixed) && s.upper + s.lower > 0 && s.changes * 6 >= n
+}
+
+/// Shannon entropy of `t` in bits per byte, times 100 (integer maths on
+/// counts, with a small log table: no float code in the wasm).
+fn entropy_centibits(t: &[u8]) -> u32 {
+    let mut counts = [0u16; 128];
+    for &c in t {
+        counts[usize::from(c & 0x7f)] += 1;
+    }
+    let n = t.len() as f64;
+    let mut h = 0.0f64;
+    for &k in counts.iter() {
+        if k > 0 {
+            let p = f64::from(k) / n;
+            h -= p * p.ln();
+        }
+    }
+    // nats to centibits.
+    (h * 144.269_504) as u32
+}
+
+/// Whether a value next to a credential word (`api_key = ...`,
+/// `token 4f9c...`) is a generated secret rather than a word, a number, an
+/// identifier or a path: at least `min` bytes, letters and digits (or both
+/// cases), frequent changes of kind, and enough entropy for its length.
+pub(crate) fn looks_random(t: &[u8], min: usize) -> bool {
+    let n = t.len();
+    if n < min || n > 512 {
+        return false;
+    }
+    let s = shape(t);
+    let classes = usize::from(s.upper > 0) + usize::from(s.lower > 0) + usize::from(s.digit > 0);
+    if classes < 2 || s.changes * 5 < n || (s.digit == 0 && (s.upper * 5 < n || s.lower * 5 < n)) {
+        return false;
+    }
+    // Random text of n bytes over 16 symbols reaches about log2(min(n, 16))
+    // bits; ask for most of what its alphabet allows.
+    let need = if s.upper == 0 || s.lower == 0 {
+        300
+    } else {
+        350
+    };
+    entropy_centibits(t) >= need
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +377,38 @@ mod tests {
         assert!(!ssn_ok(901, 45, 6789));
         assert!(!ssn_ok(123, 0, 6789));
         assert!(!ssn_ok(123, 45, 0));
+    }
+
+    #[test]
+    fn github_checksums_are_checked() {
+        // CRC32 of the ASCII digits 1-9 is the classic check value.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let payload = b"Zq3T8vLw0Xk2Yb7Nc4Rm9Hs1Pd6Gf5J";
+        let mut sum = [b'0'; 6];
+        let mut v = crc32(payload);
+        for k in (0..6).rev() {
+            sum[k] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                [(v % 62) as usize];
+            v /= 62;
+        }
+        let mut body = payload.to_vec();
+        body.extend_from_slice(&sum);
+        assert!(github_crc_ok(&body));
+        body[3] ^= 1;
+        assert!(!github_crc_ok(&body));
+    }
+
+    #[test]
+    fn random_bodies_are_told_from_identifiers() {
+        assert!(random_body(b"Zq3T8vLw0Xk2Yb7Nc4Rm9Hs1Pd6Gf5J"));
+        assert!(random_body(b"qWeRtYuIoPaSdFgHjKlZxCvBnMqWeRtYuI"));
+        assert!(!random_body(b"requiredCharacteristicTypes"));
+        assert!(!random_body(b"compile_pattern_v2_for_agents"));
+        assert!(looks_random(b"9f8Kq2LmZx7Vb3Nc5Rt1Yw", 16));
+        assert!(looks_random(b"4f9c2e7a1b8d3f6e0a5c9b2d7e4f1a8c", 16));
+        assert!(!looks_random(b"user_settings_v2", 16));
+        assert!(!looks_random(b"ThisIsAnIdentifier", 16));
+        assert!(!looks_random(b"1716300000000123", 16));
     }
 
     #[test]
