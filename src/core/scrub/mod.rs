@@ -106,7 +106,11 @@ impl Scrubber {
     /// Scrubs free text. Returns `Cow::Borrowed` when nothing matched, so the
     /// common clean case allocates nothing.
     pub fn scrub_text<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let out = if cannot_match(text) { Cow::Borrowed(text) } else { text::scrub_text(text, &self.keys) };
+        let out = if cannot_match(text) {
+            Cow::Borrowed(text)
+        } else {
+            text::scrub_text(text, &self.keys)
+        };
         match &self.extra {
             None => out,
             Some(pass) => match pass(&out) {
@@ -290,6 +294,8 @@ mod tests {
 /// token format. Most prop keys and values are like this, so they skip the
 /// scan (the corpus test guards the rule's recall).
 fn cannot_match(text: &str) -> bool {
-    text.len() < 16 && text.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b' ')
+    text.len() < 16
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphabetic() || b == b'_' || b == b' ')
 }
-
