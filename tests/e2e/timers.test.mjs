@@ -88,8 +88,10 @@ test('1,000 timer samples arrive as aggregates with a total count of 1,000 and p
   };
   t.diagnostic(`exact ${JSON.stringify(exact)}`);
   t.diagnostic(`arrived ${JSON.stringify({ sum: agg.sum, min: agg.min, max: agg.max, p50: agg.p50, p95: agg.p95, p99: agg.p99 })}`);
+  // The sketch's answer is within 1% of the exact quantile; the wire format
+  // then rounds milliseconds to whole microseconds (half a microsecond more).
   for (const q of ['p50', 'p95', 'p99']) {
-    assert.ok(within(agg[q], exact[q], 0.01), `${q}: expected ${exact[q]} within 1%, arrived ${agg[q]} (${((agg[q] / exact[q] - 1) * 100).toFixed(3)}%)`);
+    assert.ok(within(agg[q], exact[q], 0.01) || Math.abs(agg[q] - exact[q]) <= 0.01 * exact[q] + 0.0005, `${q}: expected ${exact[q]} within 1%, arrived ${agg[q]} (${((agg[q] / exact[q] - 1) * 100).toFixed(3)}%)`);
   }
   assert.ok(within(agg.min, exact.min, 1e-6) || Math.abs(agg.min - exact.min) < 1e-3, `min: expected ${exact.min}, arrived ${agg.min}`);
   assert.ok(within(agg.max, exact.max, 1e-6) || Math.abs(agg.max - exact.max) < 1e-3, `max: expected ${exact.max}, arrived ${agg.max}`);
