@@ -292,7 +292,12 @@ impl Scan<'_, '_> {
         // Most `name: value` pairs in logs are prose or code (`TypeError:
         // Cannot`, `popup.js:42`): an unquoted value that could not be a
         // secret under any name ends the check before the name is split.
-        if op != Op::Tight
+        // `Authorization: <scheme> <credentials>` starts with a plain scheme
+        // word, so it is never rejected here.
+        let authorization =
+            name.len() >= 13 && name[name.len() - 13..].eq_ignore_ascii_case(b"authorization");
+        if !authorization
+            && op != Op::Tight
             && op != Op::Xml
             && !matches!(self.at(v), b'"' | b'\'' | b'`' | b'\\' | b'[')
         {
@@ -316,10 +321,7 @@ impl Scan<'_, '_> {
         }
         let b = self.b;
         // `Authorization: <scheme> <credentials>`.
-        if op == Op::Loose
-            && name.len() >= 13
-            && name[name.len() - 13..].eq_ignore_ascii_case(b"authorization")
-        {
+        if op == Op::Loose && authorization {
             if let Some(h) = self.authorization(v) {
                 return Some(h);
             }
