@@ -18,7 +18,7 @@
 //! [`MAX_FRAMES`] frames, each line cut to [`MAX_LINE`] bytes, so a hostile
 //! `stack` string costs at most one pass over its lines.
 
-use super::json::{self, Json};
+use super::json::{self, parse_u64, Json};
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -117,7 +117,7 @@ fn rsplit_once<'a>(text: &'a str, pattern: &str) -> Option<(&'a str, &'a str)> {
 fn split_line_col(loc: &str) -> (&str, Option<u32>, Option<u32>) {
     let num = |s: &str| -> Option<u32> {
         if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
-            s.parse().ok()
+            parse_u64(s).and_then(|n| u32::try_from(n).ok())
         } else {
             None
         }
@@ -158,9 +158,17 @@ fn parse_location(loc: &str) -> (Option<String>, Option<u32>, Option<u32>) {
     // wasm frames: `url:wasm-function[12]:0x1a2b`, or the newer `url:0x1a2b`.
     if let Some((before, hex)) = rsplit_once(loc, ":0x") {
         if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
-            let offset = u32::from_str_radix(hex, 16).ok();
+            // At most 8 hex digits: fits. Size: not `u32::from_str_radix`.
+            let offset = hex
+                .bytes()
+                .try_fold(0u32, |n, b| Some(n << 4 | (b as char).to_digit(16)?));
             let (file, index) = match rsplit_once(before, ":wasm-function[") {
-                Some((file, idx)) => (file, idx.strip_suffix(']').and_then(|i| i.parse().ok())),
+                Some((file, idx)) => (
+                    file,
+                    idx.strip_suffix(']')
+                        .and_then(parse_u64)
+                        .and_then(|n| u32::try_from(n).ok()),
+                ),
                 None => (before, None),
             };
             return (Some(reduce_file(file)), index, offset);

@@ -6,7 +6,7 @@
 //!
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
-use crate::core::json::{self, push_string, push_u64, Json};
+use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
 use crate::core::wire::{DropCounts, DropReason, Endpoint};
@@ -57,9 +57,9 @@ pub(crate) fn write_item_line(item: &QueuedItem, out: &mut String) {
 /// Reads a line written by [`write_item_line`]; `None` if it is not one.
 pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
     let mut fields = line.splitn(6, '\t');
-    let seq = fields.next()?.parse().ok()?;
-    let recorded_at = fields.next()?.parse().ok()?;
-    let count = fields.next()?.parse().ok()?;
+    let seq = parse_u64(fields.next()?)?;
+    let recorded_at = parse_u64(fields.next()?)?;
+    let count = parse_u64(fields.next()?)?;
     let session_id = fields.next()?.to_owned();
     let fingerprint = Some(fields.next()?)
         .filter(|f| !f.is_empty())
@@ -532,7 +532,7 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
 /// The lane index and chunk number of a key made by [`chunk_key`].
 pub(crate) fn parse_chunk_key(key: &str) -> Option<(usize, u64)> {
     let (index, chunk) = key.strip_prefix(CHUNK_PREFIX)?.split_once('.')?;
-    let index: usize = index.parse().ok()?;
+    let index = usize::try_from(parse_u64(index)?).ok()?;
     (index < 4).then_some(())?;
-    Some((index, chunk.parse().ok()?))
+    Some((index, parse_u64(chunk)?))
 }
