@@ -1,5 +1,6 @@
 //! Response classification and retry timing (`docs/DESIGN.md` section 5).
 
+use super::json::parse_u64;
 use super::time::{parse_http_date, Millis};
 
 /// What the platform observed for one request.
@@ -49,7 +50,7 @@ pub fn classify(outcome: &Outcome) -> Verdict {
 pub fn retry_after_delay(value: &str, now: Millis) -> Option<Millis> {
     let value = value.trim();
     if !value.is_empty() && value.len() <= 10 && value.bytes().all(|b| b.is_ascii_digit()) {
-        return value.parse::<u64>().ok().map(|s| s.saturating_mul(1000));
+        return parse_u64(value).map(|s| s.saturating_mul(1000));
     }
     parse_http_date(value).map(|at| at.saturating_sub(now))
 }

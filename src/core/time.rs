@@ -77,11 +77,19 @@ const MONTHS: [&str; 12] = [
 /// Parses an HTTP-date in any of RFC 9110's three forms (IMF-fixdate, RFC 850,
 /// asctime) to Unix milliseconds.
 pub fn parse_http_date(text: &str) -> Option<Millis> {
-    // Tokenise on spaces, commas, colons and dashes; the forms differ only in order.
-    let tokens: Vec<&str> = text
-        .split([' ', ',', ':', '-'])
-        .filter(|t| !t.is_empty())
-        .collect();
+    // Tokenise on spaces, commas, colons and dashes; the forms differ only in
+    // order. Size: a byte loop (the separators are ASCII, so every cut is a
+    // char boundary), not `str::split` on a char array.
+    let mut tokens: Vec<&str> = Vec::new();
+    let mut start = 0;
+    for (i, b) in text.bytes().chain([b' ']).enumerate() {
+        if matches!(b, b' ' | b',' | b':' | b'-') {
+            if i > start {
+                tokens.push(&text[start..i]);
+            }
+            start = i + 1;
+        }
+    }
     let month_of = |t: &str| {
         MONTHS
             .iter()
@@ -92,7 +100,7 @@ pub fn parse_http_date(text: &str) -> Option<Millis> {
         if t.is_empty() || t.len() > 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        t.parse().ok()
+        super::json::parse_u64(t).map(|n| n as i64)
     };
     let (day, month, year, h, m, s) = match tokens.as_slice() {
         // Sun, 06 Nov 1994 08:49:37 GMT  /  Sunday, 06-Nov-94 08:49:37 GMT

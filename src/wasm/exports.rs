@@ -261,27 +261,27 @@ impl Client {
     /// Records a usage event; `props_json` is the wrapper's normalized props.
     /// Never throws; returns a record code (`js/constants.js`).
     pub fn track(&self, name: String, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| {
+        self.record(Box::new(move |engine, entropy| {
             engine.record_event(
                 &name,
                 props_json.and_then(|t| json::parse(&t).ok()),
                 now_ms(),
                 entropy,
             )
-        })
+        }))
     }
 
     /// An event that sampling must not thin out (lifecycle events).
     #[wasm_bindgen(js_name = trackSystem)]
     pub fn track_system(&self, name: String, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| {
+        self.record(Box::new(move |engine, entropy| {
             engine.record_unsampled_event(
                 &name,
                 props_json.and_then(|t| json::parse(&t).ok()),
                 now_ms(),
                 entropy,
             )
-        })
+        }))
     }
 
     /// Captures an error the wrapper has taken apart: kind, message, V8 stack
@@ -294,7 +294,7 @@ impl Client {
         stack: Option<String>,
         context_json: Option<String>,
     ) -> u8 {
-        self.record(move |engine, entropy| {
+        self.record(Box::new(move |engine, entropy| {
             let context = context_json.and_then(|t| json::parse(&t).ok());
             let input = ErrorInput {
                 kind: &kind,
@@ -303,13 +303,13 @@ impl Client {
                 context,
             };
             engine.record_error(input, now_ms(), entropy)
-        })
+        }))
     }
 
     /// Adds a timer sample (milliseconds) to its (name, props) series.
     #[wasm_bindgen(js_name = recordTiming)]
     pub fn record_timing(&self, name: String, duration_ms: f64, props_json: Option<String>) -> u8 {
-        self.record(move |engine, entropy| {
+        self.record(Box::new(move |engine, entropy| {
             engine.record_timing(
                 &name,
                 duration_ms,
@@ -317,7 +317,7 @@ impl Client {
                 now_ms(),
                 entropy,
             )
-        })
+        }))
     }
 
     /// User feedback; the wrapper has checked the field types.
@@ -328,7 +328,7 @@ impl Client {
         message: Option<String>,
         contact: Option<String>,
     ) -> u8 {
-        self.record(move |engine, entropy| {
+        self.record(Box::new(move |engine, entropy| {
             engine.record_feedback(
                 &kind,
                 rating,
@@ -337,7 +337,7 @@ impl Client {
                 now_ms(),
                 entropy,
             )
-        })
+        }))
     }
 
     /// Counts `n` drops decided in the wrapper (the reason's index in the
@@ -410,13 +410,14 @@ impl Client {
     }
 }
 
+/// A recording call, boxed. Size: one `record` for every kind of item
+/// instead of a copy per closure type (the box is one small allocation).
+type RecordCall = Box<dyn FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded>;
+
 impl Client {
     /// One recording call: runs now, or after the outer call when the engine
     /// is busy (a JS hook calling back in), then arms what it needs.
-    fn record(
-        &self,
-        call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static,
-    ) -> u8 {
+    fn record(&self, call: RecordCall) -> u8 {
         if self.inner.busy() {
             self.inner.defer(move |inner| {
                 if let Some(recorded) =

@@ -273,6 +273,14 @@ fn slice(text: &str, from: usize, to: usize) -> &str {
     text.get(from..to).unwrap_or_default()
 }
 
+/// `text.parse::<u64>().ok()` (an optional `+`, then ASCII digits, no
+/// overflow) without std's integer parser. Size: std's is generic, one copy
+/// per integer type and radix (~300 bytes of wasm each).
+pub fn parse_u64(text: &str) -> Option<u64> {
+    let digits = text.as_bytes();
+    parse_digits(digits.strip_prefix(b"+").unwrap_or(digits))
+}
+
 /// The value of a non-empty run of ASCII digits, if it fits.
 fn parse_digits(digits: &[u8]) -> Option<u64> {
     if digits.is_empty() {
