@@ -350,23 +350,27 @@ impl Engine {
                 self.state.not_before = self.state.not_before.max(until);
             }
         }
-        let (base, max, cap) = (
-            self.policy.retry_base_delay_ms,
-            self.policy.retry_max_delay_ms,
-            self.policy.retry_max_attempts,
-        );
+        let policy = &self.policy;
+        // When attempt number `attempts` (failed so far) may go again, or
+        // `None` once `retry.maxAttempts` is reached.
+        let mut retry_time = |attempts: u32| {
+            (attempts < policy.retry_max_attempts).then(|| {
+                let delay = full_jitter_delay(
+                    attempts,
+                    policy.retry_base_delay_ms,
+                    policy.retry_max_delay_ms,
+                    entropy.unit_f64(),
+                );
+                now.saturating_add(delay)
+            })
+        };
         if is_deletion {
             let deletion = self.state.deletion.as_mut().expect("checked above");
             deletion.in_flight = None;
             if verdict == Verdict::Retry {
                 deletion.attempts += 1;
-                if deletion.attempts < cap {
-                    deletion.retry_at = now.saturating_add(full_jitter_delay(
-                        deletion.attempts,
-                        base,
-                        max,
-                        entropy.unit_f64(),
-                    ));
+                if let Some(at) = retry_time(deletion.attempts) {
+                    deletion.retry_at = at;
                     return;
                 }
             }
@@ -382,13 +386,8 @@ impl Engine {
             Verdict::Rejected => Some(DropReason::Rejected),
             Verdict::Retry => {
                 lane.attempts += 1;
-                if lane.attempts < cap {
-                    lane.retry_at = now.saturating_add(full_jitter_delay(
-                        lane.attempts,
-                        base,
-                        max,
-                        entropy.unit_f64(),
-                    ));
+                if let Some(at) = retry_time(lane.attempts) {
+                    lane.retry_at = at;
                     self.state.totals.retries += 1;
                     return;
                 }
@@ -399,14 +398,8 @@ impl Engine {
         lane.retry_at = 0;
         let batch = lane.batch.take().expect("the lane's batch is in flight");
         for _ in 0..batch.len {
-            if let Some(dead) = lane.pop_front() {
-                self.state.garbage.extend(dead.map(|n| chunk_key(index, n)));
-            }
+            self.pop_lane_front(index);
         }
-        let floor = self.state.lanes[index].floor;
-        self.state.folds.retain(|(seq, _)| {
-            *seq >= floor || index != Endpoint::Errors.lane_index().unwrap_or(1)
-        });
         let delivered = batch.len as u64;
         match lost {
             None => self.state.totals.sent += delivered,

@@ -150,6 +150,14 @@ impl Lane {
         }
     }
 
+    /// Every chunk number of this lane that may still be in storage.
+    pub fn stored_chunks(&self) -> std::ops::Range<u64> {
+        let end = self
+            .unread
+            .map_or(self.next_chunk, |u| u.end.max(self.next_chunk));
+        self.first_chunk..end
+    }
+
     /// The keys of chunks to read before a batch can be formed.
     pub fn unread_chunks(&self) -> Option<std::ops::Range<u64>> {
         self.unread

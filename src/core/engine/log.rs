@@ -9,7 +9,7 @@
 use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
-use crate::core::wire::{DropCounts, DropReason, Endpoint};
+use crate::core::wire::{DropCounts, Endpoint};
 
 use super::lane::{Batch, Lane, QueuedItem, Unread, NOT_STORED};
 use super::{Consent, Deletion, Session, State, TimingSeries, Totals};
@@ -292,15 +292,10 @@ fn str_at<'a>(value: &'a Json, name: &str) -> Option<&'a str> {
 }
 
 fn counts_at(value: &Json, name: &str) -> DropCounts {
-    let mut counts = DropCounts::default();
-    if let Some(fields) = value.get(name).and_then(Json::as_object) {
-        for (reason, n) in fields {
-            if let (Some(reason), Some(n)) = (DropReason::from_key(reason), n.as_u64()) {
-                counts.add(reason, n);
-            }
-        }
-    }
-    counts
+    value
+        .get(name)
+        .and_then(DropCounts::from_json)
+        .unwrap_or_default()
 }
 
 /// The elements of the array at `name`, or none. Size: one plain helper

@@ -318,12 +318,10 @@ impl Engine {
             state.extra.clear();
             state.folds.clear();
             for (index, lane) in state.lanes.iter_mut().enumerate() {
-                let end = lane
-                    .unread
-                    .map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+                let stored = lane.stored_chunks();
                 state
                     .garbage
-                    .extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+                    .extend(stored.map(|n| log::chunk_key(index, n)));
                 *lane = Lane::new(lane.endpoint);
             }
         }
@@ -476,12 +474,10 @@ impl Engine {
     /// chunks become garbage.
     fn purge(&mut self) {
         for (index, lane) in self.state.lanes.iter_mut().enumerate() {
-            let end = lane
-                .unread
-                .map_or(lane.next_chunk, |u| u.end.max(lane.next_chunk));
+            let stored = lane.stored_chunks();
             self.state
                 .garbage
-                .extend((lane.first_chunk..end).map(|n| log::chunk_key(index, n)));
+                .extend(stored.map(|n| log::chunk_key(index, n)));
             let next = lane.next_chunk;
             *lane = Lane::new(lane.endpoint);
             lane.first_chunk = next;
@@ -543,20 +539,28 @@ impl Engine {
     /// Removes the front item of a lane; a batch emptied this way is
     /// forgotten, but its lane keeps its backoff.
     fn evict_front(&mut self, index: usize) {
+        self.pop_lane_front(index);
+        let lane = &mut self.state.lanes[index];
+        if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
+            let batch = lane.batch.take().expect("checked");
+            self.state.unreported.merge(&batch.dropped);
+        }
+        self.dirty = true;
+    }
+
+    /// Takes the front item out of a lane (delivered, rejected or evicted):
+    /// its retired chunks become garbage, and a stored error's folded count
+    /// is forgotten with it.
+    pub(crate) fn pop_lane_front(&mut self, index: usize) {
         let lane = &mut self.state.lanes[index];
         if let Some(dead) = lane.pop_front() {
             self.state
                 .garbage
                 .extend(dead.map(|n| log::chunk_key(index, n)));
         }
-        if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
-            let batch = lane.batch.take().expect("checked");
-            self.state.unreported.merge(&batch.dropped);
-        }
-        let floor = lane.floor;
-        if index == Endpoint::Errors.lane_index().unwrap_or(1) {
+        if lane.endpoint == Endpoint::Errors {
+            let floor = lane.floor;
             self.state.folds.retain(|(seq, _)| *seq >= floor);
         }
-        self.dirty = true;
     }
 }
