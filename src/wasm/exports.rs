@@ -11,7 +11,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 use super::options::{global_patterns, scrubber, Options};
 use super::platform::{self, chrome_storage_local, now_ms, read_items, storage_get, CryptoEntropy};
-use super::runtime::{persist_now, schedule_persist, tick, Inner, State};
+use super::runtime::{arm_persist, persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
@@ -420,37 +420,37 @@ impl Client {
     fn record(&self, call: RecordCall) -> u8 {
         if self.inner.busy() {
             self.inner.defer(move |inner| {
-                if let Some(recorded) =
-                    inner.with_engine(|engine, entropy, _| call(engine, entropy))
-                {
-                    after_record(inner, recorded);
-                }
+                run_record(inner, call);
             });
             return RECORD_ACCEPTED;
         }
-        match self
-            .inner
-            .with_engine(|engine, entropy, _| call(engine, entropy))
-        {
-            Some(recorded) => {
-                after_record(&self.inner, recorded);
-                code(recorded)
-            }
-            None => RECORD_NOT_READY,
-        }
+        run_record(&self.inner, call).map_or(RECORD_NOT_READY, code)
     }
 }
 
-fn after_record(inner: &Rc<Inner>, recorded: Recorded) {
-    if recorded == Recorded::NotConsented {
-        return;
+/// Runs a recording call and, in the same borrow of the engine, decides
+/// whether it needs the debounced persist and a driver tick (a record call
+/// is the hot path: one borrow, not three).
+fn run_record(inner: &Rc<Inner>, call: RecordCall) -> Option<Recorded> {
+    let (recorded, persist_delay, poll) = inner.with_engine(|engine, entropy, driver| {
+        let recorded = call(engine, entropy);
+        let counted = recorded != Recorded::NotConsented;
+        let persist_delay = if counted && inner.storage.is_some() {
+            driver.persist_delay(engine)
+        } else {
+            None
+        };
+        (
+            recorded,
+            persist_delay,
+            recorded == Recorded::Accepted && engine.poll_needed(),
+        )
+    })?;
+    if let Some(delay) = persist_delay {
+        arm_persist(inner, delay);
     }
-    schedule_persist(inner);
-    if recorded == Recorded::Accepted
-        && inner
-            .with_engine(|engine, _, _| engine.poll_needed())
-            .unwrap_or(false)
-    {
+    if poll {
         tick(inner);
     }
+    Some(recorded)
 }

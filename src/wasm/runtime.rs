@@ -300,6 +300,11 @@ pub(crate) fn schedule_persist(inner: &Rc<Inner>) {
     else {
         return;
     };
+    arm_persist(inner, delay);
+}
+
+/// Arms the debounced persist the driver asked for.
+pub(crate) fn arm_persist(inner: &Rc<Inner>, delay: u64) {
     let weak = Rc::downgrade(inner);
     let timer = Timer::after(delay, move || {
         if let Some(inner) = weak.upgrade() {
