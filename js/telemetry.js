@@ -70,15 +70,17 @@ export function createTelemetry(options, loadCore) {
 
   // The code is looked at only in debug mode: outside it, a record call costs
   // one crossing into wasm and nothing more.
-  const report = (what, code) => {
+  // `what` and `name` make the message only in debug mode: recording is the
+  // hot path, and without debug the code is all that crosses.
+  const report = (code, what, name) => {
     if (!debug) return;
     const reason = droppedBecause(code);
-    if (reason !== null) warn(`${what} dropped: ${reason}`);
+    if (reason !== null) warn(`${what}${name === undefined ? '' : `(${JSON.stringify(name)})`} dropped: ${reason}`);
   };
   const recordTiming = (name, ms, props) => {
     const safeName = coerceName(name);
     const json = normalizeToJson(props);
-    whenReady((c) => report(`timing ${JSON.stringify(safeName)}`, c.recordTiming(safeName, ms, json)));
+    whenReady((c) => report(c.recordTiming(safeName, ms, json), 'timing', safeName));
   };
 
   // A panic in the Rust core traps (WebAssembly.RuntimeError). It must never
@@ -169,7 +171,7 @@ export function createTelemetry(options, loadCore) {
     globalThis.setTimeout(() => {
       if (!core) return;
       awake = true;
-      guarded((c) => report('timing "sdk.init_to_ready"', c.recordTiming('sdk.init_to_ready', readyAt - startedAt, undefined)))(core);
+      guarded((c) => report(c.recordTiming('sdk.init_to_ready', readyAt - startedAt, undefined), 'timing', 'sdk.init_to_ready'))(core);
       wake();
     }, 0);
   }, () => {});
@@ -194,7 +196,7 @@ export function createTelemetry(options, loadCore) {
       const extra = JSON.stringify({ mechanism });
       contextJson = contextJson && contextJson !== '{}' ? contextJson.slice(0, -1) + ',' + extra.slice(1) : extra;
     }
-    whenReady((c) => report('captureError', c.captureError(kind, message, stack, contextJson)));
+    whenReady((c) => report(c.captureError(kind, message, stack, contextJson), 'captureError'));
   }
 
   const telemetry = {
@@ -222,7 +224,7 @@ export function createTelemetry(options, loadCore) {
       try {
         const safeName = coerceName(name);
         const json = normalizeToJson(props);
-        whenReady((c) => report(`track(${JSON.stringify(safeName)})`, c.track(safeName, json)));
+        whenReady((c) => report(c.track(safeName, json), 'track', safeName));
       } catch (error) {
         warn('track failed', error);
       }
@@ -271,7 +273,7 @@ export function createTelemetry(options, loadCore) {
         const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
         const message = f.message === undefined || f.message === null ? undefined : String(f.message);
         const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
-        whenReady((c) => report('feedback', c.feedback(kind, rating, message, contact)));
+        whenReady((c) => report(c.feedback(kind, rating, message, contact), 'feedback'));
       } catch (error) {
         warn('feedback failed', error);
       }

@@ -181,7 +181,7 @@ test('record codes are decoded only in debug mode, to warn with the drop reason 
   const warnings = await run(true);
   assert.ok(warnings.some((w) => /track\("thinned"\) dropped: sampled/.test(w)), warnings.join('\n'));
   assert.ok(warnings.some((w) => /feedback dropped: invalid/.test(w)), warnings.join('\n'));
-  assert.ok(warnings.some((w) => /timing "early" dropped: not ready/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /timing\("early"\) dropped: not ready/.test(w)), warnings.join('\n'));
   assert.ok(!warnings.some((w) => /captureError/.test(w)), `no consent is not worth a warning: ${warnings.join('\n')}`);
 });
 
