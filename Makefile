@@ -80,6 +80,9 @@ bench: tools
 	else \
 	  echo "bench: no cargo bench 'scrub' yet; skipped"; \
 	fi
+	@# The record path's native cost (track with 10 props), with the wasm's
+	@# size-tuned profile.
+	cargo bench --bench record
 	@$(MAKE) --no-print-directory bench-scrub-peers
 	@# The same scrub bench in a Chromium service worker (tests/bench_scrub_sw.rs;
 	@# `make test` runs only tests/wasm_*.rs). `--nocapture`: wasm-bindgen-test

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod json;
 pub mod names;
 pub mod policy;
+pub mod props;
 pub mod sanitize;
 pub mod scrub;
 pub mod sketch;

@@ -262,12 +262,7 @@ impl Client {
     /// Never throws; returns a record code (`js/constants.js`).
     pub fn track(&self, name: String, props_json: Option<String>) -> u8 {
         self.record(Box::new(move |engine, entropy| {
-            engine.record_event(
-                &name,
-                props_json.and_then(|t| json::parse(&t).ok()),
-                now_ms(),
-                entropy,
-            )
+            engine.record_event(&name, props_json.as_deref(), now_ms(), entropy)
         }))
     }
 
@@ -275,12 +270,7 @@ impl Client {
     #[wasm_bindgen(js_name = trackSystem)]
     pub fn track_system(&self, name: String, props_json: Option<String>) -> u8 {
         self.record(Box::new(move |engine, entropy| {
-            engine.record_unsampled_event(
-                &name,
-                props_json.and_then(|t| json::parse(&t).ok()),
-                now_ms(),
-                entropy,
-            )
+            engine.record_unsampled_event(&name, props_json.as_deref(), now_ms(), entropy)
         }))
     }
 
@@ -295,12 +285,11 @@ impl Client {
         context_json: Option<String>,
     ) -> u8 {
         self.record(Box::new(move |engine, entropy| {
-            let context = context_json.and_then(|t| json::parse(&t).ok());
             let input = ErrorInput {
                 kind: &kind,
                 message: &message,
                 stack: stack.as_deref(),
-                context,
+                context: context_json.as_deref(),
             };
             engine.record_error(input, now_ms(), entropy)
         }))
@@ -310,13 +299,7 @@ impl Client {
     #[wasm_bindgen(js_name = recordTiming)]
     pub fn record_timing(&self, name: String, duration_ms: f64, props_json: Option<String>) -> u8 {
         self.record(Box::new(move |engine, entropy| {
-            engine.record_timing(
-                &name,
-                duration_ms,
-                props_json.and_then(|t| json::parse(&t).ok()),
-                now_ms(),
-                entropy,
-            )
+            engine.record_timing(&name, duration_ms, props_json.as_deref(), now_ms(), entropy)
         }))
     }
 

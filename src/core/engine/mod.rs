@@ -20,6 +20,7 @@ use super::error::{Error, Result};
 use super::ids::Entropy;
 use super::json::Json;
 use super::policy::Policy;
+use super::props::KeyCache;
 use super::scrub::Scrubber;
 use super::sketch::Sketch;
 use super::time::Millis;
@@ -193,6 +194,8 @@ pub struct Engine {
     policy: Policy,
     context: Context,
     scrubber: Scrubber,
+    /// The scrubber's verdicts on recent prop keys (see `core::props`).
+    key_cache: KeyCache,
     state: State,
     next_request_id: u64,
     flush_requested: bool,
@@ -224,6 +227,7 @@ impl Engine {
             policy,
             context,
             scrubber,
+            key_cache: KeyCache::default(),
             state: State::empty(),
             next_request_id: 1,
             flush_requested: false,

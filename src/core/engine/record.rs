@@ -5,7 +5,8 @@ use crate::core::fingerprint::fingerprint;
 use crate::core::ids::Entropy;
 use crate::core::json::{self, Json, Number};
 use crate::core::policy::ENVELOPE_RESERVE;
-use crate::core::sanitize::{clean_name, clean_props, truncate_chars, Cleaning};
+use crate::core::props::write_props;
+use crate::core::sanitize::{clean_name, truncate_chars, Cleaning};
 use crate::core::stack::parse_v8_stack;
 use crate::core::time::{format_rfc3339, utc_day, Millis};
 use crate::core::wire::items;
@@ -43,8 +44,8 @@ pub struct ErrorInput<'a> {
     pub message: &'a str,
     /// V8 stack text, if any.
     pub stack: Option<&'a str>,
-    /// The caller's context object.
-    pub context: Option<Json>,
+    /// The caller's context object, as JSON text.
+    pub context: Option<&'a str>,
 }
 
 /// What a `beforeSend` hook decided about one item.
@@ -69,7 +70,7 @@ impl Engine {
     pub fn record_event(
         &mut self,
         name: &str,
-        props: Option<Json>,
+        props: Option<&str>,
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
@@ -96,7 +97,7 @@ impl Engine {
     pub fn record_unsampled_event(
         &mut self,
         name: &str,
-        props: Option<Json>,
+        props: Option<&str>,
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
@@ -104,13 +105,13 @@ impl Engine {
     }
 
     /// The front half every named item shares: consent, a usable name, scrubbed
-    /// name and props. `Err` is the call's result when it stops here.
+    /// name and props (JSON text). `Err` is the call's result when it stops here.
     pub(crate) fn clean_named(
         &mut self,
         name: &str,
-        props: Option<Json>,
+        props: Option<&str>,
         cleaning: &mut Cleaning,
-    ) -> Result<(String, Json), Recorded> {
+    ) -> Result<(String, String), Recorded> {
         if self.state.consent != Consent::Granted {
             return Err(Recorded::NotConsented);
         }
@@ -119,16 +120,23 @@ impl Engine {
             return Err(Recorded::Dropped(DropReason::Invalid));
         };
         let name = self.scrubber.scrub_text(&name).into_owned();
-        let mut props = Json::Object(clean_props(props, &self.policy, cleaning));
-        self.scrubber.scrub_value(&mut props);
-        Ok((name, props))
+        let mut clean = String::with_capacity(props.map_or(2, str::len) + 16);
+        write_props(
+            props,
+            &self.policy,
+            &self.scrubber,
+            &mut self.key_cache,
+            cleaning,
+            &mut clean,
+        );
+        Ok((name, clean))
     }
 
     /// Builds and queues an event item; also returns its cleaned, scrubbed name.
     fn record_event_item(
         &mut self,
         name: &str,
-        props: Option<Json>,
+        props: Option<&str>,
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> (Recorded, Option<String>) {
@@ -141,7 +149,7 @@ impl Engine {
         let mut json = items::event_json(&id, &name, now, &props);
         if json.len() > self.policy.item_byte_limit() {
             cleaning.truncated = true;
-            json = items::event_json(&id, &name, now, &items::truncated_marker());
+            json = items::event_json(&id, &name, now, items::TRUNCATED_PROPS);
         }
         let recorded = self.accept_item(Endpoint::Events, json, None, cleaning, now, entropy);
         (recorded, Some(name))
@@ -180,8 +188,15 @@ impl Engine {
         if self.fold_repeat(&fingerprint) {
             return Recorded::Accepted;
         }
-        let mut context = Json::Object(clean_props(input.context, &self.policy, &mut cleaning));
-        self.scrubber.scrub_value(&mut context);
+        let mut context = String::with_capacity(input.context.map_or(2, str::len) + 16);
+        write_props(
+            input.context,
+            &self.policy,
+            &self.scrubber,
+            &mut self.key_cache,
+            &mut cleaning,
+            &mut context,
+        );
         let id = entropy.uuid_v4();
         let crumbs = &self.state.breadcrumbs;
         let mut json = items::error_json(
@@ -204,7 +219,7 @@ impl Engine {
                 &message,
                 &frames,
                 &fingerprint,
-                &Json::Object(Vec::new()),
+                "{}",
                 [].iter(),
             );
         }
@@ -299,8 +314,11 @@ impl Engine {
         }
         self.set_extra(LAST_ACTIVE_DAY, Json::Number(Number::from_u64(today)));
         let day = format_rfc3339(now)[..10].to_owned();
-        let props = Json::Object(vec![("day".into(), Json::String(day))]);
-        self.record_unsampled_event("daily_active", Some(props), now, entropy) == Recorded::Accepted
+        let mut props = String::from("{\"day\":");
+        json::push_string(&mut props, &day);
+        props.push('}');
+        self.record_unsampled_event("daily_active", Some(&props), now, entropy)
+            == Recorded::Accepted
     }
 
     /// Runs `beforeSend`; `None` when it dropped the item (already counted).

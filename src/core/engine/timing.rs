@@ -3,7 +3,7 @@
 //! records a `slow_operation` event.
 
 use crate::core::ids::Entropy;
-use crate::core::json::{self, Json};
+use crate::core::json;
 use crate::core::sanitize::Cleaning;
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
@@ -20,7 +20,7 @@ impl Engine {
         &mut self,
         name: &str,
         duration_ms: f64,
-        props: Option<Json>,
+        props: Option<&str>,
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
@@ -29,7 +29,6 @@ impl Engine {
             Ok(clean) => clean,
             Err(recorded) => return recorded,
         };
-        let props = json::to_string(&props);
         let duration = if duration_ms.is_finite() && duration_ms > 0.0 {
             duration_ms
         } else {
@@ -61,14 +60,12 @@ impl Engine {
         }
         self.dirty = true;
         if duration > self.policy.slow_threshold_ms {
-            let props = Json::Object(vec![
-                ("name".into(), Json::String(name)),
-                (
-                    "duration_ms".into(),
-                    Json::Number(items::ms_number(duration)),
-                ),
-            ]);
-            self.record_unsampled_event("slow_operation", Some(props), now, entropy);
+            let mut props = String::from("{\"name\":");
+            json::push_string(&mut props, &name);
+            props.push_str(",\"duration_ms\":");
+            props.push_str(items::ms_number(duration).as_str());
+            props.push('}');
+            self.record_unsampled_event("slow_operation", Some(&props), now, entropy);
         }
         Recorded::Accepted
     }

@@ -26,7 +26,7 @@ use std::fmt;
 mod parse;
 mod write;
 
-pub use parse::{parse, MAX_DEPTH};
+pub use parse::{parse, Reader, Token, MAX_DEPTH};
 pub use write::{
     push_array, push_i64, push_optional_string, push_optional_u64, push_string, push_u64,
     to_string, write,

@@ -1,4 +1,7 @@
-//! The parser: JSON text to a [`Json`] tree, strictly by RFC 8259.
+//! The parser: JSON text read token by token ([`Reader`]), or into a
+//! [`Json`] tree ([`parse`]), strictly by RFC 8259.
+
+use std::borrow::Cow;
 
 use super::{slice, Json, JsonError, JsonErrorKind, Number, Result};
 
@@ -14,18 +17,35 @@ pub const MAX_DEPTH: usize = 128;
 /// becomes U+FFFD, as it would when a JavaScript string holding one crosses
 /// into Rust.
 pub fn parse(text: &str) -> Result<Json> {
-    let mut parser = Parser {
-        text,
-        pos: 0,
-        depth: 0,
-        scratch: String::new(),
-    };
-    let value = parser.value()?;
-    parser.skip_whitespace();
-    if parser.pos != text.len() {
-        return Err(JsonError::at(JsonErrorKind::TrailingCharacters, parser.pos));
-    }
+    let mut reader = Reader::new(text);
+    let value = tree(&mut reader)?;
+    reader.finish()?;
     Ok(value)
+}
+
+/// One value as a tree, read from `reader` (recursion bounded by [`MAX_DEPTH`]).
+fn tree(reader: &mut Reader<'_>) -> Result<Json> {
+    Ok(match reader.value()? {
+        Token::Null => Json::Null,
+        Token::Bool(b) => Json::Bool(b),
+        Token::Number(text) => Json::Number(Number(text.to_owned())),
+        Token::String(text) => Json::String(text.into_owned()),
+        Token::Array => {
+            let mut items = Vec::new();
+            while reader.next_item(items.is_empty())? {
+                items.push(tree(reader)?);
+            }
+            Json::Array(items)
+        }
+        Token::Object => {
+            let mut entries = Vec::new();
+            while let Some(key) = reader.next_key(entries.is_empty())? {
+                let key = key.into_owned();
+                entries.push((key, tree(reader)?));
+            }
+            Json::Object(entries)
+        }
+    })
 }
 
 /// An unexpected byte at `at`, or the end of input if `at` is past it.
@@ -38,7 +58,28 @@ fn unexpected(bytes: &[u8], at: usize) -> JsonError {
     JsonError::at(kind, at)
 }
 
-struct Parser<'a> {
+/// The first token of a value, as [`Reader::value`] reads it.
+#[derive(Debug, PartialEq)]
+pub enum Token<'a> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A number's validated text.
+    Number(&'a str),
+    /// A string, unescaped: borrowed from the input when it has no escapes.
+    String(Cow<'a, str>),
+    /// `[`: read the items with [`Reader::next_item`].
+    Array,
+    /// `{`: read the entries with [`Reader::next_key`].
+    Object,
+}
+
+/// A pull parser: JSON text read token by token, so a caller can transform
+/// a document into another text without building a tree (the record path
+/// cleans and scrubs props this way, see `core::props`). [`parse`] builds
+/// its tree on top of it. Nesting deeper than [`MAX_DEPTH`] is an error.
+pub struct Reader<'a> {
     text: &'a str,
     pos: usize,
     depth: usize,
@@ -46,7 +87,17 @@ struct Parser<'a> {
     scratch: String,
 }
 
-impl<'a> Parser<'a> {
+impl<'a> Reader<'a> {
+    /// A reader at the start of `text`.
+    pub fn new(text: &'a str) -> Reader<'a> {
+        Reader {
+            text,
+            pos: 0,
+            depth: 0,
+            scratch: String::new(),
+        }
+    }
+
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
     }
@@ -65,26 +116,34 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn value(&mut self) -> Result<Json> {
+    /// Only whitespace is left.
+    pub fn finish(&mut self) -> Result<()> {
+        self.skip_whitespace();
+        if self.pos != self.text.len() {
+            return Err(JsonError::at(JsonErrorKind::TrailingCharacters, self.pos));
+        }
+        Ok(())
+    }
+
+    /// Reads the first token of the next value (the whole value for scalars).
+    pub fn value(&mut self) -> Result<Token<'a>> {
         self.skip_whitespace();
         match self.peek() {
-            Some(b'{') => self.object(),
-            Some(b'[') => self.array(),
+            Some(b'{') => self.enter().map(|()| Token::Object),
+            Some(b'[') => self.enter().map(|()| Token::Array),
             Some(b'"') => {
                 self.pos += 1;
-                self.string().map(Json::String)
+                self.string().map(Token::String)
             }
-            Some(b't') => self.literal("true", Json::Bool(true)),
-            Some(b'f') => self.literal("false", Json::Bool(false)),
-            Some(b'n') => self.literal("null", Json::Null),
+            Some(b't') => self.literal("true", Token::Bool(true)),
+            Some(b'f') => self.literal("false", Token::Bool(false)),
+            Some(b'n') => self.literal("null", Token::Null),
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.pos;
                 match scan_number(self.bytes(), start) {
                     Ok(end) => {
                         self.pos = end;
-                        Ok(Json::Number(Number(
-                            slice(self.text, start, end).to_owned(),
-                        )))
+                        Ok(Token::Number(slice(self.text, start, end)))
                     }
                     Err(at) => Err(self.unexpected(at)),
                 }
@@ -93,11 +152,86 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn literal(&mut self, word: &str, value: Json) -> Result<Json> {
+    /// Skips the rest of a value whose first token was `token`.
+    pub fn skip(&mut self, token: Token<'a>) -> Result<()> {
+        match token {
+            Token::Array => {
+                let mut first = true;
+                while self.next_item(first)? {
+                    first = false;
+                    let item = self.value()?;
+                    self.skip(item)?;
+                }
+            }
+            Token::Object => {
+                let mut first = true;
+                while self.next_key(first)?.is_some() {
+                    first = false;
+                    let item = self.value()?;
+                    self.skip(item)?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Inside an array: true when an item follows (read it with
+    /// [`Reader::value`]), false after the closing `]`. `first` is true for
+    /// the call right after [`Token::Array`].
+    pub fn next_item(&mut self, first: bool) -> Result<bool> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b']') => {
+                self.pos += 1;
+                self.depth -= 1;
+                Ok(false)
+            }
+            Some(b',') if !first => {
+                self.pos += 1;
+                Ok(true)
+            }
+            _ if first => Ok(true),
+            _ => Err(self.unexpected(self.pos)),
+        }
+    }
+
+    /// Inside an object: the next key (its `:` consumed; read the value
+    /// with [`Reader::value`]), or `None` after the closing `}`. `first` is
+    /// true for the call right after [`Token::Object`].
+    pub fn next_key(&mut self, first: bool) -> Result<Option<Cow<'a, str>>> {
+        self.skip_whitespace();
+        match self.peek() {
+            Some(b'}') => {
+                self.pos += 1;
+                self.depth -= 1;
+                return Ok(None);
+            }
+            Some(b',') if !first => {
+                self.pos += 1;
+                self.skip_whitespace();
+            }
+            _ if first => {}
+            _ => return Err(self.unexpected(self.pos)),
+        }
+        if self.peek() != Some(b'"') {
+            return Err(self.unexpected(self.pos));
+        }
+        self.pos += 1;
+        let key = self.string()?;
+        self.skip_whitespace();
+        if self.peek() != Some(b':') {
+            return Err(self.unexpected(self.pos));
+        }
+        self.pos += 1;
+        Ok(Some(key))
+    }
+
+    fn literal(&mut self, word: &str, token: Token<'a>) -> Result<Token<'a>> {
         let rest = self.bytes().get(self.pos..).unwrap_or_default();
         if rest.starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(value)
+            Ok(token)
         } else if word.as_bytes().starts_with(rest) {
             Err(self.unexpected(self.text.len()))
         } else {
@@ -115,75 +249,15 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
-    fn array(&mut self) -> Result<Json> {
-        self.enter()?;
-        let mut items = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b']') {
-            self.pos += 1;
-        } else {
-            loop {
-                items.push(self.value()?);
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b']') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected(self.pos)),
-                }
-            }
-        }
-        self.depth -= 1;
-        Ok(Json::Array(items))
-    }
-
-    fn object(&mut self) -> Result<Json> {
-        self.enter()?;
-        let mut entries = Vec::new();
-        self.skip_whitespace();
-        if self.peek() == Some(b'}') {
-            self.pos += 1;
-        } else {
-            loop {
-                self.skip_whitespace();
-                if self.peek() != Some(b'"') {
-                    return Err(self.unexpected(self.pos));
-                }
-                self.pos += 1;
-                let key = self.string()?;
-                self.skip_whitespace();
-                if self.peek() != Some(b':') {
-                    return Err(self.unexpected(self.pos));
-                }
-                self.pos += 1;
-                let value = self.value()?;
-                entries.push((key, value));
-                self.skip_whitespace();
-                match self.peek() {
-                    Some(b',') => self.pos += 1,
-                    Some(b'}') => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(self.unexpected(self.pos)),
-                }
-            }
-        }
-        self.depth -= 1;
-        Ok(Json::Object(entries))
-    }
-
     /// The rest of a string whose opening quote is consumed.
     ///
-    /// Runs of plain bytes are copied as slices: a string without escapes
-    /// costs one scan and one exactly sized allocation. One with escapes is
+    /// A string without escapes is borrowed from the input: one scan, no
+    /// allocation. One with escapes is
     /// assembled in a scratch buffer kept across strings, then copied once,
     /// rather than grown through a series of reallocations. Splitting only at
     /// ASCII bytes keeps every slice on a char boundary (the input is already
     /// valid UTF-8).
-    fn string(&mut self) -> Result<String> {
+    fn string(&mut self) -> Result<Cow<'a, str>> {
         let bytes = self.bytes();
         // Taken only at the first escape; `scratch` keeps its capacity.
         let mut out: Option<String> = None;
@@ -195,12 +269,12 @@ impl<'a> Parser<'a> {
                     self.pos = i + 1;
                     let last = slice(self.text, run, i);
                     return Ok(match out {
-                        None => last.to_owned(),
+                        None => Cow::Borrowed(last),
                         Some(mut buf) => {
                             buf.push_str(last);
                             let text = buf.as_str().to_owned();
                             self.scratch = buf;
-                            text
+                            Cow::Owned(text)
                         }
                     });
                 }

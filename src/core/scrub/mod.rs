@@ -126,6 +126,14 @@ impl Scrubber {
         self.keys.is_sensitive(key)
     }
 
+    /// Whether a JSON number's text is a valid card number (13 or more
+    /// digits passing the Luhn check): such a number is written as
+    /// `"[creditcard]"`.
+    pub fn is_card_number(&self, text: &str) -> bool {
+        let digits = text.as_bytes();
+        digits.len() >= 13 && digits.iter().all(u8::is_ascii_digit) && validate::card_ok(digits)
+    }
+
     /// Scrubs a JSON value in place: object values under sensitive keys become
     /// `"[Filtered]"` whatever their type; every other string (object keys
     /// included) goes through [`Scrubber::scrub_text`]; integers that are
@@ -144,11 +152,7 @@ impl Scrubber {
                     }
                 }
                 Json::Number(n) => {
-                    let digits = n.as_str().as_bytes();
-                    if digits.len() >= 13
-                        && digits.iter().all(u8::is_ascii_digit)
-                        && validate::card_ok(digits)
-                    {
+                    if self.is_card_number(n.as_str()) {
                         *v = Json::String("[creditcard]".to_owned());
                     }
                 }

@@ -1,14 +1,15 @@
 //! Every item body on the wire, written directly as JSON text: items are
 //! serialized once, when recorded, and stored and sent as they are.
 
-use crate::core::json::{self, push_string, push_u64, Json, Number};
+use crate::core::json::{push_string, push_u64, Number};
 use crate::core::sketch::Summary;
 use crate::core::stack::Frame;
 use crate::core::time::Millis;
 
-/// `{"id":..,"type":"event","name":..,"ts":..,"props":{..}}`.
-pub fn event_json(id: &str, name: &str, ts: Millis, props: &Json) -> String {
-    let mut out = String::with_capacity(96 + name.len());
+/// `{"id":..,"type":"event","name":..,"ts":..,"props":{..}}`; `props` is
+/// the cleaned props' JSON text.
+pub fn event_json(id: &str, name: &str, ts: Millis, props: &str) -> String {
+    let mut out = String::with_capacity(96 + name.len() + props.len());
     out.push_str("{\"id\":");
     push_string(&mut out, id);
     out.push_str(",\"type\":\"event\",\"name\":");
@@ -16,15 +17,13 @@ pub fn event_json(id: &str, name: &str, ts: Millis, props: &Json) -> String {
     out.push_str(",\"ts\":");
     push_u64(&mut out, ts);
     out.push_str(",\"props\":");
-    json::write(props, &mut out);
+    out.push_str(props);
     out.push('}');
     out
 }
 
-/// The props an item keeps when they made it too big.
-pub fn truncated_marker() -> Json {
-    Json::Object(vec![("_truncated".into(), Json::Bool(true))])
-}
+/// The props (or context) an item keeps when they made it too big.
+pub const TRUNCATED_PROPS: &str = "{\"_truncated\":true}";
 
 /// An `error` item without its `count` (added at send time).
 #[allow(clippy::too_many_arguments)]
@@ -35,7 +34,7 @@ pub fn error_json<'a>(
     message: &str,
     frames: &[Frame],
     fingerprint: &str,
-    context: &Json,
+    context: &str,
     breadcrumbs: impl Iterator<Item = &'a (String, Millis)>,
 ) -> String {
     let mut out = String::with_capacity(256 + message.len() + frames.len() * 96);
@@ -65,7 +64,7 @@ pub fn error_json<'a>(
     out.push_str("],\"fingerprint\":");
     push_string(&mut out, fingerprint);
     out.push_str(",\"context\":");
-    json::write(context, &mut out);
+    out.push_str(context);
     out.push_str(",\"breadcrumbs\":[");
     for (i, (name, at)) in breadcrumbs.enumerate() {
         if i > 0 {
