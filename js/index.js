@@ -31,6 +31,12 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
+  // The .wasm fetch is the longest wait of a cold start (a request to the
+  // extension's own files takes several ms in a worker): start it before
+  // anything else, so that validating options, the first storage read and
+  // registering listeners run while it is in flight. A failure surfaces
+  // through `ready`; this early call only must not leave it unhandled.
+  loadWasm().catch(() => {});
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
     return new Client(coreOptions, storage, extraPatterns, beforeSend);

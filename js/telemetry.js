@@ -68,10 +68,8 @@ export function createTelemetry(options, loadCore) {
   const startedAt = clock();
   const stored = readStoredState(storage);
 
-  // The code is looked at only in debug mode: outside it, a record call costs
-  // one crossing into wasm and nothing more.
-  // `what` and `name` make the message only in debug mode: recording is the
-  // hot path, and without debug the code is all that crosses.
+  // The code is looked at, and `what` and `name` made into a message, only in
+  // debug mode: outside it, a record call costs one crossing into wasm.
   const report = (code, what, name) => {
     if (!debug) return;
     const reason = droppedBecause(code);
