@@ -6,6 +6,7 @@ use crate::core::ids::Entropy;
 use crate::core::json::{self, Json, Number};
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::sanitize::{clean_name, clean_props, truncate_chars, Cleaning};
+use crate::core::source::Source;
 use crate::core::stack::parse_v8_stack;
 use crate::core::time::{format_rfc3339, utc_day, Millis};
 use crate::core::wire::items;
@@ -64,6 +65,15 @@ pub enum HookVerdict {
 pub type BeforeSend = Box<dyn FnMut(&str) -> HookVerdict>;
 
 impl Engine {
+    /// Runs one recording call made by a page client (`connect()`) and
+    /// forwarded by the worker: every item it records carries `source`.
+    pub fn with_source<R>(&mut self, source: Source, call: impl FnOnce(&mut Engine) -> R) -> R {
+        let outer = self.source.replace(source);
+        let result = call(self);
+        self.source = outer;
+        result
+    }
+
     /// Records a usage event, subject to `sampleRate`. Never fails: bad input
     /// is truncated or dropped with a reason.
     pub fn record_event(
@@ -349,6 +359,11 @@ impl Engine {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
+        // Before `beforeSend`: the hook sees where the item came from.
+        let json = match &self.source {
+            Some(source) => source.stamp(json),
+            None => json,
+        };
         let json = if self.before_send.is_some() {
             match self.apply_before_send(json) {
                 Some(json) => json,
