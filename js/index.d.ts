@@ -245,12 +245,19 @@ export interface TelemetryStats {
   readonly buffered: number;
 }
 
+/** The kind of extension context a page client (`connect()`) reports from. */
+export type ContextKind = 'content_script' | 'popup' | 'options' | 'side_panel' | 'offscreen' | 'extension_page';
+
 /** Fields every item has. */
 export interface ItemBase {
   /** Unique per item (UUID v4); the collector de-duplicates by it. */
   id: string;
   /** Milliseconds since the epoch. */
   ts: number;
+  /** Where a page client recorded it; absent for the worker's own items. */
+  context_kind?: ContextKind;
+  /** A content script's page origin (`https://host[:port]`, never a path or query). */
+  origin?: string;
 }
 
 /** A usage event from `track()` (and the SDK's lifecycle events), sent to `/v1/events`. */

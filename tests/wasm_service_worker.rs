@@ -47,6 +47,11 @@ extern "C" {
     #[wasm_bindgen(js_name = normalizeToJson)]
     fn _js_normalize();
 }
+#[wasm_bindgen(module = "/js/bridge.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = listenToPages)]
+    fn _js_bridge();
+}
 #[wasm_bindgen(module = "/js/memory-storage.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createMemoryStorage)]
