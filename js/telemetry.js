@@ -340,18 +340,31 @@ export function createTelemetry(options, loadCore) {
     },
   };
 
+  // A page is told "accepted" once the item is in storage: the worker may be
+  // stopped right after, and the page keeps no copy to send again. Answers of
+  // one burst of messages share one write.
+  let persistSoon = null;
+  const durable = (code) => {
+    if (code !== RECORD_ACCEPTED || !core) return code;
+    persistSoon ??= new Promise((resolve) => globalThis.setTimeout(resolve, 0)).then(() => {
+      persistSoon = null;
+      return core?.persist();
+    });
+    return persistSoon.then(() => code, () => code);
+  };
+
   // A page client's call (js/bridge.js has checked its shape and sender).
   const fromPage = (op, args, { kind, origin }, reportedDrops) => {
     if (reportedDrops > 0) whenReady((c) => c.countDrops(BUFFER_FULL, reportedDrops));
     switch (op) {
       case 'track':
-        return answered((c) => c.track(coerceName(args[0]), normalizeToJson(args[1]), kind, origin));
+        return answered((c) => c.track(coerceName(args[0]), normalizeToJson(args[1]), kind, origin)).then(durable);
       case 'error':
-        return answered((c) => c.captureError(args[0], args[1], args[2] ?? undefined, normalizeToJson(args[3]), kind, origin));
+        return answered((c) => c.captureError(args[0], args[1], args[2] ?? undefined, normalizeToJson(args[3]), kind, origin)).then(durable);
       case 'timing':
-        return answered((c) => c.recordTiming(coerceName(args[0]), args[1], normalizeToJson(args[2]), kind, origin));
+        return answered((c) => c.recordTiming(coerceName(args[0]), args[1], normalizeToJson(args[2]), kind, origin)).then(durable);
       case 'feedback':
-        return answered((c) => c.feedback(...feedbackFields(args[0]), kind, origin));
+        return answered((c) => c.feedback(...feedbackFields(args[0]), kind, origin)).then(durable);
       case 'consent':
         return ready.then(() => lastConsent);
       case 'setConsent':

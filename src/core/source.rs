@@ -124,3 +124,19 @@ fn bare_origin(origin: &str) -> Option<&str> {
     });
     (name_ok && port_ok).then_some(origin)
 }
+
+/// The origin of a web page's script URL (`https://host[:port]`), for a stack
+/// frame of a content script's error: the page's own frames are kept, but not
+/// the path or query of the page or script. `None` for any other file.
+pub fn web_origin(file: &str) -> Option<&str> {
+    let rest = file
+        .strip_prefix("https://")
+        .or_else(|| file.strip_prefix("http://"))?;
+    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    Some(&file[..file.len() - rest.len() + host_len])
+}
+
+/// True for the frame of a web page's script (not the extension's code).
+pub fn is_web_file(file: &str) -> bool {
+    file.starts_with("https://") || file.starts_with("http://")
+}

@@ -146,3 +146,34 @@ pub fn before_send_sees_where_a_page_item_came_from() {
     assert_eq!(recorded, Recorded::Dropped(DropReason::BeforeSend));
     assert_eq!(rig.track("from_worker", json!({})), Recorded::Accepted);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_content_script_error_keeps_the_page_frames_as_origins_marked_not_in_app() {
+    let mut rig = Rig::granted();
+    let (now, rng) = (rig.now, &mut rig.rng);
+    let stack = "Error: broke\n    at read (chrome-extension://abcdefghijklmnopabcdefghijklmnop/content.js:12:9)\n    at onClick (https://shop.example/shop/cart.js?session=abc:40:2)\n    at https://shop.example/shop/cart?session=abc:3:1";
+    rig.engine.with_source(content_script(), |engine| {
+        let input = ErrorInput {
+            kind: "Error",
+            message: "broke",
+            stack: Some(stack),
+            context: None,
+        };
+        engine.record_error(input, now, rng);
+    });
+    let items = sent_items(&mut rig);
+    let frames = named(&items, "broke")["stack"].as_array().unwrap().clone();
+    assert_eq!(frames[0]["file"], "/content.js");
+    assert!(
+        frames[0].get("in_app").is_none(),
+        "the extension's frame is ours"
+    );
+    for frame in &frames[1..] {
+        assert_eq!(frame["file"], "https://shop.example", "{frame}");
+        assert_eq!(frame["in_app"], false, "{frame}");
+    }
+    assert!(
+        !items[0].to_string().contains("/shop/"),
+        "no page path anywhere"
+    );
+}

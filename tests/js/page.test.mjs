@@ -309,3 +309,13 @@ test('connect() names the option it cannot use', async () => {
   });
   assert.deepEqual(warnings, []);
 });
+
+test('a page hears "accepted" only after the worker has written the item to storage', async () => {
+  const extension = fakeExtension();
+  const { core } = await startWorker(extension);
+  let persisted = 0;
+  core.persist = async () => { await nextTask(); persisted++; };
+  const page = connectIn(extension.page(), new URL(PAGE_URL));
+  const answers = await Promise.all([page.track('a').then((ok) => [ok, persisted]), page.track('b').then((ok) => [ok, persisted])]);
+  assert.deepEqual(answers, [[true, 1], [true, 1]], 'both answered after one shared write');
+});

@@ -6,7 +6,7 @@ use crate::core::ids::Entropy;
 use crate::core::json::{self, Json, Number};
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::sanitize::{clean_name, clean_props, truncate_chars, Cleaning};
-use crate::core::source::Source;
+use crate::core::source::{web_origin, Source};
 use crate::core::stack::parse_v8_stack;
 use crate::core::time::{format_rfc3339, utc_day, Millis};
 use crate::core::wire::items;
@@ -179,6 +179,15 @@ impl Engine {
             .scrub_text(cut.as_deref().unwrap_or(input.message))
             .into_owned();
         let mut frames = input.stack.map(parse_v8_stack).unwrap_or_default();
+        if self.source.is_some() {
+            // A content script's error may pass through the page's scripts:
+            // their frames stay, with the page's origin for a file.
+            for file in frames.iter_mut().filter_map(|f| f.file.as_mut()) {
+                if let Some(origin) = web_origin(file) {
+                    *file = origin.to_owned();
+                }
+            }
+        }
         for frame in &mut frames {
             for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
                 if let std::borrow::Cow::Owned(clean) = self.scrubber.scrub_text(text) {
