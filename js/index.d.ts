@@ -273,6 +273,8 @@ export interface StackFrame {
   file: string | null;
   line: number | null;
   column: number | null;
+  /** `false` for a frame of a web page's own script (a content script's error; its file is the page's origin). */
+  in_app?: false;
 }
 
 /** One of the last 20 `track()` calls before an error. */
