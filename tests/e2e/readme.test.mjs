@@ -14,12 +14,12 @@ import { readmeBlocks } from './lib/readme.mjs';
 
 const blocks = readmeBlocks();
 const ofKind = (kind) => blocks.filter((b) => b.kind === kind);
-// `console` blocks are checked by troubleshooting.test.mjs, `esbuild` and
-// `vite-config` by consumers.test.mjs, which builds extensions with them,
+// `console` blocks are checked by troubleshooting.test.mjs, `esbuild`,
+// `vite-config` and `wxt-*` by consumers.test.mjs, which builds extensions with them,
 // `types` by types.test.mjs against the installed tarball.
 const KINDS = [
   'commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'wire-items', 'wire-deletion', 'console', 'esbuild', 'vite-config',
-  'page', 'content-manifest', 'content-script',
+  'page', 'content-manifest', 'content-script', 'wxt-config', 'wxt-background', 'wxt-content',
 ];
 const EXAMPLE_COLLECTOR = 'https://collector.example.com';
 
