@@ -56,3 +56,10 @@ export const DEFAULTS = Object.freeze({
   batch: Object.freeze({ maxEvents: 50, maxBytes: 60000, flushIntervalMs: 30000, errorFlushDelayMs: 1000 }),
   retry: Object.freeze({ baseDelayMs: 1000, maxDelayMs: 3600000, maxAttempts: 10 }),
 });
+
+/** The consent state mirrored for page clients (absent while pending). */
+export const CONSENT_KEY = 'mv3t.consent';
+/** The key marking a page client's message; its value is the operation. */
+export const PAGE_MESSAGE_TAG = 'mv3t';
+/** Every context kind a page client can report from. */
+export const CONTEXT_KINDS = Object.freeze(['content_script', 'popup', 'options', 'side_panel', 'offscreen', 'extension_page']);

@@ -245,12 +245,19 @@ export interface TelemetryStats {
   readonly buffered: number;
 }
 
+/** The kind of extension context a page client (`connect()`) reports from. */
+export type ContextKind = 'content_script' | 'popup' | 'options' | 'side_panel' | 'offscreen' | 'extension_page';
+
 /** Fields every item has. */
 export interface ItemBase {
   /** Unique per item (UUID v4); the collector de-duplicates by it. */
   id: string;
   /** Milliseconds since the epoch. */
   ts: number;
+  /** Where a page client recorded it; absent for the worker's own items. */
+  context_kind?: ContextKind;
+  /** A content script's page origin (`https://host[:port]`, never a path or query). */
+  origin?: string;
 }
 
 /** A usage event from `track()` (and the SDK's lifecycle events), sent to `/v1/events`. */
@@ -266,6 +273,8 @@ export interface StackFrame {
   file: string | null;
   line: number | null;
   column: number | null;
+  /** `false` for a frame of a web page's own script (a content script's error; its file is the page's origin). */
+  in_app?: false;
 }
 
 /** One of the last 20 `track()` calls before an error. */

@@ -4,10 +4,12 @@ import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
 import { createTelemetry } from './telemetry.js';
 import { createMemoryStorage } from './memory-storage.js';
 import { normalizeToJson } from './normalize.js';
+import { connect } from './page.js';
 
 export { createMemoryStorage };
 
 let wasmReady = null;
+let warnedPage = false;
 let wasmLoaded = false;
 let instance = null;
 
@@ -24,9 +26,19 @@ function loadWasm() {
 /**
  * Starts the SDK. Call it at the top level of the service worker: it returns
  * at once, registers its listeners synchronously and buffers calls until the
- * core is ready (`await telemetry.ready` if you need to know when).
+ * core is ready (`await telemetry.ready` if you need to know when). Called in
+ * a page or content script, it warns once and behaves as `connect()` from
+ * `mv3-telemetry/page`: a second engine there would fight the worker's over
+ * the same storage.
  */
 export function init(options) {
+  if (typeof ServiceWorkerGlobalScope === 'undefined' && typeof document !== 'undefined') {
+    if (!warnedPage) {
+      warnedPage = true;
+      console.warn("mv3-telemetry: init() belongs in the service worker; in pages and content scripts use connect() from 'mv3-telemetry/page'. Behaving as connect().");
+    }
+    return (instance ??= connect({ captureGlobalErrors: options?.captureGlobalErrors !== false }));
+  }
   if (instance) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;

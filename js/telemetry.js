@@ -3,11 +3,12 @@
 // core loads asynchronously: so calls made before `ready` are buffered here and
 // replayed in order, and recording calls never throw.
 import {
-  ALARM_NAME, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE,
-  RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+  ALARM_NAME, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY,
+  RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
 import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
+import { listenToPages } from './bridge.js';
 
 // Bounds the memory held by a core that never loads; past it calls are counted
 // as `queue_full`, like the core's own cap.
@@ -15,6 +16,8 @@ const MAX_BUFFERED_CALLS = 1000;
 
 // What the calls lost to a full pre-ready buffer are counted as.
 const BUFFER_FULL = DROP_REASON_INDEX.queue_full;
+// What a page client's call is answered with when the buffer above is full.
+const BUFFER_FULL_CODE = RECORD_DROPPED_BASE + BUFFER_FULL;
 
 // Every drop reason at zero: stats() has one shape before and after `ready`.
 const NO_DROPS = Object.freeze(Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])));
@@ -29,6 +32,17 @@ export function droppedBecause(code) {
   return DROP_REASONS[code - RECORD_DROPPED_BASE] ?? `unknown code ${code}`;
 }
 
+/** The core's feedback arguments (kind, rating, message, contact) from the user's object. */
+function feedbackFields(input) {
+  const f = input && typeof input === 'object' ? input : {};
+  const kind = typeof f.type === 'string' ? f.type : '';
+  // The core checks the range; JS passes only what it can hold (a u8).
+  const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
+  const message = f.message === undefined || f.message === null ? undefined : String(f.message);
+  const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
+  return [kind, rating, message, contact];
+}
+
 /**
  * Starts the one storage read of start-up: the core's record (and the state of
  * releases before the log) and a previous worker's panic note. Issued before
@@ -37,7 +51,7 @@ export function droppedBecause(code) {
 function readStoredState(storage) {
   if (!storage) return undefined;
   try {
-    const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]));
+    const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY, CONSENT_KEY]));
     // A failed read is retried by the core itself; it must not surface as an
     // unhandled rejection (which the SDK would capture as an error).
     read.catch(() => {});
@@ -61,7 +75,8 @@ export function createTelemetry(options, loadCore) {
   // wake() before the first post-ready wake is redundant: that one covers it.
   let awake = false;
   const warn = (...args) => debug && console.warn('mv3-telemetry:', ...args);
-  const storage = options.storage ?? globalThis.chrome?.storage?.local;
+  const chrome = globalThis.chrome;
+  const storage = options.storage ?? chrome?.storage?.local;
   let lastConsent = options.defaultConsent ?? DEFAULTS.defaultConsent;
   const captured = new WeakSet();
   const clock = () => globalThis.performance?.now?.() ?? Date.now();
@@ -124,8 +139,45 @@ export function createTelemetry(options, loadCore) {
       if (buffered === null) return reject(new Error('mv3-telemetry: the core failed to load; see the first error'));
       buffered.push((c) => Promise.resolve(call(c)).then(resolve, reject));
     });
+  // A recording call whose code a page client waits for: like whenReady, but
+  // the promise always settles (a dropped or failed call answers too).
+  const answered = (unguarded) =>
+    new Promise((resolve) => {
+      const call = (c) => {
+        let code;
+        try {
+          code = guarded(unguarded)(c);
+        } finally {
+          resolve(code);
+        }
+      };
+      if (core) return call(core);
+      if (buffered === null) return resolve(undefined);
+      if (buffered.length >= MAX_BUFFERED_CALLS) {
+        bufferedDrops++;
+        return resolve(BUFFER_FULL_CODE);
+      }
+      buffered.push(call);
+    });
   const wake = () => {
     if (awake && core) guarded((c) => c.wake())(core);
+  };
+
+  // Page clients (connect()) read the consent state from storage: the worker
+  // keeps a copy under CONSENT_KEY (absent while pending, so pending stores
+  // nothing) and tells the pages without storage (offscreen documents).
+  let mirrored;
+  const mirrorConsent = async (status) => {
+    if (!storage) return;
+    if (mirrored === undefined) mirrored = (await (stored ?? Promise.reject()).catch(() => ({})))?.[CONSENT_KEY] ?? 'pending';
+    if (status === mirrored) return;
+    mirrored = status;
+    try {
+      await (status === 'pending' ? storage.remove([CONSENT_KEY]) : storage.set({ [CONSENT_KEY]: status }));
+      await chrome?.runtime?.sendMessage?.({ [PAGE_MESSAGE_TAG]: 'consent', status });
+    } catch {
+      // No page is listening: that is the usual case.
+    }
   };
 
   let readyAt;
@@ -134,6 +186,7 @@ export function createTelemetry(options, loadCore) {
     await loaded.start(stored);
     core = loaded;
     lastConsent = core.consentStatus();
+    mirrorConsent(lastConsent);
     await reportPreviousPanic(core);
     const pending = buffered;
     buffered = [];
@@ -209,6 +262,7 @@ export function createTelemetry(options, loadCore) {
       }
       return deferred((c) => c.setConsent(granted).then(() => {
         lastConsent = c.consentStatus();
+        return mirrorConsent(lastConsent);
       }));
     },
     captureError(error, context) {
@@ -265,13 +319,8 @@ export function createTelemetry(options, loadCore) {
     },
     feedback(input) {
       try {
-        const f = input && typeof input === 'object' ? input : {};
-        const kind = typeof f.type === 'string' ? f.type : '';
-        // The core checks the range; JS passes only what it can hold (a u8).
-        const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
-        const message = f.message === undefined || f.message === null ? undefined : String(f.message);
-        const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
-        whenReady((c) => report(c.feedback(kind, rating, message, contact), 'feedback'));
+        const fields = feedbackFields(input);
+        whenReady((c) => report(c.feedback(...fields), 'feedback'));
       } catch (error) {
         warn('feedback failed', error);
       }
@@ -291,10 +340,44 @@ export function createTelemetry(options, loadCore) {
     },
   };
 
+  // A page is told "accepted" once the item is in storage: the worker may be
+  // stopped right after, and the page keeps no copy to send again. Answers of
+  // one burst of messages share one write.
+  let persistSoon = null;
+  const durable = (code) => {
+    if (code !== RECORD_ACCEPTED || !core) return code;
+    persistSoon ??= new Promise((resolve) => globalThis.setTimeout(resolve, 0)).then(() => {
+      persistSoon = null;
+      return core?.persist();
+    });
+    return persistSoon.then(() => code, () => code);
+  };
+
+  // A page client's call (js/bridge.js has checked its shape and sender).
+  const fromPage = (op, args, { kind, origin }, reportedDrops) => {
+    if (reportedDrops > 0) whenReady((c) => c.countDrops(BUFFER_FULL, reportedDrops));
+    switch (op) {
+      case 'track':
+        return answered((c) => c.track(coerceName(args[0]), normalizeToJson(args[1]), kind, origin)).then(durable);
+      case 'error':
+        return answered((c) => c.captureError(args[0], args[1], args[2] ?? undefined, normalizeToJson(args[3]), kind, origin)).then(durable);
+      case 'timing':
+        return answered((c) => c.recordTiming(coerceName(args[0]), args[1], normalizeToJson(args[2]), kind, origin)).then(durable);
+      case 'feedback':
+        return answered((c) => c.feedback(...feedbackFields(args[0]), kind, origin)).then(durable);
+      case 'consent':
+        return ready.then(() => lastConsent);
+      case 'setConsent':
+        return telemetry.setConsent(args[0]).then(() => lastConsent);
+      default: // flush
+        return telemetry.flush();
+    }
+  };
+
   // Listeners must exist before the first await of the worker's first turn.
-  const chrome = globalThis.chrome;
   const lifecycle = options.lifecycleEvents ?? DEFAULTS.lifecycleEvents;
   try {
+    listenToPages(chrome, fromPage, () => whenReady((c) => c.countDrops(DROP_REASON_INDEX.invalid, 1)));
     chrome?.alarms?.onAlarm?.addListener((alarm) => {
       if (alarm?.name === ALARM_NAME) wake();
     });

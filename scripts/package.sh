@@ -5,6 +5,8 @@
 #   + index.js: js/index.js and the modules it imports, bundled into one file
 #     (one module for the worker to fetch and parse at every start)
 #   + js/index.d.ts
+#   + page.js (ESM) and page.global.js (classic script): the page client
+#     connect(), no wasm, at most 2 KiB gzipped (checked here), + js/page.d.ts
 #   + pkg-template/package.json (version from Cargo.toml), README.md; the LICENSE-* files
 # then prints gzipped sizes and copies pkg/ into the example extension
 # (examples/extension/vendor/mv3-telemetry/, gitignored).
@@ -22,7 +24,7 @@ JS_DIR="${JS_DIR:-js}"          # overridable only to try the flow with a stub
 VENDOR=examples/extension/vendor/mv3-telemetry
 STAMP="$OUT/.inputs.sha256"     # not in package.json `files`: never published
 
-for f in "$JS_DIR/index.js" "$JS_DIR/index.d.ts"; do
+for f in "$JS_DIR/index.js" "$JS_DIR/index.d.ts" "$JS_DIR/page.js" "$JS_DIR/page-global.js" "$JS_DIR/page.d.ts"; do
   if [ ! -f "$f" ]; then
     echo "package: $f is missing (the ESM wrapper); cannot build the package" >&2
     exit 1
@@ -34,15 +36,28 @@ if [ "$JS_DIR" = js ] && [ ! -f js/constants.js ]; then
   exit 1
 fi
 
+# The page client's budget (README "Size"): what every content script and page adds.
+PAGE_MAX_GZIP=2048
+
 sizes() {
   local total_raw=0 total_gz=0 raw gz f
   printf '%-28s %10s %10s\n' "file" "bytes" "gzip -9"
   for f in "$OUT"/*_bg.wasm "$OUT"/*.js; do
+    case "$(basename "$f")" in page*.js) continue ;; esac
     raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)
     total_raw=$((total_raw + raw)); total_gz=$((total_gz + gz))
     printf '%-28s %10d %10d\n' "$(basename "$f")" "$raw" "$gz"
   done
   printf '%-28s %10d %10d\n' "total (wasm + js)" "$total_raw" "$total_gz"
+  for f in "$OUT"/page.js "$OUT"/page.global.js; do
+    [ -f "$f" ] || continue
+    raw=$(wc -c <"$f"); gz=$(gzip -9 -c "$f" | wc -c)
+    printf '%-28s %10d %10d   (page client, budget %d)\n' "$(basename "$f")" "$raw" "$gz" "$PAGE_MAX_GZIP"
+    if [ "$gz" -gt "$PAGE_MAX_GZIP" ]; then
+      echo "package: $(basename "$f") is $gz bytes gzipped, over the page client's $PAGE_MAX_GZIP" >&2
+      return 1
+    fi
+  done
 }
 
 inputs_hash() {
@@ -94,7 +109,10 @@ esbuild --minify --format=esm --log-level=warning "$OUT/mv3_telemetry.js" --outf
 mv "$OUT/mv3_telemetry.js.min" "$OUT/mv3_telemetry.js"
 esbuild --bundle --minify --format=esm --log-level=warning "--external:*/mv3_telemetry.js" \
   "$JS_DIR/index.js" --outfile="$OUT/index.js"
-cp "$JS_DIR/index.d.ts" "$OUT/"
+# The page client: bundled alone (it must never pull the wasm glue in).
+esbuild --bundle --minify --format=esm --log-level=warning "$JS_DIR/page.js" --outfile="$OUT/page.js"
+esbuild --bundle --minify --format=iife --log-level=warning "$JS_DIR/page-global.js" --outfile="$OUT/page.global.js"
+cp "$JS_DIR/index.d.ts" "$JS_DIR/page.d.ts" "$OUT/"
 cp pkg-template/README.md LICENSE-MIT LICENSE-APACHE "$OUT/"
 rm -f "$OUT/.gitignore"
 

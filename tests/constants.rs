@@ -6,11 +6,11 @@
 use std::path::PathBuf;
 
 use mv3_telemetry::core::names::{
-    ALARM_NAME, LEGACY_STATE_KEY, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY,
-    RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+    ALARM_NAME, CONSENT_KEY, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY, RECORD_ACCEPTED,
+    RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 };
 use mv3_telemetry::core::policy::{DEFAULT_COMPRESSION, DEFAULT_ENVIRONMENT, OPTION_LIMITS};
-use mv3_telemetry::core::{Consent, DropReason, Policy};
+use mv3_telemetry::core::{Consent, ContextKind, DropReason, Policy};
 
 const REGENERATE: &str = "UPDATE_CONSTANTS=1 cargo test --test constants";
 
@@ -161,7 +161,28 @@ fn render() -> String {
     out.push_str("/** What the core is given for each option left out. */\n");
     out.push_str("export const DEFAULTS = Object.freeze({\n");
     out.push_str(&defaults());
-    out.push_str("});\n");
+    out.push_str("});\n\n");
+
+    // The page client (`connect()`, js/page.js) and the worker's listener.
+    out.push_str("/** The consent state mirrored for page clients (absent while pending). */\n");
+    out.push_str(&format!(
+        "export const CONSENT_KEY = {};\n",
+        js_string(CONSENT_KEY)
+    ));
+    out.push_str("/** The key marking a page client's message; its value is the operation. */\n");
+    out.push_str(&format!(
+        "export const PAGE_MESSAGE_TAG = {};\n",
+        js_string(PAGE_MESSAGE_TAG)
+    ));
+    out.push_str("/** Every context kind a page client can report from. */\n");
+    let kinds: Vec<String> = ContextKind::ALL
+        .iter()
+        .map(|k| js_string(k.as_str()))
+        .collect();
+    out.push_str(&format!(
+        "export const CONTEXT_KINDS = Object.freeze([{}]);\n",
+        kinds.join(", ")
+    ));
     out
 }
 

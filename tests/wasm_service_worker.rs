@@ -47,6 +47,11 @@ extern "C" {
     #[wasm_bindgen(js_name = normalizeToJson)]
     fn _js_normalize();
 }
+#[wasm_bindgen(module = "/js/bridge.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = listenToPages)]
+    fn _js_bridge();
+}
 #[wasm_bindgen(module = "/js/memory-storage.js")]
 extern "C" {
     #[wasm_bindgen(js_name = createMemoryStorage)]
@@ -167,7 +172,7 @@ async fn accepted_items_reach_storage_within_one_second() {
     let client = started(&config_default(), &storage).await;
     for i in 0..3 {
         assert_eq!(
-            client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#))),
+            client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#)), None, None),
             RECORD_ACCEPTED
         );
     }
@@ -184,7 +189,7 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     let storage = create_memory_storage();
     let first = started(&config_default(), &storage).await;
     for i in 0..5 {
-        first.track("kept".into(), Some(format!(r#"{{"i":{i}}}"#)));
+        first.track("kept".into(), Some(format!(r#"{{"i":{i}}}"#)), None, None);
     }
     JsFuture::from(first.persist()).await.unwrap();
     drop(first);
@@ -202,7 +207,10 @@ async fn pending_consent_writes_nothing_to_storage() {
     let storage = create_memory_storage();
     let client = started(&config_with("pending"), &storage).await;
     assert_eq!(client.consent_status(), "pending");
-    assert_eq!(client.track("ignored".into(), None), RECORD_NOT_CONSENTED);
+    assert_eq!(
+        client.track("ignored".into(), None, None, None),
+        RECORD_NOT_CONSENTED
+    );
     sleep(400).await;
     assert_eq!(stored(&storage).await, serde_json::json!({}));
     assert_eq!(client.anonymous_id(), None);
@@ -224,7 +232,7 @@ async fn anonymous_ids_are_distinct_uuid_v4s_from_crypto() {
 async fn a_failing_collector_means_retries_not_losses() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
-    client.track("unsent".into(), None);
+    client.track("unsent".into(), None, None, None);
     let result = JsFuture::from(client.flush())
         .await
         .unwrap()
@@ -241,7 +249,7 @@ async fn revoking_consent_purges_storage() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     let id = client.anonymous_id().unwrap();
-    client.track("queued".into(), None);
+    client.track("queued".into(), None, None, None);
     JsFuture::from(client.persist()).await.unwrap();
     assert_eq!(stored_items(&storage).await.len(), 1);
     JsFuture::from(client.set_consent(false)).await.unwrap();
@@ -393,6 +401,8 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     client.track(
         "order".into(),
         Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()),
+        None,
+        None,
     );
     JsFuture::from(client.persist()).await.unwrap();
     let state = stored(&storage).await.to_string();

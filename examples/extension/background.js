@@ -50,12 +50,25 @@ const actions = {
   feedback(fields) {
     telemetry.feedback(fields);
   },
+  // Work that needs a DOM, in an offscreen document (offscreen.js), which
+  // reports through connect() like every page of the extension.
+  async openOffscreen() {
+    if (await chrome.offscreen.hasDocument?.()) await chrome.offscreen.closeDocument();
+    await chrome.offscreen.createDocument({
+      url: 'offscreen.html',
+      reasons: ['DOM_PARSER'],
+      justification: 'Parses HTML for the example',
+    });
+    return 'offscreen document opened';
+  },
 };
 
 // Messages from the options page and the popup. Registered synchronously at
 // top level, so a message can wake a stopped worker.
 chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  if (sender.id !== chrome.runtime.id || !msg || typeof msg !== 'object') return false;
+  // Only the example's own commands: the SDK's page messages (connect()) are
+  // answered by the SDK's listener, so this one must leave them alone.
+  if (sender.id !== chrome.runtime.id || !msg || typeof msg !== 'object' || typeof msg.cmd !== 'string') return false;
   const reply = (work) => {
     Promise.resolve()
       .then(work)

@@ -1,6 +1,10 @@
 // Options page: shows consent status and lets the user allow or deny.
-// Talks to the service worker by messages (which also wake it when stopped).
+// Talks to the service worker by messages (which also wake it when stopped);
+// its own telemetry goes through connect(), recorded by the worker's SDK.
 // No inline scripts: the extension CSP forbids them.
+import { connect } from './vendor/mv3-telemetry/page.js';
+
+const telemetry = connect();
 
 const $ = (id) => document.getElementById(id);
 
@@ -48,8 +52,8 @@ $('deny').addEventListener('click', () => setConsent(false));
 $('refresh').addEventListener('click', refresh);
 $('send-test').addEventListener('click', async () => {
   try {
-    await send({ cmd: 'track', name: 'options_test_event', props: { source: 'options_page' } });
-    await send({ cmd: 'flush' });
+    await telemetry.track('options_test_event');
+    await telemetry.flush();
   } catch (err) { showError(err); }
   refresh();
 });

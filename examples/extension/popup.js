@@ -1,6 +1,12 @@
 // Popup: buttons that exercise the SDK in the service worker. Every action is
 // a message; the worker does the work, so errors and timings happen where the
 // SDK watches (the worker's own `error` and `unhandledrejection` events).
+// The popup's own errors and events go through connect(): one consent, one
+// anonymous ID and one queue with the worker.
+import { connect } from './vendor/mv3-telemetry/page.js';
+
+const telemetry = connect();
+telemetry.track('popup_opened');
 
 const $ = (id) => document.getElementById(id);
 
@@ -56,6 +62,13 @@ button('send-event', { name: 'sendEvent', args: () => ({ clicks: ++clicks }) }, 
 button('throw-error', { name: 'throwError' }, () => 'Error thrown in the service worker (captured, scrubbed)');
 button('reject-promise', { name: 'rejectPromise' }, () => 'Promise rejected in the service worker (captured)');
 button('slow-operation', { name: 'slowOperation' }, (ms) => `sync_settings took ${ms} ms: timing and slow_operation recorded`);
+
+// An exception in the popup itself, nobody catches it: connect() sees it
+// through the popup's `error` event and the worker records it.
+$('throw-in-popup').addEventListener('click', () => {
+  say('Error thrown in the popup (captured, recorded by the worker)');
+  throw new Error('Popup could not render the list for bob@example.org');
+});
 
 $('feedback-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -15,6 +15,13 @@ pub const CHUNK_PREFIX: &str = "mv3t.chunk.";
 pub const LEGACY_STATE_KEY: &str = "mv3t.state";
 /// A note left by a worker whose core panicked, reported by the next one.
 pub const PANIC_KEY: &str = "mv3t.panic";
+/// The consent state (`granted` or `denied`; absent while pending), mirrored
+/// by the worker for page clients: they read it and follow its changes, so
+/// they send nothing to the worker while consent is not granted.
+pub const CONSENT_KEY: &str = "mv3t.consent";
+/// The key that marks a page client's message to the worker; its value is
+/// the operation (`track`, `error`, `timing`, `feedback`, ...).
+pub const PAGE_MESSAGE_TAG: &str = "mv3t";
 
 // What a recording call of the wasm `Client` returns: one number, so a call
 // crosses into wasm once and JS decodes the result only in debug mode.

@@ -120,6 +120,7 @@ fn snapshot_from_json(v: &Json) -> Option<Snapshot> {
                     props: s.get("props")?.to_owned_str()?,
                     opened_at: s.get("opened_at")?.as_u64()?,
                     sketch: Sketch::from_json(s.get("sketch")?)?,
+                    source: None,
                 })
             })
         })?,

@@ -20,7 +20,7 @@ use crate::core::names::{
     RECORD_NOT_READY,
 };
 use crate::core::scrub::Scrubber;
-use crate::core::{ConsentChange, DropReason, Engine, ErrorInput, Recorded};
+use crate::core::{Consent, ConsentChange, DropReason, Engine, ErrorInput, Recorded, Source};
 
 /// The scrubber alone, with the default rules: `scrub(value)` of the package.
 #[wasm_bindgen(js_name = scrubText)]
@@ -259,9 +259,17 @@ impl Client {
     }
 
     /// Records a usage event; `props_json` is the wrapper's normalized props.
-    /// Never throws; returns a record code (`js/constants.js`).
-    pub fn track(&self, name: String, props_json: Option<String>) -> u8 {
-        self.record(Box::new(move |engine, entropy| {
+    /// Never throws; returns a record code (`js/constants.js`). `context_kind`
+    /// and `origin`, here and in the other recording calls, are given for a call
+    /// forwarded from a page client (see [`sourced`]).
+    pub fn track(
+        &self,
+        name: String,
+        props_json: Option<String>,
+        context_kind: Option<String>,
+        origin: Option<String>,
+    ) -> u8 {
+        self.record(sourced(context_kind, origin, move |engine, entropy| {
             engine.record_event(&name, props_json.as_deref(), now_ms(), entropy)
         }))
     }
@@ -283,8 +291,10 @@ impl Client {
         message: String,
         stack: Option<String>,
         context_json: Option<String>,
+        context_kind: Option<String>,
+        origin: Option<String>,
     ) -> u8 {
-        self.record(Box::new(move |engine, entropy| {
+        self.record(sourced(context_kind, origin, move |engine, entropy| {
             let input = ErrorInput {
                 kind: &kind,
                 message: &message,
@@ -297,8 +307,15 @@ impl Client {
 
     /// Adds a timer sample (milliseconds) to its (name, props) series.
     #[wasm_bindgen(js_name = recordTiming)]
-    pub fn record_timing(&self, name: String, duration_ms: f64, props_json: Option<String>) -> u8 {
-        self.record(Box::new(move |engine, entropy| {
+    pub fn record_timing(
+        &self,
+        name: String,
+        duration_ms: f64,
+        props_json: Option<String>,
+        context_kind: Option<String>,
+        origin: Option<String>,
+    ) -> u8 {
+        self.record(sourced(context_kind, origin, move |engine, entropy| {
             engine.record_timing(&name, duration_ms, props_json.as_deref(), now_ms(), entropy)
         }))
     }
@@ -310,8 +327,10 @@ impl Client {
         rating: Option<u8>,
         message: Option<String>,
         contact: Option<String>,
+        context_kind: Option<String>,
+        origin: Option<String>,
     ) -> u8 {
-        self.record(Box::new(move |engine, entropy| {
+        self.record(sourced(context_kind, origin, move |engine, entropy| {
             engine.record_feedback(
                 &kind,
                 rating,
@@ -391,6 +410,31 @@ impl Client {
     pub fn panic_for_tests(&self) {
         panic!("mv3-telemetry: deliberate panic for tests");
     }
+}
+
+/// A recording call made for a page client when `context_kind` is given: its items
+/// carry the context kind and origin, checked by the core ([`Source::new`]);
+/// a source the core refuses drops the call as `invalid`.
+fn sourced(
+    context_kind: Option<String>,
+    origin: Option<String>,
+    call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static,
+) -> RecordCall {
+    let Some(kind) = context_kind else {
+        return Box::new(call);
+    };
+    Box::new(move |engine, entropy| {
+        if engine.consent() != Consent::Granted {
+            return Recorded::NotConsented;
+        }
+        match Source::new(&kind, origin.as_deref()) {
+            Some(source) => engine.with_source(source, |engine| call(engine, entropy)),
+            None => {
+                engine.count_drops(DropReason::Invalid, 1);
+                Recorded::Dropped(DropReason::Invalid)
+            }
+        }
+    })
 }
 
 /// A recording call, boxed. Size: one `record` for every kind of item

@@ -4,3 +4,4 @@
 
 pub mod driver_cases;
 pub mod engine_cases;
+pub mod source_cases;

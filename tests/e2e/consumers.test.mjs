@@ -1,8 +1,8 @@
 // The package as consumers use it (DESIGN 3): the tarball installed into a
-// fresh project, then three tiny extensions built the three documented ways
-// (no bundler: the package folder copied in; esbuild; Vite), each loaded
-// unpacked in Chromium, whose service worker must deliver an event to the
-// mock collector. The recipes here are the ones pkg-template/README.md gives.
+// fresh project, then tiny extensions built the documented ways (no bundler:
+// the package folder copied in; esbuild; Vite; WXT, whose content script uses
+// connect()), each loaded unpacked in Chromium, whose service worker must
+// deliver an event to the mock collector. The recipes here are the README's.
 //
 // The no-bundler consumer also records what the SDK really produces (the
 // items `beforeSend` sees, stats(), flush(), the batches the collector got)
@@ -11,7 +11,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createServer } from 'node:http';
+import { dirname, join } from 'node:path';
 import { readmeBlocks } from './lib/readme.mjs';
 import { startMock, launchBrowser, readJson, waitFor, delivered, collectorReport, BLANK_PAGE, writeBlankPage } from './lib/harness.mjs';
 import { packedProject, sh, typecheck, writeTsconfig, BIN } from '../package/project.mjs';
@@ -191,4 +192,60 @@ test('bundled by Vite with the worker as the build input, the emitted .wasm asse
   assert.equal(files.filter((f) => /^assets\/mv3_telemetry_bg-[\w-]+\.wasm$/.test(f)).length, 1, `one emitted .wasm asset in ${files}`);
   assertWorkerSafe(join(dist, 'background.js'));
   await deliversEvent(t, dist, 'vite');
+});
+
+test('built by WXT from the README recipe, the background (init) and a content script (connect) both deliver to the collector', { timeout: 150_000 }, async (t) => {
+  const app = join(project.dir, 'wxt-app');
+  mkdirSync(join(app, 'entrypoints'), { recursive: true });
+  // The app sees the installed tarball; WXT itself comes from the workspace.
+  symlinkSync(join(project.dir, 'node_modules'), join(app, 'node_modules'));
+  symlinkSync(dirname(dirname(BIN.wxt)), join(project.dir, 'node_modules/wxt'));
+  const site = createServer((req, res) => res.end('<!doctype html><title>site</title><p>three short words</p>'));
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => site.close(resolve)));
+
+  const block = (kind) => {
+    const [found] = readmeBlocks().filter((b) => b.kind === kind);
+    assert.ok(found, `README.md has the ${kind} block`);
+    return found.code;
+  };
+  // The README's recipe, pointed at the mock collector and the local site;
+  // consent granted by default stands in for the consent UI.
+  const local = (code) => code
+    .replaceAll('https://collector.example.com/*', 'http://127.0.0.1/*')
+    .replaceAll('https://*.example.com/*', 'http://127.0.0.1/*')
+    .replaceAll("{ endpoint: 'https://collector.example.com' }",
+      `{ endpoint: ${JSON.stringify(mock.url)}, defaultConsent: 'granted', lifecycleEvents: false, batch: { flushIntervalMs: 500 } }`);
+  const recipes = { 'wxt.config.ts': 'wxt-config', 'entrypoints/background.ts': 'wxt-background', 'entrypoints/content.ts': 'wxt-content' };
+  for (const [name, kind] of Object.entries(recipes)) {
+    const code = local(block(kind));
+    assert.notEqual(code, block(kind), `${name}: the recipe was pointed at the local collector and site`);
+    writeFileSync(join(app, name), code);
+  }
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'wxt-consumer', version: '1.0.0', private: true, type: 'module' }));
+  await sh(process.execPath, [BIN.wxt, 'build'], { cwd: app });
+  const dist = join(app, '.output/chrome-mv3');
+  const built = JSON.parse(readFileSync(join(dist, 'manifest.json'), 'utf8'));
+  assert.deepEqual(built.background, { type: 'module', service_worker: 'background.js' });
+  assert.ok(listFiles(dist).some((f) => /^assets\/mv3_telemetry_bg-[\w-]+\.wasm$/.test(f)), 'WXT emitted the .wasm');
+  const contentFile = join(dist, built.content_scripts[0].js[0]);
+  assert.doesNotMatch(readFileSync(contentFile, 'utf8'), /WebAssembly|mv3_telemetry_bg/, 'the content script carries no wasm');
+  writeBlankPage(dist);
+
+  const browser = await launchBrowser(dist);
+  t.after(() => browser.close());
+  const tab = await browser.context.newPage();
+  await tab.goto(`http://127.0.0.1:${site.address().port}/articles/42?ref=mail`);
+  try {
+    // flushIntervalMs 500: the batches go out on their own.
+    await waitFor(async () => {
+      return (await delivered(mock, 'background_started')).unique.length > 0 && (await delivered(mock, 'article_opened')).unique.length > 0;
+    }, { timeout: 40_000, interval: 1_000, message: 'the WXT background and content script events at the collector' });
+  } catch (err) {
+    assert.fail(`${err.message}\n${await collectorReport(mock)}\nlog:\n${browser.dumpLogs()}`);
+  }
+  const [article] = (await delivered(mock, 'article_opened')).unique;
+  assert.equal(article.context_kind, 'content_script');
+  assert.equal(article.origin, `http://127.0.0.1:${site.address().port}`);
+  assert.deepEqual(article.props, { words: 3 });
 });

@@ -16,9 +16,11 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 test('the example manifest is manifest-example.json with the collector host, an options page and a popup', () => {
   const example = readJson('examples/extension/manifest.json');
   const template = readJson('manifest-example.json');
-  const onlyInExample = ['name', 'description', 'version', 'host_permissions', 'options_ui', 'action'];
+  // The example also shows a content script and an offscreen document (connect()).
+  const onlyInExample = ['name', 'description', 'version', 'host_permissions', 'options_ui', 'action', 'content_scripts'];
+  assert.deepEqual(example.permissions, [...template.permissions, 'offscreen'], 'the template\'s permissions, and offscreen for the demo');
   for (const [key, value] of Object.entries(template)) {
-    if (onlyInExample.includes(key)) continue;
+    if (onlyInExample.includes(key) || key === 'permissions') continue;
     assert.deepEqual(example[key], value, `manifest.json's ${key} differs from manifest-example.json`);
   }
   const extra = Object.keys(example).filter((k) => !(k in template) && !onlyInExample.includes(k));
@@ -27,6 +29,7 @@ test('the example manifest is manifest-example.json with the collector host, an 
   assert.equal(template.background.type, 'module');
   assert.match(template.content_security_policy.extension_pages, /'wasm-unsafe-eval'/);
   assert.ok(example.host_permissions.every((h) => /^http:\/\/(127\.0\.0\.1|localhost)\/\*$/.test(h)), 'only the local collector');
+  assert.ok(example.content_scripts.every((c) => c.matches.every((h) => /^http:\/\/(127\.0\.0\.1|localhost)\/\*$/.test(h))), 'content script on local test pages only');
   assert.equal(example.action.default_popup, 'popup.html');
   assert.ok(existsSync(join(EXAMPLE_EXTENSION, example.options_ui.page)));
 });

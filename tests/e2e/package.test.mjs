@@ -5,6 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { packedProject, repoText, interfaceMembers, PKG_DIR } from '../package/project.mjs';
 
@@ -20,6 +22,9 @@ const TARBALL_FILES = [
   'mv3_telemetry_bg.wasm',
   'mv3_telemetry_bg.wasm.d.ts',
   'package.json',
+  'page.d.ts',
+  'page.global.js',
+  'page.js',
 ];
 
 let project;
@@ -81,4 +86,50 @@ test('the package README names every API member and option the types declare', (
   for (const iface of ['TelemetryOptions', 'BatchOptions', 'RetryOptions', 'ScrubOptions']) {
     for (const m of members(iface)) names(`\`(?:\\w+\\.)?${m}[\`.]`, `the option ${m}`);
   }
+});
+
+test('mv3-telemetry/page exports connect() with its types, and page.global.js sets globalThis.mv3Telemetry', async () => {
+  const pkg = pkgJson();
+  assert.deepEqual(pkg.exports['./page'], { types: './page.d.ts', default: './page.js' });
+  const installed = join(project.dir, 'node_modules/mv3-telemetry');
+  const page = await import(join(installed, 'page.js'));
+  assert.deepEqual(Object.keys(page), ['connect']);
+  const dts = readFileSync(join(installed, 'page.d.ts'), 'utf8');
+  assert.deepEqual([...dts.matchAll(/^export (?:declare )?function (\w+)/gm)].map((m) => m[1]), ['connect']);
+  const sandbox = {};
+  runInNewContext(readFileSync(join(installed, 'page.global.js'), 'utf8'), sandbox);
+  assert.equal(typeof sandbox.mv3Telemetry?.connect, 'function', 'a classic script gets globalThis.mv3Telemetry.connect');
+});
+
+test('the page client is at most 2 KiB gzipped, without the wasm glue or a storage queue', () => {
+  for (const file of ['page.js', 'page.global.js']) {
+    const text = readFileSync(join(PKG_DIR, file), 'utf8');
+    const gzip = gzipSync(text, { level: 9 }).length;
+    console.log(`# ${file}: ${text.length} bytes, ${gzip} bytes gzip -9 (budget 2048)`);
+    assert.ok(gzip <= 2048, `${file} is ${gzip} bytes gzipped`);
+    assert.doesNotMatch(text, /mv3_telemetry|WebAssembly/, `${file} does not load the wasm`);
+    assert.doesNotMatch(text, /\.set\(|\.remove\(/, `${file} never writes storage: no queue of its own`);
+  }
+});
+
+test('init() in a page warns once, naming connect, and behaves as connect()', async () => {
+  const entry = join(project.dir, 'node_modules/mv3-telemetry/index.js');
+  const { init } = await import(entry);
+  const warnings = [];
+  const warn = console.warn;
+  globalThis.document = {};
+  console.warn = (...args) => warnings.push(args.join(' '));
+  try {
+    const first = init({ endpoint: 'https://collector.example.com', captureGlobalErrors: false });
+    const second = init({ endpoint: 'https://collector.example.com', captureGlobalErrors: false });
+    assert.equal(first, second);
+    assert.equal(await first.track('x'), false, 'a page client: outside an extension nothing is sent');
+    assert.equal(typeof first.consentStatus().then, 'function', 'consentStatus() is a promise, as connect()\'s');
+    assert.equal(first.ready, undefined, 'no wasm engine was started');
+  } finally {
+    console.warn = warn;
+    delete globalThis.document;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /connect\(\)/);
 });

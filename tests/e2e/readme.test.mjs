@@ -7,22 +7,26 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 import { ROOT, flushUntilDrained, readJson, setup, startMock, waitFor } from './lib/harness.mjs';
 import { recordWorkerConsole } from './lib/console.mjs';
 import { readmeBlocks } from './lib/readme.mjs';
 
 const blocks = readmeBlocks();
 const ofKind = (kind) => blocks.filter((b) => b.kind === kind);
-// `console` blocks are checked by troubleshooting.test.mjs, `esbuild` and
-// `vite-config` by consumers.test.mjs, which builds extensions with them,
+// `console` blocks are checked by troubleshooting.test.mjs, `esbuild`,
+// `vite-config` and `wxt-*` by consumers.test.mjs, which builds extensions with them,
 // `types` by types.test.mjs against the installed tarball.
-const KINDS = ['commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'wire-items', 'wire-deletion', 'console', 'esbuild', 'vite-config'];
+const KINDS = [
+  'commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'wire-items', 'wire-deletion', 'console', 'esbuild', 'vite-config',
+  'page', 'content-manifest', 'content-script', 'wxt-config', 'wxt-background', 'wxt-content',
+];
 const EXAMPLE_COLLECTOR = 'https://collector.example.com';
 
 test('every README code block says how it is checked', () => {
   const unchecked = blocks.filter((b) => !KINDS.includes(b.kind)).map((b) => `line ${b.line} (${b.kind ?? 'no marker'})`);
   assert.deepEqual(unchecked, [], 'each block needs a <!-- check: KIND --> line above it');
-  for (const kind of ['commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'console']) {
+  for (const kind of ['commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'console', 'page', 'content-manifest', 'content-script']) {
     assert.ok(ofKind(kind).length > 0, `the README has a ${kind} block`);
   }
 });
@@ -123,6 +127,57 @@ test('the README\'s service-worker code runs in an extension and its telemetry r
   for (const block of ofKind('worker-body')) await runInWorker(block, asWorkerBody(block.code));
   assert.ok(realBodies.events.length && realBodies.errors.length && realBodies.performance.length && realBodies.feedback.length
     && realBodies.deletion.length, 'the README\'s code produced every kind of request');
+});
+
+// The page set-ups run in the example extension (its worker calls init()):
+// the `page` block as a module page of the extension, the `content-script`
+// block as content.js with the README's content_scripts entry, on a page of a
+// local site (the entry's match pattern becomes that site's).
+test('the README\'s page and content-script set-ups record through the worker', { timeout: 180_000 }, async () => {
+  const [page] = ofKind('page');
+  const [contentManifest] = ofKind('content-manifest');
+  const [content] = ofKind('content-script');
+  const entry = JSON.parse(contentManifest.code).content_scripts[0];
+  assert.deepEqual(entry.js, ['vendor/mv3-telemetry/page.global.js', 'content.js'], 'page.global.js, then the content script');
+  const site = createServer((req, res) => res.end('<!doctype html><p>one</p><p>two</p>'));
+  await new Promise((resolve) => site.listen(0, '127.0.0.1', resolve));
+  const manifest = readJson('examples/extension/manifest.json');
+  manifest.content_scripts = [{ ...entry, matches: ['http://127.0.0.1/*'] }];
+  const pageCode = page.code.replace("from 'mv3-telemetry/page'", "from './vendor/mv3-telemetry/page.js'");
+  assert.notEqual(pageCode, page.code, 'the page block imports mv3-telemetry/page');
+  const env = await setup({}, {
+    files: {
+      'manifest.json': JSON.stringify(manifest, null, 2),
+      'content.js': content.code,
+      'readme-page.html': '<!doctype html><meta charset="utf-8"><script type="module" src="readme-page.js"></script>',
+      'readme-page.js': pageCode,
+    },
+  });
+  const { browser, mock } = env;
+  try {
+    await browser.message({ cmd: 'setConsent', granted: true });
+    const tab = await browser.context.newPage();
+    await tab.goto(browser.extensionUrl('readme-page.html'));
+    await tab.goto(`http://127.0.0.1:${site.address().port}/article?id=7`);
+    for (const block of [page, content]) {
+      for (const expected of block.args.expect.split(',')) {
+        const [endpoint, name] = expected.split(':');
+        await waitFor(async () => {
+          await browser.evaluate(() => self.telemetry.flush());
+          return (await mock.uniqueItems(endpoint)).find((it) => [it.name, it.kind].includes(name) && it.context_kind);
+        }, { timeout: 30_000, interval: 1_000, message: `README line ${block.line}: a ${name} item from a page on /v1/${endpoint}` });
+      }
+    }
+    const reader = (await mock.uniqueItems('events')).find((it) => it.name === 'reader_opened');
+    assert.deepEqual([reader.context_kind, reader.props], ['content_script', { paragraphs: 2 }]);
+    assert.equal(reader.origin, `http://127.0.0.1:${site.address().port}`);
+  } catch (err) {
+    err.message += `\n--- log ---\n${browser.dumpLogs(40)}`;
+    throw err;
+  } finally {
+    await env.close();
+    await new Promise((resolve) => site.close(resolve));
+  }
 });
 
 const keys = (o) => Object.keys(o).sort();

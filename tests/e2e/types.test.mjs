@@ -11,11 +11,13 @@ import { join } from 'node:path';
 import { ROOT } from './lib/harness.mjs';
 import { readmeBlocks } from './lib/readme.mjs';
 import { packedProject, typecheck, writeTsconfig, repoText, exportedNames, interfaceMembers } from '../package/project.mjs';
-import { DROP_REASONS } from '../../js/constants.js';
+import { CONTEXT_KINDS, DROP_REASONS } from '../../js/constants.js';
 
 const TYPES_DIR = join(ROOT, 'tests/package/types');
 const GOOD = 'uses-everything.ts';
 const BAD = 'misuses.ts';
+const PAGE_GOOD = 'page-uses-everything.ts';
+const PAGE_BAD = 'page-misuses.ts';
 
 const MODES = {
   bundler: { module: 'esnext', moduleResolution: 'bundler' },
@@ -30,7 +32,7 @@ let project;
 before(async () => {
   project = await packedProject();
   dir = project.dir;
-  for (const f of [GOOD, BAD]) copyFileSync(join(TYPES_DIR, f), join(dir, f));
+  for (const f of [GOOD, BAD, PAGE_GOOD, PAGE_BAD]) copyFileSync(join(TYPES_DIR, f), join(dir, f));
 });
 after(() => project?.remove());
 
@@ -90,6 +92,26 @@ for (const [mode, options] of Object.entries(MODES)) {
   });
 }
 
+for (const [mode, options] of Object.entries(MODES)) {
+  test(`a content script using all of mv3-telemetry/page type-checks, its import resolved through exports (moduleResolution ${mode})`, { timeout: 60_000 }, async () => {
+    const project = writeTsconfig(dir, `tsconfig.page-good.${mode}.json`, [PAGE_GOOD], { ...options, lib: ['es2022', 'dom'] });
+    const { ok, diagnostics, output } = await typecheck(dir, project, ['--traceResolution']);
+    assert.ok(ok && diagnostics.length === 0, `tsc reported errors:\n${show(diagnostics)}\n${diagnostics.length ? '' : output.slice(-2000)}`);
+    const trace = output.split('======== Resolving module').find((s) => s.startsWith(" 'mv3-telemetry/page'"));
+    assert.ok(trace, 'tsc traced the resolution of mv3-telemetry/page');
+    assert.match(trace, /successfully resolved to '[^']*\/node_modules\/mv3-telemetry\/page\.d\.ts'/);
+  });
+
+  test(`every marked misuse of the page client fails at exactly its line (moduleResolution ${mode})`, { timeout: 60_000 }, async () => {
+    const project = writeTsconfig(dir, `tsconfig.page-bad.${mode}.json`, [PAGE_BAD], { ...options, lib: ['es2022', 'dom'] });
+    const { diagnostics } = await typecheck(dir, project);
+    const expected = misuseLines(repoText(`tests/package/types/${PAGE_BAD}`));
+    const reported = [...new Set(diagnostics.map((d) => d.line))].sort((a, b) => a - b);
+    assert.deepEqual(diagnostics.filter((d) => d.file !== PAGE_BAD), [], 'the package\'s own types are clean');
+    assert.deepEqual(reported, expected, `lines tsc rejected in ${PAGE_BAD}:\n${show(diagnostics)}`);
+  });
+}
+
 /** The feedback kinds the core accepts: its `matches!(kind, ...)`, wherever the recording code lives. */
 function feedbackKinds() {
   const files = readdirSync(join(ROOT, 'src/core'), { recursive: true }).filter((f) => f.endsWith('.rs'));
@@ -109,12 +131,13 @@ test('DropReason and the feedback types are exactly the ones the Rust core knows
   assert.equal(kinds.length, 4, `the four feedback kinds of record_feedback (found ${kinds})`);
   const union = (xs) => xs.map((x) => `'${x}'`).join(' | ');
   writeFileSync(join(dir, 'from-rust.ts'), [
-    "import type { DropReason, FeedbackType, FeedbackItem, TelemetryStats } from 'mv3-telemetry';",
+    "import type { ContextKind, DropReason, FeedbackType, FeedbackItem, TelemetryStats } from 'mv3-telemetry';",
     'type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;',
     `export const reasons: Same<DropReason, ${union(reasons)}> = true;`,
     `export const kinds: Same<FeedbackType, ${union(kinds)}> = true;`,
     `export const itemKinds: Same<FeedbackItem['kind'], ${union(kinds)}> = true;`,
     `export const statsReasons: Same<keyof TelemetryStats['dropped'], ${union(reasons)}> = true;`,
+    `export const contextKinds: Same<ContextKind, ${union([...CONTEXT_KINDS])}> = true;`,
     '',
   ].join('\n'));
   const project = writeTsconfig(dir, 'tsconfig.rust.json', ['from-rust.ts'], MODES.bundler);
@@ -123,7 +146,8 @@ test('DropReason and the feedback types are exactly the ones the Rust core knows
 });
 
 test('the TypeScript examples in the package README and the repository README type-check', { timeout: 60_000 }, async () => {
-  const ts = (rel) => readmeBlocks(repoText(rel)).filter((b) => b.lang === 'ts');
+  // The WXT recipe's blocks need WXT's own types and globals: consumers.test.mjs builds them with WXT.
+  const ts = (rel) => readmeBlocks(repoText(rel)).filter((b) => b.lang === 'ts' && !b.kind?.startsWith('wxt-'));
   const blocks = [...ts('pkg-template/README.md'), ...ts('README.md')];
   assert.ok(ts('pkg-template/README.md').length > 0 && ts('README.md').length > 0, 'both READMEs have TypeScript examples');
   const files = blocks.map(({ code }, i) => {

@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTelemetry } from '../../js/telemetry.js';
-import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY } from '../../js/constants.js';
+import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
 
@@ -63,7 +63,7 @@ test('start-up reads storage once, during init, and hands that read to start() w
   const core = fakeCore();
   const loaded = gate();
   const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core, loaded.promise));
-  assert.deepEqual(reads, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY]], 'read in the first turn, before the core is loaded');
+  assert.deepEqual(reads, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY, CONSENT_KEY]], 'read in the first turn, before the core is loaded');
   loaded.open();
   await telemetry.ready;
   assert.equal(reads.length, 1, 'no second read for the panic note');

@@ -17,6 +17,7 @@ export const BIN = {
   tsc: join(ROOT, 'node_modules/typescript/bin/tsc'),
   esbuild: join(ROOT, 'node_modules/esbuild/bin/esbuild'),
   vite: join(ROOT, 'node_modules/vite/bin/vite.js'),
+  wxt: join(ROOT, 'node_modules/wxt/bin/wxt.mjs'),
 };
 
 // npm reads no user config of ours and says nothing it does not have to.

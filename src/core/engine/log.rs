@@ -9,6 +9,7 @@
 use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
+use crate::core::source::Source;
 use crate::core::wire::{DropCounts, Endpoint};
 
 use super::lane::{Batch, Lane, QueuedItem, Unread, NOT_STORED};
@@ -212,6 +213,12 @@ fn write_timings(state: &State, out: &mut String) {
         field_u64(out, "opened_at", series.opened_at);
         key(out, "sketch");
         series.sketch.to_json(out);
+        if let Some(source) = &series.source {
+            field_str(out, "context_kind", source.kind.as_str());
+            if let Some(origin) = &source.origin {
+                field_str(out, "origin", origin);
+            }
+        }
         out.push('}');
     }
     out.push(']');
@@ -359,6 +366,8 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
                 props: str_at(series, "props")?.to_owned(),
                 opened_at: u64_at(series, "opened_at")?,
                 sketch: Sketch::from_json(series.get("sketch")?)?,
+                source: str_at(series, "context_kind")
+                    .and_then(|kind| Source::new(kind, str_at(series, "origin"))),
             })
         })();
         state.timings.extend(parsed);

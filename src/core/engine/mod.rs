@@ -23,6 +23,7 @@ use super::policy::Policy;
 use super::props::KeyCache;
 use super::scrub::Scrubber;
 use super::sketch::Sketch;
+use super::source::Source;
 use super::time::Millis;
 use super::wire::{Context, DropCounts, DropReason, Endpoint};
 
@@ -96,6 +97,9 @@ pub(crate) struct TimingSeries {
     pub opened_at: Millis,
     /// The samples, summarized.
     pub sketch: Sketch,
+    /// The page context the samples came from (part of the series key), or
+    /// `None` for the worker's own.
+    pub source: Option<Source>,
 }
 
 /// Everything the engine persists.
@@ -211,6 +215,8 @@ pub struct Engine {
     before_send: Option<BeforeSend>,
     /// Stored items that could not be read back, not yet reported.
     corrupt: u64,
+    /// The page context of the recording call in progress ([`Engine::with_source`]).
+    source: Option<Source>,
 }
 
 impl Engine {
@@ -238,6 +244,7 @@ impl Engine {
             writing: None,
             before_send: None,
             corrupt: 0,
+            source: None,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;

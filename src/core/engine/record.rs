@@ -7,6 +7,7 @@ use crate::core::json::{self, Json, Number};
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::props::write_props;
 use crate::core::sanitize::{clean_name, truncate_chars, Cleaning};
+use crate::core::source::{web_origin, Source};
 use crate::core::stack::parse_v8_stack;
 use crate::core::time::{format_rfc3339, utc_day, Millis};
 use crate::core::wire::items;
@@ -65,6 +66,15 @@ pub enum HookVerdict {
 pub type BeforeSend = Box<dyn FnMut(&str) -> HookVerdict>;
 
 impl Engine {
+    /// Runs one recording call made by a page client (`connect()`) and
+    /// forwarded by the worker: every item it records carries `source`.
+    pub fn with_source<R>(&mut self, source: Source, call: impl FnOnce(&mut Engine) -> R) -> R {
+        let outer = self.source.replace(source);
+        let result = call(self);
+        self.source = outer;
+        result
+    }
+
     /// Records a usage event, subject to `sampleRate`. Never fails: bad input
     /// is truncated or dropped with a reason.
     pub fn record_event(
@@ -177,6 +187,15 @@ impl Engine {
             .scrub_text(cut.as_deref().unwrap_or(input.message))
             .into_owned();
         let mut frames = input.stack.map(parse_v8_stack).unwrap_or_default();
+        if self.source.is_some() {
+            // A content script's error may pass through the page's scripts:
+            // their frames stay, with the page's origin for a file.
+            for file in frames.iter_mut().filter_map(|f| f.file.as_mut()) {
+                if let Some(origin) = web_origin(file) {
+                    *file = origin.to_owned();
+                }
+            }
+        }
         for frame in &mut frames {
             for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
                 if let std::borrow::Cow::Owned(clean) = self.scrubber.scrub_text(text) {
@@ -367,6 +386,11 @@ impl Engine {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) -> Recorded {
+        // Before `beforeSend`: the hook sees where the item came from.
+        let json = match &self.source {
+            Some(source) => source.stamp(json),
+            None => json,
+        };
         let json = if self.before_send.is_some() {
             match self.apply_before_send(json) {
                 Some(json) => json,

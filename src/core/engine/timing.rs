@@ -39,7 +39,7 @@ impl Engine {
             .state
             .timings
             .iter_mut()
-            .find(|s| s.name == name && s.props == props)
+            .find(|s| s.name == name && s.props == props && s.source == self.source)
         {
             Some(series) => series.sketch.add(duration),
             None if full => {
@@ -54,6 +54,7 @@ impl Engine {
                     props,
                     opened_at: now,
                     sketch,
+                    source: self.source.clone(),
                 });
                 self.poll_needed = true;
             }
@@ -86,17 +87,19 @@ impl Engine {
             let id = entropy.uuid_v4();
             let json =
                 items::timing_json(&id, &series.name, series.opened_at, &series.props, &summary);
-            // The window already waited its interval: date the item from its
-            // first sample so the lane sends it now, not one interval later.
-            if self.accept_item(
+            let outer = std::mem::replace(&mut self.source, series.source);
+            let recorded = self.accept_item(
                 Endpoint::Performance,
                 json,
                 None,
                 Cleaning::default(),
                 now,
                 entropy,
-            ) == Recorded::Accepted
-            {
+            );
+            self.source = outer;
+            // The window already waited its interval: date the item from its
+            // first sample so the lane sends it now, not one interval later.
+            if recorded == Recorded::Accepted {
                 let lane = &mut self.state.lanes[Endpoint::Performance.lane_index().unwrap_or(2)];
                 if let Some(item) = lane.items.back_mut() {
                     item.recorded_at = series.opened_at;

@@ -3,6 +3,7 @@
 
 use crate::core::json::{push_string, push_u64, Number};
 use crate::core::sketch::Summary;
+use crate::core::source::is_web_file;
 use crate::core::stack::Frame;
 use crate::core::time::Millis;
 
@@ -59,6 +60,10 @@ pub fn error_json<'a>(
         push_optional_u64(&mut out, frame.line.map(u64::from));
         out.push_str(",\"column\":");
         push_optional_u64(&mut out, frame.column.map(u64::from));
+        // The web page's own code (a content script's error): kept, not ours.
+        if frame.file.as_deref().is_some_and(is_web_file) {
+            out.push_str(",\"in_app\":false");
+        }
         out.push('}');
     }
     out.push_str("],\"fingerprint\":");

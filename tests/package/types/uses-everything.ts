@@ -9,6 +9,7 @@ import {
   type BatchOptions,
   type Breadcrumb,
   type ConsentStatus,
+  type ContextKind,
   type DeletionRequest,
   type DropReason,
   type ErrorItem,
@@ -57,13 +58,16 @@ function redact(item: Item): Item | null | undefined {
     case 'event': {
       const event: EventItem = item;
       if (event.name === 'noise') return null;
+      // Items from a page client (connect()) say where they came from.
+      const from: ContextKind | undefined = event.context_kind;
+      if (from === 'content_script' && event.origin?.startsWith('http:')) return null;
       event.props['edited'] = true;
       return event;
     }
     case 'error': {
       const error: ErrorItem = item;
       const frames: StackFrame[] = error.stack;
-      const top: string | null = frames[0]?.file ?? null;
+      const top: string | null = frames[0]?.in_app === false ? null : frames[0]?.file ?? null;
       const crumbs: Breadcrumb[] = error.breadcrumbs;
       return { ...error, context: { ...error.context, top, crumbs: crumbs.length, fingerprint: error.fingerprint, kind: error.kind } };
     }
