@@ -1633,3 +1633,23 @@ pub fn repeats_of_a_stored_error_fold_across_a_persist() {
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["count"], 3);
 }
+
+// ---- faults (issue 13) -------------------------------------------------------
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_chunk_listed_as_garbage_is_never_reused_after_a_restart() {
+    let mut rig = Rig::granted();
+    rig.track("before", json!({}));
+    rig.persist();
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    rig.persist();
+    // The denied record still lists the purged chunk; a new worker reads it.
+    rig.restart(Consent::Pending);
+    rig.engine.set_consent(true, rig.now, &mut rig.rng);
+    assert_eq!(rig.track("after", json!({})), Recorded::Accepted);
+    rig.restart(Consent::Pending);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1, "the item recorded after the grant survives");
+    assert_eq!(body(&sends[0])["items"][0]["name"], "after");
+}

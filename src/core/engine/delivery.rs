@@ -64,15 +64,36 @@ impl Engine {
         }
     }
 
+    /// The wall clock may jump (a user or NTP sets it back a day or forward
+    /// a year). Waits were computed from the old clock: none may now last
+    /// longer than `retry.maxDelayMs` (backoff and `Retry-After`) or one flush
+    /// interval (a timing window opened "in the future"), so nothing is held
+    /// for the length of the jump. A jump forward only makes things due.
+    fn follow_clock(&mut self, now: Millis) {
+        let latest = now.saturating_add(self.policy.retry_max_delay_ms);
+        for lane in &mut self.state.lanes {
+            lane.retry_at = lane.retry_at.min(latest);
+        }
+        if let Some(deletion) = self.state.deletion.as_mut() {
+            deletion.retry_at = deletion.retry_at.min(latest);
+        }
+        self.state.not_before = self.state.not_before.min(latest);
+        for series in &mut self.state.timings {
+            series.opened_at = series.opened_at.min(now);
+        }
+    }
+
     /// When the lane at `index` must become a batch (`None` if empty): when
     /// full or old enough, and never while its backoff runs, so a batch formed
-    /// after a failure carries everything that waited.
-    fn lane_due_at(&self, index: usize) -> Option<Millis> {
+    /// after a failure carries everything that waited. An item recorded
+    /// after `now` (the clock went back) is overdue: its age is unknown, and
+    /// sending early is harmless while holding it for the jump is not.
+    fn lane_due_at(&self, index: usize, now: Millis) -> Option<Millis> {
         let lane = &self.state.lanes[index];
         let (_, oldest_at) = lane.front()?;
         let full = lane.len() >= self.policy.batch_max_events
             || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
-        let due = if full || self.flush_requested {
+        let due = if full || self.flush_requested || oldest_at > now {
             0
         } else {
             oldest_at.saturating_add(self.flush_delay(lane.endpoint))
@@ -113,6 +134,7 @@ impl Engine {
     /// answers `WaitUntil` or `Idle`.
     pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
         self.poll_needed = false;
+        self.follow_clock(now);
         let granted = self.state.consent == Consent::Granted;
         if granted
             && self
@@ -135,7 +157,7 @@ impl Engine {
             let due = if lane.batch.is_some() {
                 Some(lane.retry_at)
             } else {
-                self.lane_due_at(index)
+                self.lane_due_at(index, now)
             };
             let Some(at) = due.map(|due| due.max(gate)) else {
                 continue;

@@ -325,6 +325,20 @@ impl Engine {
                 *lane = Lane::new(lane.endpoint);
             }
         }
+        // A chunk still listed as garbage must never be written again under
+        // its old key: the removal of the garbage would take new items with
+        // it (a record written after a revoke keeps no chunk numbers).
+        for key in &state.garbage {
+            if let Some((index, n)) = log::parse_chunk_key(key) {
+                let lane = &mut state.lanes[index];
+                if n >= lane.next_chunk {
+                    if lane.first_chunk == lane.next_chunk && lane.unread.is_none() {
+                        lane.first_chunk = n + 1;
+                    }
+                    lane.next_chunk = n + 1;
+                }
+            }
+        }
         self.dirty = legacy_items || !state.garbage.is_empty();
         self.state = state;
         self.enforce_cap();
@@ -455,17 +469,29 @@ impl Engine {
     /// Reports how the last [`Engine::take_writes`] ended. After a failure the
     /// items it carried count as not stored, so the next write carries them again.
     pub fn writes_done(&mut self, ok: bool) {
+        self.writes_done_with(ok, ok);
+    }
+
+    /// Reports the `set` and the `remove` of the last [`Engine::take_writes`]
+    /// separately: keys whose removal failed stay listed in the record's
+    /// `garbage` and are removed by a later persist (after a revoke they may
+    /// hold the old ID's items).
+    pub fn writes_done_with(&mut self, set_ok: bool, remove_ok: bool) {
         let Some(pending) = self.writing.take() else {
             return;
         };
-        if ok {
+        if set_ok && remove_ok {
             self.state
                 .garbage
                 .drain(..pending.removes.min(self.state.garbage.len()));
+        } else if set_ok {
+            self.dirty = true;
         } else {
             for (index, chunk) in pending.chunks {
                 self.state.lanes[index].unstore(chunk);
             }
+            // A batch the failed write carried is still unknown to storage.
+            self.unsaved_batch = self.state.lanes.iter().any(|l| l.batch.is_some());
             self.dirty = true;
         }
     }
