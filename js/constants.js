@@ -12,7 +12,7 @@ export const RECORD_KEY = 'mv3t.record';
 export const LEGACY_STATE_KEY = 'mv3t.state';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
-export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error']);
+export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state']);
 /** The index of each drop reason in DROP_REASONS, by name. */
 export const DROP_REASON_INDEX = Object.freeze({
   queue_full: 0,
@@ -22,6 +22,8 @@ export const DROP_REASON_INDEX = Object.freeze({
   invalid: 4,
   retry_exhausted: 5,
   hook_error: 6,
+  storage_full: 7,
+  corrupt_state: 8,
 });
 
 /** What a recording call of the core returns. */

@@ -15,6 +15,8 @@ export type ConsentStatus = 'pending' | 'granted' | 'denied';
  * - `invalid`: unusable input (empty name, unknown feedback type)
  * - `retry_exhausted`: `retry.maxAttempts` failed attempts
  * - `hook_error`: `beforeSend` threw; the item was kept unchanged
+ * - `storage_full`: storage refused a write or `maxStorageBytes` was reached; the oldest items made room
+ * - `corrupt_state`: stored state under the SDK's keys could not be read or validated
  */
 export type DropReason =
   | 'queue_full'
@@ -23,7 +25,9 @@ export type DropReason =
   | 'rejected'
   | 'invalid'
   | 'retry_exhausted'
-  | 'hook_error';
+  | 'hook_error'
+  | 'storage_full'
+  | 'corrupt_state';
 
 /** A JSON value, as items carry it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
@@ -344,7 +348,7 @@ export interface Batch {
   items: SentItem[];
   /** Drops since the last batch: the first five reasons always, the others when not zero. */
   dropped: { [R in 'queue_full' | 'sampled' | 'before_send' | 'rejected' | 'invalid']: number } & {
-    [R in 'retry_exhausted' | 'hook_error']?: number;
+    [R in 'retry_exhausted' | 'hook_error' | 'storage_full' | 'corrupt_state']?: number;
   };
 }
 

@@ -1653,3 +1653,188 @@ pub fn a_chunk_listed_as_garbage_is_never_reused_after_a_restart() {
     assert_eq!(sends.len(), 1, "the item recorded after the grant survives");
     assert_eq!(body(&sends[0])["items"][0]["name"], "after");
 }
+
+/// A granted rig with `n` events stored, and storage as the worker left it.
+fn stored_events(n: usize) -> Rig {
+    let mut rig = Rig::granted();
+    for i in 0..n {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.persist();
+    rig
+}
+
+/// A new worker on `storage` with `default` consent.
+fn start_on(storage: &Storage, default: Consent) -> Rig {
+    let mut rng = SplitMix(99);
+    Rig {
+        engine: restored(Policy::default(), default, storage, &mut rng),
+        now: START,
+        rng,
+        storage: storage.clone(),
+        policy: Policy::default(),
+    }
+}
+
+fn corrupt_count(rig: &Rig) -> u64 {
+    rig.engine.stats().dropped.get(DropReason::CorruptState)
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_truncated_record_starts_fresh_with_the_default_consent_and_counts_corrupt_state_once() {
+    let old = stored_events(3);
+    let old_id = old.engine.anonymous_id().unwrap().to_owned();
+    let mut storage = old.storage.clone();
+    let record = storage[RECORD_KEY].clone();
+    storage.insert(RECORD_KEY.into(), record[..record.len() / 2].to_owned());
+
+    let pending = start_on(&storage, Consent::Pending);
+    assert_eq!(
+        pending.engine.consent(),
+        Consent::Pending,
+        "never granted from garbage"
+    );
+
+    let mut rig = start_on(&storage, Consent::Granted);
+    assert_ne!(rig.engine.anonymous_id(), Some(old_id.as_str()));
+    assert_eq!(corrupt_count(&rig), 1);
+    rig.track("after", json!({}));
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(
+        body(&sends[0])["dropped"]["corrupt_state"],
+        1,
+        "reported in the next batch"
+    );
+    rig.answer(&sends[0], 200, None);
+    rig.restart(Consent::Granted);
+    assert_eq!(corrupt_count(&rig), 1, "counted once, not on every start");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn garbage_of_every_type_under_the_record_key_never_grants_consent() {
+    let garbage = [
+        "",
+        "null",
+        "42",
+        "\"granted\"",
+        "[1,2,3]",
+        "{}",
+        "{\"v\":2}",
+        "{\"v\":2,\"consent\":7}",
+        "{\"v\":2,\"consent\":\"granted\"}",
+        "{\"v\":2,\"consent\":\"granted\",\"id\":42}",
+        "{\"v\":\"2\",\"consent\":\"granted\",\"id\":\"x\"}",
+        "{\"v\":3,\"consent\":\"granted\",\"id\":\"6f1c0000-0000-4000-8000-000000000000\"}",
+        "{\"v\":2,\"consent\":\"granted\",\"id\":\"a\",\"lanes\":\"x\",\"totals\":[],\"seq\":-1}",
+        "\u{0}\u{ffff}{{{{",
+    ];
+    for text in garbage {
+        let mut storage = Storage::new();
+        storage.insert(RECORD_KEY.into(), text.to_owned());
+        let mut rig = start_on(&storage, Consent::Pending);
+        assert_eq!(rig.engine.consent(), Consent::Pending, "{text:?}");
+        assert_eq!(rig.engine.anonymous_id(), None, "{text:?}");
+        assert_eq!(
+            rig.track("e", json!({})),
+            Recorded::NotConsented,
+            "{text:?}"
+        );
+        // Counted once the user grants consent (nothing is counted before).
+        rig.engine.set_consent(true, rig.now, &mut rig.rng);
+        assert_eq!(corrupt_count(&rig), 1, "{text:?}");
+        assert_eq!(
+            rig.track("e", json!({})),
+            Recorded::Accepted,
+            "{text:?}: it works"
+        );
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_record_of_a_later_version_falls_back_to_the_default_but_keeps_a_denial() {
+    let mut storage = Storage::new();
+    storage.insert(
+        RECORD_KEY.into(),
+        "{\"v\":9,\"consent\":\"denied\",\"new\":[1]}".into(),
+    );
+    let rig = start_on(&storage, Consent::Granted);
+    assert_eq!(rig.engine.consent(), Consent::Denied);
+    assert_eq!(rig.engine.anonymous_id(), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_missing_chunk_loses_only_its_items_and_counts_them() {
+    let mut old = Rig::granted();
+    for i in 0..5 {
+        old.track("first", json!({ "i": i }));
+    }
+    old.persist();
+    for i in 0..5 {
+        old.track("second", json!({ "i": i }));
+    }
+    old.persist();
+    let mut storage = old.storage.clone();
+    let first_chunk = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    storage.remove(&first_chunk);
+    let mut rig = start_on(&storage, Consent::Pending);
+    assert_eq!(rig.engine.consent(), Consent::Granted);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    let names: Vec<Value> = sends
+        .iter()
+        .flat_map(|r| body(r)["items"].as_array().unwrap().clone())
+        .map(|i| i["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("second"); 5]);
+    assert_eq!(corrupt_count(&rig), 5, "each lost item counted");
+    assert_eq!(body(&sends[0])["dropped"]["corrupt_state"], 5);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn garbage_lines_in_a_chunk_are_counted_and_the_valid_ones_delivered() {
+    let old = stored_events(4);
+    let mut storage = old.storage.clone();
+    let key = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    let lines: Vec<String> = storage[&key].lines().map(str::to_owned).collect();
+    let damaged = [
+        lines[0].clone(),
+        "not\ta\tline".to_owned(),
+        lines[2][..lines[2].len() / 2].to_owned(),
+        lines[3].clone(),
+    ]
+    .join("\n");
+    storage.insert(key, damaged);
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(item_ids(&sends[0]).len(), 2, "the two valid lines");
+    assert_eq!(corrupt_count(&rig), 2);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_chunk_that_is_not_text_counts_as_corrupt_not_as_a_crash() {
+    let old = stored_events(3);
+    let mut storage = old.storage.clone();
+    let key = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    // The platform reads a non-string value as empty text.
+    storage.insert(key, String::new());
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now += 3_600_000;
+    assert!(rig.drain_sends().is_empty());
+    assert_eq!(corrupt_count(&rig), 3);
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert_eq!(rig.track("e", json!({})), Recorded::Accepted);
+}

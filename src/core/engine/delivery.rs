@@ -286,6 +286,7 @@ impl Engine {
             let chunks = std::mem::take(&mut per_lane[index]);
             let (corrupt, dead) = self.state.lanes[index].take_read(chunks);
             self.corrupt += corrupt;
+            self.report_corrupt();
             self.state.garbage.extend(dead.map(|n| chunk_key(index, n)));
             self.apply_folds(index);
             self.dirty = true;

@@ -219,7 +219,8 @@ impl Lane {
 
     /// Takes in the chunks `first_chunk..end` read from storage (`None`: the
     /// key was missing). Returns how many stored items could not be read or
-    /// validated, and the chunks left without a live item.
+    /// validated (bad lines, or fewer items than the record counted), and the
+    /// chunks left without a live item.
     pub fn take_read(&mut self, chunks: Vec<(u64, Option<String>)>) -> (u64, std::ops::Range<u64>) {
         let Some(unread) = self.unread.take() else {
             return (0, self.first_chunk..self.first_chunk);
@@ -246,6 +247,10 @@ impl Lane {
                 read.push_back(item);
             }
         }
+        // Items the record counted that no chunk gave back (a chunk key
+        // missing or holding garbage): lost, and counted as such.
+        let missing = (unread.count as u64).saturating_sub(read.len() as u64);
+        let corrupt = corrupt.max(missing);
         let read_bytes: usize = read.iter().map(QueuedItem::wire_len).sum();
         self.bytes += read_bytes;
         read.extend(self.items.drain(..));

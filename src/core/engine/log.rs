@@ -334,7 +334,10 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
     state.consent = str_at(value, "consent")
         .and_then(Consent::parse)
         .ok_or(Unreadable)?;
-    state.anonymous_id = str_at(value, names.id).map(str::to_owned);
+    // An ID that is not one we could have made is damage, not an identity.
+    state.anonymous_id = str_at(value, names.id)
+        .filter(|id| crate::core::ids::is_uuid_v4(id))
+        .map(str::to_owned);
     state.session = value.get("session").and_then(|s| {
         Some(Session {
             id: str_at(s, "id")?.to_owned(),
@@ -379,6 +382,14 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
 /// Why stored state could not be used as it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Unreadable;
+
+/// True when stored text that cannot be used as a whole (a later version,
+/// a damaged field) still says plainly that the user declined.
+pub(crate) fn reads_as_denied(text: &str) -> bool {
+    json::parse(text)
+        .ok()
+        .is_some_and(|value| str_at(&value, "consent") == Some(Consent::Denied.as_str()))
+}
 
 /// Reads a record written by [`write_record`] into a fresh state.
 pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadable> {

@@ -278,17 +278,34 @@ impl Engine {
         match read {
             Some(Ok(())) => {
                 engine.load(state);
+                engine.report_corrupt();
                 Ok((engine, None))
             }
             Some(Err(_)) => {
+                // Consent is never granted from a record that cannot be read;
+                // a denial that can still be read is kept (it only withholds).
+                let denied = stored
+                    .record
+                    .or(stored.legacy)
+                    .is_some_and(log::reads_as_denied);
+                let consent = if denied {
+                    Consent::Denied
+                } else {
+                    default_consent
+                };
                 let mut fresh = Engine::new(
                     engine.policy,
                     engine.context,
                     engine.scrubber,
-                    default_consent,
+                    consent,
                     entropy,
                 )?;
+                if denied {
+                    fresh.state.consent = Consent::Denied;
+                }
                 fresh.dirty = true;
+                fresh.corrupt = 1;
+                fresh.report_corrupt();
                 Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
             }
             None => Ok((
@@ -309,7 +326,9 @@ impl Engine {
         if state.consent != Consent::Granted || state.anonymous_id.is_none() {
             // Defensive: never resurrect data that only consent allowed to exist.
             if state.consent == Consent::Granted {
+                // A grant without its ID: the record was damaged.
                 state.consent = Consent::Pending;
+                self.corrupt += 1;
             }
             state.anonymous_id = None;
             state.session = None;
@@ -385,6 +404,15 @@ impl Engine {
             self.state.unreported.add(reason, n);
             self.state.totals.dropped.add(reason, n);
             self.dirty = true;
+        }
+    }
+
+    /// Counts the stored state found unreadable as `corrupt_state`, once
+    /// consent allows counting anything (until then it waits in memory).
+    pub(crate) fn report_corrupt(&mut self) {
+        if self.state.consent == Consent::Granted && self.corrupt > 0 {
+            let n = std::mem::take(&mut self.corrupt);
+            self.count_drops(DropReason::CorruptState, n);
         }
     }
 
