@@ -44,6 +44,7 @@ export const OPTION_LIMITS = Object.freeze([
   Object.freeze({ path: 'retry.maxAttempts', min: 1, max: 1000, integer: true, default: 10 }),
   Object.freeze({ path: 'sampleRate', min: 0, max: 1, integer: false, default: 1 }),
   Object.freeze({ path: 'slowThresholdMs', min: 0, max: Infinity, integer: false, default: 1000 }),
+  Object.freeze({ path: 'maxStorageBytes', min: 65536, max: 1073741824, integer: true, default: 4194304 }),
 ]);
 
 /** What the core is given for each option left out. */
@@ -55,6 +56,7 @@ export const DEFAULTS = Object.freeze({
   maxQueuedItems: 1000,
   sampleRate: 1,
   slowThresholdMs: 1000,
+  maxStorageBytes: 4194304,
   batch: Object.freeze({ maxEvents: 50, maxBytes: 60000, flushIntervalMs: 30000, errorFlushDelayMs: 1000 }),
   retry: Object.freeze({ baseDelayMs: 1000, maxDelayMs: 3600000, maxAttempts: 10 }),
 });

@@ -151,6 +151,12 @@ export interface TelemetryOptions {
    * @defaultValue 1000
    */
   maxQueuedItems?: number;
+  /**
+   * Bytes the SDK's own keys may take in `chrome.storage.local` (65536 to 1 GiB); past it the
+   * oldest items are dropped as `storage_full`. A storage that refuses writes shrinks it for a while.
+   * @defaultValue 4194304
+   */
+  maxStorageBytes?: number;
   /** When a queue is sent. */
   batch?: BatchOptions;
   /** How failed requests are retried. */

@@ -187,10 +187,32 @@ impl World {
         }
     }
 
+    /// One persist as the runtime makes it: after storage refused a `set`,
+    /// a removal of retired chunks comes first, then the `set`.
     fn persist(&mut self, set_ok: bool, remove_ok: bool) {
+        for _ in 0..2 {
+            let removal_only = self.persist_once(set_ok, remove_ok);
+            if !(removal_only && remove_ok) {
+                break;
+            }
+        }
+    }
+
+    /// Returns true if the write was only a removal.
+    fn persist_once(&mut self, set_ok: bool, remove_ok: bool) -> bool {
         let Some(writes) = self.engine.take_writes() else {
-            return;
+            return false;
         };
+        let removal_only = writes.set.is_empty() && self.engine.is_dirty();
+        if removal_only {
+            if remove_ok {
+                for key in &writes.remove {
+                    self.storage.remove(key);
+                }
+            }
+            self.engine.writes_done_with(true, remove_ok);
+            return true;
+        }
         if set_ok {
             for (key, value) in &writes.set {
                 self.storage.insert(key.clone(), value.clone());
@@ -216,6 +238,7 @@ impl World {
                 "no anonymous ID is stored while consent is not granted: {record}"
             );
         }
+        false
     }
 
     fn check_send(&mut self, request: &Request) {

@@ -357,8 +357,9 @@ pub(crate) async fn persist_now(inner: &Rc<Inner>) {
         }
         inner.persisting.set(false);
         inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
-        if !ok {
-            // Kept dirty: the next change or tick retries the write.
+        if !ok || !removed {
+            // Kept dirty; the driver arms the retry (later after a refusal).
+            schedule_persist(inner);
             return;
         }
     }

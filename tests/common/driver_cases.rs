@@ -160,3 +160,24 @@ pub fn keepalive_bodies_share_one_budget() {
     driver.release_keepalive(KEEPALIVE_BUDGET - 10);
     assert!(driver.take_keepalive(20));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_refused_write_is_retried_later_and_later_then_at_the_usual_pace() {
+    use mv3_telemetry::core::driver::{STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS};
+    let (mut rig, mut driver) = rig();
+    let mut delays = Vec::new();
+    for _ in 0..9 {
+        rig.track("e", json!({}));
+        delays.push(driver.persist_delay(&rig.engine).unwrap());
+        driver.persist_started();
+        let _ = rig.engine.take_writes();
+        rig.engine.writes_done(false);
+    }
+    assert_eq!(delays[0], PERSIST_DELAY_MS);
+    assert_eq!(delays[1], STORAGE_RETRY_MS);
+    assert_eq!(delays[2], 2 * STORAGE_RETRY_MS);
+    assert_eq!(*delays.last().unwrap(), STORAGE_RETRY_MAX_MS);
+    rig.persist();
+    rig.track("e", json!({}));
+    assert_eq!(driver.persist_delay(&rig.engine), Some(PERSIST_DELAY_MS));
+}

@@ -1838,3 +1838,126 @@ pub fn a_chunk_that_is_not_text_counts_as_corrupt_not_as_a_crash() {
     assert_eq!(rig.engine.stats().queued, 0);
     assert_eq!(rig.track("e", json!({})), Recorded::Accepted);
 }
+
+fn storage_full_count(rig: &Rig) -> u64 {
+    rig.engine.stats().dropped.get(DropReason::StorageFull)
+}
+
+/// About 1 KB of props per event.
+fn kilobyte(i: usize) -> Value {
+    json!({ "i": i, "pad": "x".repeat(900) })
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn max_storage_bytes_drops_the_oldest_items_as_storage_full() {
+    let policy = Policy {
+        max_queued_items: 100_000,
+        max_storage_bytes: 65_536,
+        flush_interval_ms: 3_600_000,
+        batch_max_events: 10_000,
+        batch_max_bytes: 1_000_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy.clone(), Consent::Granted);
+    for i in 0..200 {
+        assert_eq!(
+            rig.track("e", kilobyte(i)),
+            Recorded::Accepted,
+            "the newest is kept"
+        );
+        rig.persist();
+    }
+    let stored: usize = rig.storage.iter().map(|(k, v)| k.len() + v.len()).sum();
+    assert!(stored <= policy.max_storage_bytes, "{stored} bytes stored");
+    let kept = rig.engine.stats().queued;
+    assert_eq!(storage_full_count(&rig) + kept, 200, "every drop counted");
+    assert!(kept > 40, "the bound is used, not undershot: {kept}");
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    let first = &body(&sends[0])["items"][0]["props"]["i"];
+    assert_eq!(first.as_u64(), Some(200 - kept), "the oldest went first");
+    assert_eq!(body(&sends[0])["dropped"]["storage_full"], 200 - kept);
+}
+
+/// Takes the next writes and reports them refused, as a full storage does.
+fn refuse_write(rig: &mut Rig) {
+    if rig.engine.take_writes().is_some() {
+        rig.engine.writes_done_with(false, false);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_refused_write_keeps_items_in_memory_and_stores_them_once_space_is_back() {
+    let mut rig = Rig::granted();
+    for i in 0..10 {
+        rig.track("e", json!({ "i": i }));
+    }
+    refuse_write(&mut rig);
+    refuse_write(&mut rig);
+    assert!(rig.engine.storage_refused());
+    assert_eq!(rig.storage.len(), 0);
+    for i in 10..20 {
+        assert_eq!(rig.track("e", json!({ "i": i })), Recorded::Accepted);
+    }
+    assert_eq!(rig.engine.stats().queued, 20, "kept in memory");
+    assert_eq!(
+        storage_full_count(&rig),
+        0,
+        "small queues lose nothing to a refusal"
+    );
+    // Space is back: one persist stores everything, and a new worker has it.
+    rig.persist();
+    assert!(!rig.engine.storage_refused());
+    rig.restart(Consent::Pending);
+    rig.now += 3_600_000;
+    let ids: usize = rig.drain_sends().iter().map(|r| item_ids(r).len()).sum();
+    assert_eq!(ids, 20);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_storage_that_keeps_refusing_shrinks_the_budget_and_counts_storage_full() {
+    let policy = Policy {
+        max_queued_items: 100_000,
+        max_storage_bytes: 512 * 1024,
+        flush_interval_ms: 3_600_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    for i in 0..300 {
+        rig.track("e", kilobyte(i));
+    }
+    rig.persist();
+    assert_eq!(storage_full_count(&rig), 0);
+    for _ in 0..5 {
+        for i in 300..310 {
+            rig.track("e", kilobyte(i));
+        }
+        refuse_write(&mut rig);
+    }
+    let footprint = rig.engine.storage_footprint();
+    assert!(
+        footprint <= 65_536,
+        "down to one batch's worth: {footprint}"
+    );
+    let dropped = storage_full_count(&rig);
+    assert!(dropped > 200, "{dropped}");
+    assert_eq!(
+        rig.engine.stats().queued + dropped,
+        350,
+        "every drop counted: {:?}",
+        rig.engine.stats()
+    );
+    // The removal of evicted chunks goes first, so space comes back.
+    let writes = rig.engine.take_writes().expect("a removal");
+    assert!(writes.set.is_empty() && !writes.remove.is_empty());
+    apply(&mut rig.storage, &writes);
+    rig.engine.writes_done(true);
+    rig.persist();
+    assert!(!rig.engine.storage_refused());
+    rig.restart(Consent::Pending);
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::StorageFull),
+        dropped
+    );
+    assert_eq!(corrupt_count(&rig), 0);
+}

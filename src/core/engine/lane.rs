@@ -15,6 +15,9 @@ use super::RequestId;
 
 /// `chunk` of an item not written to storage yet.
 pub(crate) const NOT_STORED: u64 = u64::MAX;
+/// A chunk holds at most about this many bytes: storage gets space back
+/// chunk by chunk as the oldest items leave, which a full storage needs.
+pub(crate) const CHUNK_MAX_BYTES: usize = 32 * 1024;
 
 /// One recorded item, serialized once at record time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -261,8 +264,9 @@ impl Lane {
         (corrupt, self.retire_chunks())
     }
 
-    /// Marks the items not written yet as written to `chunk`, returning their
-    /// stored form; `None` when there are none.
+    /// Marks the oldest items not written yet (up to [`CHUNK_MAX_BYTES`]) as
+    /// written to a new chunk, returning its number and stored form; `None`
+    /// when there are none. Call until `None`.
     pub fn take_unstored(&mut self) -> Option<(u64, String)> {
         let unstored = self
             .items
@@ -276,9 +280,13 @@ impl Lane {
         let chunk = self.next_chunk;
         self.next_chunk += 1;
         let start = self.items.len() - unstored;
-        let mut text =
-            String::with_capacity(self.items.range(start..).map(|i| i.json.len() + 96).sum());
+        let mut text = String::with_capacity(
+            CHUNK_MAX_BYTES.min(self.items.range(start..).map(|i| i.json.len() + 96).sum()),
+        );
         for item in self.items.range_mut(start..) {
+            if !text.is_empty() && text.len() + item.json.len() > CHUNK_MAX_BYTES {
+                break;
+            }
             item.chunk = chunk;
             super::log::write_item_line(item, &mut text);
         }
