@@ -13,7 +13,7 @@ export type ConsentStatus = 'pending' | 'granted' | 'denied';
  * - `before_send`: `beforeSend` returned `null`
  * - `rejected`: the collector answered 4xx (not 408/429)
  * - `invalid`: unusable input (empty name, unknown feedback type)
- * - `retry_exhausted`: `retry.maxAttempts` failed attempts
+ * - `retry_exhausted`: `retry.maxAttempts` failures answered by the collector (network errors never exhaust)
  * - `hook_error`: `beforeSend` threw; the item was kept unchanged
  * - `storage_full`: storage refused a write or `maxStorageBytes` was reached; the oldest items made room
  * - `corrupt_state`: stored state under the SDK's keys could not be read or validated
@@ -97,7 +97,8 @@ export interface RetryOptions {
    */
   maxDelayMs?: number;
   /**
-   * Attempts before a batch is dropped as `retry_exhausted` (1 to 1000).
+   * Failures the collector answered (5xx, 408, 429) before a batch is dropped as `retry_exhausted`
+   * (1 to 1000). Network errors (offline) never drop a batch; they only lengthen the backoff.
    * @defaultValue 10
    */
   maxAttempts?: number;

@@ -20,7 +20,9 @@ pub struct Policy {
     pub retry_base_delay_ms: u64,
     /// Retries never wait longer than this (Retry-After is capped by it too).
     pub retry_max_delay_ms: u64,
-    /// After this many failed attempts a batch is dropped (`retry_exhausted`).
+    /// After this many failures the collector answered (5xx, 408, 429) a batch
+    /// is dropped (`retry_exhausted`); network errors never count: offline for a
+    /// week must not lose what storage could keep.
     pub retry_max_attempts: u32,
     /// Fraction of usage events kept; errors and feedback are never sampled.
     pub sample_rate: f64,

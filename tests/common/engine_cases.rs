@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use mv3_telemetry::core::backoff::Outcome;
 use mv3_telemetry::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_KEY};
 use mv3_telemetry::core::scrub::Scrubber;
+use mv3_telemetry::core::time::format_rfc3339;
 use mv3_telemetry::core::{
     Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded,
     Request, SplitMix, Stored, Writes,
@@ -1960,4 +1961,110 @@ pub fn a_storage_that_keeps_refusing_shrinks_the_budget_and_counts_storage_full(
         dropped
     );
     assert_eq!(corrupt_count(&rig), 0);
+}
+
+const DAY: u64 = 86_400_000;
+
+/// Sends everything due now and answers 200; returns the bodies.
+fn deliver_due(rig: &mut Rig) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for _ in 0..100 {
+        let sends = rig.drain_sends();
+        if sends.is_empty() {
+            break;
+        }
+        for request in &sends {
+            bodies.push(body(request));
+            rig.answer(request, 200, None);
+        }
+    }
+    bodies
+}
+
+fn item_count(bodies: &[Value]) -> usize {
+    bodies
+        .iter()
+        .map(|b| b["items"].as_array().unwrap().len())
+        .sum()
+}
+
+fn total_drops(rig: &Rig) -> u64 {
+    let counts = rig.engine.stats().dropped;
+    DropReason::ALL.iter().map(|r| counts.get(*r)).sum()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_back_a_day_neither_drops_nor_holds_queued_items() {
+    let mut rig = Rig::granted();
+    for i in 0..5 {
+        rig.track("before", json!({ "i": i }));
+    }
+    rig.now += 30_000;
+    let first = rig.drain_sends().remove(0);
+    rig.answer(&first, 503, None);
+    rig.now -= DAY;
+    for i in 0..5 {
+        rig.track("after", json!({ "i": i }));
+    }
+    // The first retry's backoff ceiling is retry.baseDelayMs, whatever the jump.
+    let Action::WaitUntil(at) = rig.poll() else {
+        panic!("waits for the backoff");
+    };
+    assert!(at > rig.now && at - rig.now <= Policy::default().retry_base_delay_ms);
+    rig.now = at;
+    let mut bodies = deliver_due(&mut rig);
+    assert_eq!(
+        bodies[0]["sent_at"],
+        format_rfc3339(rig.now),
+        "sent_at is the wall clock"
+    );
+    // The later items are as old as the new clock says: one flush interval.
+    rig.now += Policy::default().flush_interval_ms;
+    bodies.extend(deliver_due(&mut rig));
+    assert_eq!(
+        item_count(&bodies),
+        10,
+        "nothing is held for the length of the jump"
+    );
+    assert_eq!(total_drops(&rig), 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_back_during_a_long_retry_after_waits_at_most_retry_max_delay() {
+    let policy = Policy {
+        retry_max_delay_ms: 600_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    rig.track("e", json!({}));
+    rig.now += 30_000;
+    let request = rig.drain_sends().remove(0);
+    rig.answer(&request, 429, Some("3600"));
+    rig.now -= DAY;
+    let Action::WaitUntil(at) = rig.poll() else {
+        panic!("waits");
+    };
+    assert!(at - rig.now <= 600_000, "{} ms", at - rig.now);
+    rig.now = at;
+    assert_eq!(item_count(&deliver_due(&mut rig)), 1);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_forward_a_year_sends_at_once_and_drops_nothing() {
+    let mut rig = Rig::granted();
+    for i in 0..5 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.now += 30_000;
+    let first = rig.drain_sends().remove(0);
+    rig.answer(&first, 503, None);
+    for i in 5..8 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.now += 365 * DAY;
+    let bodies = deliver_due(&mut rig);
+    assert_eq!(item_count(&bodies), 8);
+    assert_eq!(bodies[0]["sent_at"], format_rfc3339(rig.now));
+    assert_eq!(total_drops(&rig), 0, "nothing is too old to send");
+    assert_eq!(rig.poll(), Action::Idle);
 }

@@ -70,14 +70,25 @@ impl Engine {
     /// interval (a timing window opened "in the future"), so nothing is held
     /// for the length of the jump. A jump forward only makes things due.
     fn follow_clock(&mut self, now: Millis) {
-        let latest = now.saturating_add(self.policy.retry_max_delay_ms);
+        let policy = &self.policy;
+        // The longest backoff the attempt number allows (full jitter's ceiling).
+        let latest = |attempts: u32| {
+            let ceiling = full_jitter_delay(
+                attempts,
+                policy.retry_base_delay_ms,
+                policy.retry_max_delay_ms,
+                1.0,
+            );
+            now.saturating_add(ceiling)
+        };
         for lane in &mut self.state.lanes {
-            lane.retry_at = lane.retry_at.min(latest);
+            lane.retry_at = lane.retry_at.min(latest(lane.attempts));
         }
         if let Some(deletion) = self.state.deletion.as_mut() {
-            deletion.retry_at = deletion.retry_at.min(latest);
+            deletion.retry_at = deletion.retry_at.min(latest(deletion.attempts));
         }
-        self.state.not_before = self.state.not_before.min(latest);
+        let gate = now.saturating_add(policy.retry_max_delay_ms);
+        self.state.not_before = self.state.not_before.min(gate);
         for series in &mut self.state.timings {
             series.opened_at = series.opened_at.min(now);
         }
@@ -374,10 +385,14 @@ impl Engine {
             }
         }
         let policy = &self.policy;
+        // A network error (offline, DNS, timeout) is not the collector saying
+        // no: it never exhausts the retries, so a week offline loses nothing
+        // but what the queue and storage bounds drop.
+        let offline = matches!(outcome, Outcome::NetworkError);
         // When attempt number `attempts` (failed so far) may go again, or
-        // `None` once `retry.maxAttempts` is reached.
-        let mut retry_time = |attempts: u32| {
-            (attempts < policy.retry_max_attempts).then(|| {
+        // `None` once `answered` collector failures reach `retry.maxAttempts`.
+        let mut retry_time = |attempts: u32, answered: u32| {
+            (offline || answered < policy.retry_max_attempts).then(|| {
                 let delay = full_jitter_delay(
                     attempts,
                     policy.retry_base_delay_ms,
@@ -391,8 +406,8 @@ impl Engine {
             let deletion = self.state.deletion.as_mut().expect("checked above");
             deletion.in_flight = None;
             if verdict == Verdict::Retry {
-                deletion.attempts += 1;
-                if let Some(at) = retry_time(deletion.attempts) {
+                deletion.attempts = deletion.attempts.saturating_add(1);
+                if let Some(at) = retry_time(deletion.attempts, deletion.attempts) {
                     deletion.retry_at = at;
                     return;
                 }
@@ -408,8 +423,11 @@ impl Engine {
             Verdict::Delivered => None,
             Verdict::Rejected => Some(DropReason::Rejected),
             Verdict::Retry => {
-                lane.attempts += 1;
-                if let Some(at) = retry_time(lane.attempts) {
+                lane.attempts = lane.attempts.saturating_add(1);
+                if !offline {
+                    lane.answered = lane.answered.saturating_add(1);
+                }
+                if let Some(at) = retry_time(lane.attempts, lane.answered) {
                     lane.retry_at = at;
                     self.state.totals.retries += 1;
                     return;
@@ -418,6 +436,7 @@ impl Engine {
             }
         };
         lane.attempts = 0;
+        lane.answered = 0;
         lane.retry_at = 0;
         let batch = lane.batch.take().expect("the lane's batch is in flight");
         for _ in 0..batch.len {

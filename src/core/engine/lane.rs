@@ -114,6 +114,10 @@ pub(crate) struct Lane {
     /// Failed attempts since the last delivery: the backoff belongs to the
     /// lane, so a batch emptied by the cap does not reset it.
     pub attempts: u32,
+    /// Of those, the failures the collector answered (5xx, 408, 429): only
+    /// they count toward `retry.maxAttempts`. A network error (offline) never
+    /// drops a batch; it only lengthens the backoff.
+    pub answered: u32,
     /// No attempt before this time.
     pub retry_at: Millis,
 }
@@ -131,6 +135,7 @@ impl Lane {
             floor: 0,
             batch: None,
             attempts: 0,
+            answered: 0,
             retry_at: 0,
         }
     }

@@ -270,6 +270,9 @@ fn write_lane(lane: &Lane, out: &mut String) {
         field_u64(out, "attempts", u64::from(lane.attempts));
         field_u64(out, "retry_at", lane.retry_at);
     }
+    if lane.answered > 0 {
+        field_u64(out, "answered", u64::from(lane.answered));
+    }
     // A batch is stored only once every item of it is: a restart re-sends
     // exactly these items under the same id.
     if let Some(batch) = lane.batch.as_ref().filter(|b| b.len <= count) {
@@ -429,6 +432,7 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
     lane.next_chunk = u64_at(stored, "next").unwrap_or(0).max(lane.first_chunk);
     lane.floor = u64_at(stored, "floor").unwrap_or(0);
     lane.attempts = u64_at(stored, "attempts").unwrap_or(0) as u32;
+    lane.answered = u64_at(stored, "answered").map_or(lane.attempts, |n| n as u32);
     lane.retry_at = u64_at(stored, "retry_at").unwrap_or(0);
     let count = u64_at(stored, "count").unwrap_or(0) as usize;
     if lane.next_chunk > lane.first_chunk {
