@@ -7,7 +7,7 @@ import {
   RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
-import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
+import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
 
 // Bounds the memory held by a core that never loads; past it calls are counted
 // as `queue_full`, like the core's own cap.
@@ -203,9 +203,11 @@ export function createTelemetry(options, loadCore) {
       return core ? core.consentStatus() : lastConsent;
     },
     setConsent(granted) {
+      // Only a boolean decides: coercing `{}` would grant consent nobody gave,
+      // coercing `undefined` would purge what the user agreed to.
       if (typeof granted !== 'boolean') {
-        warn('setConsent(granted) needs a boolean; got', granted);
-        granted = Boolean(granted);
+        warn('setConsent(granted) needs a boolean; ignored', typeof granted);
+        return ready.then(() => {}, () => {});
       }
       return deferred((c) => c.setConsent(granted).then(() => {
         lastConsent = c.consentStatus();
@@ -242,7 +244,7 @@ export function createTelemetry(options, loadCore) {
           if (elapsed !== undefined) return elapsed; // stopping twice records once
           elapsed = clock() - begun;
           try {
-            const merged = stopProps && typeof stopProps === 'object' ? { ...(props ?? {}), ...stopProps } : props;
+            const merged = stopProps && typeof stopProps === 'object' ? mergeProps(props, stopProps) : props;
             recordTiming(name, elapsed, merged);
           } catch (error) {
             warn('timer stop failed', error);
@@ -266,11 +268,11 @@ export function createTelemetry(options, loadCore) {
     feedback(input) {
       try {
         const f = input && typeof input === 'object' ? input : {};
-        const kind = typeof f.type === 'string' ? f.type : '';
+        const kind = typeof f.type === 'string' ? boundText(f.type) : '';
         // The core checks the range; JS passes only what it can hold (a u8).
         const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
-        const message = f.message === undefined || f.message === null ? undefined : String(f.message);
-        const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
+        const message = f.message === undefined || f.message === null ? undefined : boundText(String(f.message));
+        const contact = typeof f.contact === 'string' && f.contact !== '' ? boundText(f.contact) : undefined;
         whenReady((c) => report('feedback', c.feedback(kind, rating, message, contact)));
       } catch (error) {
         warn('feedback failed', error);
