@@ -2068,3 +2068,28 @@ pub fn a_clock_moved_forward_a_year_sends_at_once_and_drops_nothing() {
     assert_eq!(total_drops(&rig), 0, "nothing is too old to send");
     assert_eq!(rig.poll(), Action::Idle);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_stored_batch_whose_chunk_is_gone_does_not_block_its_lane() {
+    let mut old = Rig::granted();
+    old.track("gone", json!({}));
+    old.now += 30_000;
+    let sent = old.drain_sends();
+    assert_eq!(sent.len(), 1);
+    old.persist();
+    let mut storage = old.storage.clone();
+    storage.retain(|k, _| !k.starts_with(CHUNK_PREFIX));
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now = old.now;
+    assert_eq!(
+        rig.poll(),
+        Action::Idle,
+        "the batch's chunk is read, and is gone"
+    );
+    rig.track("later", json!({}));
+    rig.now += 30_000;
+    let bodies = deliver_due(&mut rig);
+    assert_eq!(item_count(&bodies), 1, "the later item is sent");
+    assert_eq!(bodies[0]["items"][0]["name"], "later");
+    assert_eq!(corrupt_count(&rig), 1);
+}

@@ -184,7 +184,14 @@ impl Engine {
                 }
                 continue;
             }
-            if lane.batch.is_none() {
+            if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
+                // Its items left while it waited (evicted, or their chunk
+                // was gone after a restart): it must not block the lane.
+                let empty = self.state.lanes[index].batch.take().expect("checked");
+                self.state.unreported.merge(&empty.dropped);
+                self.dirty = true;
+            }
+            if self.state.lanes[index].batch.is_none() {
                 self.form_batch(index, entropy);
             }
             let id = self.next_request();

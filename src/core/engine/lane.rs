@@ -261,10 +261,13 @@ impl Lane {
         let corrupt = corrupt.max(missing);
         let read_bytes: usize = read.iter().map(QueuedItem::wire_len).sum();
         self.bytes += read_bytes;
+        // The stored batch is made of stored items only: never of items
+        // recorded since the start.
+        let read_len = read.len();
         read.extend(self.items.drain(..));
         self.items = read;
         if let Some(batch) = self.batch.as_mut() {
-            batch.len = batch.len.min(self.items.len());
+            batch.len = batch.len.min(read_len);
         }
         (corrupt, self.retire_chunks())
     }
