@@ -12,7 +12,7 @@ export const RECORD_KEY = 'mv3t.record';
 export const LEGACY_STATE_KEY = 'mv3t.state';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
-export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error']);
+export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state']);
 /** The index of each drop reason in DROP_REASONS, by name. */
 export const DROP_REASON_INDEX = Object.freeze({
   queue_full: 0,
@@ -22,6 +22,8 @@ export const DROP_REASON_INDEX = Object.freeze({
   invalid: 4,
   retry_exhausted: 5,
   hook_error: 6,
+  storage_full: 7,
+  corrupt_state: 8,
 });
 
 /** What a recording call of the core returns. */
@@ -42,6 +44,7 @@ export const OPTION_LIMITS = Object.freeze([
   Object.freeze({ path: 'retry.maxAttempts', min: 1, max: 1000, integer: true, default: 10 }),
   Object.freeze({ path: 'sampleRate', min: 0, max: 1, integer: false, default: 1 }),
   Object.freeze({ path: 'slowThresholdMs', min: 0, max: Infinity, integer: false, default: 1000 }),
+  Object.freeze({ path: 'maxStorageBytes', min: 65536, max: 1073741824, integer: true, default: 4194304 }),
 ]);
 
 /** What the core is given for each option left out. */
@@ -53,6 +56,7 @@ export const DEFAULTS = Object.freeze({
   maxQueuedItems: 1000,
   sampleRate: 1,
   slowThresholdMs: 1000,
+  maxStorageBytes: 4194304,
   batch: Object.freeze({ maxEvents: 50, maxBytes: 60000, flushIntervalMs: 30000, errorFlushDelayMs: 1000 }),
   retry: Object.freeze({ baseDelayMs: 1000, maxDelayMs: 3600000, maxAttempts: 10 }),
 });

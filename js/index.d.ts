@@ -13,8 +13,10 @@ export type ConsentStatus = 'pending' | 'granted' | 'denied';
  * - `before_send`: `beforeSend` returned `null`
  * - `rejected`: the collector answered 4xx (not 408/429)
  * - `invalid`: unusable input (empty name, unknown feedback type)
- * - `retry_exhausted`: `retry.maxAttempts` failed attempts
+ * - `retry_exhausted`: `retry.maxAttempts` failures answered by the collector (network errors never exhaust)
  * - `hook_error`: `beforeSend` threw; the item was kept unchanged
+ * - `storage_full`: storage refused a write or `maxStorageBytes` was reached; the oldest items made room
+ * - `corrupt_state`: stored state under the SDK's keys could not be read or validated
  */
 export type DropReason =
   | 'queue_full'
@@ -23,7 +25,9 @@ export type DropReason =
   | 'rejected'
   | 'invalid'
   | 'retry_exhausted'
-  | 'hook_error';
+  | 'hook_error'
+  | 'storage_full'
+  | 'corrupt_state';
 
 /** A JSON value, as items carry it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
@@ -93,7 +97,8 @@ export interface RetryOptions {
    */
   maxDelayMs?: number;
   /**
-   * Attempts before a batch is dropped as `retry_exhausted` (1 to 1000).
+   * Failures the collector answered (5xx, 408, 429) before a batch is dropped as `retry_exhausted`
+   * (1 to 1000). Network errors (offline) never drop a batch; they only lengthen the backoff.
    * @defaultValue 10
    */
   maxAttempts?: number;
@@ -147,6 +152,12 @@ export interface TelemetryOptions {
    * @defaultValue 1000
    */
   maxQueuedItems?: number;
+  /**
+   * Bytes the SDK's own keys may take in `chrome.storage.local` (65536 to 1 GiB); past it the
+   * oldest items are dropped as `storage_full`. A storage that refuses writes shrinks it for a while.
+   * @defaultValue 4194304
+   */
+  maxStorageBytes?: number;
   /** When a queue is sent. */
   batch?: BatchOptions;
   /** How failed requests are retried. */
@@ -353,7 +364,7 @@ export interface Batch {
   items: SentItem[];
   /** Drops since the last batch: the first five reasons always, the others when not zero. */
   dropped: { [R in 'queue_full' | 'sampled' | 'before_send' | 'rejected' | 'invalid']: number } & {
-    [R in 'retry_exhausted' | 'hook_error']?: number;
+    [R in 'retry_exhausted' | 'hook_error' | 'storage_full' | 'corrupt_state']?: number;
   };
 }
 

@@ -5,6 +5,43 @@
 // Bounds on the walk, so a huge or deep object costs a bounded amount of time.
 const MAX_DEPTH = 10;
 const MAX_NODES = 1000;
+// Text longer than this is cut before it crosses into wasm, so a 10 MB string
+// costs microseconds instead of a 10 MB copy and parse. It is above every
+// limit of the core (names 128, prop strings 1,000, feedback 4,000, an item
+// 16 KiB), so the core still sees the text is too long, cuts it to its own
+// limit and counts the item as truncated.
+export const MAX_TEXT_CHARS = 16_384;
+
+/** `text` cut to MAX_TEXT_CHARS (one more char, so the core sees it was long). */
+export function boundText(text) {
+  return text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS + 1) : text;
+}
+
+/**
+ * The keys of `a` then `b` in one new object, at most MAX_NODES of each: a
+ * timer's start and stop props. Never throws (a Proxy's traps may): what
+ * cannot be read is left out.
+ */
+export function mergeProps(a, b) {
+  const out = {};
+  for (const source of [a, b]) {
+    if (!source || typeof source !== 'object') continue;
+    try {
+      let n = 0;
+      for (const key of Object.keys(source)) {
+        if (++n > MAX_NODES) break;
+        try {
+          out[key] = source[key];
+        } catch {
+          out[key] = '[unreadable]';
+        }
+      }
+    } catch {
+      // a Proxy without keys: nothing of it is kept
+    }
+  }
+  return out;
+}
 
 /**
  * Turns any value into JSON-safe data without throwing: cycles become
@@ -26,6 +63,7 @@ export function normalizeToJson(value) {
     if (++nodes > MAX_NODES) return undefined;
     switch (typeof v) {
       case 'string':
+        return boundText(v);
       case 'boolean':
         return v;
       case 'number':
@@ -89,14 +127,14 @@ function isFlatPlain(value) {
     if (!Object.prototype.hasOwnProperty.call(value, key) || ++n > 100) return false;
     const v = value[key];
     const t = typeof v;
-    if (!(t === 'string' || t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v)))) return false;
+    if (t === 'string' ? v.length > MAX_TEXT_CHARS : !(t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v)))) return false;
   }
   return true;
 }
 
 /** A name the core can take: primitives as text; anything else is empty, which the core counts as `invalid`. */
 export function coerceName(name) {
-  if (typeof name === 'string') return name;
+  if (typeof name === 'string') return boundText(name);
   if (typeof name === 'number' || typeof name === 'boolean' || typeof name === 'bigint') return String(name);
   return '';
 }
@@ -110,19 +148,19 @@ export function describeThrown(value) {
   try {
     if (value instanceof Error || (typeof DOMException !== 'undefined' && value instanceof DOMException)) {
       const kind = String(value.name || value.constructor?.name || 'Error');
-      return { kind, message: String(value.message ?? ''), stack: typeof value.stack === 'string' ? value.stack : undefined };
+      return { kind: boundText(kind), message: boundText(String(value.message ?? '')), stack: typeof value.stack === 'string' ? boundText(value.stack) : undefined };
     }
     if (value === undefined || value === null) return { kind: String(value), message: String(value) };
-    if (typeof value === 'string') return { kind: 'Error', message: value };
+    if (typeof value === 'string') return { kind: 'Error', message: boundText(value) };
     if (typeof value === 'object') {
       if (typeof value.message === 'string') {
         const kind = typeof value.name === 'string' && value.name ? value.name : 'Error';
-        return { kind, message: value.message, stack: typeof value.stack === 'string' ? value.stack : undefined };
+        return { kind: boundText(kind), message: boundText(value.message), stack: typeof value.stack === 'string' ? boundText(value.stack) : undefined };
       }
       const text = normalizeToJson(value) ?? String(value);
       return { kind: 'Object', message: text.length > 500 ? text.slice(0, 500) + '…' : text };
     }
-    return { kind: typeof value, message: String(value) };
+    return { kind: typeof value, message: boundText(String(value)) };
   } catch {
     return { kind: 'Error', message: '[unreadable thrown value]' };
   }

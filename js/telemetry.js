@@ -7,7 +7,7 @@ import {
   RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
-import { coerceName, describeThrown, normalizeToJson } from './normalize.js';
+import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
 import { listenToPages } from './bridge.js';
 
 // Bounds the memory held by a core that never loads; past it calls are counted
@@ -35,11 +35,11 @@ export function droppedBecause(code) {
 /** The core's feedback arguments (kind, rating, message, contact) from the user's object. */
 function feedbackFields(input) {
   const f = input && typeof input === 'object' ? input : {};
-  const kind = typeof f.type === 'string' ? f.type : '';
+  const kind = typeof f.type === 'string' ? boundText(f.type) : '';
   // The core checks the range; JS passes only what it can hold (a u8).
   const rating = Number.isInteger(f.rating) && f.rating >= 0 && f.rating <= 255 ? f.rating : undefined;
-  const message = f.message === undefined || f.message === null ? undefined : String(f.message);
-  const contact = typeof f.contact === 'string' && f.contact !== '' ? f.contact : undefined;
+  const message = f.message === undefined || f.message === null ? undefined : boundText(String(f.message));
+  const contact = typeof f.contact === 'string' && f.contact !== '' ? boundText(f.contact) : undefined;
   return [kind, rating, message, contact];
 }
 
@@ -256,9 +256,11 @@ export function createTelemetry(options, loadCore) {
       return core ? core.consentStatus() : lastConsent;
     },
     setConsent(granted) {
+      // Only a boolean decides: coercing `{}` would grant consent nobody gave,
+      // coercing `undefined` would purge what the user agreed to.
       if (typeof granted !== 'boolean') {
-        warn('setConsent(granted) needs a boolean; got', granted);
-        granted = Boolean(granted);
+        warn('setConsent(granted) needs a boolean; ignored', typeof granted);
+        return ready.then(() => {}, () => {});
       }
       return deferred((c) => c.setConsent(granted).then(() => {
         lastConsent = c.consentStatus();
@@ -296,7 +298,7 @@ export function createTelemetry(options, loadCore) {
           if (elapsed !== undefined) return elapsed; // stopping twice records once
           elapsed = clock() - begun;
           try {
-            const merged = stopProps && typeof stopProps === 'object' ? { ...(props ?? {}), ...stopProps } : props;
+            const merged = stopProps && typeof stopProps === 'object' ? mergeProps(props, stopProps) : props;
             recordTiming(name, elapsed, merged);
           } catch (error) {
             warn('timer stop failed', error);

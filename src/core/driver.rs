@@ -20,6 +20,12 @@ pub const KEEPALIVE_BUDGET: usize = 60_000;
 /// An alarm within this much of the wanted time is left alone: re-creating
 /// it costs a browser round trip.
 const ALARM_SLACK_MS: Millis = 1_000;
+/// After storage refuses a write, the next try waits this long, doubling
+/// with every refusal up to [`STORAGE_RETRY_MAX_MS`]: space may come back
+/// (the extension frees some), and hammering a full storage helps nobody.
+pub const STORAGE_RETRY_MS: Millis = 1_000;
+/// The longest wait between two writes to a refusing storage.
+pub const STORAGE_RETRY_MAX_MS: Millis = 60_000;
 
 /// A change to a timer or alarm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +64,8 @@ pub struct Driver {
     alarm_at: Option<Millis>,
     keepalive_in_use: usize,
     persist_armed: bool,
+    /// Writes storage refused in a row.
+    refused_writes: u32,
     reads_pending: usize,
     flushes: usize,
 }
@@ -153,7 +161,13 @@ impl Driver {
             return None;
         }
         self.persist_armed = true;
-        Some(PERSIST_DELAY_MS)
+        if !engine.storage_refused() {
+            self.refused_writes = 0;
+            return Some(PERSIST_DELAY_MS);
+        }
+        self.refused_writes = self.refused_writes.saturating_add(1);
+        let doublings = (self.refused_writes - 1).min(16);
+        Some((STORAGE_RETRY_MS << doublings).min(STORAGE_RETRY_MAX_MS))
     }
 
     /// The debounced persist fired (or a persist ran at once).

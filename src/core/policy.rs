@@ -20,7 +20,9 @@ pub struct Policy {
     pub retry_base_delay_ms: u64,
     /// Retries never wait longer than this (Retry-After is capped by it too).
     pub retry_max_delay_ms: u64,
-    /// After this many failed attempts a batch is dropped (`retry_exhausted`).
+    /// After this many failures the collector answered (5xx, 408, 429) a batch
+    /// is dropped (`retry_exhausted`); network errors never count: offline for a
+    /// week must not lose what storage could keep.
     pub retry_max_attempts: u32,
     /// Fraction of usage events kept; errors and feedback are never sampled.
     pub sample_rate: f64,
@@ -46,6 +48,11 @@ pub struct Policy {
     pub max_feedback_chars: usize,
     /// `extension_installed`, `daily_active` and friends.
     pub lifecycle_events: bool,
+    /// Bytes the SDK's own keys may take in `chrome.storage.local` (queued
+    /// items as stored, plus the record). 4 MiB leaves most of the 10 MB
+    /// default quota to the extension; past it the oldest items are dropped
+    /// (`storage_full`). At least 64 KiB, so one full batch always fits.
+    pub max_storage_bytes: usize,
 }
 
 impl Default for Policy {
@@ -71,6 +78,7 @@ impl Default for Policy {
             max_timing_series: 200,
             max_feedback_chars: 4_000,
             lifecycle_events: true,
+            max_storage_bytes: 4 * 1024 * 1024,
         }
     }
 }
@@ -106,6 +114,7 @@ impl Policy {
             "retry.maxAttempts" => self.retry_max_attempts as f64,
             "sampleRate" => self.sample_rate,
             "slowThresholdMs" => self.slow_threshold_ms,
+            "maxStorageBytes" => self.max_storage_bytes as f64,
             _ => return None,
         })
     }
@@ -125,6 +134,7 @@ impl Policy {
             "retry.maxAttempts" => self.retry_max_attempts = value as u32,
             "sampleRate" => self.sample_rate = value,
             "slowThresholdMs" => self.slow_threshold_ms = value,
+            "maxStorageBytes" => self.max_storage_bytes = value as usize,
             _ => return false,
         }
         true
@@ -190,6 +200,7 @@ pub const OPTION_LIMITS: &[OptionLimit] = &[
     OptionLimit { path: "retry.maxAttempts", min: 1.0, max: 1_000.0, integer: true, default: 10.0 },
     OptionLimit { path: "sampleRate", min: 0.0, max: 1.0, integer: false, default: 1.0 },
     OptionLimit { path: "slowThresholdMs", min: 0.0, max: f64::INFINITY, integer: false, default: 1_000.0 },
+    OptionLimit { path: "maxStorageBytes", min: 65_536.0, max: 1_073_741_824.0, integer: true, default: 4_194_304.0 },
 ];
 
 /// `environment` when none is given.

@@ -73,6 +73,7 @@ impl Options {
         };
         let policy = Policy {
             max_queued_items: count(options, "maxQueuedItems", d.max_queued_items),
+            max_storage_bytes: count(options, "maxStorageBytes", d.max_storage_bytes),
             batch_max_events: count(&batch, "maxEvents", d.batch_max_events),
             batch_max_bytes: count(&batch, "maxBytes", d.batch_max_bytes),
             flush_interval_ms: millis(&batch, "flushIntervalMs", d.flush_interval_ms),

@@ -348,15 +348,18 @@ pub(crate) async fn persist_now(inner: &Rc<Inner>) {
                 ok = false;
             }
         }
+        let mut removed = ok;
         if ok && !writes.remove.is_empty() {
             if let Err(error) = storage_remove(area, &writes.remove).await {
                 inner.warn("mv3-telemetry: could not remove old state", Some(&error));
+                removed = false;
             }
         }
         inner.persisting.set(false);
-        inner.with_engine(|engine, _, _| engine.writes_done(ok));
-        if !ok {
-            // Kept dirty: the next change or tick retries the write.
+        inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
+        if !ok || !removed {
+            // Kept dirty; the driver arms the retry (later after a refusal).
+            schedule_persist(inner);
             return;
         }
     }

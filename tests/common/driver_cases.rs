@@ -160,3 +160,135 @@ pub fn keepalive_bodies_share_one_budget() {
     driver.release_keepalive(KEEPALIVE_BUDGET - 10);
     assert!(driver.take_keepalive(20));
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_refused_write_is_retried_later_and_later_then_at_the_usual_pace() {
+    use mv3_telemetry::core::driver::{STORAGE_RETRY_MAX_MS, STORAGE_RETRY_MS};
+    let (mut rig, mut driver) = rig();
+    let mut delays = Vec::new();
+    for _ in 0..9 {
+        rig.track("e", json!({}));
+        delays.push(driver.persist_delay(&rig.engine).unwrap());
+        driver.persist_started();
+        let _ = rig.engine.take_writes();
+        rig.engine.writes_done(false);
+    }
+    assert_eq!(delays[0], PERSIST_DELAY_MS);
+    assert_eq!(delays[1], STORAGE_RETRY_MS);
+    assert_eq!(delays[2], 2 * STORAGE_RETRY_MS);
+    assert_eq!(*delays.last().unwrap(), STORAGE_RETRY_MAX_MS);
+    rig.persist();
+    rig.track("e", json!({}));
+    assert_eq!(driver.persist_delay(&rig.engine), Some(PERSIST_DELAY_MS));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_week_offline_caps_the_backoff_rearms_the_alarm_after_restarts_and_delivers_everything_within_one_period(
+) {
+    use mv3_telemetry::core::backoff::Outcome;
+    use mv3_telemetry::core::DropReason;
+    const HOUR: u64 = 3_600_000;
+    const WEEK: u64 = 7 * 24 * HOUR;
+    let policy = Policy::default();
+    let max_delay = policy.retry_max_delay_ms;
+    let (mut rig, mut driver) = rig();
+    let mut wake: Option<u64> = None;
+    let mut next_event = START;
+    let mut recorded = 0;
+    let mut attempts = 0;
+    let mut longest_wait = 0;
+    let mut last_failure = START;
+    while rig.now < START + WEEK {
+        if rig.now >= next_event {
+            rig.track("hourly", json!({ "n": recorded }));
+            recorded += 1;
+            next_event += HOUR;
+        }
+        // A browser restart once a day: Chrome may clear alarms, so a new
+        // worker must arm its own.
+        if recorded % 24 == 0 && rig.now == next_event - HOUR {
+            rig.restart(Consent::Pending);
+            driver = Driver::new();
+            let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+            assert!(
+                matches!(plan.alarm, Arm::At(_)),
+                "the alarm is re-armed on start"
+            );
+            for keys in &plan.reads {
+                rig.answer_read(keys);
+                driver.read_done();
+            }
+            for request in &plan.sends {
+                rig.engine
+                    .on_outcome(request.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+                attempts += 1;
+                last_failure = rig.now;
+            }
+        }
+        // Every request fails at once (offline); a retry due at once goes
+        // out in the next tick of the same instant.
+        let plan = loop {
+            let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+            rig.persist();
+            for keys in &plan.reads {
+                rig.answer_read(keys);
+                driver.read_done();
+            }
+            if plan.sends.is_empty() && plan.reads.is_empty() {
+                break plan;
+            }
+            for request in &plan.sends {
+                rig.engine
+                    .on_outcome(request.id, &Outcome::NetworkError, rig.now, &mut rig.rng);
+                attempts += 1;
+                last_failure = rig.now;
+            }
+        };
+        match plan.timer {
+            Arm::At(at) => wake = Some(at),
+            Arm::Clear => wake = None,
+            Arm::Keep => {}
+        }
+        if let Some(at) = wake.filter(|at| *at > rig.now) {
+            longest_wait = longest_wait.max(at - rig.now);
+        }
+        let at = wake.filter(|at| *at > rig.now).unwrap_or(u64::MAX);
+        rig.now = at.min(next_event).max(rig.now + 1);
+        driver.timer_fired();
+    }
+    assert!(attempts > 168, "it kept trying all week: {attempts}");
+    assert!(
+        longest_wait <= max_delay,
+        "backoff capped: {longest_wait} ms"
+    );
+    assert_eq!(rig.engine.stats().queued, recorded as u64);
+    // The network is back: everything arrives by the next wake, at most one
+    // backoff period (plus the alarm's minimum) after the last failure.
+    let back = rig.now;
+    let mut delivered = 0;
+    while rig.now <= last_failure.max(back) + max_delay + ALARM_MIN_DELAY_MS {
+        let plan = driver.tick(&mut rig.engine, rig.now, &mut rig.rng);
+        for keys in &plan.reads {
+            rig.answer_read(keys);
+            driver.read_done();
+        }
+        for request in &plan.sends {
+            delivered += request.item_count;
+            rig.answer(request, 200, None);
+        }
+        if rig.engine.stats().queued == 0 {
+            break;
+        }
+        rig.now += 1_000;
+    }
+    eprintln!(
+        "a week offline: {attempts} attempts, longest wait {} s, {delivered} items delivered {} s after the network returned",
+        longest_wait / 1000,
+        (rig.now - back) / 1000
+    );
+    assert_eq!(delivered, recorded, "everything queued arrived");
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::RetryExhausted),
+        0
+    );
+}

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use mv3_telemetry::core::backoff::Outcome;
 use mv3_telemetry::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_KEY};
 use mv3_telemetry::core::scrub::Scrubber;
+use mv3_telemetry::core::time::format_rfc3339;
 use mv3_telemetry::core::{
     Action, Consent, ConsentChange, Context, DropReason, Endpoint, Engine, Policy, Recorded,
     Request, SplitMix, Stored, Writes,
@@ -1626,4 +1627,463 @@ pub fn repeats_of_a_stored_error_fold_across_a_persist() {
     let items = body(&sends[0])["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["count"], 3);
+}
+
+// ---- faults (issue 13) -------------------------------------------------------
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_chunk_listed_as_garbage_is_never_reused_after_a_restart() {
+    let mut rig = Rig::granted();
+    rig.track("before", json!({}));
+    rig.persist();
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    rig.persist();
+    // The denied record still lists the purged chunk; a new worker reads it.
+    rig.restart(Consent::Pending);
+    rig.engine.set_consent(true, rig.now, &mut rig.rng);
+    assert_eq!(rig.track("after", json!({})), Recorded::Accepted);
+    rig.restart(Consent::Pending);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(sends.len(), 1, "the item recorded after the grant survives");
+    assert_eq!(body(&sends[0])["items"][0]["name"], "after");
+}
+
+/// A granted rig with `n` events stored, and storage as the worker left it.
+fn stored_events(n: usize) -> Rig {
+    let mut rig = Rig::granted();
+    for i in 0..n {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.persist();
+    rig
+}
+
+/// A new worker on `storage` with `default` consent.
+fn start_on(storage: &Storage, default: Consent) -> Rig {
+    let mut rng = SplitMix(99);
+    Rig {
+        engine: restored(Policy::default(), default, storage, &mut rng),
+        now: START,
+        rng,
+        storage: storage.clone(),
+        policy: Policy::default(),
+    }
+}
+
+fn corrupt_count(rig: &Rig) -> u64 {
+    rig.engine.stats().dropped.get(DropReason::CorruptState)
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_truncated_record_starts_fresh_with_the_default_consent_and_counts_corrupt_state_once() {
+    let old = stored_events(3);
+    let old_id = old.engine.anonymous_id().unwrap().to_owned();
+    let mut storage = old.storage.clone();
+    let record = storage[RECORD_KEY].clone();
+    storage.insert(RECORD_KEY.into(), record[..record.len() / 2].to_owned());
+
+    let pending = start_on(&storage, Consent::Pending);
+    assert_eq!(
+        pending.engine.consent(),
+        Consent::Pending,
+        "never granted from garbage"
+    );
+
+    let mut rig = start_on(&storage, Consent::Granted);
+    assert_ne!(rig.engine.anonymous_id(), Some(old_id.as_str()));
+    assert_eq!(corrupt_count(&rig), 1);
+    rig.track("after", json!({}));
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(
+        body(&sends[0])["dropped"]["corrupt_state"],
+        1,
+        "reported in the next batch"
+    );
+    rig.answer(&sends[0], 200, None);
+    rig.restart(Consent::Granted);
+    assert_eq!(corrupt_count(&rig), 1, "counted once, not on every start");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn garbage_of_every_type_under_the_record_key_never_grants_consent() {
+    let garbage = [
+        "",
+        "null",
+        "42",
+        "\"granted\"",
+        "[1,2,3]",
+        "{}",
+        "{\"v\":2}",
+        "{\"v\":2,\"consent\":7}",
+        "{\"v\":2,\"consent\":\"granted\"}",
+        "{\"v\":2,\"consent\":\"granted\",\"id\":42}",
+        "{\"v\":\"2\",\"consent\":\"granted\",\"id\":\"x\"}",
+        "{\"v\":3,\"consent\":\"granted\",\"id\":\"6f1c0000-0000-4000-8000-000000000000\"}",
+        "{\"v\":2,\"consent\":\"granted\",\"id\":\"a\",\"lanes\":\"x\",\"totals\":[],\"seq\":-1}",
+        "\u{0}\u{ffff}{{{{",
+    ];
+    for text in garbage {
+        let mut storage = Storage::new();
+        storage.insert(RECORD_KEY.into(), text.to_owned());
+        let mut rig = start_on(&storage, Consent::Pending);
+        assert_eq!(rig.engine.consent(), Consent::Pending, "{text:?}");
+        assert_eq!(rig.engine.anonymous_id(), None, "{text:?}");
+        assert_eq!(
+            rig.track("e", json!({})),
+            Recorded::NotConsented,
+            "{text:?}"
+        );
+        // Counted once the user grants consent (nothing is counted before).
+        rig.engine.set_consent(true, rig.now, &mut rig.rng);
+        assert_eq!(corrupt_count(&rig), 1, "{text:?}");
+        assert_eq!(
+            rig.track("e", json!({})),
+            Recorded::Accepted,
+            "{text:?}: it works"
+        );
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_record_of_a_later_version_falls_back_to_the_default_but_keeps_a_denial() {
+    let mut storage = Storage::new();
+    storage.insert(
+        RECORD_KEY.into(),
+        "{\"v\":9,\"consent\":\"denied\",\"new\":[1]}".into(),
+    );
+    let rig = start_on(&storage, Consent::Granted);
+    assert_eq!(rig.engine.consent(), Consent::Denied);
+    assert_eq!(rig.engine.anonymous_id(), None);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_missing_chunk_loses_only_its_items_and_counts_them() {
+    let mut old = Rig::granted();
+    for i in 0..5 {
+        old.track("first", json!({ "i": i }));
+    }
+    old.persist();
+    for i in 0..5 {
+        old.track("second", json!({ "i": i }));
+    }
+    old.persist();
+    let mut storage = old.storage.clone();
+    let first_chunk = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    storage.remove(&first_chunk);
+    let mut rig = start_on(&storage, Consent::Pending);
+    assert_eq!(rig.engine.consent(), Consent::Granted);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    let names: Vec<Value> = sends
+        .iter()
+        .flat_map(|r| body(r)["items"].as_array().unwrap().clone())
+        .map(|i| i["name"].clone())
+        .collect();
+    assert_eq!(names, vec![json!("second"); 5]);
+    assert_eq!(corrupt_count(&rig), 5, "each lost item counted");
+    assert_eq!(body(&sends[0])["dropped"]["corrupt_state"], 5);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn garbage_lines_in_a_chunk_are_counted_and_the_valid_ones_delivered() {
+    let old = stored_events(4);
+    let mut storage = old.storage.clone();
+    let key = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    let lines: Vec<String> = storage[&key].lines().map(str::to_owned).collect();
+    let damaged = [
+        lines[0].clone(),
+        "not\ta\tline".to_owned(),
+        lines[2][..lines[2].len() / 2].to_owned(),
+        lines[3].clone(),
+    ]
+    .join("\n");
+    storage.insert(key, damaged);
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    assert_eq!(item_ids(&sends[0]).len(), 2, "the two valid lines");
+    assert_eq!(corrupt_count(&rig), 2);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_chunk_that_is_not_text_counts_as_corrupt_not_as_a_crash() {
+    let old = stored_events(3);
+    let mut storage = old.storage.clone();
+    let key = storage
+        .keys()
+        .find(|k| k.starts_with(CHUNK_PREFIX))
+        .unwrap()
+        .clone();
+    // The platform reads a non-string value as empty text.
+    storage.insert(key, String::new());
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now += 3_600_000;
+    assert!(rig.drain_sends().is_empty());
+    assert_eq!(corrupt_count(&rig), 3);
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert_eq!(rig.track("e", json!({})), Recorded::Accepted);
+}
+
+fn storage_full_count(rig: &Rig) -> u64 {
+    rig.engine.stats().dropped.get(DropReason::StorageFull)
+}
+
+/// About 1 KB of props per event.
+fn kilobyte(i: usize) -> Value {
+    json!({ "i": i, "pad": "x".repeat(900) })
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn max_storage_bytes_drops_the_oldest_items_as_storage_full() {
+    let policy = Policy {
+        max_queued_items: 100_000,
+        max_storage_bytes: 65_536,
+        flush_interval_ms: 3_600_000,
+        batch_max_events: 10_000,
+        batch_max_bytes: 1_000_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy.clone(), Consent::Granted);
+    for i in 0..200 {
+        assert_eq!(
+            rig.track("e", kilobyte(i)),
+            Recorded::Accepted,
+            "the newest is kept"
+        );
+        rig.persist();
+    }
+    let stored: usize = rig.storage.iter().map(|(k, v)| k.len() + v.len()).sum();
+    assert!(stored <= policy.max_storage_bytes, "{stored} bytes stored");
+    let kept = rig.engine.stats().queued;
+    assert_eq!(storage_full_count(&rig) + kept, 200, "every drop counted");
+    assert!(kept > 40, "the bound is used, not undershot: {kept}");
+    rig.now += 3_600_000;
+    let sends = rig.drain_sends();
+    let first = &body(&sends[0])["items"][0]["props"]["i"];
+    assert_eq!(first.as_u64(), Some(200 - kept), "the oldest went first");
+    assert_eq!(body(&sends[0])["dropped"]["storage_full"], 200 - kept);
+}
+
+/// Takes the next writes and reports them refused, as a full storage does.
+fn refuse_write(rig: &mut Rig) {
+    if rig.engine.take_writes().is_some() {
+        rig.engine.writes_done_with(false, false);
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_refused_write_keeps_items_in_memory_and_stores_them_once_space_is_back() {
+    let mut rig = Rig::granted();
+    for i in 0..10 {
+        rig.track("e", json!({ "i": i }));
+    }
+    refuse_write(&mut rig);
+    refuse_write(&mut rig);
+    assert!(rig.engine.storage_refused());
+    assert_eq!(rig.storage.len(), 0);
+    for i in 10..20 {
+        assert_eq!(rig.track("e", json!({ "i": i })), Recorded::Accepted);
+    }
+    assert_eq!(rig.engine.stats().queued, 20, "kept in memory");
+    assert_eq!(
+        storage_full_count(&rig),
+        0,
+        "small queues lose nothing to a refusal"
+    );
+    // Space is back: one persist stores everything, and a new worker has it.
+    rig.persist();
+    assert!(!rig.engine.storage_refused());
+    rig.restart(Consent::Pending);
+    rig.now += 3_600_000;
+    let ids: usize = rig.drain_sends().iter().map(|r| item_ids(r).len()).sum();
+    assert_eq!(ids, 20);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_storage_that_keeps_refusing_shrinks_the_budget_and_counts_storage_full() {
+    let policy = Policy {
+        max_queued_items: 100_000,
+        max_storage_bytes: 512 * 1024,
+        flush_interval_ms: 3_600_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    for i in 0..300 {
+        rig.track("e", kilobyte(i));
+    }
+    rig.persist();
+    assert_eq!(storage_full_count(&rig), 0);
+    for _ in 0..5 {
+        for i in 300..310 {
+            rig.track("e", kilobyte(i));
+        }
+        refuse_write(&mut rig);
+    }
+    let footprint = rig.engine.storage_footprint();
+    assert!(
+        footprint <= 65_536,
+        "down to one batch's worth: {footprint}"
+    );
+    let dropped = storage_full_count(&rig);
+    assert!(dropped > 200, "{dropped}");
+    assert_eq!(
+        rig.engine.stats().queued + dropped,
+        350,
+        "every drop counted: {:?}",
+        rig.engine.stats()
+    );
+    // The removal of evicted chunks goes first, so space comes back.
+    let writes = rig.engine.take_writes().expect("a removal");
+    assert!(writes.set.is_empty() && !writes.remove.is_empty());
+    apply(&mut rig.storage, &writes);
+    rig.engine.writes_done(true);
+    rig.persist();
+    assert!(!rig.engine.storage_refused());
+    rig.restart(Consent::Pending);
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::StorageFull),
+        dropped
+    );
+    assert_eq!(corrupt_count(&rig), 0);
+}
+
+const DAY: u64 = 86_400_000;
+
+/// Sends everything due now and answers 200; returns the bodies.
+fn deliver_due(rig: &mut Rig) -> Vec<Value> {
+    let mut bodies = Vec::new();
+    for _ in 0..100 {
+        let sends = rig.drain_sends();
+        if sends.is_empty() {
+            break;
+        }
+        for request in &sends {
+            bodies.push(body(request));
+            rig.answer(request, 200, None);
+        }
+    }
+    bodies
+}
+
+fn item_count(bodies: &[Value]) -> usize {
+    bodies
+        .iter()
+        .map(|b| b["items"].as_array().unwrap().len())
+        .sum()
+}
+
+fn total_drops(rig: &Rig) -> u64 {
+    let counts = rig.engine.stats().dropped;
+    DropReason::ALL.iter().map(|r| counts.get(*r)).sum()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_back_a_day_neither_drops_nor_holds_queued_items() {
+    let mut rig = Rig::granted();
+    for i in 0..5 {
+        rig.track("before", json!({ "i": i }));
+    }
+    rig.now += 30_000;
+    let first = rig.drain_sends().remove(0);
+    rig.answer(&first, 503, None);
+    rig.now -= DAY;
+    for i in 0..5 {
+        rig.track("after", json!({ "i": i }));
+    }
+    // The first retry's backoff ceiling is retry.baseDelayMs, whatever the jump.
+    let Action::WaitUntil(at) = rig.poll() else {
+        panic!("waits for the backoff");
+    };
+    assert!(at > rig.now && at - rig.now <= Policy::default().retry_base_delay_ms);
+    rig.now = at;
+    let mut bodies = deliver_due(&mut rig);
+    assert_eq!(
+        bodies[0]["sent_at"],
+        format_rfc3339(rig.now),
+        "sent_at is the wall clock"
+    );
+    // The later items are as old as the new clock says: one flush interval.
+    rig.now += Policy::default().flush_interval_ms;
+    bodies.extend(deliver_due(&mut rig));
+    assert_eq!(
+        item_count(&bodies),
+        10,
+        "nothing is held for the length of the jump"
+    );
+    assert_eq!(total_drops(&rig), 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_back_during_a_long_retry_after_waits_at_most_retry_max_delay() {
+    let policy = Policy {
+        retry_max_delay_ms: 600_000,
+        ..Policy::default()
+    };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    rig.track("e", json!({}));
+    rig.now += 30_000;
+    let request = rig.drain_sends().remove(0);
+    rig.answer(&request, 429, Some("3600"));
+    rig.now -= DAY;
+    let Action::WaitUntil(at) = rig.poll() else {
+        panic!("waits");
+    };
+    assert!(at - rig.now <= 600_000, "{} ms", at - rig.now);
+    rig.now = at;
+    assert_eq!(item_count(&deliver_due(&mut rig)), 1);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_clock_moved_forward_a_year_sends_at_once_and_drops_nothing() {
+    let mut rig = Rig::granted();
+    for i in 0..5 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.now += 30_000;
+    let first = rig.drain_sends().remove(0);
+    rig.answer(&first, 503, None);
+    for i in 5..8 {
+        rig.track("e", json!({ "i": i }));
+    }
+    rig.now += 365 * DAY;
+    let bodies = deliver_due(&mut rig);
+    assert_eq!(item_count(&bodies), 8);
+    assert_eq!(bodies[0]["sent_at"], format_rfc3339(rig.now));
+    assert_eq!(total_drops(&rig), 0, "nothing is too old to send");
+    assert_eq!(rig.poll(), Action::Idle);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_stored_batch_whose_chunk_is_gone_does_not_block_its_lane() {
+    let mut old = Rig::granted();
+    old.track("gone", json!({}));
+    old.now += 30_000;
+    let sent = old.drain_sends();
+    assert_eq!(sent.len(), 1);
+    old.persist();
+    let mut storage = old.storage.clone();
+    storage.retain(|k, _| !k.starts_with(CHUNK_PREFIX));
+    let mut rig = start_on(&storage, Consent::Pending);
+    rig.now = old.now;
+    assert_eq!(
+        rig.poll(),
+        Action::Idle,
+        "the batch's chunk is read, and is gone"
+    );
+    rig.track("later", json!({}));
+    rig.now += 30_000;
+    let bodies = deliver_due(&mut rig);
+    assert_eq!(item_count(&bodies), 1, "the later item is sent");
+    assert_eq!(bodies[0]["items"][0]["name"], "later");
+    assert_eq!(corrupt_count(&rig), 1);
 }

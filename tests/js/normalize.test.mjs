@@ -2,7 +2,7 @@
 // undefined) and nothing throws.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { normalizeToJson, coerceName, describeThrown } from '../../js/normalize.js';
+import { normalizeToJson, coerceName, describeThrown, mergeProps, MAX_TEXT_CHARS } from '../../js/normalize.js';
 
 function hostileValues() {
   const cyclic = { name: 'loop' };
@@ -88,4 +88,38 @@ test('describeThrown takes any thrown value apart without throwing', () => {
   assert.deepEqual(describeThrown(hostile), { kind: 'Error', message: '[unreadable thrown value]' });
   assert.equal(describeThrown(Symbol('s')).kind, 'symbol');
   assert.ok(describeThrown({ long: 'x'.repeat(10_000) }).message.length <= 501);
+});
+
+test('a 10 MB string is cut before it reaches the core, in props, names, thrown values and at the top', () => {
+  const huge = 'x'.repeat(10 * 1024 * 1024);
+  const started = performance.now();
+  const json = normalizeToJson({ huge, nested: { huge } });
+  const top = normalizeToJson(huge);
+  const name = coerceName(huge);
+  const thrown = describeThrown(huge);
+  const error = describeThrown(Object.assign(new Error(huge), { stack: huge }));
+  const ms = performance.now() - started;
+  assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
+  assert.ok(json.length < 3 * (MAX_TEXT_CHARS + 100), `${json.length} chars`);
+  assert.equal(JSON.parse(top).length, MAX_TEXT_CHARS + 1, 'one char over: the core still counts a truncation');
+  assert.equal(name.length, MAX_TEXT_CHARS + 1);
+  assert.equal(thrown.message.length, MAX_TEXT_CHARS + 1);
+  assert.equal(error.message.length, MAX_TEXT_CHARS + 1);
+  assert.equal(error.stack.length, MAX_TEXT_CHARS + 1);
+});
+
+test('mergeProps keeps a bounded number of keys and never throws on a Proxy whose every trap throws', () => {
+  const many = {};
+  for (let i = 0; i < 100_000; i++) many[`k${i}`] = i;
+  const trap = () => { throw new Error('trap'); };
+  const hostile = new Proxy({}, { get: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, getPrototypeOf: trap, has: trap });
+  const started = performance.now();
+  const merged = mergeProps(many, { ok: true });
+  // Listing 100,000 keys is itself O(n) (about 70 ms on a loaded 2-core
+  // machine); what is bounded is everything after it.
+  assert.ok(performance.now() - started < 500);
+  assert.equal(Object.keys(merged).length, 1001);
+  assert.equal(merged.ok, true);
+  assert.deepEqual(mergeProps(hostile, { a: 1 }), { a: 1 });
+  assert.deepEqual(mergeProps({ a: 1 }, hostile), { a: 1 });
 });

@@ -92,6 +92,7 @@ test('the core is handed every option with the defaults of DEFAULTS filled in', 
     maxQueuedItems: DEFAULTS.maxQueuedItems,
     sampleRate: DEFAULTS.sampleRate,
     slowThresholdMs: DEFAULTS.slowThresholdMs,
+    maxStorageBytes: DEFAULTS.maxStorageBytes,
     batch: { ...DEFAULTS.batch },
     retry: { ...DEFAULTS.retry },
     scrub: { denyKeys: [], allowKeys: [] },
@@ -126,4 +127,13 @@ test('the core is handed what the user set, and no functions, patterns or storag
   assert.equal(options.lifecycleEvents, false);
   assert.equal(options.compression, 'none');
   assert.equal(JSON.stringify(JSON.parse(JSON.stringify(options))), JSON.stringify(options), 'plain data only');
+});
+
+test('maxStorageBytes defaults to 4 MiB, is handed to the core, and a bad value throws a TypeError naming it', () => {
+  assert.equal(DEFAULTS.maxStorageBytes, 4 * 1024 * 1024);
+  assert.equal(coreOptions({ endpoint: ENDPOINT, maxStorageBytes: 1 << 20 }).maxStorageBytes, 1 << 20);
+  for (const bad of [1024, 65536.5, -1, 'big', Infinity]) {
+    assert.throws(() => validateOptions({ endpoint: ENDPOINT, maxStorageBytes: bad }),
+      (e) => e instanceof TypeError && e.message.includes('maxStorageBytes'), String(bad));
+  }
 });

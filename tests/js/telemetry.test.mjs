@@ -257,3 +257,16 @@ test('consent, anonymous ID, setConsent and flush go through to the core', async
   assert.deepEqual(await telemetry.flush(), { sent: 0, pending: 0 });
   assert.ok(core.calls.some((c) => c.method === 'recordTiming' && c.args[0] === 'sdk.flush_round_trip'));
 });
+
+test('setConsent with anything but a boolean changes nothing: no consent granted by a truthy object, nothing purged by undefined', async () => {
+  const core = fakeCore({ consent: 'granted' });
+  const telemetry = createTelemetry(BASE, loaderFor(core));
+  await telemetry.ready;
+  const hostile = new Proxy({}, { get() { throw new Error('trap'); }, getPrototypeOf() { throw new Error('trap'); } });
+  for (const value of [undefined, null, 0, 1, 'false', 'true', {}, [], hostile, 1n, Symbol('s')]) {
+    await telemetry.setConsent(value);
+  }
+  assert.deepEqual(core.calls.filter((c) => c.method === 'setConsent'), [], 'the core never heard of them');
+  await telemetry.setConsent(false);
+  assert.deepEqual(core.calls.filter((c) => c.method === 'setConsent').map((c) => c.args), [[false]]);
+});

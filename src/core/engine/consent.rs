@@ -92,6 +92,7 @@ impl Engine {
         };
         self.dirty = true;
         self.poll_needed = true;
+        self.report_corrupt();
         change
     }
 }

@@ -64,15 +64,47 @@ impl Engine {
         }
     }
 
+    /// The wall clock may jump (a user or NTP sets it back a day or forward
+    /// a year). Waits were computed from the old clock: none may now last
+    /// longer than `retry.maxDelayMs` (backoff and `Retry-After`) or one flush
+    /// interval (a timing window opened "in the future"), so nothing is held
+    /// for the length of the jump. A jump forward only makes things due.
+    fn follow_clock(&mut self, now: Millis) {
+        let policy = &self.policy;
+        // The longest backoff the attempt number allows (full jitter's ceiling).
+        let latest = |attempts: u32| {
+            let ceiling = full_jitter_delay(
+                attempts,
+                policy.retry_base_delay_ms,
+                policy.retry_max_delay_ms,
+                1.0,
+            );
+            now.saturating_add(ceiling)
+        };
+        for lane in &mut self.state.lanes {
+            lane.retry_at = lane.retry_at.min(latest(lane.attempts));
+        }
+        if let Some(deletion) = self.state.deletion.as_mut() {
+            deletion.retry_at = deletion.retry_at.min(latest(deletion.attempts));
+        }
+        let gate = now.saturating_add(policy.retry_max_delay_ms);
+        self.state.not_before = self.state.not_before.min(gate);
+        for series in &mut self.state.timings {
+            series.opened_at = series.opened_at.min(now);
+        }
+    }
+
     /// When the lane at `index` must become a batch (`None` if empty): when
     /// full or old enough, and never while its backoff runs, so a batch formed
-    /// after a failure carries everything that waited.
-    fn lane_due_at(&self, index: usize) -> Option<Millis> {
+    /// after a failure carries everything that waited. An item recorded
+    /// after `now` (the clock went back) is overdue: its age is unknown, and
+    /// sending early is harmless while holding it for the jump is not.
+    fn lane_due_at(&self, index: usize, now: Millis) -> Option<Millis> {
         let lane = &self.state.lanes[index];
         let (_, oldest_at) = lane.front()?;
         let full = lane.len() >= self.policy.batch_max_events
             || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
-        let due = if full || self.flush_requested {
+        let due = if full || self.flush_requested || oldest_at > now {
             0
         } else {
             oldest_at.saturating_add(self.flush_delay(lane.endpoint))
@@ -113,6 +145,7 @@ impl Engine {
     /// answers `WaitUntil` or `Idle`.
     pub fn poll(&mut self, now: Millis, entropy: &mut dyn Entropy) -> Action {
         self.poll_needed = false;
+        self.follow_clock(now);
         let granted = self.state.consent == Consent::Granted;
         if granted
             && self
@@ -135,7 +168,7 @@ impl Engine {
             let due = if lane.batch.is_some() {
                 Some(lane.retry_at)
             } else {
-                self.lane_due_at(index)
+                self.lane_due_at(index, now)
             };
             let Some(at) = due.map(|due| due.max(gate)) else {
                 continue;
@@ -151,7 +184,14 @@ impl Engine {
                 }
                 continue;
             }
-            if lane.batch.is_none() {
+            if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
+                // Its items left while it waited (evicted, or their chunk
+                // was gone after a restart): it must not block the lane.
+                let empty = self.state.lanes[index].batch.take().expect("checked");
+                self.state.unreported.merge(&empty.dropped);
+                self.dirty = true;
+            }
+            if self.state.lanes[index].batch.is_none() {
                 self.form_batch(index, entropy);
             }
             let id = self.next_request();
@@ -264,6 +304,7 @@ impl Engine {
             let chunks = std::mem::take(&mut per_lane[index]);
             let (corrupt, dead) = self.state.lanes[index].take_read(chunks);
             self.corrupt += corrupt;
+            self.report_corrupt();
             self.state.garbage.extend(dead.map(|n| chunk_key(index, n)));
             self.apply_folds(index);
             self.dirty = true;
@@ -351,10 +392,14 @@ impl Engine {
             }
         }
         let policy = &self.policy;
+        // A network error (offline, DNS, timeout) is not the collector saying
+        // no: it never exhausts the retries, so a week offline loses nothing
+        // but what the queue and storage bounds drop.
+        let offline = matches!(outcome, Outcome::NetworkError);
         // When attempt number `attempts` (failed so far) may go again, or
-        // `None` once `retry.maxAttempts` is reached.
-        let mut retry_time = |attempts: u32| {
-            (attempts < policy.retry_max_attempts).then(|| {
+        // `None` once `answered` collector failures reach `retry.maxAttempts`.
+        let mut retry_time = |attempts: u32, answered: u32| {
+            (offline || answered < policy.retry_max_attempts).then(|| {
                 let delay = full_jitter_delay(
                     attempts,
                     policy.retry_base_delay_ms,
@@ -368,8 +413,8 @@ impl Engine {
             let deletion = self.state.deletion.as_mut().expect("checked above");
             deletion.in_flight = None;
             if verdict == Verdict::Retry {
-                deletion.attempts += 1;
-                if let Some(at) = retry_time(deletion.attempts) {
+                deletion.attempts = deletion.attempts.saturating_add(1);
+                if let Some(at) = retry_time(deletion.attempts, deletion.attempts) {
                     deletion.retry_at = at;
                     return;
                 }
@@ -385,8 +430,11 @@ impl Engine {
             Verdict::Delivered => None,
             Verdict::Rejected => Some(DropReason::Rejected),
             Verdict::Retry => {
-                lane.attempts += 1;
-                if let Some(at) = retry_time(lane.attempts) {
+                lane.attempts = lane.attempts.saturating_add(1);
+                if !offline {
+                    lane.answered = lane.answered.saturating_add(1);
+                }
+                if let Some(at) = retry_time(lane.attempts, lane.answered) {
                     lane.retry_at = at;
                     self.state.totals.retries += 1;
                     return;
@@ -395,6 +443,7 @@ impl Engine {
             }
         };
         lane.attempts = 0;
+        lane.answered = 0;
         lane.retry_at = 0;
         let batch = lane.batch.take().expect("the lane's batch is in flight");
         for _ in 0..batch.len {

@@ -15,6 +15,9 @@ use super::RequestId;
 
 /// `chunk` of an item not written to storage yet.
 pub(crate) const NOT_STORED: u64 = u64::MAX;
+/// A chunk holds at most about this many bytes: storage gets space back
+/// chunk by chunk as the oldest items leave, which a full storage needs.
+pub(crate) const CHUNK_MAX_BYTES: usize = 32 * 1024;
 
 /// One recorded item, serialized once at record time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +114,10 @@ pub(crate) struct Lane {
     /// Failed attempts since the last delivery: the backoff belongs to the
     /// lane, so a batch emptied by the cap does not reset it.
     pub attempts: u32,
+    /// Of those, the failures the collector answered (5xx, 408, 429): only
+    /// they count toward `retry.maxAttempts`. A network error (offline) never
+    /// drops a batch; it only lengthens the backoff.
+    pub answered: u32,
     /// No attempt before this time.
     pub retry_at: Millis,
 }
@@ -128,6 +135,7 @@ impl Lane {
             floor: 0,
             batch: None,
             attempts: 0,
+            answered: 0,
             retry_at: 0,
         }
     }
@@ -219,7 +227,8 @@ impl Lane {
 
     /// Takes in the chunks `first_chunk..end` read from storage (`None`: the
     /// key was missing). Returns how many stored items could not be read or
-    /// validated, and the chunks left without a live item.
+    /// validated (bad lines, or fewer items than the record counted), and the
+    /// chunks left without a live item.
     pub fn take_read(&mut self, chunks: Vec<(u64, Option<String>)>) -> (u64, std::ops::Range<u64>) {
         let Some(unread) = self.unread.take() else {
             return (0, self.first_chunk..self.first_chunk);
@@ -246,18 +255,26 @@ impl Lane {
                 read.push_back(item);
             }
         }
+        // Items the record counted that no chunk gave back (a chunk key
+        // missing or holding garbage): lost, and counted as such.
+        let missing = (unread.count as u64).saturating_sub(read.len() as u64);
+        let corrupt = corrupt.max(missing);
         let read_bytes: usize = read.iter().map(QueuedItem::wire_len).sum();
         self.bytes += read_bytes;
+        // The stored batch is made of stored items only: never of items
+        // recorded since the start.
+        let read_len = read.len();
         read.extend(self.items.drain(..));
         self.items = read;
         if let Some(batch) = self.batch.as_mut() {
-            batch.len = batch.len.min(self.items.len());
+            batch.len = batch.len.min(read_len);
         }
         (corrupt, self.retire_chunks())
     }
 
-    /// Marks the items not written yet as written to `chunk`, returning their
-    /// stored form; `None` when there are none.
+    /// Marks the oldest items not written yet (up to [`CHUNK_MAX_BYTES`]) as
+    /// written to a new chunk, returning its number and stored form; `None`
+    /// when there are none. Call until `None`.
     pub fn take_unstored(&mut self) -> Option<(u64, String)> {
         let unstored = self
             .items
@@ -271,9 +288,13 @@ impl Lane {
         let chunk = self.next_chunk;
         self.next_chunk += 1;
         let start = self.items.len() - unstored;
-        let mut text =
-            String::with_capacity(self.items.range(start..).map(|i| i.json.len() + 96).sum());
+        let mut text = String::with_capacity(
+            CHUNK_MAX_BYTES.min(self.items.range(start..).map(|i| i.json.len() + 96).sum()),
+        );
         for item in self.items.range_mut(start..) {
+            if !text.is_empty() && text.len() + item.json.len() > CHUNK_MAX_BYTES {
+                break;
+            }
             item.chunk = chunk;
             super::log::write_item_line(item, &mut text);
         }

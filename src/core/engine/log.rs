@@ -277,6 +277,9 @@ fn write_lane(lane: &Lane, out: &mut String) {
         field_u64(out, "attempts", u64::from(lane.attempts));
         field_u64(out, "retry_at", lane.retry_at);
     }
+    if lane.answered > 0 {
+        field_u64(out, "answered", u64::from(lane.answered));
+    }
     // A batch is stored only once every item of it is: a restart re-sends
     // exactly these items under the same id.
     if let Some(batch) = lane.batch.as_ref().filter(|b| b.len <= count) {
@@ -341,7 +344,10 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
     state.consent = str_at(value, "consent")
         .and_then(Consent::parse)
         .ok_or(Unreadable)?;
-    state.anonymous_id = str_at(value, names.id).map(str::to_owned);
+    // An ID that is not one we could have made is damage, not an identity.
+    state.anonymous_id = str_at(value, names.id)
+        .filter(|id| crate::core::ids::is_uuid_v4(id))
+        .map(str::to_owned);
     state.session = value.get("session").and_then(|s| {
         Some(Session {
             id: str_at(s, "id")?.to_owned(),
@@ -389,6 +395,14 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Unreadable;
 
+/// True when stored text that cannot be used as a whole (a later version,
+/// a damaged field) still says plainly that the user declined.
+pub(crate) fn reads_as_denied(text: &str) -> bool {
+    json::parse(text)
+        .ok()
+        .is_some_and(|value| str_at(&value, "consent") == Some(Consent::Denied.as_str()))
+}
+
 /// Reads a record written by [`write_record`] into a fresh state.
 pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadable> {
     let value = json::parse(text).map_err(|_| Unreadable)?;
@@ -427,6 +441,7 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
     lane.next_chunk = u64_at(stored, "next").unwrap_or(0).max(lane.first_chunk);
     lane.floor = u64_at(stored, "floor").unwrap_or(0);
     lane.attempts = u64_at(stored, "attempts").unwrap_or(0) as u32;
+    lane.answered = u64_at(stored, "answered").map_or(lane.attempts, |n| n as u32);
     lane.retry_at = u64_at(stored, "retry_at").unwrap_or(0);
     let count = u64_at(stored, "count").unwrap_or(0) as usize;
     if lane.next_chunk > lane.first_chunk {

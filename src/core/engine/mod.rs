@@ -191,6 +191,8 @@ struct PendingWrite {
     chunks: Vec<(usize, u64)>,
     /// Garbage keys it removes.
     removes: usize,
+    /// Only a removal (after storage refused a `set`): no `set` to report.
+    chunks_only_removal: bool,
 }
 
 /// The sans-IO delivery engine.
@@ -217,7 +219,24 @@ pub struct Engine {
     corrupt: u64,
     /// The page context of the recording call in progress ([`Engine::with_source`]).
     source: Option<Source>,
+    /// The bound on [`Engine::storage_footprint`] now: `maxStorageBytes`,
+    /// halved by every `set` storage refuses (down to [`MIN_STORAGE_BUDGET`]),
+    /// back to the option after one succeeds.
+    storage_budget: usize,
+    /// Length of the record last handed out for writing.
+    record_len: usize,
+    /// The last `set` failed (storage full or failing).
+    set_failed: bool,
+    /// Remove retired chunks before the next `set`, so a full storage gets
+    /// space back (once per refused `set`).
+    remove_first: bool,
 }
+
+/// Stored bytes of an item beyond its wire JSON: seq, time, count, session
+/// ID, fingerprint and separators of its chunk line (`docs/persistence.md`).
+const LINE_OVERHEAD: usize = 100;
+/// A refusing storage never shrinks the SDK's budget below one full batch.
+pub const MIN_STORAGE_BUDGET: usize = 65_536;
 
 impl Engine {
     /// A fresh engine. With `default_consent` granted it creates an anonymous ID at once.
@@ -229,6 +248,7 @@ impl Engine {
         entropy: &mut dyn Entropy,
     ) -> Result<Engine> {
         policy.validate()?;
+        let storage_budget = policy.max_storage_bytes;
         let mut engine = Engine {
             policy,
             context,
@@ -245,6 +265,10 @@ impl Engine {
             before_send: None,
             corrupt: 0,
             source: None,
+            storage_budget,
+            record_len: 0,
+            set_failed: false,
+            remove_first: false,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;
@@ -289,17 +313,34 @@ impl Engine {
         match read {
             Some(Ok(())) => {
                 engine.load(state);
+                engine.report_corrupt();
                 Ok((engine, None))
             }
             Some(Err(_)) => {
+                // Consent is never granted from a record that cannot be read;
+                // a denial that can still be read is kept (it only withholds).
+                let denied = stored
+                    .record
+                    .or(stored.legacy)
+                    .is_some_and(log::reads_as_denied);
+                let consent = if denied {
+                    Consent::Denied
+                } else {
+                    default_consent
+                };
                 let mut fresh = Engine::new(
                     engine.policy,
                     engine.context,
                     engine.scrubber,
-                    default_consent,
+                    consent,
                     entropy,
                 )?;
+                if denied {
+                    fresh.state.consent = Consent::Denied;
+                }
                 fresh.dirty = true;
+                fresh.corrupt = 1;
+                fresh.report_corrupt();
                 Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
             }
             None => Ok((
@@ -320,7 +361,9 @@ impl Engine {
         if state.consent != Consent::Granted || state.anonymous_id.is_none() {
             // Defensive: never resurrect data that only consent allowed to exist.
             if state.consent == Consent::Granted {
+                // A grant without its ID: the record was damaged.
                 state.consent = Consent::Pending;
+                self.corrupt += 1;
             }
             state.anonymous_id = None;
             state.session = None;
@@ -334,6 +377,20 @@ impl Engine {
                     .garbage
                     .extend(stored.map(|n| log::chunk_key(index, n)));
                 *lane = Lane::new(lane.endpoint);
+            }
+        }
+        // A chunk still listed as garbage must never be written again under
+        // its old key: the removal of the garbage would take new items with
+        // it (a record written after a revoke keeps no chunk numbers).
+        for key in &state.garbage {
+            if let Some((index, n)) = log::parse_chunk_key(key) {
+                let lane = &mut state.lanes[index];
+                if n >= lane.next_chunk {
+                    if lane.first_chunk == lane.next_chunk && lane.unread.is_none() {
+                        lane.first_chunk = n + 1;
+                    }
+                    lane.next_chunk = n + 1;
+                }
             }
         }
         self.dirty = legacy_items || !state.garbage.is_empty();
@@ -385,6 +442,15 @@ impl Engine {
         }
     }
 
+    /// Counts the stored state found unreadable as `corrupt_state`, once
+    /// consent allows counting anything (until then it waits in memory).
+    pub(crate) fn report_corrupt(&mut self) {
+        if self.state.consent == Consent::Granted && self.corrupt > 0 {
+            let n = std::mem::take(&mut self.corrupt);
+            self.count_drops(DropReason::CorruptState, n);
+        }
+    }
+
     /// Counts one drop.
     pub(crate) fn count_drop(&mut self, reason: DropReason) {
         self.count_drops(reason, 1);
@@ -432,6 +498,20 @@ impl Engine {
         if !self.dirty || self.writing.is_some() {
             return None;
         }
+        if self.remove_first && !self.state.garbage.is_empty() {
+            // Storage refused the last `set`: free what can be freed first.
+            // The stored record may still name these chunks; a worker that
+            // dies before the next `set` counts their items as corrupt_state.
+            self.writing = Some(PendingWrite {
+                chunks: Vec::new(),
+                removes: self.state.garbage.len(),
+                chunks_only_removal: true,
+            });
+            return Some(Writes {
+                set: Vec::new(),
+                remove: self.state.garbage.clone(),
+            });
+        }
         self.dirty = false;
         self.unsaved_batch = false;
         let mut writes = Writes::default();
@@ -439,7 +519,7 @@ impl Engine {
         let granted = self.state.consent == Consent::Granted;
         if granted {
             for (index, lane) in self.state.lanes.iter_mut().enumerate() {
-                if let Some((chunk, text)) = lane.take_unstored() {
+                while let Some((chunk, text)) = lane.take_unstored() {
                     writes.set.push((log::chunk_key(index, chunk), text));
                     pending.chunks.push((index, chunk));
                 }
@@ -451,6 +531,7 @@ impl Engine {
         if keep_record {
             let mut record = String::with_capacity(1024);
             log::write_record(&self.state, &mut record);
+            self.record_len = record.len();
             writes
                 .set
                 .push((super::names::RECORD_KEY.to_owned(), record));
@@ -466,19 +547,62 @@ impl Engine {
     /// Reports how the last [`Engine::take_writes`] ended. After a failure the
     /// items it carried count as not stored, so the next write carries them again.
     pub fn writes_done(&mut self, ok: bool) {
+        self.writes_done_with(ok, ok);
+    }
+
+    /// Reports the `set` and the `remove` of the last [`Engine::take_writes`]
+    /// separately: keys whose removal failed stay listed in the record's
+    /// `garbage` and are removed by a later persist (after a revoke they may
+    /// hold the old ID's items).
+    pub fn writes_done_with(&mut self, set_ok: bool, remove_ok: bool) {
         let Some(pending) = self.writing.take() else {
             return;
         };
-        if ok {
+        if set_ok && remove_ok {
             self.state
                 .garbage
                 .drain(..pending.removes.min(self.state.garbage.len()));
+        } else if set_ok {
+            self.dirty = true;
         } else {
             for (index, chunk) in pending.chunks {
                 self.state.lanes[index].unstore(chunk);
             }
+            // A batch the failed write carried is still unknown to storage.
+            self.unsaved_batch = self.state.lanes.iter().any(|l| l.batch.is_some());
             self.dirty = true;
         }
+        if pending.chunks_only_removal {
+            // Either way, the `set` comes next.
+            self.remove_first = false;
+        } else if set_ok {
+            self.set_failed = false;
+            self.storage_budget = self.policy.max_storage_bytes;
+        } else {
+            // Storage is full (or failing): keep working from memory, and
+            // make the next write smaller by dropping the oldest items.
+            self.set_failed = true;
+            self.remove_first = true;
+            self.storage_budget = (self.storage_budget / 2).max(MIN_STORAGE_BUDGET);
+            self.enforce_cap();
+        }
+    }
+
+    /// True when storage refused the last `set`: the platform should try again later.
+    pub fn storage_refused(&self) -> bool {
+        self.set_failed
+    }
+
+    /// Bytes the SDK's keys take in storage once every held item is written
+    /// (an estimate: items as stored, plus the record).
+    pub fn storage_footprint(&self) -> usize {
+        let items: usize = self
+            .state
+            .lanes
+            .iter()
+            .map(|l| l.total_bytes() + l.len() * LINE_OVERHEAD)
+            .sum();
+        items + self.record_len
     }
 
     /// Forgets every item, batch, session and unreported counter; their
@@ -505,10 +629,23 @@ impl Engine {
         self.unsaved_batch = false;
     }
 
-    /// Drops the oldest items past `max_queued_items`; true if the newest was among them.
-    fn enforce_cap(&mut self) -> bool {
-        let mut newest_dropped = false;
-        while self.held_items() > self.policy.max_queued_items {
+    /// Why the engine holds too much now, if it does: more items than
+    /// `maxQueuedItems`, or more stored bytes than the storage budget.
+    fn over_limit(&self) -> Option<DropReason> {
+        if self.held_items() > self.policy.max_queued_items {
+            Some(DropReason::QueueFull)
+        } else if self.storage_footprint() > self.storage_budget {
+            Some(DropReason::StorageFull)
+        } else {
+            None
+        }
+    }
+
+    /// Drops the oldest items past `max_queued_items` and the storage
+    /// budget; returns the reason if the newest was among them.
+    fn enforce_cap(&mut self) -> Option<DropReason> {
+        let mut newest_dropped = None;
+        while let Some(reason) = self.over_limit() {
             let newest_seq = self.state.next_seq.saturating_sub(1);
             // The oldest item of a lane whose front is not in flight.
             let oldest = (0..4)
@@ -517,34 +654,50 @@ impl Engine {
                 .min();
             let Some((seq, index)) = oldest else {
                 // Everything older is in flight: the newest item itself has to go.
-                newest_dropped = true;
-                self.drop_newest();
-                self.count_queue_full();
+                if self.drop_newest() {
+                    newest_dropped = Some(reason);
+                    self.count_cap_drop(reason);
+                }
                 break;
             };
             self.evict_front(index);
-            newest_dropped |= seq == newest_seq;
-            self.count_queue_full();
+            if seq == newest_seq {
+                newest_dropped = Some(reason);
+            }
+            self.count_cap_drop(reason);
         }
         newest_dropped
     }
 
-    fn count_queue_full(&mut self) {
-        self.state.unreported.add(DropReason::QueueFull, 1);
-        self.state.totals.dropped.add(DropReason::QueueFull, 1);
+    fn count_cap_drop(&mut self, reason: DropReason) {
+        self.state.unreported.add(reason, 1);
+        self.state.totals.dropped.add(reason, 1);
+        self.dirty = true;
     }
 
-    /// Takes the most recent item back (it was just accepted).
-    fn drop_newest(&mut self) {
+    /// Takes the most recent item back (it was just accepted); false when
+    /// it is part of a batch in flight (then nothing can go).
+    fn drop_newest(&mut self) -> bool {
         let newest = (0..4)
             .filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i)))
             .max();
-        if let Some((_, index)) = newest {
-            let lane = &mut self.state.lanes[index];
-            if let Some(item) = lane.items.pop_back() {
-                lane.bytes -= item.wire_len();
-            }
+        let Some((_, index)) = newest else {
+            return false;
+        };
+        let lane = &mut self.state.lanes[index];
+        let batched = lane.batch.as_ref().map_or(0, |b| b.len);
+        // A stored item would come back from its chunk after a restart.
+        let stored = lane
+            .items
+            .back()
+            .is_some_and(|i| i.chunk != lane::NOT_STORED);
+        if lane.items.len() <= batched || stored {
+            return false;
         }
+        if let Some(item) = lane.items.pop_back() {
+            lane.bytes -= item.wire_len();
+        }
+        true
     }
 
     /// Removes the front item of a lane; a batch emptied this way is

@@ -426,8 +426,8 @@ impl Engine {
         self.poll_needed |= len == 1
             || len >= self.policy.batch_max_events
             || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
-        if self.enforce_cap() {
-            return Recorded::Dropped(DropReason::QueueFull);
+        if let Some(reason) = self.enforce_cap() {
+            return Recorded::Dropped(reason);
         }
         Recorded::Accepted
     }

@@ -109,11 +109,17 @@ pub enum DropReason {
     RetryExhausted,
     /// `beforeSend` threw; the item was kept unchanged, the failure counted.
     HookError,
+    /// Storage refused a write (quota) or `maxStorageBytes` was reached: the
+    /// oldest items made room (`docs/persistence.md`, "Storage refuses").
+    StorageFull,
+    /// Stored state that could not be read or validated (garbage under the
+    /// SDK's keys, a missing chunk, a record of a later version).
+    CorruptState,
 }
 
 impl DropReason {
     /// Every reason, in wire order.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 9] = [
         DropReason::QueueFull,
         DropReason::Sampled,
         DropReason::BeforeSend,
@@ -121,6 +127,8 @@ impl DropReason {
         DropReason::Invalid,
         DropReason::RetryExhausted,
         DropReason::HookError,
+        DropReason::StorageFull,
+        DropReason::CorruptState,
     ];
 
     /// The key used in `dropped` on the wire and in `stats()`.
@@ -133,6 +141,8 @@ impl DropReason {
             DropReason::Invalid => "invalid",
             DropReason::RetryExhausted => "retry_exhausted",
             DropReason::HookError => "hook_error",
+            DropReason::StorageFull => "storage_full",
+            DropReason::CorruptState => "corrupt_state",
         }
     }
 
@@ -149,7 +159,7 @@ impl DropReason {
 
 /// A count per [`DropReason`]. Serialized as `{ "queue_full": 0, ... }`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DropCounts([u64; 7]);
+pub struct DropCounts([u64; 9]);
 
 impl DropCounts {
     /// Adds `n` drops for `reason`.
