@@ -94,6 +94,7 @@ const options: TelemetryOptions = {
   defaultConsent: consent,
   sampleRate: 0.5,
   maxQueuedItems: 500,
+  maxStorageBytes: 2_097_152,
   batch,
   retry,
   scrub: scrubbing,
