@@ -269,14 +269,18 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_event(
-                &name,
-                props_json.and_then(|t| json::parse(&t).ok()),
-                now_ms(),
-                entropy,
-            )
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_event(
+                    &name,
+                    props_json.and_then(|t| json::parse(&t).ok()),
+                    now_ms(),
+                    entropy,
+                )
+            }),
+        ))
     }
 
     /// An event that sampling must not thin out (lifecycle events).
@@ -304,16 +308,20 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            let context = context_json.and_then(|t| json::parse(&t).ok());
-            let input = ErrorInput {
-                kind: &kind,
-                message: &message,
-                stack: stack.as_deref(),
-                context,
-            };
-            engine.record_error(input, now_ms(), entropy)
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                let context = context_json.and_then(|t| json::parse(&t).ok());
+                let input = ErrorInput {
+                    kind: &kind,
+                    message: &message,
+                    stack: stack.as_deref(),
+                    context,
+                };
+                engine.record_error(input, now_ms(), entropy)
+            }),
+        ))
     }
 
     /// Adds a timer sample (milliseconds) to its (name, props) series.
@@ -326,15 +334,19 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_timing(
-                &name,
-                duration_ms,
-                props_json.and_then(|t| json::parse(&t).ok()),
-                now_ms(),
-                entropy,
-            )
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_timing(
+                    &name,
+                    duration_ms,
+                    props_json.and_then(|t| json::parse(&t).ok()),
+                    now_ms(),
+                    entropy,
+                )
+            }),
+        ))
     }
 
     /// User feedback; the wrapper has checked the field types.
@@ -347,16 +359,20 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_feedback(
-                &kind,
-                rating,
-                message.as_deref(),
-                contact.as_deref(),
-                now_ms(),
-                entropy,
-            )
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_feedback(
+                    &kind,
+                    rating,
+                    message.as_deref(),
+                    contact.as_deref(),
+                    now_ms(),
+                    entropy,
+                )
+            }),
+        ))
     }
 
     /// Counts `n` drops decided in the wrapper (the reason's index in the
@@ -432,13 +448,10 @@ impl Client {
 /// A recording call made for a page client when `context_kind` is given: its items
 /// carry the context kind and origin, checked by the core ([`Source::new`]);
 /// a source the core refuses drops the call as `invalid`.
-fn sourced(
-    context_kind: Option<String>,
-    origin: Option<String>,
-    call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static,
-) -> RecordCall {
+/// Not generic over the call (one copy in the wasm, not one per kind of item).
+fn sourced(context_kind: Option<String>, origin: Option<String>, call: RecordCall) -> RecordCall {
     let Some(kind) = context_kind else {
-        return Box::new(call);
+        return call;
     };
     Box::new(move |engine, entropy| {
         if engine.consent() != Consent::Granted {
