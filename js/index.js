@@ -32,7 +32,8 @@ function loadWasm() {
  * the same storage.
  */
 export function init(options) {
-  if (typeof ServiceWorkerGlobalScope === 'undefined' && typeof document !== 'undefined') {
+  // Every worker has importScripts; pages and content scripts do not.
+  if (typeof ServiceWorkerGlobalScope === 'undefined' && typeof importScripts === 'undefined') {
     if (!warnedPage) {
       warnedPage = true;
       console.warn("mv3-telemetry: init() belongs in the service worker; in pages and content scripts use connect() from 'mv3-telemetry/page'. Behaving as connect().");

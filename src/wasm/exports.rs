@@ -269,9 +269,13 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_event(&name, props_json.as_deref(), now_ms(), entropy)
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_event(&name, props_json.as_deref(), now_ms(), entropy)
+            }),
+        ))
     }
 
     /// An event that sampling must not thin out (lifecycle events).
@@ -294,15 +298,19 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            let input = ErrorInput {
-                kind: &kind,
-                message: &message,
-                stack: stack.as_deref(),
-                context: context_json.as_deref(),
-            };
-            engine.record_error(input, now_ms(), entropy)
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                let input = ErrorInput {
+                    kind: &kind,
+                    message: &message,
+                    stack: stack.as_deref(),
+                    context: context_json.as_deref(),
+                };
+                engine.record_error(input, now_ms(), entropy)
+            }),
+        ))
     }
 
     /// Adds a timer sample (milliseconds) to its (name, props) series.
@@ -315,9 +323,13 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_timing(&name, duration_ms, props_json.as_deref(), now_ms(), entropy)
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_timing(&name, duration_ms, props_json.as_deref(), now_ms(), entropy)
+            }),
+        ))
     }
 
     /// User feedback; the wrapper has checked the field types.
@@ -330,16 +342,20 @@ impl Client {
         context_kind: Option<String>,
         origin: Option<String>,
     ) -> u8 {
-        self.record(sourced(context_kind, origin, move |engine, entropy| {
-            engine.record_feedback(
-                &kind,
-                rating,
-                message.as_deref(),
-                contact.as_deref(),
-                now_ms(),
-                entropy,
-            )
-        }))
+        self.record(sourced(
+            context_kind,
+            origin,
+            Box::new(move |engine, entropy| {
+                engine.record_feedback(
+                    &kind,
+                    rating,
+                    message.as_deref(),
+                    contact.as_deref(),
+                    now_ms(),
+                    entropy,
+                )
+            }),
+        ))
     }
 
     /// Counts `n` drops decided in the wrapper (the reason's index in the
@@ -415,13 +431,10 @@ impl Client {
 /// A recording call made for a page client when `context_kind` is given: its items
 /// carry the context kind and origin, checked by the core ([`Source::new`]);
 /// a source the core refuses drops the call as `invalid`.
-fn sourced(
-    context_kind: Option<String>,
-    origin: Option<String>,
-    call: impl FnOnce(&mut Engine, &mut CryptoEntropy) -> Recorded + 'static,
-) -> RecordCall {
+/// Not generic over the call (one copy in the wasm, not one per kind of item).
+fn sourced(context_kind: Option<String>, origin: Option<String>, call: RecordCall) -> RecordCall {
     let Some(kind) = context_kind else {
-        return Box::new(call);
+        return call;
     };
     Box::new(move |engine, entropy| {
         if engine.consent() != Consent::Granted {

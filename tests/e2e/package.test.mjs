@@ -115,9 +115,9 @@ test('the page client is at most 2 KiB gzipped, without the wasm glue or a stora
 test('init() in a page warns once, naming connect, and behaves as connect()', async () => {
   const entry = join(project.dir, 'node_modules/mv3-telemetry/index.js');
   const { init } = await import(entry);
+  // Node has neither a service worker global nor importScripts: a page, to init().
   const warnings = [];
   const warn = console.warn;
-  globalThis.document = {};
   console.warn = (...args) => warnings.push(args.join(' '));
   try {
     const first = init({ endpoint: 'https://collector.example.com', captureGlobalErrors: false });
@@ -128,7 +128,6 @@ test('init() in a page warns once, naming connect, and behaves as connect()', as
     assert.equal(first.ready, undefined, 'no wasm engine was started');
   } finally {
     console.warn = warn;
-    delete globalThis.document;
   }
   assert.equal(warnings.length, 1);
   assert.match(warnings[0], /connect\(\)/);
