@@ -190,6 +190,27 @@ impl Sketch {
         self.counts.len()
     }
 
+    /// Samples in the zero bucket (below [`Sketch::ZERO_THRESHOLD`]).
+    pub fn zeros(&self) -> u64 {
+        self.zeros
+    }
+
+    /// The non-zero buckets as (index, count), lowest first: what an
+    /// exporter re-buckets (`core::dest::otlp`).
+    pub fn buckets(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        let offset = self.offset;
+        self.counts
+            .iter()
+            .enumerate()
+            .map(move |(k, &c)| (offset.saturating_add(k as i32), c))
+    }
+
+    /// The value [`quantile`](Sketch::quantile) answers for bucket `index`
+    /// (before clamping into `[min, max]`): within α of all of the bucket.
+    pub fn bucket_value(index: i32) -> f64 {
+        (f64::from(index) * LN_GAMMA + LN_ONE_MINUS_ALPHA).exp()
+    }
+
     /// The `q`-quantile, `None` if empty.
     ///
     /// Convention (lower rank): the estimate of the sample at 0-based rank

@@ -1,0 +1,405 @@
+//! Destinations beside the v1 collector: Sentry, OTLP/HTTP JSON and PostHog
+//! (`docs/destinations.md`). This module holds their options, checked here so
+//! the rules are host-tested; the encoders, one file per backend, turn stored
+//! v1 items into each backend's body at send time; [`response`] decides what
+//! an answer means for the batch.
+
+pub mod otlp;
+pub mod posthog;
+pub mod response;
+pub mod sentry;
+
+use super::error::{Error, Result};
+use super::time::Millis;
+use super::wire::Context;
+
+/// The kinds of item a destination can carry, as a set of bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Types(u8);
+
+/// One item kind, as named in the options' `types` and in v1 items' `type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemType {
+    /// Usage events (`track`).
+    Event,
+    /// Captured errors.
+    Error,
+    /// Timer aggregates.
+    Timing,
+    /// User feedback.
+    Feedback,
+}
+
+impl ItemType {
+    /// Every kind, in the order the options list them.
+    pub const ALL: [ItemType; 4] = [
+        ItemType::Event,
+        ItemType::Error,
+        ItemType::Timing,
+        ItemType::Feedback,
+    ];
+
+    /// The name in `types` and in a v1 item's `type`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemType::Event => "event",
+            ItemType::Error => "error",
+            ItemType::Timing => "timing",
+            ItemType::Feedback => "feedback",
+        }
+    }
+
+    /// The kind of a name; `None` for anything else.
+    pub fn from_name(name: &str) -> Option<ItemType> {
+        ItemType::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+}
+
+impl Types {
+    /// The set holding `types`.
+    pub fn of(types: &[ItemType]) -> Types {
+        Types(types.iter().fold(0, |bits, t| bits | 1 << *t as u8))
+    }
+
+    /// True if `kind` is in the set.
+    pub fn contains(self, kind: ItemType) -> bool {
+        self.0 & 1 << kind as u8 != 0
+    }
+
+    /// True if nothing is in the set.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The kinds in the set, in [`ItemType::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = ItemType> {
+        ItemType::ALL.into_iter().filter(move |t| self.contains(*t))
+    }
+}
+
+/// A destination besides the v1 collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Sentry envelopes.
+    Sentry,
+    /// An OpenTelemetry collector, OTLP/HTTP with JSON bodies.
+    Otlp,
+    /// PostHog's `/batch/` capture endpoint.
+    Posthog,
+}
+
+impl Kind {
+    /// Every destination, in the order the options list them.
+    pub const ALL: [Kind; 3] = [Kind::Sentry, Kind::Otlp, Kind::Posthog];
+
+    /// The option naming it.
+    pub fn option(self) -> &'static str {
+        match self {
+            Kind::Sentry => "sentry",
+            Kind::Otlp => "otlp",
+            Kind::Posthog => "posthog",
+        }
+    }
+
+    /// What it can carry, which is also its default `types`: Sentry has no
+    /// place for usage events or timer aggregates, PostHog none for
+    /// timings or feedback (issue 14).
+    pub fn carries(self) -> &'static [ItemType] {
+        match self {
+            Kind::Sentry => &[ItemType::Error, ItemType::Feedback],
+            Kind::Otlp => &ItemType::ALL,
+            Kind::Posthog => &[ItemType::Event, ItemType::Error],
+        }
+    }
+
+    fn types_field(self) -> &'static str {
+        match self {
+            Kind::Sentry => "sentry.types",
+            Kind::Otlp => "otlp.types",
+            Kind::Posthog => "posthog.types",
+        }
+    }
+
+    /// Reads a `types` option: absent means [`carries`](Kind::carries); a
+    /// name it cannot carry, or an empty list, is an error naming the field.
+    pub fn types(self, names: Option<&[String]>) -> Result<Types> {
+        let Some(names) = names else {
+            return Ok(Types::of(self.carries()));
+        };
+        let field = self.types_field();
+        let mut types = Types::default();
+        for name in names {
+            match ItemType::from_name(name) {
+                Some(t) if self.carries().contains(&t) => types = Types(types.0 | 1 << t as u8),
+                Some(_) => return Err(invalid(field, cannot_carry(self))),
+                None => {
+                    return Err(invalid(
+                        field,
+                        "must list 'event', 'error', 'timing' or 'feedback'",
+                    ))
+                }
+            }
+        }
+        if types.is_empty() {
+            return Err(invalid(field, "must name at least one type"));
+        }
+        Ok(types)
+    }
+}
+
+fn cannot_carry(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sentry => "lists a type Sentry cannot carry (it takes 'error' and 'feedback')",
+        Kind::Otlp => "lists a type OTLP cannot carry",
+        Kind::Posthog => "lists a type PostHog cannot carry (it takes 'event' and 'error')",
+    }
+}
+
+fn invalid(field: &'static str, reason: &'static str) -> Error {
+    Error::InvalidOption { field, reason }
+}
+
+/// `https://host[:port][/path]`, or `http:` for `localhost` and `127.0.0.1`
+/// only, without credentials, query or fragment: split into the origin and
+/// the path (without a trailing slash).
+fn split_url<'a>(field: &'static str, url: &'a str) -> Result<(&'a str, &'a str)> {
+    let (scheme, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        ("https", rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        ("http", rest)
+    } else {
+        return Err(invalid(field, "must be an https: URL"));
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let host = &rest[..host_end];
+    let path = rest[host_end..].trim_end_matches('/');
+    if host.is_empty() || host.contains('@') || url.contains(['?', '#', ' ']) {
+        return Err(invalid(
+            field,
+            "must be a plain URL (a host, no credentials, query or fragment)",
+        ));
+    }
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        Some(_) if !host.ends_with(']') => {
+            return Err(invalid(field, "must be a plain URL (a bad port)"))
+        }
+        _ => host,
+    };
+    if scheme == "http" && name != "localhost" && name != "127.0.0.1" && name != "[::1]" {
+        return Err(invalid(
+            field,
+            "must use https: (http: is allowed only for localhost and 127.0.0.1)",
+        ));
+    }
+    let origin_len = scheme.len() + 3 + host.len();
+    Ok((&url[..origin_len], path))
+}
+
+/// A parsed Sentry DSN: `{proto}://{publicKey}@{host}{path}/{projectId}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentryDsn {
+    /// `https://o1.ingest.sentry.io`, plus the path before the project id (usually empty).
+    pub base: String,
+    /// Sent as `sentry_key`.
+    pub public_key: String,
+    /// The numeric project id.
+    pub project_id: String,
+}
+
+impl SentryDsn {
+    /// Parses `sentry.dsn`; an error names the field and what is missing.
+    pub fn parse(dsn: &str) -> Result<SentryDsn> {
+        const FIELD: &str = "sentry.dsn";
+        let scheme_end = dsn.find("://").map_or(0, |i| i + 3);
+        let rest = &dsn[scheme_end..];
+        let Some((key, host_and_path)) = rest.split_once('@') else {
+            return Err(invalid(
+                FIELD,
+                "needs a public key: https://<publicKey>@<host>/<projectId>",
+            ));
+        };
+        // A secret key (`public:secret@`) is legacy and must never ship in an extension.
+        let public_key = key.split(':').next().unwrap_or_default();
+        if public_key.is_empty() || !public_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(invalid(
+                FIELD,
+                "needs a public key: https://<publicKey>@<host>/<projectId>",
+            ));
+        }
+        let url = dsn[..scheme_end].to_owned() + host_and_path;
+        let (origin, path) = split_url(FIELD, &url)?;
+        let (prefix, project_id) = path.rsplit_once('/').unwrap_or(("", ""));
+        if project_id.is_empty() || !project_id.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                FIELD,
+                "needs a project id: https://<publicKey>@<host>/<projectId>",
+            ));
+        }
+        Ok(SentryDsn {
+            base: origin.to_owned() + prefix,
+            public_key: public_key.to_owned(),
+            project_id: project_id.to_owned(),
+        })
+    }
+
+    /// The envelope URL with the query authentication browser SDKs use
+    /// (no `X-Sentry-Auth` header, so no CORS preflight).
+    pub fn envelope_url(&self) -> String {
+        self.base.clone()
+            + "/api/"
+            + &self.project_id
+            + "/envelope/?sentry_key="
+            + &self.public_key
+            + "&sentry_version=7&sentry_client="
+            + sentry::CLIENT
+    }
+}
+
+/// The `sentry` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentryOptions {
+    /// From `sentry.dsn`.
+    pub dsn: SentryDsn,
+    /// From `sentry.types`.
+    pub types: Types,
+}
+
+/// The `otlp` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtlpOptions {
+    /// The collector's base URL; `/v1/logs` and `/v1/metrics` are appended.
+    pub endpoint: String,
+    /// Sent with every request (API keys of hosted backends).
+    pub headers: Vec<(String, String)>,
+    /// From `otlp.types`.
+    pub types: Types,
+}
+
+impl OtlpOptions {
+    /// Checks `otlp.endpoint` and `otlp.types`.
+    pub fn new(
+        endpoint: &str,
+        headers: Vec<(String, String)>,
+        types: Option<&[String]>,
+    ) -> Result<OtlpOptions> {
+        let (origin, path) = split_url("otlp.endpoint", endpoint)?;
+        if path.ends_with("/v1/logs") || path.ends_with("/v1/metrics") {
+            return Err(invalid(
+                "otlp.endpoint",
+                "must be the collector's base URL: the SDK appends /v1/logs and /v1/metrics",
+            ));
+        }
+        for (name, _) in &headers {
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                return Err(invalid("otlp.headers", "must map header names to strings"));
+            }
+        }
+        Ok(OtlpOptions {
+            endpoint: origin.to_owned() + path,
+            headers,
+            types: Kind::Otlp.types(types)?,
+        })
+    }
+}
+
+/// The `posthog` option.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PosthogOptions {
+    /// The project API key (`phc_…`): public by design, sent in the body.
+    pub api_key: String,
+    /// `https://us.i.posthog.com`, `https://eu.i.posthog.com` or a self-hosted one.
+    pub host: String,
+    /// From `posthog.types`.
+    pub types: Types,
+}
+
+/// PostHog's US cloud: the host when `posthog.host` is left out.
+pub const POSTHOG_DEFAULT_HOST: &str = "https://us.i.posthog.com";
+
+impl PosthogOptions {
+    /// Checks `posthog.apiKey`, `posthog.host` and `posthog.types`.
+    pub fn new(
+        api_key: &str,
+        host: Option<&str>,
+        types: Option<&[String]>,
+    ) -> Result<PosthogOptions> {
+        if api_key.is_empty() || api_key.contains(|c: char| c.is_whitespace()) {
+            return Err(invalid(
+                "posthog.apiKey",
+                "is required: the project API key, phc_…",
+            ));
+        }
+        let (origin, path) = split_url("posthog.host", host.unwrap_or(POSTHOG_DEFAULT_HOST))?;
+        Ok(PosthogOptions {
+            api_key: api_key.to_owned(),
+            host: origin.to_owned() + path,
+            types: Kind::Posthog.types(types)?,
+        })
+    }
+}
+
+/// Every destination configured, the v1 collector included.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destinations {
+    /// The v1 collector's origin, if `endpoint` is set.
+    pub endpoint: Option<String>,
+    /// The `sentry` option.
+    pub sentry: Option<SentryOptions>,
+    /// The `otlp` option.
+    pub otlp: Option<OtlpOptions>,
+    /// The `posthog` option.
+    pub posthog: Option<PosthogOptions>,
+}
+
+impl Destinations {
+    /// Checks that at least one destination is set.
+    pub fn check(self) -> Result<Destinations> {
+        if self.endpoint.is_none()
+            && self.sentry.is_none()
+            && self.otlp.is_none()
+            && self.posthog.is_none()
+        {
+            return Err(invalid(
+                "endpoint",
+                "is required unless sentry, otlp or posthog is set",
+            ));
+        }
+        Ok(self)
+    }
+
+    /// Checks a v1 `endpoint` by the same URL rules.
+    pub fn endpoint(url: &str) -> Result<String> {
+        let (origin, path) = split_url("endpoint", url)?;
+        Ok(origin.to_owned() + path)
+    }
+}
+
+/// What every encoder needs besides the items: who sends, and when.
+#[derive(Debug, Clone, Copy)]
+pub struct Meta<'a> {
+    /// The extension's name (`chrome.runtime.getManifest().name`): Sentry's
+    /// release prefix, OTel's `service.name`.
+    pub app_name: &'a str,
+    /// Version, environment, browser, OS, locale.
+    pub context: &'a Context,
+    /// The anonymous ID: Sentry `user.id`, PostHog `distinct_id`, OTel `app.installation.id`.
+    pub anonymous_id: &'a str,
+    /// The attempt's time: `sent_at`, never stored.
+    pub now: Millis,
+}
+
+/// A v1 stack frame's file as the backends should see it: the SDK reduces
+/// `chrome-extension://<id>/path` to `/path` at record time, and Sentry (and
+/// PostHog's error tracking, which uses Sentry's shape) want `app:///path`
+/// so source maps match across installs and Sentry's browser-extension
+/// inbound filter does not drop the event.
+pub(crate) fn app_path(file: &str) -> String {
+    if file.starts_with('/') {
+        "app://".to_owned() + file
+    } else if let Some(rest) = file.strip_prefix("chrome-extension://") {
+        "app:///".to_owned() + rest.split_once('/').map_or("", |(_, path)| path)
+    } else {
+        file.to_owned()
+    }
+}
