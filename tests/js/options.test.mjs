@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateOptions, coreOptions } from '../../js/options.js';
-import { DEFAULTS, OPTION_LIMITS } from '../../js/constants.js';
+import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS } from '../../js/constants.js';
 
 const ENDPOINT = 'https://collector.example.com';
 
@@ -87,6 +87,7 @@ test('the core is handed every option with the defaults of DEFAULTS filled in', 
   assert.deepEqual(options, {
     endpoint: ENDPOINT,
     appVersion: '1.2.3',
+    appName: '',
     environment: DEFAULTS.environment,
     defaultConsent: DEFAULTS.defaultConsent,
     maxQueuedItems: DEFAULTS.maxQueuedItems,
@@ -126,4 +127,50 @@ test('the core is handed what the user set, and no functions, patterns or storag
   assert.equal(options.lifecycleEvents, false);
   assert.equal(options.compression, 'none');
   assert.equal(JSON.stringify(JSON.parse(JSON.stringify(options))), JSON.stringify(options), 'plain data only');
+});
+
+const DSN = 'https://abc123@o1.ingest.sentry.io/4505';
+
+test('one destination is enough: endpoint becomes optional once sentry, otlp or posthog is set', () => {
+  for (const options of [{ sentry: { dsn: DSN } }, { otlp: { endpoint: 'http://127.0.0.1:4318' } }, { posthog: { apiKey: 'phc_x' } }]) {
+    assert.equal(thrown(options), null, JSON.stringify(options));
+  }
+  assertRejects({}, 'endpoint');
+  assertRejects({ endpoint: 'http://collector.example.com', sentry: { dsn: DSN } }, 'endpoint');
+});
+
+test('an invalid destination throws a TypeError naming its field', () => {
+  const cases = [
+    [{ sentry: { dsn: 'https://o1.ingest.sentry.io/4505' } }, 'sentry.dsn', /needs a public key/],
+    [{ sentry: { dsn: 'https://abc@o1.ingest.sentry.io/' } }, 'sentry.dsn', /needs a project id/],
+    [{ sentry: { dsn: 'http://abc@o1.ingest.sentry.io/1' } }, 'sentry.dsn', /https:/],
+    [{ sentry: {} }, 'sentry.dsn', /is required/],
+    [{ sentry: 'dsn' }, 'sentry', /must be an object/],
+    [{ sentry: { dsn: DSN, types: ['event'] } }, 'sentry.types', /sentry cannot carry/],
+    [{ sentry: { dsn: DSN, types: [] } }, 'sentry.types'],
+    [{ sentry: { dsn: DSN, release: 'x' } }, 'sentry.release', /not a known option/],
+    [{ otlp: { endpoint: 'https://otel.example.com/v1/logs' } }, 'otlp.endpoint', /base URL/],
+    [{ otlp: { endpoint: 'http://otel.example.com' } }, 'otlp.endpoint', /https:/],
+    [{ otlp: { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 1 } } }, 'otlp.headers'],
+    [{ otlp: { endpoint: 'https://otel.example.com', types: ['metric'] } }, 'otlp.types'],
+    [{ posthog: {} }, 'posthog.apiKey', /is required/],
+    [{ posthog: { apiKey: 'phc_x', host: 'http://eu.i.posthog.com' } }, 'posthog.host'],
+    [{ posthog: { apiKey: 'phc_x', types: ['timing'] } }, 'posthog.types', /posthog cannot carry/],
+    [{ posthog: { apiKey: 'phc_x', types: ['feedback'] } }, 'posthog.types'],
+  ];
+  for (const [options, field, pattern] of cases) assertRejects(options, field, pattern);
+});
+
+test('the core is handed each destination with its default types and host', () => {
+  const options = coreOptions({
+    sentry: { dsn: DSN },
+    otlp: { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 'k' }, types: ['timing'] },
+    posthog: { apiKey: 'phc_x' },
+  });
+  assert.equal(options.endpoint, undefined, 'no v1 collector');
+  assert.deepEqual(options.sentry, { dsn: DSN, types: ['error', 'feedback'] });
+  assert.deepEqual(options.otlp, { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 'k' }, types: ['timing'] });
+  assert.deepEqual(options.posthog, { apiKey: 'phc_x', host: 'https://us.i.posthog.com', types: ['event', 'error'] });
+  assert.deepEqual(DESTINATION_TYPES.otlp, ['event', 'error', 'timing', 'feedback']);
+  assert.equal(coreOptions({ endpoint: ENDPOINT }).sentry, undefined, 'absent destinations stay absent');
 });
