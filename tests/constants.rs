@@ -167,7 +167,11 @@ fn render() -> String {
     out.push_str("/** The item types each destination can carry: also its default `types`. */\n");
     out.push_str("export const DESTINATION_TYPES = Object.freeze({\n");
     for kind in Kind::ALL {
-        let types: Vec<String> = kind.carries().iter().map(|t| js_string(t.as_str())).collect();
+        let types: Vec<String> = kind
+            .carries()
+            .iter()
+            .map(|t| js_string(t.as_str()))
+            .collect();
         out.push_str(&format!(
             "  {}: Object.freeze([{}]),\n",
             kind.option(),

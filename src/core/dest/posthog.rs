@@ -70,33 +70,9 @@ fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
     out.push_str(",\"$os\":");
     push_string(out, &meta.context.os);
     if kind == "error" {
-        let handled = !matches!(
-            item.get("context")
-                .and_then(|c| c.get("mechanism"))
-                .and_then(Json::as_str),
-            Some("onerror" | "onunhandledrejection")
-        );
-        out.push_str(",\"$exception_level\":\"error\",\"$exception_list\":[{\"type\":");
-        push_string(out, text("kind"));
-        out.push_str(",\"value\":");
-        push_string(out, text("message"));
-        out.push_str(",\"mechanism\":{\"type\":\"generic\",\"handled\":");
-        out.push_str(if handled { "true" } else { "false" });
-        out.push_str("},\"stacktrace\":{\"type\":\"raw\",\"frames\":[");
-        let frames = item
-            .get("stack")
-            .and_then(Json::as_array)
-            .unwrap_or_default();
-        for (i, frame) in frames.iter().rev().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let start = out.len();
-            sentry::push_frame(frame, out);
-            // Same frame, plus the platform PostHog's symbolication keys on.
-            out.insert_str(start + 1, "\"platform\":\"web:javascript\",");
-        }
-        out.push_str("]}}]");
+        out.push_str(",\"$exception_level\":\"error\",\"$exception_list\":[");
+        sentry::push_exception(item, true, out);
+        out.push(']');
         if let Some(count) = item.get("count").and_then(Json::as_u64) {
             out.push_str(",\"count\":");
             json::push_u64(out, count);

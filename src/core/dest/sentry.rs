@@ -5,7 +5,7 @@
 //! envelope, so an envelope carries one stored item, plus the drops not yet
 //! reported. Everything is written from the stored v1 item at send time.
 
-use super::{app_path, Meta};
+use super::{app_path, split_last, Meta};
 use crate::core::json::{self, push_string, push_u64, Json};
 use crate::core::time::{format_rfc3339, Millis};
 use crate::core::wire::{DropCounts, DropReason, SDK_VERSION};
@@ -39,7 +39,11 @@ pub fn reason(reason: DropReason) -> &'static str {
 /// A UUID's 32 hex digits without dashes: Sentry's `event_id`. The same
 /// stored `id` gives the same `event_id` on every retry.
 pub fn event_id(id: &str) -> String {
-    id.chars().filter(|c| *c != '-').collect()
+    let mut out = String::with_capacity(32);
+    for b in id.bytes().filter(|b| *b != b'-') {
+        out.push(b as char);
+    }
+    out
 }
 
 /// Unix seconds with milliseconds, `1796032800.123`: written from integers
@@ -180,11 +184,8 @@ fn push_common(meta: &Meta, id: &str, ts: Millis, out: &mut String) {
     out.push_str("},\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
     out.push_str(SDK_VERSION);
     out.push_str("\",\"settings\":{\"infer_ip\":\"never\"}},\"contexts\":{");
-    let (browser, version) = meta
-        .context
-        .browser
-        .rsplit_once(' ')
-        .unwrap_or((meta.context.browser.as_str(), ""));
+    let (browser, version) =
+        split_last(&meta.context.browser, b' ').unwrap_or((meta.context.browser.as_str(), ""));
     out.push_str("\"browser\":{\"name\":");
     push_string(out, browser);
     if !version.is_empty() {
@@ -203,33 +204,9 @@ fn event_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     push_common(meta, id, ts, out);
     out.push_str("},\"level\":\"error\"");
     let context = item.get("context");
-    let mechanism = context
-        .and_then(|c| c.get("mechanism"))
-        .and_then(Json::as_str)
-        .unwrap_or("generic");
-    // The global handlers caught what nobody handled; captureError was called by someone who did.
-    let handled = !matches!(mechanism, "onerror" | "onunhandledrejection");
-    out.push_str(",\"exception\":{\"values\":[{\"type\":");
-    push_string(out, non_empty(text(item, "kind"), "Error"));
-    out.push_str(",\"value\":");
-    push_string(out, text(item, "message"));
-    out.push_str(",\"mechanism\":{\"type\":");
-    push_string(out, mechanism);
-    out.push_str(",\"handled\":");
-    out.push_str(if handled { "true" } else { "false" });
-    out.push_str("},\"stacktrace\":{\"frames\":[");
-    // v1 frames are V8's order, innermost first; Sentry wants the caller first.
-    let frames = item
-        .get("stack")
-        .and_then(Json::as_array)
-        .unwrap_or_default();
-    for (i, frame) in frames.iter().rev().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        push_frame(frame, out);
-    }
-    out.push_str("]}}]}");
+    out.push_str(",\"exception\":{\"values\":[");
+    push_exception(item, false, out);
+    out.push_str("]}");
     if let Some(count) = item.get("count").and_then(Json::as_u64) {
         out.push_str(",\"extra\":{\"count\":");
         push_u64(out, count);
@@ -268,10 +245,51 @@ fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
+/// One exception value in Sentry's shape, shared with PostHog's
+/// `$exception_list` (`posthog`: its raw stack type and frame platform).
+pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
+    let mechanism = item
+        .get("context")
+        .and_then(|c| c.get("mechanism"))
+        .and_then(Json::as_str)
+        .unwrap_or("generic");
+    // The global handlers caught what nobody handled; captureError was called by someone who did.
+    let handled = !matches!(mechanism, "onerror" | "onunhandledrejection");
+    out.push_str("{\"type\":");
+    push_string(out, non_empty(text(item, "kind"), "Error"));
+    out.push_str(",\"value\":");
+    push_string(out, text(item, "message"));
+    out.push_str(",\"mechanism\":{\"type\":");
+    push_string(out, mechanism);
+    out.push_str(",\"handled\":");
+    out.push_str(if handled { "true" } else { "false" });
+    out.push_str(if posthog {
+        "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
+    } else {
+        "},\"stacktrace\":{\"frames\":["
+    });
+    // v1 frames are V8's order, innermost first; Sentry wants the caller first.
+    let frames = item
+        .get("stack")
+        .and_then(Json::as_array)
+        .unwrap_or_default();
+    for (i, frame) in frames.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_frame(frame, posthog, out);
+    }
+    out.push_str("]}}");
+}
+
 /// One frame in Sentry's shape; shared with PostHog's `$exception_list`.
-pub(crate) fn push_frame(frame: &Json, out: &mut String) {
+fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     let file = frame.get("file").and_then(Json::as_str);
-    out.push_str("{\"function\":");
+    out.push_str(if posthog {
+        "{\"platform\":\"web:javascript\",\"function\":"
+    } else {
+        "{\"function\":"
+    });
     push_string(out, non_empty(text(frame, "function"), "?"));
     if let Some(file) = file {
         let path = app_path(file);
