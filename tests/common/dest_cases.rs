@@ -199,7 +199,7 @@ fn sentry_rate_limits_apply_per_category_on_every_response_including_200() {
         NOW,
     );
     assert_eq!(limits.until("error"), NOW + 60_000);
-    // Fractional seconds are honoured.
+    // A fraction of a second rounds up: a limit is never cut short.
     let mut fraction = RateLimits::default();
     fraction.update(
         &Response {
@@ -210,7 +210,7 @@ fn sentry_rate_limits_apply_per_category_on_every_response_including_200() {
     );
     assert_eq!(
         (fraction.until("feedback"), fraction.until("error")),
-        (NOW + 2_500, 0)
+        (NOW + 3_000, 0)
     );
 }
 

@@ -10,6 +10,7 @@ pub mod response;
 pub mod sentry;
 
 use super::error::{Error, Result};
+use super::json::Json;
 use super::time::Millis;
 use super::wire::Context;
 
@@ -357,6 +358,25 @@ impl Destinations {
         let (origin, path) = split_url("endpoint", url)?;
         Ok(origin.to_owned() + path)
     }
+}
+
+/// A string field of a stored item, `""` if absent. One out-of-line reader
+/// for every encoder: inlined lookups at each use cost wasm size.
+#[inline(never)]
+pub(crate) fn text<'a>(item: &'a Json, key: &str) -> &'a str {
+    item.get(key).and_then(Json::as_str).unwrap_or_default()
+}
+
+/// A string field of a stored item, if present.
+#[inline(never)]
+pub(crate) fn opt_text<'a>(item: &'a Json, key: &str) -> Option<&'a str> {
+    item.get(key).and_then(Json::as_str)
+}
+
+/// An integer field of a stored item, if present.
+#[inline(never)]
+pub(crate) fn number(item: &Json, key: &str) -> Option<u64> {
+    item.get(key).and_then(Json::as_u64)
 }
 
 /// What every encoder needs besides the items: who sends, and when.

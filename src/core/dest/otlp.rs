@@ -6,7 +6,7 @@
 //! decimal strings; receivers ignore unknown keys, so a misspelt key is
 //! silently lost: `tests/destinations.rs` compares values.
 
-use super::Meta;
+use super::{number, opt_text, text, Meta};
 use crate::core::json::{self, push_i64, push_string, push_u64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
@@ -142,11 +142,11 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
     push_resource_open(meta, "scopeLogs", out);
     out.push_str("logRecords\":[");
     let mut written = 0;
-    for text in items {
-        let Ok(item) = json::parse(text) else {
+    for stored in items {
+        let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let kind = item.get("type").and_then(Json::as_str).unwrap_or_default();
+        let kind = text(&item, "type");
         if !matches!(kind, "event" | "error" | "feedback") {
             continue;
         }
@@ -160,43 +160,39 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
     written
 }
 
-fn str_field<'a>(item: &'a Json, key: &str) -> &'a str {
-    item.get(key).and_then(Json::as_str).unwrap_or_default()
-}
-
 fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
-    let ts = item.get("ts").and_then(Json::as_u64).unwrap_or(meta.now);
+    let ts = number(item, "ts").unwrap_or(meta.now);
     out.push_str("{\"timeUnixNano\":");
     push_nanos(out, ts);
     out.push_str(",\"observedTimeUnixNano\":");
     push_nanos(out, ts);
     out.push_str(",\"severityNumber\":");
-    let (severity, text) = if kind == "error" {
+    let (severity, severity_text) = if kind == "error" {
         (SEVERITY_ERROR, "ERROR")
     } else {
         (SEVERITY_INFO, "INFO")
     };
     push_u64(out, u64::from(severity));
     out.push_str(",\"severityText\":\"");
-    out.push_str(text);
+    out.push_str(severity_text);
     out.push_str("\",\"eventName\":");
     let event_name = match kind {
-        "event" => str_field(item, "name"),
+        "event" => text(item, "name"),
         "error" => "exception",
         _ => "feedback",
     };
     push_string(out, event_name);
     out.push_str(",\"body\":{\"stringValue\":");
     let body = match kind {
-        "error" => str_field(item, "message"),
-        "feedback" => str_field(item, "message"),
+        "error" => text(item, "message"),
+        "feedback" => text(item, "message"),
         _ => event_name,
     };
     push_string(out, body);
     out.push_str("},\"attributes\":[");
     let mut first = true;
-    push_attr_str(out, &mut first, "log.record.uid", str_field(item, "id"));
-    if let Some(session) = item.get("session_id").and_then(Json::as_str) {
+    push_attr_str(out, &mut first, "log.record.uid", text(item, "id"));
+    if let Some(session) = opt_text(item, "session_id") {
         push_attr_str(out, &mut first, "session.id", session);
     }
     match kind {
@@ -206,15 +202,10 @@ fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
             }
         }
         "error" => {
-            push_attr_str(out, &mut first, "exception.type", str_field(item, "kind"));
-            push_attr_str(
-                out,
-                &mut first,
-                "exception.message",
-                str_field(item, "message"),
-            );
+            push_attr_str(out, &mut first, "exception.type", text(item, "kind"));
+            push_attr_str(out, &mut first, "exception.message", text(item, "message"));
             push_attr_str(out, &mut first, "exception.stacktrace", &stacktrace(item));
-            if let Some(count) = item.get("count").and_then(Json::as_u64) {
+            if let Some(count) = number(item, "count") {
                 out.push_str(",{\"key\":\"exception.count\",\"value\":{\"intValue\":\"");
                 push_u64(out, count);
                 out.push_str("\"}}");
@@ -224,13 +215,13 @@ fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
             }
         }
         _ => {
-            push_attr_str(out, &mut first, "feedback.type", str_field(item, "kind"));
-            if let Some(rating) = item.get("rating").and_then(Json::as_u64) {
+            push_attr_str(out, &mut first, "feedback.type", text(item, "kind"));
+            if let Some(rating) = number(item, "rating") {
                 out.push_str(",{\"key\":\"feedback.rating\",\"value\":{\"intValue\":\"");
                 push_u64(out, rating);
                 out.push_str("\"}}");
             }
-            if let Some(contact) = item.get("contact").and_then(Json::as_str) {
+            if let Some(contact) = opt_text(item, "contact") {
                 push_attr_str(out, &mut first, "feedback.contact", contact);
             }
         }
@@ -241,17 +232,17 @@ fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
 /// V8's own text form, innermost frame first, as `exception.stacktrace` expects.
 fn stacktrace(item: &Json) -> String {
     let mut out = String::new();
-    out.push_str(str_field(item, "kind"));
+    out.push_str(text(item, "kind"));
     out.push_str(": ");
-    out.push_str(str_field(item, "message"));
+    out.push_str(text(item, "message"));
     for frame in item
         .get("stack")
         .and_then(Json::as_array)
         .unwrap_or_default()
     {
         out.push_str("\n    at ");
-        let function = str_field(frame, "function");
-        let file = super::app_path(str_field(frame, "file"));
+        let function = text(frame, "function");
+        let file = super::app_path(text(frame, "file"));
         let mut location = file;
         for key in ["line", "column"] {
             if let Some(n) = frame.get(key).and_then(Json::as_u64) {

@@ -3,7 +3,7 @@
 //! exception shape). `$process_person_profile: false` keeps the events
 //! anonymous: PostHog creates no person profile for the anonymous ID.
 
-use super::{sentry, Meta, PosthogOptions};
+use super::{number, sentry, text, Meta, PosthogOptions};
 use crate::core::json::{self, push_string, Json};
 use crate::core::time::format_rfc3339;
 use crate::core::wire::SDK_VERSION;
@@ -20,11 +20,11 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
     push_string(out, &format_rfc3339(meta.now));
     out.push_str(",\"batch\":[");
     let mut written = 0;
-    for text in items {
-        let Ok(item) = json::parse(text) else {
+    for stored in items {
+        let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let kind = item.get("type").and_then(Json::as_str).unwrap_or_default();
+        let kind = text(&item, "type");
         if !matches!(kind, "event" | "error") {
             continue;
         }
@@ -39,26 +39,22 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
 }
 
 fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
-    let text = |key| item.get(key).and_then(Json::as_str).unwrap_or_default();
     out.push_str("{\"event\":");
     push_string(
         out,
         if kind == "error" {
             "$exception"
         } else {
-            text("name")
+            text(item, "name")
         },
     );
     out.push_str(",\"distinct_id\":");
     push_string(out, meta.anonymous_id);
     // The stored id: a retried batch carries the same uuid, and PostHog de-duplicates on it.
     out.push_str(",\"uuid\":");
-    push_string(out, text("id"));
+    push_string(out, text(item, "id"));
     out.push_str(",\"timestamp\":");
-    push_string(
-        out,
-        &format_rfc3339(item.get("ts").and_then(Json::as_u64).unwrap_or(meta.now)),
-    );
+    push_string(out, &format_rfc3339(number(item, "ts").unwrap_or(meta.now)));
     out.push_str(",\"properties\":{\"$lib\":\"mv3-telemetry\",\"$lib_version\":\"");
     out.push_str(SDK_VERSION);
     out.push_str("\",\"$process_person_profile\":false,\"$app_version\":");
@@ -73,7 +69,7 @@ fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
         out.push_str(",\"$exception_level\":\"error\",\"$exception_list\":[");
         sentry::push_exception(item, true, out);
         out.push(']');
-        if let Some(count) = item.get("count").and_then(Json::as_u64) {
+        if let Some(count) = number(item, "count") {
             out.push_str(",\"count\":");
             json::push_u64(out, count);
         }

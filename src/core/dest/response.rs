@@ -154,21 +154,19 @@ impl RateLimits {
     }
 }
 
-/// `60` or `60.5` seconds as milliseconds (Relay may send a fraction).
+/// `60` seconds as milliseconds; a fraction (`60.5`) rounds up to the next
+/// second, so a limit is never cut short.
 fn seconds_ms(text: &str) -> Option<Millis> {
     let text = text.trim();
-    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
-    if whole.is_empty()
-        || !whole.bytes().all(|b| b.is_ascii_digit())
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let ms = parse_u64(whole)?.saturating_mul(1000);
-    let tenths = frac
-        .bytes()
-        .take(3)
-        .enumerate()
-        .fold(0, |acc, (i, b)| acc + u64::from(b - b'0') * [100, 10, 1][i]);
-    Some(ms.saturating_add(tenths))
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let seconds = parse_u64(&text[..digits])?;
+    let rest = &text.as_bytes()[digits..];
+    let round_up = match rest.first() {
+        None => 0,
+        Some(b'.') if rest[1..].iter().all(u8::is_ascii_digit) => {
+            u64::from(rest[1..].iter().any(|b| *b != b'0'))
+        }
+        Some(_) => return None,
+    };
+    Some((seconds + round_up).saturating_mul(1000))
 }

@@ -5,7 +5,7 @@
 //! envelope, so an envelope carries one stored item, plus the drops not yet
 //! reported. Everything is written from the stored v1 item at send time.
 
-use super::{app_path, split_last, Meta};
+use super::{app_path, number, opt_text, split_last, text, Meta};
 use crate::core::json::{self, push_string, push_u64, Json};
 use crate::core::time::{format_rfc3339, Millis};
 use crate::core::wire::{DropCounts, DropReason, SDK_VERSION};
@@ -55,10 +55,6 @@ fn push_seconds(out: &mut String, ms: Millis) {
     out.push((b'0' + (frac / 100) as u8) as char);
     out.push((b'0' + (frac / 10 % 10) as u8) as char);
     out.push((b'0' + (frac % 10) as u8) as char);
-}
-
-fn text<'a>(item: &'a Json, key: &str) -> &'a str {
-    item.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
 /// Writes one envelope for one stored v1 item (`error` or `feedback`, as
@@ -200,14 +196,14 @@ fn push_common(meta: &Meta, id: &str, ts: Millis, out: &mut String) {
 }
 
 fn event_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    let ts = item.get("ts").and_then(Json::as_u64).unwrap_or(meta.now);
+    let ts = number(item, "ts").unwrap_or(meta.now);
     push_common(meta, id, ts, out);
     out.push_str("},\"level\":\"error\"");
     let context = item.get("context");
     out.push_str(",\"exception\":{\"values\":[");
     push_exception(item, false, out);
     out.push_str("]}");
-    if let Some(count) = item.get("count").and_then(Json::as_u64) {
+    if let Some(count) = number(item, "count") {
         out.push_str(",\"extra\":{\"count\":");
         push_u64(out, count);
         if let Some(context) = context {
@@ -227,7 +223,7 @@ fn event_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
                 out.push(',');
             }
             out.push_str("{\"timestamp\":");
-            push_seconds(out, crumb.get("ts").and_then(Json::as_u64).unwrap_or(0));
+            push_seconds(out, number(crumb, "ts").unwrap_or(0));
             out.push_str(",\"category\":\"track\",\"message\":");
             push_string(out, text(crumb, "name"));
             out.push('}');
@@ -284,7 +280,7 @@ pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
 
 /// One frame in Sentry's shape; shared with PostHog's `$exception_list`.
 fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
-    let file = frame.get("file").and_then(Json::as_str);
+    let file = opt_text(frame, "file");
     out.push_str(if posthog {
         "{\"platform\":\"web:javascript\",\"function\":"
     } else {
@@ -308,14 +304,14 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     }
     // The extension's own files (reduced to `/path` at record time) are the
     // app; `<anonymous>`, `native` and other origins are not.
-    let in_app = file.is_some_and(|f| f.starts_with('/') && !f.contains("/node_modules/"));
+    let in_app = file.is_some_and(|f| f.starts_with('/'));
     out.push_str(",\"in_app\":");
     out.push_str(if in_app { "true" } else { "false" });
     out.push('}');
 }
 
 fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    let ts = item.get("ts").and_then(Json::as_u64).unwrap_or(meta.now);
+    let ts = number(item, "ts").unwrap_or(meta.now);
     push_common(meta, id, ts, out);
     out.push_str(",\"feedback\":{\"message\":");
     // Sentry requires a message; a rating-only feedback says its rating.
@@ -323,7 +319,7 @@ fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     let mut fallback = String::new();
     if message.is_empty() {
         fallback.push_str(text(item, "kind"));
-        if let Some(rating) = item.get("rating").and_then(Json::as_u64) {
+        if let Some(rating) = number(item, "rating") {
             fallback.push_str(" rating ");
             push_u64(&mut fallback, rating);
         }
@@ -336,13 +332,13 @@ fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
             message
         },
     );
-    if let Some(contact) = item.get("contact").and_then(Json::as_str) {
+    if let Some(contact) = opt_text(item, "contact") {
         out.push_str(",\"contact_email\":");
         push_string(out, contact);
     }
     out.push_str("}},\"tags\":{\"feedback.type\":");
     push_string(out, text(item, "kind"));
-    if let Some(rating) = item.get("rating").and_then(Json::as_u64) {
+    if let Some(rating) = number(item, "rating") {
         out.push_str(",\"feedback.rating\":\"");
         push_u64(out, rating);
         out.push('"');
