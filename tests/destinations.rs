@@ -472,7 +472,8 @@ fn samples(n: usize) -> Vec<f64> {
 }
 
 #[test]
-fn a_timing_window_becomes_a_delta_exponential_histogram_whose_buckets_reproduce_the_quantiles() {
+fn a_timing_window_becomes_a_delta_exponential_histogram_whose_buckets_are_the_sketchs_one_to_one()
+{
     let context = context();
     let mut values = samples(5_000);
     values.extend([0.0, 0.0005]);

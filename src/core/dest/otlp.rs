@@ -17,8 +17,8 @@ pub const LOGS_PATH: &str = "/v1/logs";
 /// The path of metrics.
 pub const METRICS_PATH: &str = "/v1/metrics";
 
-/// The exponential histogram's scale: base 2^(2^-6), relative error 0.54 %.
-pub const SCALE: i32 = 6;
+/// The exponential histogram's scale: the sketch's (base 2^(2^-6), relative error 0.54 %).
+pub const SCALE: i32 = crate::core::sketch::SCALE;
 
 /// Severity numbers (logs data model): INFO for events and feedback, ERROR for errors.
 const SEVERITY_INFO: u8 = 9;
@@ -277,19 +277,11 @@ pub struct Series<'a> {
     pub sketch: &'a Sketch,
 }
 
-/// The scale-6 bucket index holding `value` (> 0): bucket `i` is
-/// `(base^i, base^(i+1)]` with base 2^(1/64).
-fn scale_index(value: f64) -> i32 {
-    // ln, not log2: `ln` is linked already (the sketch), log2 would add libm code.
-    ((value.ln() * (f64::from(1 << SCALE) / std::f64::consts::LN_2)).ceil() as i32) - 1
-}
-
 /// The `/v1/metrics` body: one delta exponential histogram per series.
 ///
-/// The sketch's γ (101/99) is not a power of 2^(2^-6), so each sketch bucket
-/// goes whole into the scale-6 bucket holding its representative value: a
-/// quantile read back is within about 1.55 % of the sample's value (the
-/// sketch's 1 % plus the scale's 0.54 %); `count`, `sum`, `min`, `max` exact.
+/// The sketch's γ is 2^(2^-6), so its buckets are the histogram's at scale
+/// 6, one to one: nothing is lost. `count` is exact; `sum`, `min` and `max`
+/// are written to the microsecond, as the v1 timing items are.
 pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     out.push_str("{\"resourceMetrics\":[");
     push_resource_open(meta, "scopeMetrics", out);
@@ -342,26 +334,13 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     out.push_str("]}]}]}");
 }
 
-/// The sketch's buckets re-indexed at [`SCALE`]: (offset, counts).
+/// The sketch's buckets as the histogram's positive buckets: (offset,
+/// counts). Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
+/// covers (base^(i-1), base^i]: the same interval.
 pub fn buckets(sketch: &Sketch) -> (i32, Vec<u64>) {
-    let mut out: Vec<u64> = Vec::new();
-    let mut offset = 0;
-    for (index, count) in sketch.buckets() {
-        if count == 0 {
-            continue;
-        }
-        let at = scale_index(Sketch::bucket_value(index));
-        if out.is_empty() {
-            offset = at;
-        }
-        // Sketch buckets ascend and γ > base, so `at` never goes down.
-        let k = (at - offset).max(0) as usize;
-        if k >= out.len() {
-            out.resize(k + 1, 0);
-        }
-        out[k] += count;
-    }
-    (offset, out)
+    let mut iter = sketch.buckets().peekable();
+    let offset = iter.peek().map_or(0, |(index, _)| index.saturating_sub(1));
+    (offset, iter.map(|(_, count)| count).collect())
 }
 
 /// A finite float as JSON, exactly enough for a millisecond figure: the
