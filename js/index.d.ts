@@ -171,11 +171,11 @@ export interface TelemetryOptions {
    * Required unless `sentry`, `otlp` or `posthog` is set (see {@link OptionsWithoutEndpoint}).
    */
   endpoint: string;
-  /** Errors and feedback to Sentry. */
+  /** Errors and feedback to Sentry. Checked, then refused by this build: delivery is not wired yet (`docs/destinations.md`). */
   sentry?: SentryOptions;
-  /** Events, errors, timings and feedback to an OpenTelemetry collector. */
+  /** Events, errors, timings and feedback to an OpenTelemetry collector. Checked, then refused by this build (see `sentry`). */
   otlp?: OtlpOptions;
-  /** Events and errors to PostHog. */
+  /** Events and errors to PostHog. Checked, then refused by this build (see `sentry`). */
   posthog?: PosthogOptions;
   /**
    * Sent as `context.app_version`.

@@ -3,7 +3,7 @@
 // field, and the core is handed every default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateOptions, coreOptions } from '../../js/options.js';
+import { validateOptions, checkOptions, coreOptions } from '../../js/options.js';
 import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS } from '../../js/constants.js';
 
 const ENDPOINT = 'https://collector.example.com';
@@ -17,17 +17,20 @@ function withValue(path, value) {
   return { endpoint: ENDPOINT, [head]: { ...section, [key]: value } };
 }
 
-function thrown(options) {
+function thrown(options, check = validateOptions) {
   try {
-    validateOptions(options);
+    check(options);
   } catch (error) {
     return error;
   }
   return null;
 }
 
-function assertRejects(options, field, pattern) {
-  const error = thrown(options);
+/** What checkOptions throws: the destination rules, without the refusal of this build. */
+const checked = (options) => thrown(options, checkOptions);
+
+function assertRejects(options, field, pattern, check = validateOptions) {
+  const error = thrown(options, check);
   assert.ok(error instanceof TypeError, `${JSON.stringify(options)} throws a TypeError (got ${error})`);
   assert.ok(error.message.includes(`\`${field}\``), `the message names \`${field}\`: ${error.message}`);
   if (pattern) assert.match(error.message, pattern);
@@ -133,10 +136,18 @@ const DSN = 'https://abc123@o1.ingest.sentry.io/4505';
 
 test('one destination is enough: endpoint becomes optional once sentry, otlp or posthog is set', () => {
   for (const options of [{ sentry: { dsn: DSN } }, { otlp: { endpoint: 'http://127.0.0.1:4318' } }, { posthog: { apiKey: 'phc_x' } }]) {
-    assert.equal(thrown(options), null, JSON.stringify(options));
+    assert.equal(checked(options), null, JSON.stringify(options));
   }
-  assertRejects({}, 'endpoint');
-  assertRejects({ endpoint: 'http://collector.example.com', sentry: { dsn: DSN } }, 'endpoint');
+  assertRejects({}, 'endpoint', undefined, checkOptions);
+  assertRejects({ endpoint: 'http://collector.example.com', sentry: { dsn: DSN } }, 'endpoint', undefined, checkOptions);
+});
+
+test('until the engine delivers to them, init refuses a valid destination with a TypeError naming it', () => {
+  assertRejects({ sentry: { dsn: DSN } }, 'sentry', /is not delivered by this build yet/);
+  assertRejects({ endpoint: ENDPOINT, otlp: { endpoint: 'https://otel.example.com' } }, 'otlp', /not delivered/);
+  assertRejects({ endpoint: ENDPOINT, posthog: { apiKey: 'phc_x' } }, 'posthog', /not delivered/);
+  // An invalid one still gets its own message first.
+  assertRejects({ sentry: { dsn: 'https://o1.ingest.sentry.io/1' } }, 'sentry.dsn', /needs a public key/);
 });
 
 test('an invalid destination throws a TypeError naming its field', () => {
@@ -158,7 +169,7 @@ test('an invalid destination throws a TypeError naming its field', () => {
     [{ posthog: { apiKey: 'phc_x', types: ['timing'] } }, 'posthog.types', /posthog cannot carry/],
     [{ posthog: { apiKey: 'phc_x', types: ['feedback'] } }, 'posthog.types'],
   ];
-  for (const [options, field, pattern] of cases) assertRejects(options, field, pattern);
+  for (const [options, field, pattern] of cases) assertRejects(options, field, pattern, checkOptions);
 });
 
 test('the core is handed each destination with its default types and host', () => {
