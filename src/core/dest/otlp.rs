@@ -146,15 +146,15 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
         let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let kind = text(&item, "type");
-        if !matches!(kind, "event" | "error" | "feedback") {
+        let item_type = text(&item, "type");
+        if !matches!(item_type, "event" | "error" | "feedback") {
             continue;
         }
         if written > 0 {
             out.push(',');
         }
         written += 1;
-        log_record(meta, kind, &item, out);
+        log_record(meta, item_type, &item, out);
     }
     out.push_str("]}]}]}");
     written

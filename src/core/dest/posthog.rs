@@ -24,15 +24,15 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
         let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let kind = text(&item, "type");
-        if !matches!(kind, "event" | "error") {
+        let item_type = text(&item, "type");
+        if !matches!(item_type, "event" | "error") {
             continue;
         }
         if written > 0 {
             out.push(',');
         }
         written += 1;
-        event(meta, kind, &item, out);
+        event(meta, item_type, &item, out);
     }
     out.push_str("]}");
     written
