@@ -123,10 +123,65 @@ export interface ScrubOptions {
   extraPatterns?: readonly RegExp[];
 }
 
+/** The item types a destination can take; each destination carries a subset (see its `types`). */
+export type ItemType = 'event' | 'error' | 'timing' | 'feedback';
+
+/** `sentry` option: errors and feedback as Sentry envelopes (`docs/destinations.md`). */
+export interface SentryOptions {
+  /** The project's DSN, `https://<publicKey>@o1.ingest.sentry.io/<projectId>`. Required. */
+  dsn: string;
+  /**
+   * What goes to Sentry.
+   * @defaultValue `['error', 'feedback']`
+   */
+  types?: readonly ('error' | 'feedback')[];
+}
+
+/** `otlp` option: an OpenTelemetry collector, OTLP/HTTP with JSON bodies. */
+export interface OtlpOptions {
+  /** The collector's base URL (the SDK appends `/v1/logs` and `/v1/metrics`), e.g. `https://otel.example.com`. Required. */
+  endpoint: string;
+  /**
+   * Sent with every request, e.g. `{ 'x-api-key': '…' }` for a hosted backend.
+   * @defaultValue {}
+   */
+  headers?: Readonly<Record<string, string>>;
+  /**
+   * What goes to the collector: events, errors and feedback as log records, timings as exponential histograms.
+   * @defaultValue `['event', 'error', 'timing', 'feedback']`
+   */
+  types?: readonly ItemType[];
+}
+
+/** `posthog` option: events and errors to PostHog's `/batch/`, without person profiles. */
+export interface PosthogOptions {
+  /** The project API key, `phc_…`. Required. */
+  apiKey: string;
+  /**
+   * The PostHog host.
+   * @defaultValue `'https://us.i.posthog.com'`
+   */
+  host?: string;
+  /**
+   * What goes to PostHog.
+   * @defaultValue `['event', 'error']`
+   */
+  types?: readonly ('event' | 'error')[];
+}
+
 /** What `init()` takes. Unknown options and invalid values throw a `TypeError` naming the field. */
 export interface TelemetryOptions {
-  /** Collector origin, e.g. `https://collector.example.com`: `https:`, or `http:` only for localhost and 127.0.0.1. Required. */
+  /**
+   * The v1 collector's origin, e.g. `https://collector.example.com`: `https:`, or `http:` only for localhost and 127.0.0.1.
+   * Required unless `sentry`, `otlp` or `posthog` is set (see {@link OptionsWithoutEndpoint}).
+   */
   endpoint: string;
+  /** Errors and feedback to Sentry. Checked, then refused by this build: delivery is not wired yet (`docs/destinations.md`). */
+  sentry?: SentryOptions;
+  /** Events, errors, timings and feedback to an OpenTelemetry collector. Checked, then refused by this build (see `sentry`). */
+  otlp?: OtlpOptions;
+  /** Events and errors to PostHog. Checked, then refused by this build (see `sentry`). */
+  posthog?: PosthogOptions;
   /**
    * Sent as `context.app_version`.
    * @defaultValue the manifest's `version`
@@ -420,7 +475,14 @@ export interface Telemetry {
  * instance.
  * @throws TypeError naming the field, when an option is unknown or invalid.
  */
-export function init(options: TelemetryOptions): Telemetry;
+export function init(options: TelemetryOptions | OptionsWithoutEndpoint): Telemetry;
+
+/** Options without the v1 collector: then at least one of `sentry`, `otlp` or `posthog` is required. */
+export type OptionsWithoutEndpoint = Omit<TelemetryOptions, 'endpoint'> & { endpoint?: undefined } & (
+  | { sentry: SentryOptions }
+  | { otlp: OtlpOptions }
+  | { posthog: PosthogOptions }
+);
 
 /**
  * The scrubber alone, with the default rules: a string is returned scrubbed;

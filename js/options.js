@@ -2,7 +2,7 @@
 // so a mistake throws a TypeError naming the field at the call site instead of
 // surfacing later from inside the wasm core. Numeric ranges and defaults come
 // from constants.js (generated from the Rust policy), so both sides agree.
-import { DEFAULTS, OPTION_LIMITS } from './constants.js';
+import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS, POSTHOG_DEFAULT_HOST } from './constants.js';
 
 const CONSENT_VALUES = ['pending', 'granted', 'denied'];
 const COMPRESSION_VALUES = ['gzip', 'none'];
@@ -12,11 +12,14 @@ const SECTION_KEYS = {
   batch: sectionKeys('batch'),
   retry: sectionKeys('retry'),
   scrub: ['denyKeys', 'allowKeys', 'extraPatterns'],
+  sentry: ['dsn', 'types'],
+  otlp: ['endpoint', 'headers', 'types'],
+  posthog: ['apiKey', 'host', 'types'],
 };
 
 const KNOWN_OPTIONS = [
   'endpoint', 'appVersion', 'environment', 'defaultConsent', ...OPTION_LIMITS.map((l) => l.path).filter((p) => !p.includes('.')),
-  ...Object.keys(SECTION_KEYS), 'beforeSend', 'captureGlobalErrors', 'lifecycleEvents', 'compression', 'debug', 'storage',
+  ...Object.keys(SECTION_KEYS), ...Object.keys(DESTINATION_TYPES), 'beforeSend', 'captureGlobalErrors', 'lifecycleEvents', 'compression', 'debug', 'storage',
 ];
 
 // A section's keys are the table's paths under it: a new limit needs no edit here.
@@ -80,28 +83,98 @@ function checkSection(value, field) {
   }
 }
 
-function checkEndpoint(endpoint) {
-  if (typeof endpoint !== 'string' || endpoint === '') fail('endpoint', 'is required: the collector URL, e.g. "https://collector.example.com"');
+// `https:`, or `http:` for this machine only; no credentials. Returns the URL.
+function checkUrl(value, field, example) {
+  if (typeof value !== 'string' || value === '') fail(field, `is required: ${example}`);
   let url;
   try {
-    url = new URL(endpoint);
+    url = new URL(value);
   } catch {
-    fail('endpoint', `must be an absolute URL (got ${describe(endpoint)})`);
+    fail(field, `must be an absolute URL (got ${describe(value)})`);
   }
   const local = url.hostname === 'localhost' || url.hostname === '127.0.0.1' || url.hostname === '[::1]';
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && local)) {
-    fail('endpoint', `must use https: (http: is allowed only for localhost and 127.0.0.1; got ${describe(endpoint)})`);
+    fail(field, `must use https: (http: is allowed only for localhost and 127.0.0.1; got ${describe(value)})`);
   }
+  return url;
+}
+
+function checkEndpoint(endpoint) {
+  const url = checkUrl(endpoint, 'endpoint', 'the collector URL, e.g. "https://collector.example.com"');
   if (url.username || url.password) fail('endpoint', 'must not contain credentials');
 }
 
+// `types` of a destination: the names it can carry (constants.js, from the Rust table).
+function checkTypes(value, name) {
+  if (value === undefined) return;
+  const field = `${name}.types`;
+  const allowed = DESTINATION_TYPES[name];
+  if (!Array.isArray(value) || value.length === 0) fail(field, `must be a non-empty array of ${allowed.map((t) => `'${t}'`).join(', ')}`);
+  for (const type of value) {
+    if (!allowed.includes(type)) fail(field, `lists ${describe(type)}, which ${name} cannot carry (it takes ${allowed.map((t) => `'${t}'`).join(', ')})`);
+  }
+}
+
+function checkSentry(sentry) {
+  const example = 'https://<publicKey>@o1.ingest.sentry.io/<projectId>';
+  const url = checkUrl(sentry.dsn, 'sentry.dsn', `the project's DSN, ${example}`);
+  if (!/^[A-Za-z0-9]+$/.test(url.username)) fail('sentry.dsn', `needs a public key: ${example}`);
+  if (!/\/\d+\/?$/.test(url.pathname)) fail('sentry.dsn', `needs a project id: ${example}`);
+  checkTypes(sentry.types, 'sentry');
+}
+
+function checkOtlp(otlp) {
+  const url = checkUrl(otlp.endpoint, 'otlp.endpoint', 'the collector\'s base URL, e.g. "https://otel.example.com"');
+  if (url.username || url.password) fail('otlp.endpoint', 'must not contain credentials');
+  if (/\/v1\/(logs|metrics)\/?$/.test(url.pathname)) fail('otlp.endpoint', 'must be the collector\'s base URL: the SDK appends /v1/logs and /v1/metrics');
+  const headers = otlp.headers;
+  if (headers !== undefined && (!isPlainObject(headers) || Object.entries(headers).some(([k, v]) => !/^[A-Za-z0-9-]+$/.test(k) || typeof v !== 'string'))) {
+    fail('otlp.headers', 'must map header names to strings, e.g. { "x-api-key": "…" }');
+  }
+  checkTypes(otlp.types, 'otlp');
+}
+
+function checkPosthog(posthog) {
+  if (typeof posthog.apiKey !== 'string' || posthog.apiKey === '' || /\s/.test(posthog.apiKey)) fail('posthog.apiKey', 'is required: the project API key, phc_…');
+  if (posthog.host !== undefined) {
+    const url = checkUrl(posthog.host, 'posthog.host', '"https://us.i.posthog.com" or "https://eu.i.posthog.com"');
+    if (url.username || url.password) fail('posthog.host', 'must not contain credentials');
+  }
+  checkTypes(posthog.types, 'posthog');
+}
+
+const DESTINATION_CHECKS = { sentry: checkSentry, otlp: checkOtlp, posthog: checkPosthog };
+
+// The engine delivers to the v1 collector only so far: a cursor per destination
+// is the next step (docs/destinations.md). Until then a valid destination is
+// refused at init, never silently ignored; flipping this enables them.
+const DESTINATIONS_DELIVERED = false;
+
 /** Validates user options; throws a TypeError naming the first bad field. */
 export function validateOptions(options) {
+  const destinations = checkOptions(options);
+  if (!DESTINATIONS_DELIVERED && destinations.length > 0) {
+    fail(destinations[0], 'is not delivered by this build yet (docs/destinations.md)');
+  }
+}
+
+/**
+ * Every check of validateOptions, destinations included, without refusing a
+ * valid destination: the rules they will be held to. Returns the names of the
+ * destinations set besides `endpoint`.
+ */
+export function checkOptions(options) {
   if (!isPlainObject(options)) throw new TypeError('mv3-telemetry: init(options) needs an options object with an `endpoint`');
   for (const key of Object.keys(options)) {
     if (!KNOWN_OPTIONS.includes(key)) fail(key, `is not a known option (known: ${KNOWN_OPTIONS.join(', ')})`);
   }
-  checkEndpoint(options.endpoint);
+  const destinations = Object.keys(DESTINATION_CHECKS).filter((name) => options[name] !== undefined);
+  // The v1 collector is optional once another destination is set.
+  if (options.endpoint !== undefined || destinations.length === 0) checkEndpoint(options.endpoint);
+  for (const name of destinations) {
+    checkSection(options[name], name);
+    DESTINATION_CHECKS[name](options[name]);
+  }
   checkString(options.appVersion, 'appVersion');
   checkString(options.environment, 'environment');
   checkOneOf(options.defaultConsent, 'defaultConsent', CONSENT_VALUES);
@@ -126,11 +199,12 @@ export function validateOptions(options) {
   if (storage !== undefined && !(storage && STORAGE_METHODS.every((m) => typeof storage[m] === 'function'))) {
     fail('storage', 'must be an object with get, set and remove, like chrome.storage.local');
   }
+  return destinations;
 }
 
-function manifestVersion() {
+function manifestField(key) {
   try {
-    return globalThis.chrome?.runtime?.getManifest?.()?.version ?? '';
+    return globalThis.chrome?.runtime?.getManifest?.()?.[key] ?? '';
   } catch {
     return '';
   }
@@ -154,7 +228,8 @@ function browserFacts() {
 export function coreOptions(options) {
   const out = {
     endpoint: options.endpoint,
-    appVersion: options.appVersion ?? manifestVersion(),
+    appVersion: options.appVersion ?? manifestField('version'),
+    appName: manifestField('name'),
     environment: options.environment ?? DEFAULTS.environment,
     defaultConsent: options.defaultConsent ?? DEFAULTS.defaultConsent,
     batch: {},
@@ -165,6 +240,15 @@ export function coreOptions(options) {
     lifecycleEvents: options.lifecycleEvents ?? DEFAULTS.lifecycleEvents,
     ...browserFacts(),
   };
+  // Destinations with their defaults filled in; absent ones stay absent.
+  if (options.sentry) out.sentry = { dsn: options.sentry.dsn, types: [...(options.sentry.types ?? DESTINATION_TYPES.sentry)] };
+  if (options.otlp) {
+    out.otlp = { endpoint: options.otlp.endpoint, headers: { ...(options.otlp.headers ?? {}) }, types: [...(options.otlp.types ?? DESTINATION_TYPES.otlp)] };
+  }
+  if (options.posthog) {
+    out.posthog = { apiKey: options.posthog.apiKey, host: options.posthog.host ?? POSTHOG_DEFAULT_HOST, types: [...(options.posthog.types ?? DESTINATION_TYPES.posthog)] };
+  }
+  if (out.endpoint === undefined) delete out.endpoint;
   for (const { path, default: fallback } of OPTION_LIMITS) {
     const value = valueAt(options, path) ?? fallback;
     const dot = path.indexOf('.');

@@ -385,6 +385,40 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
 }
 
 #[wasm_bindgen_test]
+fn the_core_refuses_each_destination_by_name_until_its_delivery_is_wired() {
+    for (json, field) in [
+        (
+            r#"{"sentry":{"dsn":"https://k@o1.ingest.sentry.io/1"}}"#,
+            "sentry",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","otlp":{"endpoint":"https://otel.example.com"}}"#,
+            "otlp",
+        ),
+        (
+            r#"{"endpoint":"https://c.example","posthog":{"apiKey":"phc_x"}}"#,
+            "posthog",
+        ),
+        (r#"{"compression":"none"}"#, "endpoint"),
+    ] {
+        let error = Client::new(
+            options(json),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        )
+        .err()
+        .unwrap_or_else(|| panic!("{json} is refused"));
+        assert!(error.is_instance_of::<js_sys::TypeError>(), "{json}");
+        let message = Reflect::get(&error, &"message".into())
+            .unwrap()
+            .as_string()
+            .unwrap();
+        assert!(message.contains(&format!("`{field}`")), "{json}: {message}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());

@@ -6,6 +6,7 @@
 //! worker does around it (timers, alarm, persistence, flush).
 
 pub mod backoff;
+pub mod dest;
 pub mod driver;
 pub mod engine;
 pub mod error;

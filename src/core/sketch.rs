@@ -5,7 +5,11 @@
 //! VLDB 2019). A positive value `v` lands in bucket `i = ceil(ln v / ln γ)`
 //! with `γ = (1 + α) / (1 - α)`, which covers `(γ^(i-1), γ^i]`; answering a
 //! quantile with `γ^i · (1 - α)` is then within relative error `α` of every
-//! value in that bucket, whatever the distribution. Only one count per
+//! value in that bucket, whatever the distribution.
+//!
+//! γ is 2^(2^-6) (α ≈ 0.54 %, inside the documented 1 %): sketch bucket `i` is
+//! then exactly bucket `i - 1` of an OpenTelemetry exponential histogram at
+//! scale 6, so timings export to OTLP without loss (`docs/destinations.md`). Only one count per
 //! bucket is kept, never the samples, so memory is bounded by the number of
 //! buckets, and two sketches merge by adding counts.
 //!
@@ -15,13 +19,22 @@
 
 use super::json::{self, Json};
 
-/// ln γ for α = 0.01, i.e. `ln(101/99)` correctly rounded. A literal, because
-/// `f64::ln` is not `const`; `tests/sketch.rs` checks it through the answers
-/// at bucket edges.
-const LN_GAMMA: f64 = 0.020000666706669525;
+/// The OpenTelemetry scale the buckets are: γ = 2^(2^-SCALE).
+pub const SCALE: i32 = 6;
 
-/// ln(1 - α) = ln(0.99), correctly rounded.
-const LN_ONE_MINUS_ALPHA: f64 = -0.010050335853501442;
+/// ln γ = ln 2 / 64. `tests/sketch.rs` checks it through the answers at
+/// bucket edges.
+const LN_GAMMA: f64 = std::f64::consts::LN_2 / 64.0;
+
+/// ln(1 - α) = ln(2 / (γ + 1)), from a 50-digit computation. A literal,
+/// because `f64::ln` is not `const`.
+const LN_ONE_MINUS_ALPHA: f64 = -0.005429874538852127;
+
+/// Sketches persisted before γ became 2^(2^-6) used α = 0.01: γ = 101/99.
+/// Their buckets are re-indexed when read (`from_json` without `scale`).
+const LEGACY_LN_GAMMA: f64 = 0.020000666706669525;
+/// ln(0.99) for the legacy buckets' answers.
+const LEGACY_LN_ONE_MINUS_ALPHA: f64 = -0.010050335853501442;
 
 /// Multiplying is cheaper than dividing on every `add`.
 const INV_LN_GAMMA: f64 = 1.0 / LN_GAMMA;
@@ -39,7 +52,7 @@ const INV_LN_GAMMA: f64 = 1.0 / LN_GAMMA;
 /// the run beyond that, the lowest buckets are folded into the lowest kept
 /// one, so the high quantiles (the ones latency work cares about) keep their
 /// accuracy and only quantiles that fall in the folded buckets are
-/// overestimated. 2048 buckets span γ^2048 ≈ 10^17.8, so folding needs one
+/// overestimated. 4096 buckets span γ^4096 = 2^64 ≈ 10^19.3, so folding needs one
 /// window to hold values that far apart, e.g. 1 µs and 6·10^14 ms (20,000
 /// years); +∞ or f64::MAX samples are the realistic way to get there.
 ///
@@ -93,11 +106,12 @@ impl Default for Sketch {
 }
 
 impl Sketch {
-    /// Relative error bound α of every quantile answer; γ = (1 + α) / (1 - α).
-    pub const RELATIVE_ACCURACY: f64 = 0.01;
+    /// Relative error bound α of every quantile answer, (γ - 1) / (γ + 1)
+    /// for γ = 2^(1/64), from a 50-digit computation.
+    pub const RELATIVE_ACCURACY: f64 = 0.005415159415902569;
 
-    /// Most buckets a sketch keeps (16 KiB of counts); see the type's docs.
-    pub const MAX_BUCKETS: usize = 2048;
+    /// Most buckets a sketch keeps (32 KiB of counts); see the type's docs.
+    pub const MAX_BUCKETS: usize = 4096;
 
     /// Samples below this many milliseconds (1 µs) count as zero: no browser
     /// clock resolves them (`performance.now()` is coarsened to 5 µs or
@@ -139,7 +153,7 @@ impl Sketch {
         if v < Self::ZERO_THRESHOLD {
             self.zeros = self.zeros.saturating_add(1);
         } else {
-            // v is in [1e-3, f64::MAX], so the index is within -346 ..= 35488.
+            // v is in [1e-3, f64::MAX], so the index is within -637 ..= 65536.
             self.absorb((v.ln() * INV_LN_GAMMA).ceil() as i32, &[1]);
         }
     }
@@ -188,6 +202,21 @@ impl Sketch {
     /// above [`Sketch::MAX_BUCKETS`] for sketches built by `add`/`merge`.
     pub fn bucket_count(&self) -> usize {
         self.counts.len()
+    }
+
+    /// Samples in the zero bucket (below [`Sketch::ZERO_THRESHOLD`]).
+    pub fn zeros(&self) -> u64 {
+        self.zeros
+    }
+
+    /// The non-zero buckets as (index, count), lowest first: what an
+    /// exporter re-buckets (`core::dest::otlp`).
+    pub fn buckets(&self) -> impl Iterator<Item = (i32, u64)> + '_ {
+        let offset = self.offset;
+        self.counts
+            .iter()
+            .enumerate()
+            .map(move |(k, &c)| (offset.saturating_add(k as i32), c))
     }
 
     /// The `q`-quantile, `None` if empty.
@@ -266,15 +295,19 @@ impl Sketch {
         json::push_u64(out, self.min.to_bits());
         out.push_str(",\"max_bits\":");
         json::push_u64(out, self.max.to_bits());
-        out.push('}');
+        out.push_str(",\"scale\":6}");
     }
 
     /// Reads what [`to_json`](Sketch::to_json) wrote; `None` if a field is
     /// missing or not an integer of its range. The state is taken as stored
     /// (the other methods stay panic-free on a corrupt one).
+    ///
+    /// A sketch written before γ was 2^(2^-6) (no `scale`) has each bucket
+    /// moved whole to the bucket holding its answer value: within 1.55 % after
+    /// that, for the one window a worker update catches open.
     pub fn from_json(value: &Json) -> Option<Sketch> {
         let bits = |key| value.get(key)?.as_u64().map(f64::from_bits);
-        Some(Sketch {
+        let mut sketch = Sketch {
             offset: i32::try_from(value.get("offset")?.as_i64()?).ok()?,
             counts: value.get("counts")?.array_of(Json::as_u64)?,
             zeros: value.get("zeros")?.as_u64()?,
@@ -282,7 +315,19 @@ impl Sketch {
             sum: bits("sum_bits")?,
             min: bits("min_bits")?,
             max: bits("max_bits")?,
-        })
+        };
+        if value.get("scale").is_none() {
+            let legacy = std::mem::take(&mut sketch.counts);
+            for (k, &c) in legacy.iter().enumerate() {
+                let ln = (f64::from(sketch.offset) + k as f64) * LEGACY_LN_GAMMA
+                    + LEGACY_LN_ONE_MINUS_ALPHA;
+                if c > 0 {
+                    // Saturating float-to-int `as`: no panic on a corrupt state.
+                    sketch.absorb((ln * INV_LN_GAMMA).ceil() as i32, &[c]);
+                }
+            }
+        }
+        Some(sketch)
     }
 
     /// Adds `counts` (buckets `lo ..`) into the run, widening it as needed
@@ -314,7 +359,7 @@ impl Sketch {
             spread(&mut run, new_lo, old_lo, &self.counts);
             self.counts = run;
             // Within i32 for any state `add`/`merge` build (indices are
-            // -346 ..= 35488); `as` cannot panic on a corrupt stored one.
+            // -637 ..= 65536); `as` cannot panic on a corrupt stored one.
             self.offset = new_lo as i32;
         }
         spread(&mut self.counts, new_lo, lo, counts);

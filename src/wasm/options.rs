@@ -57,6 +57,20 @@ impl Options {
         if !options.is_object() {
             return Err(type_error("mv3-telemetry: options must be an object"));
         }
+        // The engine's lanes deliver to the v1 collector only so far; a cursor
+        // per destination is the next step (`docs/destinations.md`). Until
+        // then a destination is refused, never silently ignored. (The wrapper
+        // has checked it by `core::dest`'s rules already; reading it here
+        // would ship that code for nothing.)
+        for name in ["sentry", "otlp", "posthog"] {
+            if !field(options, name).is_undefined() {
+                return Err(type_error(
+                    &("mv3-telemetry: option `".to_owned()
+                        + name
+                        + "` is not delivered by this build yet (docs/destinations.md)"),
+                ));
+            }
+        }
         let endpoint = text(options, "endpoint");
         if endpoint.is_empty() {
             return Err(type_error("mv3-telemetry: option `endpoint` is required"));

@@ -564,7 +564,7 @@ pub fn a_sketch_round_trips_bit_exactly_and_a_missing_field_is_corrupt() {
     assert_eq!(
         empty,
         format!(
-            r#"{{"offset":0,"counts":[],"zeros":0,"count":0,"sum_bits":0,"min_bits":{},"max_bits":{}}}"#,
+            r#"{{"offset":0,"counts":[],"zeros":0,"count":0,"sum_bits":0,"min_bits":{},"max_bits":{},"scale":6}}"#,
             f64::INFINITY.to_bits(),
             f64::NEG_INFINITY.to_bits()
         )

@@ -3,8 +3,8 @@
 // field, and the core is handed every default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateOptions, coreOptions } from '../../js/options.js';
-import { DEFAULTS, OPTION_LIMITS } from '../../js/constants.js';
+import { validateOptions, checkOptions, coreOptions } from '../../js/options.js';
+import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS } from '../../js/constants.js';
 
 const ENDPOINT = 'https://collector.example.com';
 
@@ -17,17 +17,20 @@ function withValue(path, value) {
   return { endpoint: ENDPOINT, [head]: { ...section, [key]: value } };
 }
 
-function thrown(options) {
+function thrown(options, check = validateOptions) {
   try {
-    validateOptions(options);
+    check(options);
   } catch (error) {
     return error;
   }
   return null;
 }
 
-function assertRejects(options, field, pattern) {
-  const error = thrown(options);
+/** What checkOptions throws: the destination rules, without the refusal of this build. */
+const checked = (options) => thrown(options, checkOptions);
+
+function assertRejects(options, field, pattern, check = validateOptions) {
+  const error = thrown(options, check);
   assert.ok(error instanceof TypeError, `${JSON.stringify(options)} throws a TypeError (got ${error})`);
   assert.ok(error.message.includes(`\`${field}\``), `the message names \`${field}\`: ${error.message}`);
   if (pattern) assert.match(error.message, pattern);
@@ -87,6 +90,7 @@ test('the core is handed every option with the defaults of DEFAULTS filled in', 
   assert.deepEqual(options, {
     endpoint: ENDPOINT,
     appVersion: '1.2.3',
+    appName: '',
     environment: DEFAULTS.environment,
     defaultConsent: DEFAULTS.defaultConsent,
     maxQueuedItems: DEFAULTS.maxQueuedItems,
@@ -136,4 +140,56 @@ test('maxStorageBytes defaults to 4 MiB, is handed to the core, and a bad value 
     assert.throws(() => validateOptions({ endpoint: ENDPOINT, maxStorageBytes: bad }),
       (e) => e instanceof TypeError && e.message.includes('maxStorageBytes'), String(bad));
   }
+const DSN = 'https://abc123@o1.ingest.sentry.io/4505';
+
+test('one destination is enough: endpoint becomes optional once sentry, otlp or posthog is set', () => {
+  for (const options of [{ sentry: { dsn: DSN } }, { otlp: { endpoint: 'http://127.0.0.1:4318' } }, { posthog: { apiKey: 'phc_x' } }]) {
+    assert.equal(checked(options), null, JSON.stringify(options));
+  }
+  assertRejects({}, 'endpoint', undefined, checkOptions);
+  assertRejects({ endpoint: 'http://collector.example.com', sentry: { dsn: DSN } }, 'endpoint', undefined, checkOptions);
+});
+
+test('until the engine delivers to them, init refuses a valid destination with a TypeError naming it', () => {
+  assertRejects({ sentry: { dsn: DSN } }, 'sentry', /is not delivered by this build yet/);
+  assertRejects({ endpoint: ENDPOINT, otlp: { endpoint: 'https://otel.example.com' } }, 'otlp', /not delivered/);
+  assertRejects({ endpoint: ENDPOINT, posthog: { apiKey: 'phc_x' } }, 'posthog', /not delivered/);
+  // An invalid one still gets its own message first.
+  assertRejects({ sentry: { dsn: 'https://o1.ingest.sentry.io/1' } }, 'sentry.dsn', /needs a public key/);
+});
+
+test('an invalid destination throws a TypeError naming its field', () => {
+  const cases = [
+    [{ sentry: { dsn: 'https://o1.ingest.sentry.io/4505' } }, 'sentry.dsn', /needs a public key/],
+    [{ sentry: { dsn: 'https://abc@o1.ingest.sentry.io/' } }, 'sentry.dsn', /needs a project id/],
+    [{ sentry: { dsn: 'http://abc@o1.ingest.sentry.io/1' } }, 'sentry.dsn', /https:/],
+    [{ sentry: {} }, 'sentry.dsn', /is required/],
+    [{ sentry: 'dsn' }, 'sentry', /must be an object/],
+    [{ sentry: { dsn: DSN, types: ['event'] } }, 'sentry.types', /sentry cannot carry/],
+    [{ sentry: { dsn: DSN, types: [] } }, 'sentry.types'],
+    [{ sentry: { dsn: DSN, release: 'x' } }, 'sentry.release', /not a known option/],
+    [{ otlp: { endpoint: 'https://otel.example.com/v1/logs' } }, 'otlp.endpoint', /base URL/],
+    [{ otlp: { endpoint: 'http://otel.example.com' } }, 'otlp.endpoint', /https:/],
+    [{ otlp: { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 1 } } }, 'otlp.headers'],
+    [{ otlp: { endpoint: 'https://otel.example.com', types: ['metric'] } }, 'otlp.types'],
+    [{ posthog: {} }, 'posthog.apiKey', /is required/],
+    [{ posthog: { apiKey: 'phc_x', host: 'http://eu.i.posthog.com' } }, 'posthog.host'],
+    [{ posthog: { apiKey: 'phc_x', types: ['timing'] } }, 'posthog.types', /posthog cannot carry/],
+    [{ posthog: { apiKey: 'phc_x', types: ['feedback'] } }, 'posthog.types'],
+  ];
+  for (const [options, field, pattern] of cases) assertRejects(options, field, pattern, checkOptions);
+});
+
+test('the core is handed each destination with its default types and host', () => {
+  const options = coreOptions({
+    sentry: { dsn: DSN },
+    otlp: { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 'k' }, types: ['timing'] },
+    posthog: { apiKey: 'phc_x' },
+  });
+  assert.equal(options.endpoint, undefined, 'no v1 collector');
+  assert.deepEqual(options.sentry, { dsn: DSN, types: ['error', 'feedback'] });
+  assert.deepEqual(options.otlp, { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 'k' }, types: ['timing'] });
+  assert.deepEqual(options.posthog, { apiKey: 'phc_x', host: 'https://us.i.posthog.com', types: ['event', 'error'] });
+  assert.deepEqual(DESTINATION_TYPES.otlp, ['event', 'error', 'timing', 'feedback']);
+  assert.equal(coreOptions({ endpoint: ENDPOINT }).sentry, undefined, 'absent destinations stay absent');
 });

@@ -16,6 +16,8 @@ pub enum Error {
         /// Human-readable explanation.
         message: String,
     },
+    /// Missing or wrong credentials (Sentry's key, PostHog's api_key); answered with 403.
+    Forbidden(String),
     /// The command line could not be understood.
     Usage(String),
     /// Binding, accepting or writing the record file failed.
@@ -34,10 +36,16 @@ impl Error {
         }
     }
 
+    /// A 403 with why.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Error::Forbidden(message.into())
+    }
+
     /// The HTTP status this error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             Error::Invalid { .. } | Error::Usage(_) => StatusCode::BAD_REQUEST,
+            Error::Forbidden(_) => StatusCode::FORBIDDEN,
             Error::Io(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -57,7 +65,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Invalid { field, message } => write!(f, "{field}: {message}"),
-            Error::Usage(message) => write!(f, "{message}"),
+            Error::Usage(message) | Error::Forbidden(message) => write!(f, "{message}"),
             Error::Io(err) => write!(f, "i/o error: {err}"),
         }
     }

@@ -19,6 +19,8 @@ pub struct Treatment {
     pub status: Option<u16>,
     /// Value of the `Retry-After` header, if any.
     pub retry_after: Option<String>,
+    /// Value of Sentry's `X-Sentry-Rate-Limits` header, sent with any status (200 too).
+    pub rate_limits: Option<String>,
     /// Milliseconds to wait before answering (or before dropping the connection).
     pub delay_ms: u64,
     /// Read the body, then close the socket without answering.
@@ -35,6 +37,8 @@ pub struct FaultRule {
     pub count: u64,
     /// `Retry-After` header value sent with the status.
     pub retry_after: Option<String>,
+    /// `X-Sentry-Rate-Limits` header value, sent whatever the status.
+    pub rate_limits: Option<String>,
     /// Delay before answering, in milliseconds.
     pub delay_ms: u64,
     /// Close the connection without answering.
@@ -59,6 +63,7 @@ impl FaultRule {
         Treatment {
             status: self.status,
             retry_after: self.retry_after.clone(),
+            rate_limits: self.rate_limits.clone(),
             delay_ms: self.delay_ms,
             drop_connection: self.drop_connection,
         }
@@ -130,11 +135,17 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
     for key in object.keys() {
         if !matches!(
             key.as_str(),
-            "status" | "count" | "retry_after" | "delay_ms" | "drop_connection" | "endpoint"
+            "status"
+                | "count"
+                | "retry_after"
+                | "rate_limits"
+                | "delay_ms"
+                | "drop_connection"
+                | "endpoint"
         ) {
             return Err(Error::invalid(
                 field(key),
-                "unknown fault field (known: status, count, retry_after, delay_ms, drop_connection, endpoint)",
+                "unknown fault field (known: status, count, retry_after, rate_limits, delay_ms, drop_connection, endpoint)",
             ));
         }
     }
@@ -175,6 +186,16 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
             ));
         }
     }
+    let rate_limits = match object.get("rate_limits") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if HeaderValue::from_str(text).is_ok() => Some(text.clone()),
+        Some(_) => {
+            return Err(Error::invalid(
+                field("rate_limits"),
+                "expected an X-Sentry-Rate-Limits header value, e.g. \"60:error:organization\"",
+            ))
+        }
+    };
     let drop_connection = match object.get("drop_connection") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(flag)) => *flag,
@@ -190,7 +211,7 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
         Some(Value::String(name)) => Some(Endpoint::from_name(name).ok_or_else(|| {
             Error::invalid(
                 field("endpoint"),
-                "expected one of events, errors, performance, feedback, deletion",
+                "expected one of events, errors, performance, feedback, deletion, sentry, otlp_logs, otlp_metrics, posthog",
             )
         })?),
         Some(_) => return Err(Error::invalid(field("endpoint"), "expected a string")),
@@ -203,6 +224,8 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
         // A dropped connection sends no status at all.
         None if drop_connection => None,
         None if delay_ms.is_some() && retry_after.is_none() => None,
+        // A rate limit alone rides on a normal answer: Sentry sends it with a 200 too.
+        None if rate_limits.is_some() && retry_after.is_none() => None,
         None => Some(503),
     };
 
@@ -210,6 +233,7 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
         status,
         count,
         retry_after,
+        rate_limits,
         delay_ms: delay_ms.unwrap_or(0),
         drop_connection,
         endpoint,

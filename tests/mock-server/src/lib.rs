@@ -6,6 +6,7 @@
 //! people start the `mock-server` binary.
 
 pub mod cli;
+pub mod destinations;
 pub mod error;
 pub mod faults;
 pub mod page;

@@ -70,7 +70,7 @@ pub const PAGE: &str = r##"<!doctype html>
 
 <script>
 "use strict";
-const ENDPOINTS = ["events", "errors", "performance", "feedback", "deletion"];
+const ENDPOINTS = ["events", "errors", "performance", "feedback", "deletion", "sentry", "otlp_logs", "otlp_metrics", "posthog"];
 const $ = (id) => document.getElementById(id);
 
 function cell(text, className) {

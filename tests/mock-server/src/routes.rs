@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 
+use crate::destinations;
 use crate::error::{Error, Result};
 use crate::faults::parse_faults;
 use crate::page::PAGE;
@@ -59,6 +60,23 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", get(live_page))
         .route("/v1/{endpoint}", post(ingest).fallback(ingest_wrong_method))
+        // Other destinations (`docs/destinations.md`); static paths win over `/v1/{endpoint}`.
+        .route(
+            "/v1/logs",
+            post(ingest_otlp_logs).fallback(ingest_wrong_method),
+        )
+        .route(
+            "/v1/metrics",
+            post(ingest_otlp_metrics).fallback(ingest_wrong_method),
+        )
+        .route(
+            "/api/{project}/envelope/",
+            post(ingest_sentry).fallback(ingest_wrong_method),
+        )
+        .route(
+            "/batch/",
+            post(ingest_posthog).fallback(ingest_wrong_method),
+        )
         .route("/__mock/batches", get(list_batches))
         .route("/__mock/requests", get(list_requests))
         .route("/__mock/stats", get(stats))
@@ -81,9 +99,70 @@ async fn ingest(
     Path(endpoint_name): Path<String>,
     request: Request,
 ) -> Response {
-    let Some(endpoint) = Endpoint::from_name(&endpoint_name) else {
+    let Some(endpoint) = Endpoint::from_v1_path(&endpoint_name) else {
         return not_found_response(request.uri().path());
     };
+    ingest_at(app, endpoint, request).await
+}
+
+async fn ingest_otlp_logs(State(app): State<AppState>, request: Request) -> Response {
+    ingest_at(app, Endpoint::OtlpLogs, request).await
+}
+
+async fn ingest_otlp_metrics(State(app): State<AppState>, request: Request) -> Response {
+    ingest_at(app, Endpoint::OtlpMetrics, request).await
+}
+
+async fn ingest_posthog(State(app): State<AppState>, request: Request) -> Response {
+    ingest_at(app, Endpoint::Posthog, request).await
+}
+
+async fn ingest_sentry(
+    State(app): State<AppState>,
+    RawQuery(query): RawQuery,
+    request: Request,
+) -> Response {
+    // Relay answers 403 before reading anything when the key is missing.
+    if let Err(err) = destinations::check_sentry_auth(query.as_deref()) {
+        let (seq, _) = app.store().arrive(Endpoint::Sentry);
+        let record = RequestRecord {
+            seq,
+            endpoint: Endpoint::Sentry,
+            received_at_ms: now_ms(),
+            status: Some(err.status().as_u16()),
+            batch_id: None,
+            gzip: false,
+            items: 0,
+            error: Some(err.to_string()),
+        };
+        app.store().complete(record, None);
+        return err.into_response();
+    }
+    ingest_at(app, Endpoint::Sentry, request).await
+}
+
+/// The body as JSON: Sentry envelopes are lines of JSON, turned into one value.
+fn parse_body(endpoint: Endpoint, bytes: &[u8]) -> Result<Value> {
+    match endpoint {
+        Endpoint::Sentry => destinations::parse_envelope(bytes),
+        _ => parse_json(bytes),
+    }
+}
+
+/// PostHog and Sentry bodies may be gzip without saying so in a header
+/// (PostHog sniffs the magic bytes): decode them when they start with it.
+fn sniff_gzip(endpoint: Endpoint, raw: &[u8], encoding: ContentEncoding) -> ContentEncoding {
+    match (endpoint, encoding) {
+        (Endpoint::Posthog | Endpoint::Sentry, ContentEncoding::Identity)
+            if raw.starts_with(&[0x1f, 0x8b]) =>
+        {
+            ContentEncoding::Gzip
+        }
+        _ => encoding,
+    }
+}
+
+async fn ingest_at(app: AppState, endpoint: Endpoint, request: Request) -> Response {
     let received_at_ms = now_ms();
     let (seq, fault) = app.store().arrive(endpoint);
     let killer = request.extensions().get::<ConnectionKiller>().cloned();
@@ -95,9 +174,12 @@ async fn ingest(
     let encoding = content_encoding(request.headers());
     let gzip = matches!(encoding, Ok(ContentEncoding::Gzip));
 
-    let parsed = read_body(request.into_body()).await.and_then(|raw| {
-        let json = decode_body(&raw, encoding?)?;
-        parse_json(&json)
+    let raw = read_body(request.into_body()).await;
+    let gzip = gzip
+        || matches!(&raw, Ok(bytes) if sniff_gzip(endpoint, bytes, ContentEncoding::Identity) == ContentEncoding::Gzip);
+    let parsed = raw.and_then(|raw| {
+        let json = decode_body(&raw, sniff_gzip(endpoint, &raw, encoding?))?;
+        parse_body(endpoint, &json)
     });
     let (body_batch_id, items) = summarize(parsed.as_ref().ok());
     let mut record = RequestRecord {
@@ -117,6 +199,10 @@ async fn ingest(
     }
     let retry_after = fault
         .retry_after
+        .as_deref()
+        .and_then(|text| HeaderValue::from_str(text).ok());
+    let rate_limits = fault
+        .rate_limits
         .as_deref()
         .and_then(|text| HeaderValue::from_str(text).ok());
 
@@ -141,10 +227,22 @@ async fn ingest(
         record.error = Some(format!("injected fault: status {}", status.as_u16()));
         app.store().complete(record, None);
         let body = Json(json!({ "error": "injected fault", "status": status.as_u16() }));
-        return with_retry_after((status, body).into_response(), retry_after);
+        let response = with_retry_after((status, body).into_response(), retry_after);
+        return with_rate_limits(response, rate_limits);
     }
 
     match check_batch(endpoint, parsed, header_batch_id.as_deref()) {
+        Ok(accepted) if !endpoint.is_v1() => {
+            record.status = Some(status.as_u16());
+            record.items = accepted.item_ids.len();
+            let body = destinations::accepted_body(
+                endpoint,
+                serde_json::from_str(accepted.body.get()).ok().as_ref(),
+            );
+            app.store().complete(record, Some(accepted));
+            let response = with_retry_after((status, Json(body)).into_response(), retry_after);
+            with_rate_limits(response, rate_limits)
+        }
         Ok(accepted) => {
             let accepted_items = accepted.item_ids.len();
             record.status = Some(status.as_u16());
@@ -208,6 +306,13 @@ async fn drop_connection(killer: Option<ConnectionKiller>) -> Response {
         Json(json!({ "error": "connection drop requested but not possible here" })),
     )
         .into_response()
+}
+
+fn with_rate_limits(mut response: Response, rate_limits: Option<HeaderValue>) -> Response {
+    if let Some(value) = rate_limits {
+        response.headers_mut().insert("x-sentry-rate-limits", value);
+    }
+    response
 }
 
 fn with_retry_after(mut response: Response, retry_after: Option<HeaderValue>) -> Response {
@@ -283,7 +388,7 @@ fn parse_list_query(query: Option<&str>) -> Result<ListQuery> {
                 list.endpoint = Some(Endpoint::from_name(value).ok_or_else(|| {
                     Error::invalid(
                         "endpoint",
-                        "expected one of events, errors, performance, feedback, deletion",
+                        "expected one of events, errors, performance, feedback, deletion, sentry, otlp_logs, otlp_metrics, posthog",
                     )
                 })?)
             }
@@ -423,7 +528,7 @@ async fn cors(request: Request, next: Next) -> Response {
         );
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("retry-after"),
+            HeaderValue::from_static("retry-after, x-sentry-rate-limits"),
         );
         headers.insert(
             header::ACCESS_CONTROL_MAX_AGE,

@@ -103,7 +103,7 @@ pub struct Stats {
     pub duplicate_item_ids: u64,
     /// Accepted batches whose batch id had already been seen since the last reset.
     pub duplicate_batch_ids: u64,
-    /// The same counters per endpoint, all five always present.
+    /// The same counters per endpoint (the v1 five and the destination receivers), all always present.
     pub per_endpoint: PerEndpoint,
     /// Responses sent, by status code (dropped connections sent none and are not here).
     pub per_status: BTreeMap<u16, u64>,
@@ -111,7 +111,7 @@ pub struct Stats {
 
 /// Per-endpoint counters, serialized as an object keyed by endpoint name.
 #[derive(Clone, Debug, Default)]
-pub struct PerEndpoint(pub [EndpointStats; 5]);
+pub struct PerEndpoint(pub [EndpointStats; Endpoint::ALL.len()]);
 
 impl PerEndpoint {
     /// The counters of one endpoint.

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 /// Largest body accepted, compressed or decompressed: 1 MiB.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// One of the five ingestion endpoints under `/v1/`.
+/// One of the five ingestion endpoints under `/v1/`, or a receiver of another
+/// destination's protocol (`docs/destinations.md`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Endpoint {
     /// `/v1/events`: usage events.
@@ -23,11 +24,32 @@ pub enum Endpoint {
     Feedback,
     /// `/v1/deletion`: erase everything held for an anonymous id.
     Deletion,
+    /// `/api/<projectId>/envelope/`: Sentry envelopes.
+    Sentry,
+    /// `/v1/logs`: OTLP/HTTP JSON log records.
+    OtlpLogs,
+    /// `/v1/metrics`: OTLP/HTTP JSON metrics.
+    OtlpMetrics,
+    /// `/batch/`: PostHog's batch capture.
+    Posthog,
 }
 
 impl Endpoint {
     /// All endpoints, in the order they are listed in stats.
-    pub const ALL: [Endpoint; 5] = [
+    pub const ALL: [Endpoint; 9] = [
+        Endpoint::Events,
+        Endpoint::Errors,
+        Endpoint::Performance,
+        Endpoint::Feedback,
+        Endpoint::Deletion,
+        Endpoint::Sentry,
+        Endpoint::OtlpLogs,
+        Endpoint::OtlpMetrics,
+        Endpoint::Posthog,
+    ];
+
+    /// The five endpoints of wire format v1, under `/v1/<name>`.
+    pub const V1: [Endpoint; 5] = [
         Endpoint::Events,
         Endpoint::Errors,
         Endpoint::Performance,
@@ -43,12 +65,26 @@ impl Endpoint {
             Endpoint::Performance => "performance",
             Endpoint::Feedback => "feedback",
             Endpoint::Deletion => "deletion",
+            Endpoint::Sentry => "sentry",
+            Endpoint::OtlpLogs => "otlp_logs",
+            Endpoint::OtlpMetrics => "otlp_metrics",
+            Endpoint::Posthog => "posthog",
         }
     }
 
-    /// Parses an endpoint name as used in `/v1/<name>` and in `?endpoint=` filters.
+    /// Parses an endpoint name as used in `?endpoint=` filters and fault rules.
     pub fn from_name(name: &str) -> Option<Endpoint> {
         Endpoint::ALL.into_iter().find(|e| e.name() == name)
+    }
+
+    /// True for the five endpoints of wire format v1.
+    pub fn is_v1(self) -> bool {
+        Endpoint::V1.contains(&self)
+    }
+
+    /// Parses the segment of `/v1/<name>` (v1 endpoints only).
+    pub fn from_v1_path(name: &str) -> Option<Endpoint> {
+        Endpoint::V1.into_iter().find(|e| e.name() == name)
     }
 
     /// The item `type` this endpoint carries; `None` for deletion, which has no items.
@@ -58,7 +94,7 @@ impl Endpoint {
             Endpoint::Errors => Some("error"),
             Endpoint::Performance => Some("timing"),
             Endpoint::Feedback => Some("feedback"),
-            Endpoint::Deletion => None,
+            _ => None,
         }
     }
 
@@ -148,6 +184,15 @@ pub fn validate(endpoint: Endpoint, body: &Value) -> Result<ValidBatch> {
     let root = body
         .as_object()
         .ok_or_else(|| Error::invalid("body", "expected a JSON object"))?;
+    match endpoint {
+        Endpoint::Sentry | Endpoint::OtlpLogs | Endpoint::OtlpMetrics | Endpoint::Posthog => {
+            crate::destinations::validate(endpoint, root)
+        }
+        _ => validate_v1(endpoint, root),
+    }
+}
+
+fn validate_v1(endpoint: Endpoint, root: &Map<String, Value>) -> Result<ValidBatch> {
     match endpoint.item_type() {
         None => {
             require_string(root, "", "anonymous_id")?;

@@ -278,7 +278,7 @@ async fn duplicate_item_and_batch_ids_are_counted_across_endpoints() {
 }
 
 #[tokio::test]
-async fn stats_have_the_documented_shape_with_all_five_endpoints() {
+async fn stats_have_the_documented_shape_with_the_five_v1_endpoints_and_the_four_receivers() {
     let server = TestServer::start().await;
     server
         .post("/v1/feedback", &batch("feedback", "fb", &["f"]))
@@ -294,7 +294,8 @@ async fn stats_have_the_documented_shape_with_all_five_endpoints() {
             "per_endpoint": {
                 "events": zero, "errors": zero, "performance": zero,
                 "feedback": { "requests": 2, "batches": 1, "items": 1, "unique_items": 1 },
-                "deletion": zero
+                "deletion": zero,
+                "sentry": zero, "otlp_logs": zero, "otlp_metrics": zero, "posthog": zero
             },
             "per_status": { "200": 1, "400": 1 }
         })

@@ -394,7 +394,7 @@ async fn cors_preflight_from_an_extension_origin_is_allowed() {
             .to_str()
             .unwrap()
             .to_ascii_lowercase(),
-        "retry-after"
+        "retry-after, x-sentry-rate-limits"
     );
 }
 

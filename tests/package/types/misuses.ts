@@ -8,6 +8,10 @@ const telemetry = init({ endpoint });
 
 init(); // misuse: options are required
 init({}); // misuse: endpoint is required
+init({ debug: true }); // misuse: endpoint or another destination is required
+init({ sentry: { dsn: 'https://k@o1.ingest.sentry.io/1', types: ['event'] } }); // misuse: Sentry does not take events
+init({ posthog: { apiKey: 'phc_x', types: ['timing'] } }); // misuse: PostHog does not take timings
+init({ otlp: { headers: {} } }); // misuse: otlp.endpoint is required
 init({ endpoint: new URL(endpoint) }); // misuse: endpoint is a string, not a URL
 init({ endpoint, sampelRate: 0.5 }); // misuse: unknown option (typo)
 init({ endpoint, defaultConsent: 'yes' }); // misuse: consent is pending, granted or denied

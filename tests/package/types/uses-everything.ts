@@ -21,13 +21,18 @@ import {
   type FlushResult,
   type Item,
   type ItemBase,
+  type ItemType,
   type JsonObject,
   type JsonValue,
   type MemoryStorage,
+  type OptionsWithoutEndpoint,
+  type OtlpOptions,
+  type PosthogOptions,
   type Props,
   type RetryOptions,
   type ScrubOptions,
   type SentErrorItem,
+  type SentryOptions,
   type SentItem,
   type StackFrame,
   type StorageAreaLike,
@@ -105,7 +110,19 @@ const options: TelemetryOptions = {
   debug: false,
   slowThresholdMs: 250,
   storage: area,
+  sentry: { dsn: 'https://abc123@o1.ingest.sentry.io/4505', types: ['error'] },
+  otlp: { endpoint: 'https://otel.example.com', headers: { 'x-api-key': 'k' }, types: ['event', 'timing'] },
+  posthog: { apiKey: 'phc_x', host: 'https://eu.i.posthog.com', types: ['event'] },
 };
+// Without the v1 collector, one other destination is enough.
+const sentry: SentryOptions = { dsn: 'https://abc123@o1.ingest.sentry.io/4505' };
+const otlp: OtlpOptions = { endpoint: 'http://127.0.0.1:4318' };
+const posthog: PosthogOptions = { apiKey: 'phc_x' };
+const otlpTypes: ItemType[] = ['feedback'];
+const withoutEndpoint: OptionsWithoutEndpoint = { sentry, environment: 'staging' };
+init(withoutEndpoint);
+init({ otlp: { ...otlp, types: otlpTypes } });
+init({ posthog, debug: true });
 
 const telemetry: Telemetry = init(options);
 // An inline hook gets its parameter type from the option.
