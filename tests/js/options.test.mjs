@@ -140,6 +140,8 @@ test('maxStorageBytes defaults to 4 MiB, is handed to the core, and a bad value 
     assert.throws(() => validateOptions({ endpoint: ENDPOINT, maxStorageBytes: bad }),
       (e) => e instanceof TypeError && e.message.includes('maxStorageBytes'), String(bad));
   }
+});
+
 const DSN = 'https://abc123@o1.ingest.sentry.io/4505';
 
 test('one destination is enough: endpoint becomes optional once sentry, otlp or posthog is set', () => {
