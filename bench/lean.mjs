@@ -149,6 +149,8 @@ function emptyExtension() {
   const manifest = { ...MANIFEST, name: 'lean bench: empty module worker' };
   delete manifest.options_ui;
   delete manifest.action;
+  // Its files are not in the empty extension (and it must not load them).
+  delete manifest.content_scripts;
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
   // The stamp is the first statement; the listener lets the harness wake it
   // with the same message as the SDK's worker.
