@@ -187,7 +187,7 @@ struct PendingWrite {
     /// Garbage keys it removes.
     removes: usize,
     /// Only a removal (after storage refused a `set`): no `set` to report.
-    chunks_only_removal: bool,
+    removal_only: bool,
 }
 
 /// The sans-IO delivery engine.
@@ -494,7 +494,7 @@ impl Engine {
             self.writing = Some(PendingWrite {
                 chunks: Vec::new(),
                 removes: self.state.garbage.len(),
-                chunks_only_removal: true,
+                removal_only: true,
             });
             return Some(Writes {
                 set: Vec::new(),
@@ -561,7 +561,7 @@ impl Engine {
             self.unsaved_batch = self.state.lanes.iter().any(|l| l.batch.is_some());
             self.dirty = true;
         }
-        if pending.chunks_only_removal {
+        if pending.removal_only {
             // Either way, the `set` comes next.
             self.remove_first = false;
         } else if set_ok {
