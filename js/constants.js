@@ -10,6 +10,8 @@ export const PANIC_KEY = 'mv3t.panic';
 export const RECORD_KEY = 'mv3t.record';
 /** The storage key of the single-key state of releases before the log. */
 export const LEGACY_STATE_KEY = 'mv3t.state';
+/** The prefix of every item chunk key. */
+export const CHUNK_PREFIX = 'mv3t.chunk.';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
 export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state']);

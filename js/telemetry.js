@@ -3,8 +3,8 @@
 // core loads asynchronously: so calls made before `ready` are buffered here and
 // replayed in order, and recording calls never throw.
 import {
-  ALARM_NAME, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY,
-  RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+  ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG,
+  PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
 import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
@@ -186,6 +186,7 @@ export function createTelemetry(options, loadCore) {
     await loaded.start(stored);
     core = loaded;
     lastConsent = core.consentStatus();
+    await sweepIfNeeded(core);
     mirrorConsent(lastConsent);
     await reportPreviousPanic(core);
     const pending = buffered;
@@ -201,6 +202,20 @@ export function createTelemetry(options, loadCore) {
     bufferedDrops = 0;
     readyAt = clock();
   })();
+  // The stored record was unreadable: the chunks it named can only be found
+  // by listing the keys (`getKeys`, Chrome 130+; skipped where it is missing).
+  // Done before the buffered calls run, while the core has written no chunk:
+  // every chunk key is an orphan then.
+  async function sweepIfNeeded(c) {
+    try {
+      if (!c.needsSweep?.() || typeof storage?.getKeys !== 'function') return;
+      const keys = await storage.getKeys();
+      const orphans = Array.isArray(keys) ? keys.filter((k) => typeof k === 'string' && k.startsWith(CHUNK_PREFIX)) : [];
+      if (orphans.length > 0) await storage.remove(orphans);
+    } catch (error) {
+      warn('could not remove unreadable state', error);
+    }
+  }
   async function reportPreviousPanic(c) {
     if (!storage) return;
     try {

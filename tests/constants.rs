@@ -7,8 +7,8 @@ use std::path::PathBuf;
 
 use mv3_telemetry::core::dest::{Kind, POSTHOG_DEFAULT_HOST};
 use mv3_telemetry::core::names::{
-    ALARM_NAME, CONSENT_KEY, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY, RECORD_ACCEPTED,
-    RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+    ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY,
+    RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 };
 use mv3_telemetry::core::policy::{DEFAULT_COMPRESSION, DEFAULT_ENVIRONMENT, OPTION_LIMITS};
 use mv3_telemetry::core::{Consent, ContextKind, DropReason, Policy};
@@ -114,8 +114,14 @@ fn render() -> String {
     ));
     out.push_str("/** The storage key of the single-key state of releases before the log. */\n");
     out.push_str(&format!(
-        "export const LEGACY_STATE_KEY = {};\n\n",
+        "export const LEGACY_STATE_KEY = {};\n",
         js_string(LEGACY_STATE_KEY)
+    ));
+    // Swept by the wrapper after an unreadable record (`Engine::needs_sweep`).
+    out.push_str("/** The prefix of every item chunk key. */\n");
+    out.push_str(&format!(
+        "export const CHUNK_PREFIX = {};\n\n",
+        js_string(CHUNK_PREFIX)
     ));
 
     out.push_str("/** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */\n");

@@ -358,6 +358,16 @@ impl Client {
         ))
     }
 
+    /// True when the stored record was unreadable at start: before replaying
+    /// the first calls, the wrapper removes every chunk key (see
+    /// `Engine::needs_sweep`; `getKeys` is a rare call, made in JS).
+    #[wasm_bindgen(js_name = needsSweep)]
+    pub fn needs_sweep(&self) -> bool {
+        self.inner
+            .with_engine(|engine, _, _| engine.needs_sweep())
+            .unwrap_or(false)
+    }
+
     /// Counts `n` drops decided in the wrapper (the reason's index in the
     /// wire order), in one call.
     #[wasm_bindgen(js_name = countDrops)]

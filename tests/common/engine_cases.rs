@@ -2087,3 +2087,24 @@ pub fn a_stored_batch_whose_chunk_is_gone_does_not_block_its_lane() {
     assert_eq!(bodies[0]["items"][0]["name"], "later");
     assert_eq!(corrupt_count(&rig), 1);
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn only_an_unreadable_record_asks_for_a_sweep_of_its_orphan_chunks() {
+    let old = stored_events(3);
+    assert!(!start_on(&old.storage, Consent::Pending)
+        .engine
+        .needs_sweep());
+    let mut storage = old.storage.clone();
+    storage.insert(RECORD_KEY.into(), "{\"v\":2,\"consent\":".into());
+    let rig = start_on(&storage, Consent::Granted);
+    assert!(rig.engine.needs_sweep());
+    // The platform removes every chunk key before the first item is recorded.
+    let mut rig = rig;
+    rig.storage.retain(|k, _| !k.starts_with(CHUNK_PREFIX));
+    assert_eq!(rig.track("new", json!({})), Recorded::Accepted);
+    rig.restart(Consent::Pending);
+    rig.now += 3_600_000;
+    let bodies = deliver_due(&mut rig);
+    assert_eq!(item_count(&bodies), 1);
+    assert_eq!(bodies[0]["items"][0]["name"], "new");
+}

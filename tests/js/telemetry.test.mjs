@@ -270,3 +270,23 @@ test('setConsent with anything but a boolean changes nothing: no consent granted
   await telemetry.setConsent(false);
   assert.deepEqual(core.calls.filter((c) => c.method === 'setConsent').map((c) => c.args), [[false]]);
 });
+
+test('after an unreadable record, every chunk key is removed before the first buffered call reaches the core', async () => {
+  const core = fakeCore();
+  core.needsSweep = () => true;
+  const storage = createMemoryStorage();
+  storage.data.set('mv3t.chunk.0.3', 'old');
+  storage.data.set('mv3t.chunk.2.0', 'old');
+  storage.data.set('their.key', 'kept');
+  storage.getKeys = async () => [...storage.data.keys()];
+  const order = [];
+  const remove = storage.remove;
+  storage.remove = async (keys) => { order.push(`remove ${keys.join(',')}`); return remove(keys); };
+  const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core));
+  telemetry.track('first');
+  await telemetry.ready;
+  const trackAt = core.calls.findIndex((c) => c.method === 'track');
+  assert.ok(trackAt >= 0);
+  assert.deepEqual(order, ['remove mv3t.chunk.0.3,mv3t.chunk.2.0']);
+  assert.deepEqual([...storage.data.keys()], ['their.key']);
+});

@@ -192,7 +192,7 @@ struct PendingWrite {
     /// Garbage keys it removes.
     removes: usize,
     /// Only a removal (after storage refused a `set`): no `set` to report.
-    chunks_only_removal: bool,
+    removal_only: bool,
 }
 
 /// The sans-IO delivery engine.
@@ -230,6 +230,9 @@ pub struct Engine {
     /// Remove retired chunks before the next `set`, so a full storage gets
     /// space back (once per refused `set`).
     remove_first: bool,
+    /// The stored record could not be used: chunks it named may be left in
+    /// storage, and only a listing of the keys can find them.
+    sweep_pending: bool,
 }
 
 /// Stored bytes of an item beyond its wire JSON: seq, time, count, session
@@ -269,6 +272,7 @@ impl Engine {
             record_len: 0,
             set_failed: false,
             remove_first: false,
+            sweep_pending: false,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;
@@ -313,6 +317,9 @@ impl Engine {
         match read {
             Some(Ok(())) => {
                 engine.load(state);
+                // A grant without a valid ID was damage: its chunks are garbage
+                // already; a listing finds any others the damage hid.
+                engine.sweep_pending = engine.corrupt > 0;
                 engine.report_corrupt();
                 Ok((engine, None))
             }
@@ -340,6 +347,7 @@ impl Engine {
                 }
                 fresh.dirty = true;
                 fresh.corrupt = 1;
+                fresh.sweep_pending = true;
                 fresh.report_corrupt();
                 Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
             }
@@ -442,6 +450,16 @@ impl Engine {
         }
     }
 
+    /// True after a start on a record that could not be used: chunks it
+    /// named may still be in storage, and no lane knows them. The platform
+    /// lists the keys (`getKeys`) and removes every chunk key before the first
+    /// item is recorded: this engine has stored no chunk yet, so all of them
+    /// are orphans (their items were recorded under a consent and an ID that
+    /// can no longer be read; they must not be sent, nor stay stored).
+    pub fn needs_sweep(&self) -> bool {
+        self.sweep_pending
+    }
+
     /// Counts the stored state found unreadable as `corrupt_state`, once
     /// consent allows counting anything (until then it waits in memory).
     pub(crate) fn report_corrupt(&mut self) {
@@ -505,7 +523,7 @@ impl Engine {
             self.writing = Some(PendingWrite {
                 chunks: Vec::new(),
                 removes: self.state.garbage.len(),
-                chunks_only_removal: true,
+                removal_only: true,
             });
             return Some(Writes {
                 set: Vec::new(),
@@ -572,7 +590,7 @@ impl Engine {
             self.unsaved_batch = self.state.lanes.iter().any(|l| l.batch.is_some());
             self.dirty = true;
         }
-        if pending.chunks_only_removal {
+        if pending.removal_only {
             // Either way, the `set` comes next.
             self.remove_first = false;
         } else if set_ok {

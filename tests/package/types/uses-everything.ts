@@ -99,7 +99,7 @@ const options: TelemetryOptions = {
   defaultConsent: consent,
   sampleRate: 0.5,
   maxQueuedItems: 500,
-  maxStorageBytes: 2_097_152,
+  maxStorageBytes: 1_048_576,
   batch,
   retry,
   scrub: scrubbing,
@@ -186,7 +186,8 @@ function receive(body: Batch, deletion: DeletionRequest): number {
     }
   }
   const lost: number = body.dropped.queue_full + body.dropped.sampled + body.dropped.before_send + body.dropped.rejected +
-    body.dropped.invalid + (body.dropped.retry_exhausted ?? 0) + (body.dropped.hook_error ?? 0);
+    body.dropped.invalid + (body.dropped.retry_exhausted ?? 0) + (body.dropped.hook_error ?? 0) +
+    (body.dropped.storage_full ?? 0) + (body.dropped.corrupt_state ?? 0);
   const sdk: 'mv3-telemetry' = body.sdk.name;
   return errors + lost + base.ts + body.batch_id.length + body.sent_at.length + body.anonymous_id.length + body.session_id.length +
     body.context.app_version.length + body.context.environment.length + body.context.browser.length + body.context.os.length +
