@@ -13,7 +13,13 @@
 use super::scan::{is, Hit, Scan, ALNUM, B64URL, DIGIT};
 use super::validate::{github_crc_ok, random_body};
 
-/// Alphabet of a key's body.
+/// Longest body taken for a key: real ones are at most about a kilobyte,
+/// and the bound keeps the checks on a body (randomness, checksum) from
+/// costing more than a fixed amount per word start.
+const MAX_BODY: usize = 4096;
+
+/// Alphabet of a key's body; its discriminant is its slot in
+/// [`Scan::memo_run`].
 #[derive(Clone, Copy)]
 pub(crate) enum Body {
     /// `A-Z 0-9`.
@@ -454,16 +460,18 @@ impl Scan<'_, '_> {
                 continue;
             }
             let bs = i + v.prefix.len();
-            let mut j = bs;
-            while j < b.len() && v.body.has(b[j]) {
-                j += 1;
-            }
+            let body_class = v.body;
+            let mut j = self.memo_run(body_class as usize, bs, |c| body_class.has(c));
             // A trailing sentence period is not part of a dotted body.
             while j > bs && matches!(v.body, Body::Dotted | Body::B64) && b[j - 1] == b'.' {
                 j -= 1;
             }
             let body = &b[bs..j];
-            if body.len() < usize::from(v.min) || is(self.at(j), ALNUM) || self.at(j) == b'[' {
+            if body.len() < usize::from(v.min)
+                || body.len() > MAX_BODY
+                || is(self.at(j), ALNUM)
+                || self.at(j) == b'['
+            {
                 continue;
             }
             let distinctive =
