@@ -54,8 +54,23 @@ fn main() {
     let ours = Scrubber::default();
     let baseline = RegexBaseline::new();
 
-    // `SCRUB_BENCH_PROFILE=1`: only our scrubber, many rounds (for perf).
-    if std::env::var_os("SCRUB_BENCH_PROFILE").is_some() {
+    // `SCRUB_BENCH_PROFILE=1`: only our scrubber, many rounds (for perf);
+    // `=clean` or `=dirty`: only lines without or with a secret.
+    if let Some(mode) = std::env::var_os("SCRUB_BENCH_PROFILE") {
+        let lines: Vec<String> = match mode.to_str() {
+            Some("clean") => clean_lines()
+                .into_iter()
+                .cycle()
+                .take(lines.len())
+                .collect(),
+            Some("dirty") => dirty_lines()
+                .into_iter()
+                .cycle()
+                .take(lines.len())
+                .collect(),
+            _ => lines,
+        };
+        let bytes: usize = lines.iter().map(|l| l.len()).sum();
         let t = Instant::now();
         for _ in 0..20 {
             for l in &lines {

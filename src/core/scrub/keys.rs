@@ -211,14 +211,25 @@ enum K {
     Digit,
 }
 
-fn kind(c: u8) -> K {
-    match c {
-        b'a'..=b'z' => K::Lower,
-        b'A'..=b'Z' => K::Upper,
-        b'0'..=b'9' => K::Digit,
-        0x80..=0xff => K::Lower,
-        _ => K::Sep,
+/// [`K`] of every byte: one load per byte where names are split.
+static KINDS: [K; 256] = {
+    let mut t = [K::Sep; 256];
+    let mut c = 0;
+    while c < 256 {
+        t[c] = match c as u8 {
+            b'a'..=b'z' | 0x80..=0xff => K::Lower,
+            b'A'..=b'Z' => K::Upper,
+            b'0'..=b'9' => K::Digit,
+            _ => K::Sep,
+        };
+        c += 1;
     }
+    t
+};
+
+#[inline]
+fn kind(c: u8) -> K {
+    KINDS[usize::from(c)]
 }
 
 /// Names of our own placeholders (`[token]`, `[secret]`...). A scrubbed
@@ -467,22 +478,25 @@ impl KeyMatcher {
     }
 
     /// How a name seen in text before an assigned value (`name=value`,
-    /// `name: value`, `<name>value</name>`) is treated.
+    /// `name: value`, `<name>value</name>`) is treated. The name is split
+    /// once; most names (`event`, `Error`) hold no part that starts any
+    /// listed word, which one lookup per part tells.
     pub(crate) fn text_tier(&self, name: &str) -> Tier {
         if self.is_allowed(name) {
             return Tier::None;
         }
-        if self.matches_deny(name) {
-            return Tier::Any;
-        }
-        let maybe = Parts::new(name).any(|p| {
-            p.len() < 64
-                && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len()) != 0
-        });
-        if !maybe {
-            return Tier::None;
-        }
         Self::with_parts(name, |parts| {
+            if self.match_parts(parts) {
+                return Tier::Any;
+            }
+            let maybe = parts.iter().any(|p| {
+                p.len() < 64
+                    && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len())
+                        != 0
+            });
+            if !maybe {
+                return Tier::None;
+            }
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
                 return Tier::Weak;
             }
@@ -497,7 +511,14 @@ impl KeyMatcher {
                 Tier::None
             }
         })
-        .unwrap_or(Tier::None)
+        .unwrap_or_else(|| {
+            // Over 24 parts: only the deny list, as for keys.
+            if self.matches_deny(name) {
+                Tier::Any
+            } else {
+                Tier::None
+            }
+        })
     }
 
     /// Key-based filtering decision: denied and not allowed.

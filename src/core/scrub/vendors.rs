@@ -115,7 +115,7 @@ macro_rules! vk {
 }
 
 /// The prefixes a word starting with `c` could begin.
-fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
+const fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     match c {
         // AWS access key ids (AKIA long-term, ASIA temporary and the other
         // unique-id prefixes), Google API keys, age, Alibaba, JFrog,
@@ -440,12 +440,34 @@ fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     }
 }
 
+/// For each ASCII first byte, the second bytes of its prefixes (a bit per
+/// byte): most words (`status`, `Error`) are rejected by one lookup instead
+/// of a comparison per prefix.
+static SECOND: [u128; 128] = {
+    let mut t = [0u128; 128];
+    let mut c = 0;
+    while c < 128 {
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            t[c] |= 1 << list[k].prefix[1];
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
 impl Scan<'_, '_> {
     /// Vendor API keys by prefix; the body must reach the minimum length,
     /// end at a non-alphanumeric byte and pass the entry's rules.
     pub(crate) fn vendor_key(&self, i: usize, r: usize) -> Option<Hit> {
         let b = self.b;
         let run = r - i;
+        let second = self.at(i + 1);
+        if b[i] >= 128 || second >= 128 || SECOND[usize::from(b[i])] & (1 << second) == 0 {
+            return None;
+        }
         for v in vendor_keys_for(b[i]) {
             // The word's run of letters and digits must fit the prefix's:
             // exactly as long when the prefix has punctuation (`sk_live_`
