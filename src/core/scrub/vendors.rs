@@ -18,9 +18,10 @@ use super::validate::{github_crc_ok, random_body};
 /// costing more than a fixed amount per word start.
 const MAX_BODY: usize = 4096;
 
-/// Alphabet of a key's body; its discriminant is its slot in
-/// [`Scan::memo_run`].
+/// Alphabet of a key's body; its discriminant is its byte in [`PACKED`]
+/// and its slot in [`Scan::memo_run`].
 #[derive(Clone, Copy)]
+#[repr(u8)]
 pub(crate) enum Body {
     /// `A-Z 0-9`.
     UpperDigit,
@@ -43,6 +44,20 @@ pub(crate) enum Body {
     /// URL path bytes of a webhook: base64url plus `/`.
     Path,
 }
+
+/// Every [`Body`], by discriminant.
+const BODIES: [Body; 10] = [
+    Body::UpperDigit,
+    Body::LowerDigit,
+    Body::Alnum,
+    Body::AlnumUnderscore,
+    Body::B64Url,
+    Body::Hex,
+    Body::HexDash,
+    Body::Dotted,
+    Body::B64,
+    Body::Path,
+];
 
 impl Body {
     fn has(self, c: u8) -> bool {
@@ -80,7 +95,8 @@ const STRONG: u8 = 8;
 const WEAK: u8 = 16;
 
 /// A vendor key shape: prefix, body alphabet, minimum body length, rules,
-/// and the length of the prefix's leading run of letters and digits.
+/// and the length of the prefix's leading run of letters and digits. Only
+/// written in the source: the module ships [`PACKED`].
 pub(crate) struct VendorKey {
     prefix: &'static [u8],
     body: Body,
@@ -440,14 +456,82 @@ const fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     }
 }
 
-/// For each ASCII first byte, the second bytes of its prefixes (a bit per
-/// byte): most words (`status`, `Error`) are rejected by one lookup instead
-/// of a comparison per prefix.
-static SECOND: [u128; 128] = {
-    let mut t = [0u128; 128];
+/// Bytes of the entries of every first byte, in [`PACKED`].
+const fn packed_len() -> usize {
+    let mut n = 0;
     let mut c = 0;
     while c < 128 {
         let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            n += 5 + list[k].prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    n
+}
+
+/// The table as it ships: for each entry, grouped by first byte, the
+/// prefix's length, [`Body`], minimum, rules and alphanumeric run, then the
+/// prefix. One byte string compresses far better than a slice of structs
+/// holding pointers (each `&[u8]` is an address and a length).
+static PACKED: [u8; packed_len()] = {
+    let mut t = [0u8; packed_len()];
+    let mut n = 0;
+    let mut c = 0;
+    while c < 128 {
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            let v = &list[k];
+            t[n] = v.prefix.len() as u8;
+            t[n + 1] = v.body as u8;
+            t[n + 2] = v.min;
+            t[n + 3] = v.rules;
+            t[n + 4] = v.alnum;
+            let mut q = 0;
+            while q < v.prefix.len() {
+                t[n + 5 + q] = v.prefix[q];
+                q += 1;
+            }
+            n += 5 + v.prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Where the entries of each first byte (`A` to `z`) start in [`PACKED`];
+/// the next byte's start ends them.
+static GROUPS: [u16; 59] = {
+    let mut t = [0u16; 59];
+    let mut n = 0;
+    let mut c = 0;
+    while c < 128 {
+        if c >= b'A' as usize && c <= b'z' as usize + 1 {
+            t[c - b'A' as usize] = n as u16;
+        }
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            n += 5 + list[k].prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// For each first byte `A` to `z`, the second bytes of its prefixes (a bit
+/// per byte): most words (`status`, `Error`) are rejected by one lookup
+/// instead of a look at each prefix.
+static SECOND: [u128; 58] = {
+    let mut t = [0u128; 58];
+    let mut c = 0;
+    while c < 58 {
+        let list = vendor_keys_for(b'A' + c as u8);
         let mut k = 0;
         while k < list.len() {
             t[c] |= 1 << list[k].prefix[1];
@@ -458,17 +542,42 @@ static SECOND: [u128; 128] = {
     t
 };
 
+/// One entry read from [`PACKED`].
+struct Entry {
+    prefix: &'static [u8],
+    body: Body,
+    min: u8,
+    rules: u8,
+    alnum: u8,
+}
+
 impl Scan<'_, '_> {
     /// Vendor API keys by prefix; the body must reach the minimum length,
     /// end at a non-alphanumeric byte and pass the entry's rules.
     pub(crate) fn vendor_key(&self, i: usize, r: usize) -> Option<Hit> {
         let b = self.b;
         let run = r - i;
-        let second = self.at(i + 1);
-        if b[i] >= 128 || second >= 128 || SECOND[usize::from(b[i])] & (1 << second) == 0 {
+        let c = b[i];
+        if !(b'A'..=b'z').contains(&c) {
             return None;
         }
-        for v in vendor_keys_for(b[i]) {
+        let g = usize::from(c - b'A');
+        let second = self.at(i + 1);
+        if second >= 128 || SECOND[g] & (1 << second) == 0 {
+            return None;
+        }
+        let mut e = usize::from(GROUPS[g]);
+        let group_end = usize::from(GROUPS[g + 1]);
+        while e < group_end {
+            let plen = usize::from(PACKED[e]);
+            let v = Entry {
+                prefix: &PACKED[e + 5..e + 5 + plen],
+                body: BODIES[usize::from(PACKED[e + 1]) % BODIES.len()],
+                min: PACKED[e + 2],
+                rules: PACKED[e + 3],
+                alnum: PACKED[e + 4],
+            };
+            e += 5 + plen;
             // The word's run of letters and digits must fit the prefix's:
             // exactly as long when the prefix has punctuation (`sk_live_`
             // needs the run `sk`), at least as long otherwise (`AKIA...`).
