@@ -211,25 +211,14 @@ enum K {
     Digit,
 }
 
-/// [`K`] of every byte: one load per byte where names are split.
-static KINDS: [K; 256] = {
-    let mut t = [K::Sep; 256];
-    let mut c = 0;
-    while c < 256 {
-        t[c] = match c as u8 {
-            b'a'..=b'z' | 0x80..=0xff => K::Lower,
-            b'A'..=b'Z' => K::Upper,
-            b'0'..=b'9' => K::Digit,
-            _ => K::Sep,
-        };
-        c += 1;
-    }
-    t
-};
-
-#[inline]
 fn kind(c: u8) -> K {
-    KINDS[usize::from(c)]
+    match c {
+        b'a'..=b'z' => K::Lower,
+        b'A'..=b'Z' => K::Upper,
+        b'0'..=b'9' => K::Digit,
+        0x80..=0xff => K::Lower,
+        _ => K::Sep,
+    }
 }
 
 /// Names of our own placeholders (`[token]`, `[secret]`...). A scrubbed

@@ -524,17 +524,17 @@ static GROUPS: [u16; 59] = {
     t
 };
 
-/// For each first byte `A` to `z`, the second bytes of its prefixes (a bit
-/// per byte): most words (`status`, `Error`) are rejected by one lookup
-/// instead of a look at each prefix.
-static SECOND: [u128; 58] = {
-    let mut t = [0u128; 58];
+/// For each first byte `A` to `z`, the second bytes of its prefixes, a bit
+/// per byte modulo 64 (a filter: a shared bit only costs a look at the
+/// prefixes): most words (`status`, `Error`) are rejected by one lookup.
+static SECOND: [u64; 58] = {
+    let mut t = [0u64; 58];
     let mut c = 0;
     while c < 58 {
         let list = vendor_keys_for(b'A' + c as u8);
         let mut k = 0;
         while k < list.len() {
-            t[c] |= 1 << list[k].prefix[1];
+            t[c] |= 1 << (list[k].prefix[1] % 64);
             k += 1;
         }
         c += 1;
@@ -562,8 +562,7 @@ impl Scan<'_, '_> {
             return None;
         }
         let g = usize::from(c - b'A');
-        let second = self.at(i + 1);
-        if second >= 128 || SECOND[g] & (1 << second) == 0 {
+        if SECOND[g] & (1 << (self.at(i + 1) % 64)) == 0 {
             return None;
         }
         let mut e = usize::from(GROUPS[g]);
