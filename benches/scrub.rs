@@ -16,7 +16,12 @@
 //!
 //! The release profile is tuned for wasm size (`opt-level = "z"`); for
 //! native speed figures run with
-//! `CARGO_PROFILE_BENCH_OPT_LEVEL=3 cargo bench --bench scrub`.
+//! `CARGO_PROFILE_BENCH_OPT_LEVEL=3 cargo bench --bench scrub`. Issue 15's
+//! 100 MB/s target is judged on the first figure, the one `make bench`
+//! prints (the profile the SDK ships with); `bench/RESULTS.md` gives both.
+//!
+//! `SCRUB_BENCH_PROFILE=1` (or `=clean`, `=dirty`: only lines without or
+//! with a secret) runs our scrubber alone for `perf record`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -54,8 +59,23 @@ fn main() {
     let ours = Scrubber::default();
     let baseline = RegexBaseline::new();
 
-    // `SCRUB_BENCH_PROFILE=1`: only our scrubber, many rounds (for perf).
-    if std::env::var_os("SCRUB_BENCH_PROFILE").is_some() {
+    // `SCRUB_BENCH_PROFILE=1`: only our scrubber, many rounds (for perf);
+    // `=clean` or `=dirty`: only lines without or with a secret.
+    if let Some(mode) = std::env::var_os("SCRUB_BENCH_PROFILE") {
+        let lines: Vec<String> = match mode.to_str() {
+            Some("clean") => clean_lines()
+                .into_iter()
+                .cycle()
+                .take(lines.len())
+                .collect(),
+            Some("dirty") => dirty_lines()
+                .into_iter()
+                .cycle()
+                .take(lines.len())
+                .collect(),
+            _ => lines,
+        };
+        let bytes: usize = lines.iter().map(|l| l.len()).sum();
         let t = Instant::now();
         for _ in 0..20 {
             for l in &lines {

@@ -222,8 +222,21 @@ impl RegexBaseline {
 /// The 1 MB adversarial inputs (long digit runs, many `@`, repeated `eyJ`,
 /// unterminated PEM headers...): time must stay proportional to size.
 pub fn adversarial_inputs() -> Vec<(&'static str, String)> {
-    let mb = 1 << 20;
-    let rep = |unit: &str| unit.repeat(mb / unit.len() + 1)[..mb].to_owned();
+    adversarial_inputs_of(1 << 20)
+}
+
+/// The adversarial inputs, each about `size` bytes (cut at a character
+/// boundary): the linearity test compares two sizes.
+pub fn adversarial_inputs_of(size: usize) -> Vec<(&'static str, String)> {
+    let rep = |unit: &str| {
+        let mut s = unit.repeat(size / unit.len() + 1);
+        let mut end = size;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+        s
+    };
     vec![
         ("digits", rep("1")),
         ("spaced digits", rep("4 ")),
@@ -236,6 +249,7 @@ pub fn adversarial_inputs() -> Vec<(&'static str, String)> {
         ("eyJ. segments", rep("eyJ.")),
         ("PEM headers", rep("-----BEGIN PRIVATE KEY-----")),
         ("dots", rep("1.")),
+        ("dotted names", rep("a.")),
         ("colons", rep("a:")),
         ("double colons", rep("::1:")),
         ("plus digits", rep("+1 ")),
@@ -246,6 +260,10 @@ pub fn adversarial_inputs() -> Vec<(&'static str, String)> {
         ("url schemes", rep("a://")),
         ("bearer words", rep("Bearer ")),
         ("key=value", rep("password=")),
+        ("credential names", rep("STRIPE_KEY=")),
+        ("vendor prefixes", rep("sk-")),
+        ("dotted vendor prefixes", rep("SG.")),
+        ("base64 JWT starts", rep("ZXlKaGJH+")),
         ("long base64", rep("QUJD")),
         ("IBAN prefixes", rep("DE89 ")),
         ("non-ASCII", rep("日本é")),

@@ -39,7 +39,9 @@ const LITERALS: &[&[u8]] = &[
 fn is_literal(v: &[u8]) -> bool {
     LITERALS.iter().any(|l| v.eq_ignore_ascii_case(l))
         || matches!(v.first(), Some(b'$' | b'%' | b'*' | b'<' | b'{'))
-        || v.windows(2).any(|w| w == b"${" || w == b"{{")
+        || v[..v.len().min(64)]
+            .windows(2)
+            .any(|w| w == b"${" || w == b"{{")
 }
 
 /// Whether an unquoted value after `: ` or ` = ` reads as a secret rather
@@ -66,6 +68,17 @@ fn is_uuid(v: &[u8]) -> bool {
             }
         })
 }
+
+/// Where an unquoted value ends (`&` too after a tight `=`).
+fn value_stop(c: u8) -> bool {
+    is(c, DELIM) || matches!(c, b',' | b';' | b'}' | b']' | b')')
+}
+
+/// [`Scan::memo_run`] slots of unquoted values and of names (after the
+/// vendor bodies').
+const TIGHT_SLOT: usize = 10;
+const LOOSE_SLOT: usize = 11;
+const NAME_SLOT: usize = 12;
 
 /// Quote styles.
 #[derive(Clone, Copy, PartialEq)]
@@ -234,21 +247,18 @@ impl Scan<'_, '_> {
         if matches!(self.at(v), b'{' | b'[' | b'(') || (op != Op::Xml && self.at(v) == b'<') {
             return None;
         }
-        let mut j = v;
-        while j < b.len() {
-            let c = b[j];
-            let stop = if op == Op::Xml {
-                c == b'<' || c == b'\n' || c == b'\r'
-            } else {
-                is(c, DELIM)
-                    || matches!(c, b',' | b';' | b'}' | b']' | b')')
-                    || (op == Op::Tight && c == b'&')
-            };
-            if stop {
-                break;
+        let mut j = match op {
+            // Bounded by the next tag or line: not worth a slot.
+            Op::Xml => {
+                let mut j = v;
+                while j < b.len() && !matches!(b[j], b'<' | b'\n' | b'\r') {
+                    j += 1;
+                }
+                j
             }
-            j += 1;
-        }
+            Op::Tight => self.memo_run(TIGHT_SLOT, v, |c| !value_stop(c) && c != b'&'),
+            _ => self.memo_run(LOOSE_SLOT, v, |c| !value_stop(c)),
+        };
         // `name = getToken()`: a call, not a value.
         if op != Op::Xml && self.at(j) == b'(' {
             return None;
@@ -301,14 +311,7 @@ impl Scan<'_, '_> {
             && op != Op::Xml
             && !matches!(self.at(v), b'"' | b'\'' | b'`' | b'\\' | b'[')
         {
-            let mut e = v;
-            while e < self.b.len()
-                && e - v < 512
-                && !is(self.b[e], DELIM)
-                && !matches!(self.b[e], b',' | b';' | b'}' | b']' | b')')
-            {
-                e += 1;
-            }
+            let e = self.memo_run(LOOSE_SLOT, v, |c| !value_stop(c));
             let val = &self.b[v..e];
             if !secretish(val) && !looks_random(val, 16) {
                 return None;
@@ -415,15 +418,13 @@ impl Scan<'_, '_> {
         if i < self.kv_skip.get() {
             return None;
         }
-        let mut e = r;
-        while e < b.len() && is_name_byte(b[e]) {
-            e += 1;
+        // Names are at most 64 bytes, trailing dots and dashes included.
+        let mut e = self.memo_run(NAME_SLOT, r, is_name_byte);
+        if e - i > 64 {
+            return None;
         }
         while e > r && matches!(b[e - 1], b'.' | b'-') {
             e -= 1;
-        }
-        if e - i > 64 {
-            return None;
         }
         let dash = self.prev(i) == Some(b'-');
         let flag = dash && ((i >= 2 && i - 1 > self.floor() && b[i - 2] == b'-') || e - i == 1);

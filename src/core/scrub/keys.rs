@@ -82,71 +82,28 @@ const CREDENTIAL_WORDS: &[&[u8]] = &[
     b"ak",
 ];
 
-/// Name parts that make a `key` something else than a credential.
-const NOT_CREDENTIAL: &[&[u8]] = &[
-    b"public",
-    b"publishable",
-    b"pub",
-    b"cache",
-    b"primary",
-    b"foreign",
-    b"sort",
-    b"partition",
-    b"row",
-    b"idempotency",
-    b"dedup",
-    b"dedupe",
-    b"lookup",
-    b"map",
-    b"i18n",
-    b"translation",
-    b"hot",
-    b"react",
-    b"unique",
-    b"composite",
-    b"group",
-    b"index",
-    b"shard",
-    b"routing",
-    b"object",
-    b"file",
-    b"path",
-    b"local",
-    b"storage",
-    b"item",
-    b"event",
-    b"message",
-    b"site",
-    b"query",
-    b"hash",
-    b"checksum",
-    b"digest",
-    b"etag",
-    b"commit",
-    b"sha",
-    b"id",
-    b"kid",
-    b"fingerprint",
-    b"hint",
-    b"press",
-    b"code",
-    b"name",
-    b"label",
-    b"count",
-    b"version",
-    b"type",
-    b"list",
-    b"control",
-    b"log",
-    b"trace",
-    b"request",
-    b"state",
-];
+/// Name parts that make a `key` something else than a credential, one
+/// string of words separated by spaces: a slice of `&[u8]` would ship an
+/// address and a length per word, and this list is only read on the rare
+/// names that hold a credential word.
+const NOT_CREDENTIAL: &[u8] = b"public publishable pub cache primary foreign sort partition row \
+    idempotency dedup dedupe lookup map i18n translation hot react unique \
+    composite group index shard routing object file path local storage \
+    item event message site query hash checksum digest etag commit sha id \
+    kid fingerprint hint press code name label count version type list \
+    control log trace request state";
+
+/// Whether `word` is one of the space-separated `words`, in any case.
+fn in_words(words: &[u8], word: &[u8]) -> bool {
+    words
+        .split(|&c| c == b' ')
+        .any(|w| w.eq_ignore_ascii_case(word))
+}
 
 /// Whether `word` (one word, any case) turns a following `key` into
 /// something else than a credential (`cache key`, `public key`).
 pub(crate) fn is_not_credential(word: &[u8]) -> bool {
-    NOT_CREDENTIAL.iter().any(|w| word.eq_ignore_ascii_case(w))
+    in_words(NOT_CREDENTIAL, word)
 }
 
 /// Query and fragment parameter names that carry secrets in URLs. Compared
@@ -467,22 +424,25 @@ impl KeyMatcher {
     }
 
     /// How a name seen in text before an assigned value (`name=value`,
-    /// `name: value`, `<name>value</name>`) is treated.
+    /// `name: value`, `<name>value</name>`) is treated. The name is split
+    /// once; most names (`event`, `Error`) hold no part that starts any
+    /// listed word, which one lookup per part tells.
     pub(crate) fn text_tier(&self, name: &str) -> Tier {
         if self.is_allowed(name) {
             return Tier::None;
         }
-        if self.matches_deny(name) {
-            return Tier::Any;
-        }
-        let maybe = Parts::new(name).any(|p| {
-            p.len() < 64
-                && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len()) != 0
-        });
-        if !maybe {
-            return Tier::None;
-        }
         Self::with_parts(name, |parts| {
+            if self.match_parts(parts) {
+                return Tier::Any;
+            }
+            let maybe = parts.iter().any(|p| {
+                p.len() < 64
+                    && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len())
+                        != 0
+            });
+            if !maybe {
+                return Tier::None;
+            }
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
                 return Tier::Weak;
             }
@@ -491,13 +451,20 @@ impl KeyMatcher {
                     .iter()
                     .any(|p| list.iter().any(|w| p.eq_ignore_ascii_case(w)))
             };
-            if has(CREDENTIAL_WORDS) && !has(NOT_CREDENTIAL) {
+            if has(CREDENTIAL_WORDS) && !parts.iter().any(|p| in_words(NOT_CREDENTIAL, p)) {
                 Tier::Random
             } else {
                 Tier::None
             }
         })
-        .unwrap_or(Tier::None)
+        .unwrap_or_else(|| {
+            // Over 24 parts: only the deny list, as for keys.
+            if self.matches_deny(name) {
+                Tier::Any
+            } else {
+                Tier::None
+            }
+        })
     }
 
     /// Key-based filtering decision: denied and not allowed.

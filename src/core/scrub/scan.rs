@@ -5,6 +5,7 @@
 //! without importing each other.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::keys::KeyMatcher;
 
@@ -178,8 +179,14 @@ pub(crate) struct Scan<'a, 'k> {
     pub keys: &'k KeyMatcher,
     pub(crate) out: Out<'a>,
     /// `text_kv` found no `name=` for word starts before this position.
-    pub kv_skip: std::cell::Cell<usize>,
+    pub kv_skip: Cell<usize>,
+    /// The last run scanned by [`Scan::memo_run`] in each slot.
+    pub runs: [Cell<(usize, usize)>; RUN_SLOTS],
 }
+
+/// Slots of [`Scan::memo_run`]: one per vendor body alphabet, then
+/// unquoted values and names in `assign`.
+pub(crate) const RUN_SLOTS: usize = 13;
 
 impl Scan<'_, '_> {
     /// Position before which detectors must not look or reach back.
@@ -234,6 +241,26 @@ impl Scan<'_, '_> {
             k += 1;
         }
         true
+    }
+
+    /// End of the run of bytes accepted by `accept` starting at `i`, where
+    /// `slot` names `accept` (one slot, one predicate). A run already
+    /// scanned from an earlier start that covers `i` ends at the same place:
+    /// remembering it keeps repeated starts inside one long run
+    /// (`sk-sk-sk-...`, `KEY=KEY=KEY=...`) from each scanning to its end,
+    /// which would make the pass quadratic.
+    #[inline]
+    pub(crate) fn memo_run(&self, slot: usize, i: usize, accept: impl Fn(u8) -> bool) -> usize {
+        let (s, e) = self.runs[slot].get();
+        if s <= i && i <= e {
+            return e;
+        }
+        let mut j = i;
+        while j < self.b.len() && accept(self.b[j]) {
+            j += 1;
+        }
+        self.runs[slot].set((i, j));
+        j
     }
 
     /// End of the run of bytes in `class` starting at `i`.

@@ -42,7 +42,12 @@ impl Scan<'_, '_> {
     /// holds a JWT.
     pub(crate) fn jwt_base64(&self, i: usize) -> Option<Hit> {
         let b = self.b;
-        if !self.lit(i, b"ZX") || self.prev_is(i, B64URL) {
+        // Only at the start of a base64 run: starts inside one
+        // (`ZXlK...+ZXlK...`) would each decode the rest of the run.
+        if !self.lit(i, b"ZX")
+            || self.prev_is(i, B64URL)
+            || matches!(self.prev(i), Some(b'+' | b'/'))
+        {
             return None;
         }
         let mut e = i;

@@ -13,8 +13,15 @@
 use super::scan::{is, Hit, Scan, ALNUM, B64URL, DIGIT};
 use super::validate::{github_crc_ok, random_body};
 
-/// Alphabet of a key's body.
+/// Longest body taken for a key: real ones are at most about a kilobyte,
+/// and the bound keeps the checks on a body (randomness, checksum) from
+/// costing more than a fixed amount per word start.
+const MAX_BODY: usize = 4096;
+
+/// Alphabet of a key's body; its discriminant is its byte in [`PACKED`]
+/// and its slot in [`Scan::memo_run`].
 #[derive(Clone, Copy)]
+#[repr(u8)]
 pub(crate) enum Body {
     /// `A-Z 0-9`.
     UpperDigit,
@@ -37,6 +44,20 @@ pub(crate) enum Body {
     /// URL path bytes of a webhook: base64url plus `/`.
     Path,
 }
+
+/// Every [`Body`], by discriminant.
+const BODIES: [Body; 10] = [
+    Body::UpperDigit,
+    Body::LowerDigit,
+    Body::Alnum,
+    Body::AlnumUnderscore,
+    Body::B64Url,
+    Body::Hex,
+    Body::HexDash,
+    Body::Dotted,
+    Body::B64,
+    Body::Path,
+];
 
 impl Body {
     fn has(self, c: u8) -> bool {
@@ -74,7 +95,8 @@ const STRONG: u8 = 8;
 const WEAK: u8 = 16;
 
 /// A vendor key shape: prefix, body alphabet, minimum body length, rules,
-/// and the length of the prefix's leading run of letters and digits.
+/// and the length of the prefix's leading run of letters and digits. Only
+/// written in the source: the module ships [`PACKED`].
 pub(crate) struct VendorKey {
     prefix: &'static [u8],
     body: Body,
@@ -109,7 +131,7 @@ macro_rules! vk {
 }
 
 /// The prefixes a word starting with `c` could begin.
-fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
+const fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     match c {
         // AWS access key ids (AKIA long-term, ASIA temporary and the other
         // unique-id prefixes), Google API keys, age, Alibaba, JFrog,
@@ -434,13 +456,127 @@ fn vendor_keys_for(c: u8) -> &'static [VendorKey] {
     }
 }
 
+/// Bytes of the entries of every first byte, in [`PACKED`].
+const fn packed_len() -> usize {
+    let mut n = 0;
+    let mut c = 0;
+    while c < 128 {
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            n += 5 + list[k].prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    n
+}
+
+/// The table as it ships: for each entry, grouped by first byte, the
+/// prefix's length, [`Body`], minimum, rules and alphanumeric run, then the
+/// prefix. One byte string compresses far better than a slice of structs
+/// holding pointers (each `&[u8]` is an address and a length).
+static PACKED: [u8; packed_len()] = {
+    let mut t = [0u8; packed_len()];
+    let mut n = 0;
+    let mut c = 0;
+    while c < 128 {
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            let v = &list[k];
+            t[n] = v.prefix.len() as u8;
+            t[n + 1] = v.body as u8;
+            t[n + 2] = v.min;
+            t[n + 3] = v.rules;
+            t[n + 4] = v.alnum;
+            let mut q = 0;
+            while q < v.prefix.len() {
+                t[n + 5 + q] = v.prefix[q];
+                q += 1;
+            }
+            n += 5 + v.prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// Where the entries of each first byte (`A` to `z`) start in [`PACKED`];
+/// the next byte's start ends them.
+static GROUPS: [u16; 59] = {
+    let mut t = [0u16; 59];
+    let mut n = 0;
+    let mut c = 0;
+    while c < 128 {
+        if c >= b'A' as usize && c <= b'z' as usize + 1 {
+            t[c - b'A' as usize] = n as u16;
+        }
+        let list = vendor_keys_for(c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            n += 5 + list[k].prefix.len();
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// For each first byte `A` to `z`, the second bytes of its prefixes, a bit
+/// per byte modulo 64 (a filter: a shared bit only costs a look at the
+/// prefixes): most words (`status`, `Error`) are rejected by one lookup.
+static SECOND: [u64; 58] = {
+    let mut t = [0u64; 58];
+    let mut c = 0;
+    while c < 58 {
+        let list = vendor_keys_for(b'A' + c as u8);
+        let mut k = 0;
+        while k < list.len() {
+            t[c] |= 1 << (list[k].prefix[1] % 64);
+            k += 1;
+        }
+        c += 1;
+    }
+    t
+};
+
+/// One entry read from [`PACKED`].
+struct Entry {
+    prefix: &'static [u8],
+    body: Body,
+    min: u8,
+    rules: u8,
+    alnum: u8,
+}
+
 impl Scan<'_, '_> {
     /// Vendor API keys by prefix; the body must reach the minimum length,
     /// end at a non-alphanumeric byte and pass the entry's rules.
     pub(crate) fn vendor_key(&self, i: usize, r: usize) -> Option<Hit> {
         let b = self.b;
         let run = r - i;
-        for v in vendor_keys_for(b[i]) {
+        let c = b[i];
+        if !(b'A'..=b'z').contains(&c) {
+            return None;
+        }
+        let g = usize::from(c - b'A');
+        if SECOND[g] & (1 << (self.at(i + 1) % 64)) == 0 {
+            return None;
+        }
+        let mut e = usize::from(GROUPS[g]);
+        let group_end = usize::from(GROUPS[g + 1]);
+        while e < group_end {
+            let plen = usize::from(PACKED[e]);
+            let v = Entry {
+                prefix: &PACKED[e + 5..e + 5 + plen],
+                body: BODIES[usize::from(PACKED[e + 1]) % BODIES.len()],
+                min: PACKED[e + 2],
+                rules: PACKED[e + 3],
+                alnum: PACKED[e + 4],
+            };
+            e += 5 + plen;
             // The word's run of letters and digits must fit the prefix's:
             // exactly as long when the prefix has punctuation (`sk_live_`
             // needs the run `sk`), at least as long otherwise (`AKIA...`).
@@ -454,16 +590,18 @@ impl Scan<'_, '_> {
                 continue;
             }
             let bs = i + v.prefix.len();
-            let mut j = bs;
-            while j < b.len() && v.body.has(b[j]) {
-                j += 1;
-            }
+            let body_class = v.body;
+            let mut j = self.memo_run(body_class as usize, bs, |c| body_class.has(c));
             // A trailing sentence period is not part of a dotted body.
             while j > bs && matches!(v.body, Body::Dotted | Body::B64) && b[j - 1] == b'.' {
                 j -= 1;
             }
             let body = &b[bs..j];
-            if body.len() < usize::from(v.min) || is(self.at(j), ALNUM) || self.at(j) == b'[' {
+            if body.len() < usize::from(v.min)
+                || body.len() > MAX_BODY
+                || is(self.at(j), ALNUM)
+                || self.at(j) == b'['
+            {
                 continue;
             }
             let distinctive =
