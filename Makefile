@@ -83,6 +83,9 @@ bench: tools
 	@# The record path's native cost (track with 10 props), with the wasm's
 	@# size-tuned profile.
 	cargo bench --bench record
+	@# The core's peak heap over 10,000 events with the collector down: the
+	@# host's view of the wasm memory figure of bench/lean.mjs.
+	cargo bench --bench memory
 	@$(MAKE) --no-print-directory bench-scrub-peers
 	@# The same scrub bench in a Chromium service worker (tests/bench_scrub_sw.rs;
 	@# `make test` runs only tests/wasm_*.rs). `--nocapture`: wasm-bindgen-test
