@@ -111,6 +111,10 @@ bench: tools
 	@$(MAKE) --no-print-directory package
 	@cargo build -q -p mock-server
 	@echo "== node bench/lean.mjs"; E2E_MOCK_BUILT=1 node bench/lean.mjs
+	@# Issue 13's kill bench: the 100-kill test at 1,000 kills (about 20 min);
+	@# it prints lost and duplicated events, and a loss it finds fails it.
+	@echo "== 1,000 worker kills over 10,000 events"; \
+	  KILLS=1000 EVENTS=10000 E2E_MOCK_BUILT=1 node --test tests/e2e/worker-kills-100.test.mjs 2>&1 | grep -E '^# (seed|[0-9]+ kills)|^(not )?ok' || true
 
 # Scrubber recall and false positives on the project's corpus beside Sentry
 # Relay (`@common` rules) and detect-secrets, installed in a venv of their own.

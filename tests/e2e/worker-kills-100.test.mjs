@@ -26,7 +26,7 @@ function prng(seed) {
   };
 }
 
-test(`${KILLS} worker kills at random moments over ${EVENTS} events lose nothing accepted 1 s before a kill and send nothing under two batch ids`, { timeout: 420_000 }, async (t) => {
+test(`${KILLS} worker kills at random moments over ${EVENTS} events lose nothing accepted 1 s before a kill and send nothing under two batch ids`, { timeout: 300_000 + KILLS * 3_000 }, async (t) => {
   const random = prng(SEED);
   t.diagnostic(`seed ${SEED} (SEED=${SEED} repeats this run)`);
   const env = await setup({
