@@ -32,6 +32,18 @@ function plain(value) {
 }
 
 /**
+ * A recording call that never throws: whatever the caller passes (getters or
+ * Proxy traps that throw, Symbols, BigInts...), it resolves to false instead.
+ */
+const guarded = (call) => (...args) => {
+  try {
+    return call(...args);
+  } catch {
+    return Promise.resolve(false);
+  }
+};
+
+/**
  * Connects this page or content script to the SDK running in the worker and
  * returns the same recording calls as `init()`'s, each resolving to whether
  * the worker accepted the item. Nothing is sent while consent is not granted.
@@ -99,7 +111,7 @@ export function connect(options = {}) {
       .finally(() => waiting--);
   };
 
-  const capture = (error, context, mechanism) => {
+  const capture = guarded((error, context, mechanism) => {
     const object = error !== null && typeof error === 'object';
     if (object) {
       if (captured.has(error)) return Promise.resolve(false);
@@ -109,10 +121,10 @@ export function connect(options = {}) {
     const message = String((object ? error.message : error) ?? '');
     const stack = object && typeof error.stack === 'string' ? error.stack : undefined;
     return record('error', [kindOf, message, stack, plain(mechanism ? { ...context, mechanism } : context)]);
-  };
+  });
 
   const client = {
-    track: (name, props) => record('track', [name, plain(props)]),
+    track: guarded((name, props) => record('track', [name, plain(props)])),
     captureError: (error, context) => capture(error, context),
     startTimer(name, props) {
       const begun = performance.now();
@@ -121,7 +133,7 @@ export function connect(options = {}) {
         stop(more) {
           if (elapsed === undefined) {
             elapsed = performance.now() - begun;
-            record('timing', [name, elapsed, plain(more && typeof more === 'object' ? { ...props, ...more } : props)]);
+            guarded(() => record('timing', [name, elapsed, plain(more && typeof more === 'object' ? { ...props, ...more } : props)]))();
           }
           return elapsed;
         },
@@ -138,7 +150,7 @@ export function connect(options = {}) {
         throw error;
       }
     },
-    feedback: (fields) => record('feedback', [plain(fields)]),
+    feedback: guarded((fields) => record('feedback', [plain(fields)])),
     consentStatus: () => known.then(() => consent),
     setConsent: (granted) =>
       send('setConsent', [Boolean(granted)]).then((status) => {

@@ -319,3 +319,49 @@ test('a page hears "accepted" only after the worker has written the item to stor
   const answers = await Promise.all([page.track('a').then((ok) => [ok, persisted]), page.track('b').then((ok) => [ok, persisted])]);
   assert.deepEqual(answers, [[true, 1], [true, 1]], 'both answered after one shared write');
 });
+
+/** Values that break naive code: every one must be taken without a throw. */
+function hostileValues() {
+  const cyclic = { a: 1 };
+  cyclic.self = cyclic;
+  const throwingGetter = Object.defineProperty({}, 'x', { enumerable: true, get() { throw new Error('getter'); } });
+  const trap = () => { throw new Error('trap'); };
+  const proxy = new Proxy({}, { get: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap, getPrototypeOf: trap });
+  const wide = {};
+  for (let i = 0; i < 100_000; i++) wide[`k${i}`] = i;
+  let deep = [];
+  for (let i = 0; i < 100_000; i++) deep = [deep];
+  const badError = new Error('x');
+  // The stack first: defining it makes V8 format the error, message included.
+  Object.defineProperty(badError, 'stack', { get: trap });
+  Object.defineProperty(badError, 'message', { get: trap });
+  return [
+    cyclic, throwingGetter, proxy, Object.freeze({ a: 1 }), { [Symbol('s')]: 1, b: 2 }, { n: 10n }, 10n,
+    'x'.repeat(10 * 1024 * 1024), wide, deep, '\ud800 lone', { toJSON: trap }, { toJSON() { return this; } },
+    badError, null, undefined, 42, Symbol('name'),
+  ];
+}
+
+test('hostile values to every page-client call never throw and every promise settles to a boolean', async () => {
+  const extension = fakeExtension();
+  const { core } = await startWorker(extension);
+  const page = connectIn(extension.page(), new URL(PAGE_URL));
+  for (const value of hostileValues()) {
+    const results = [
+      page.track(value, value),
+      page.track('hostile', value),
+      page.captureError(value, value),
+      page.feedback(value),
+      page.feedback({ type: 'bug', message: value, contact: value, rating: value }),
+      // Awaiting a hostile result may reject with its own error, as a throwing fn does.
+      page.measure('hostile', () => value).then(() => true, () => true),
+      page.setConsent(value === null ? null : true).then(() => true),
+    ];
+    page.startTimer(value, value).stop(value);
+    for (const result of await Promise.all(results)) {
+      assert.ok(result === true || result === false || result === value, `settles without a throw: ${typeof value}`);
+    }
+  }
+  assert.equal(await page.track('after_hostile', { ok: true }), true, 'the client still records');
+  assert.ok(core.calls.some((c) => c.method === 'track' && c.args[0] === 'after_hostile'));
+});
