@@ -2108,3 +2108,28 @@ pub fn only_an_unreadable_record_asks_for_a_sweep_of_its_orphan_chunks() {
     assert_eq!(item_count(&bodies), 1);
     assert_eq!(bodies[0]["items"][0]["name"], "new");
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_persist_splits_many_new_items_into_chunks_allocated_at_their_exact_size() {
+    let mut rig = Rig::granted();
+    let props = json!({ "text": "x".repeat(300) });
+    for _ in 0..400 {
+        rig.track("bulk", props.clone());
+    }
+    let writes = rig.persist().expect("new items to write");
+    let chunks: Vec<_> = writes
+        .set
+        .iter()
+        .filter(|(key, _)| key.starts_with(CHUNK_PREFIX))
+        .collect();
+    assert!(
+        chunks.len() > 2,
+        "about 150 KB of items make several chunks"
+    );
+    for (key, text) in chunks {
+        assert!(text.len() <= 32 * 1024, "{key} holds at most 32 KiB");
+        // A chunk that outgrew its capacity would have doubled it: the
+        // persist holds all of them at once.
+        assert_eq!(text.capacity(), text.len(), "{key} is allocated once");
+    }
+}

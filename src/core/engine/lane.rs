@@ -288,13 +288,21 @@ impl Lane {
         let chunk = self.next_chunk;
         self.next_chunk += 1;
         let start = self.items.len() - unstored;
-        let mut text = String::with_capacity(
-            CHUNK_MAX_BYTES.min(self.items.range(start..).map(|i| i.json.len() + 96).sum()),
-        );
-        for item in self.items.range_mut(start..) {
-            if !text.is_empty() && text.len() + item.json.len() > CHUNK_MAX_BYTES {
+        // Sized exactly: a chunk String that outgrew its capacity would double
+        // it, and a persist holds every new chunk at once (wasm memory never
+        // shrinks, so its peak is what the worker keeps).
+        let mut size = 0;
+        let mut take = 0;
+        for item in self.items.range(start..) {
+            let line = super::log::item_line_len(item);
+            if take > 0 && size + line > CHUNK_MAX_BYTES {
                 break;
             }
+            size += line;
+            take += 1;
+        }
+        let mut text = String::with_capacity(size);
+        for item in self.items.range_mut(start..).take(take) {
             item.chunk = chunk;
             super::log::write_item_line(item, &mut text);
         }

@@ -55,6 +55,25 @@ pub(crate) fn write_item_line(item: &QueuedItem, out: &mut String) {
     out.push('\n');
 }
 
+/// The length of the line [`write_item_line`] writes for `item`.
+pub(crate) fn item_line_len(item: &QueuedItem) -> usize {
+    let digits = |mut n: u64| {
+        let mut d = 1;
+        while n >= 10 {
+            n /= 10;
+            d += 1;
+        }
+        d
+    };
+    digits(item.seq)
+        + digits(item.recorded_at)
+        + digits(item.count)
+        + item.session_id.len()
+        + item.fingerprint.as_deref().map_or(0, str::len)
+        + item.json.len()
+        + 6
+}
+
 /// Reads a line written by [`write_item_line`]; `None` if it is not one.
 pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
     let mut fields = line.splitn(6, '\t');
@@ -554,4 +573,31 @@ pub(crate) fn parse_chunk_key(key: &str) -> Option<(usize, u64)> {
     let index = usize::try_from(parse_u64(index)?).ok()?;
     (index < 4).then_some(())?;
     Some((index, parse_u64(chunk)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_length_is_exactly_what_the_line_writer_writes() {
+        for (seq, count, fingerprint) in [
+            (0, 1, None),
+            (9, 10, Some("0123456789abcdef0123456789abcdef")),
+            (u64::MAX, u64::MAX, Some("f")),
+        ] {
+            let item = QueuedItem {
+                seq,
+                recorded_at: 1_795_255_200_000,
+                session_id: "5f0c2a9e-2b1d-4c1e-9f7a-0d3c2b1a0f9e".into(),
+                json: "{\"id\":\"x\",\"note\":\"é\"}".into(),
+                fingerprint: fingerprint.map(str::to_owned),
+                count,
+                chunk: NOT_STORED,
+            };
+            let mut line = String::new();
+            write_item_line(&item, &mut line);
+            assert_eq!(item_line_len(&item), line.len());
+        }
+    }
 }
