@@ -14,7 +14,7 @@ export const LEGACY_STATE_KEY = 'mv3t.state';
 export const CHUNK_PREFIX = 'mv3t.chunk.';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
-export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state']);
+export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state', 'ratelimit_backoff']);
 /** The index of each drop reason in DROP_REASONS, by name. */
 export const DROP_REASON_INDEX = Object.freeze({
   queue_full: 0,
@@ -26,6 +26,7 @@ export const DROP_REASON_INDEX = Object.freeze({
   hook_error: 6,
   storage_full: 7,
   corrupt_state: 8,
+  ratelimit_backoff: 9,
 });
 
 /** What a recording call of the core returns. */

@@ -36,6 +36,7 @@ pub fn reason(reason: DropReason) -> &'static str {
         // The SDK's own storage bound: Sentry's name for a full buffer.
         DropReason::StorageFull => "buffer_overflow",
         DropReason::CorruptState => "internal_sdk_error",
+        DropReason::RateLimitBackoff => "ratelimit_backoff",
     }
 }
 

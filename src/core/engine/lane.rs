@@ -1,13 +1,16 @@
-//! One lane per ingestion endpoint: its items in arrival order, the part of
-//! it that is still only in storage, its batch and its backoff.
+//! One lane per item type: its items in arrival order, the part of it that
+//! is still only in storage, and one cursor per destination that carries the
+//! type (`docs/destinations.md`, "One item, several consumers").
 //!
-//! A lane is FIFO: items leave it only from the front (delivered, rejected,
-//! exhausted or evicted by the cap), so "everything of this lane below sequence
-//! number `floor`" describes what left it, whatever the chunk boundaries are
-//! (`docs/persistence.md`).
+//! A lane is FIFO: items leave it only from the front (once every cursor has
+//! passed them, or evicted by the cap), so "everything of this lane below
+//! sequence number `floor`" describes what left it, whatever the chunk
+//! boundaries are (`docs/persistence.md`). A cursor is the same idea for one
+//! destination: items below its `floor` are done for it.
 
 use std::collections::VecDeque;
 
+use crate::core::dest::Kind;
 use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, Endpoint};
 
@@ -78,7 +81,7 @@ pub(crate) struct Unread {
 }
 
 /// Items bound together under one `batch_id` until delivered: always the
-/// first `len` items of its lane.
+/// first `len` items of its lane at or above its cursor's `floor`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Batch {
     /// Same value on every retry, so the collector can de-duplicate.
@@ -109,17 +112,57 @@ pub(crate) struct Lane {
     pub next_chunk: u64,
     /// Items of this lane with a smaller sequence number have left it.
     pub floor: u64,
+    /// One per destination carrying this lane's type; the v1 collector's
+    /// first when it is configured. Empty: the type goes nowhere.
+    pub cursors: Vec<Cursor>,
+}
+
+/// One destination's progress through a lane: what it is done with, its
+/// batch and its backoff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    /// The destination (`None`: the v1 collector).
+    pub dest: Option<Kind>,
+    /// Items of the lane with a smaller sequence number are done for this
+    /// destination (delivered or dropped); never below the lane's `floor`.
+    pub floor: u64,
     /// The batch in formation or delivery.
     pub batch: Option<Batch>,
     /// Failed attempts since the last delivery: the backoff belongs to the
-    /// lane, so a batch emptied by the cap does not reset it.
+    /// cursor, so a batch emptied by the cap does not reset it.
     pub attempts: u32,
-    /// Of those, the failures the collector answered (5xx, 408, 429): only
-    /// they count toward `retry.maxAttempts`. A network error (offline) never
-    /// drops a batch; it only lengthens the backoff.
+    /// Of those, the failures the destination answered (5xx, 408, 429):
+    /// only they count toward `retry.maxAttempts`. A network error (offline)
+    /// never drops a batch; it only lengthens the backoff.
     pub answered: u32,
     /// No attempt before this time.
     pub retry_at: Millis,
+    /// Sentry only: the rate limit of this lane's category runs until then.
+    pub limited_until: Millis,
+    /// Sentry only: drops of this lane's items not yet sent in a
+    /// `client_report` (the v1 collector's are in the engine's `unreported`).
+    pub unreported: DropCounts,
+}
+
+impl Cursor {
+    /// A cursor that has passed everything below `floor`.
+    pub fn new(dest: Option<Kind>, floor: u64) -> Cursor {
+        Cursor {
+            dest,
+            floor,
+            batch: None,
+            attempts: 0,
+            answered: 0,
+            retry_at: 0,
+            limited_until: 0,
+            unreported: DropCounts::default(),
+        }
+    }
+
+    /// True while its batch is out.
+    pub fn in_flight(&self) -> bool {
+        self.batch.as_ref().is_some_and(|b| b.in_flight.is_some())
+    }
 }
 
 impl Lane {
@@ -133,11 +176,23 @@ impl Lane {
             first_chunk: 0,
             next_chunk: 0,
             floor: 0,
-            batch: None,
-            attempts: 0,
-            answered: 0,
-            retry_at: 0,
+            cursors: vec![Cursor::new(None, 0)],
         }
+    }
+
+    /// Index in `items` of the first item at or above `floor`.
+    pub fn start_of(&self, floor: u64) -> usize {
+        self.items.partition_point(|i| i.seq < floor)
+    }
+
+    /// Items of `items` some cursor has passed or holds in its batch: they
+    /// are as sent, and must not change (folding) or be taken back.
+    pub fn touched(&self) -> usize {
+        self.cursors
+            .iter()
+            .map(|c| self.start_of(c.floor) + c.batch.as_ref().map_or(0, |b| b.len))
+            .max()
+            .unwrap_or(0)
     }
 
     /// Items held, read or not.
@@ -173,9 +228,35 @@ impl Lane {
             .map(|u| self.first_chunk..u.end)
     }
 
-    /// True while its batch is out: its front cannot be evicted.
+    /// True while a batch holding its front item is out: the front cannot
+    /// be evicted.
     pub fn in_flight(&self) -> bool {
-        self.batch.as_ref().is_some_and(|b| b.in_flight.is_some())
+        let front = self.front().map_or(u64::MAX, |(seq, _)| seq);
+        self.cursors
+            .iter()
+            .any(|c| c.in_flight() && c.floor <= front)
+    }
+
+    /// True when every cursor has passed the front item (or there is none to pass it).
+    fn front_done(&self) -> bool {
+        match self.items.front() {
+            Some(front) if self.unread.is_none() => {
+                self.cursors.iter().all(|c| c.floor > front.seq)
+            }
+            _ => false,
+        }
+    }
+
+    /// Removes front items every cursor is done with; returns the chunks
+    /// left without a live item.
+    pub fn settle(&mut self) -> std::ops::Range<u64> {
+        let mut dead = self.first_chunk..self.first_chunk;
+        while self.front_done() {
+            if let Some(retired) = self.pop_front() {
+                dead = dead.start..retired.end.max(dead.end);
+            }
+        }
+        dead
     }
 
     /// Appends a new item (not stored yet).
@@ -193,21 +274,28 @@ impl Lane {
             unread.count -= 1;
             unread.bytes -= average;
             unread.evict += 1;
+            let seq = unread.front_seq;
             unread.front_seq += 1;
-            self.shorten_batch();
+            self.shorten_batch(seq);
             return Some(self.first_chunk..self.first_chunk);
         }
         let item = self.items.pop_front()?;
         self.bytes -= item.wire_len();
         self.floor = self.items.front().map_or(item.seq + 1, |next| next.seq);
-        self.shorten_batch();
+        self.shorten_batch(item.seq);
         Some(self.retire_chunks())
     }
 
-    /// The front item left: if it was the batch's, the batch is one shorter.
-    fn shorten_batch(&mut self) {
-        if let Some(batch) = self.batch.as_mut() {
-            batch.len = batch.len.saturating_sub(1);
+    /// The front item `seq` left: a cursor that had not passed it had it
+    /// first in its batch (one shorter now), and is past it now.
+    fn shorten_batch(&mut self, seq: u64) {
+        for cursor in &mut self.cursors {
+            if cursor.floor <= seq {
+                if let Some(batch) = cursor.batch.as_mut() {
+                    batch.len = batch.len.saturating_sub(1);
+                }
+                cursor.floor = seq + 1;
+            }
         }
     }
 
@@ -266,8 +354,12 @@ impl Lane {
         let read_len = read.len();
         read.extend(self.items.drain(..));
         self.items = read;
-        if let Some(batch) = self.batch.as_mut() {
-            batch.len = batch.len.min(read_len);
+        for cursor in &mut self.cursors {
+            cursor.floor = cursor.floor.max(self.floor);
+            let start = self.items.partition_point(|i| i.seq < cursor.floor);
+            if let Some(batch) = cursor.batch.as_mut() {
+                batch.len = batch.len.min(read_len.saturating_sub(start));
+            }
         }
         (corrupt, self.retire_chunks())
     }

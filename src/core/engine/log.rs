@@ -6,13 +6,14 @@
 //!
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
+use crate::core::dest::Kind;
 use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
 use crate::core::source::Source;
 use crate::core::wire::{DropCounts, Endpoint};
 
-use super::lane::{Batch, Lane, QueuedItem, Unread, NOT_STORED};
+use super::lane::{Batch, Cursor, Lane, QueuedItem, Unread, NOT_STORED};
 use super::{Consent, Deletion, Session, State, TimingSeries, Totals};
 
 /// The record format this build writes. Version 1 was the single-key snapshot.
@@ -147,6 +148,17 @@ pub(crate) fn write_record(state: &State, out: &mut String) {
     }
     field_u64(out, "seq", state.next_seq);
     field_u64(out, "not_before", state.not_before);
+    if state.gates != [0; 3] {
+        key(out, "gates");
+        out.push('[');
+        for (i, gate) in state.gates.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_u64(out, *gate);
+        }
+        out.push(']');
+    }
     key(out, "totals");
     out.push('{');
     field_u64(out, "sent", state.totals.sent);
@@ -292,16 +304,50 @@ fn write_lane(lane: &Lane, out: &mut String) {
         field_u64(out, "front_seq", seq);
         field_u64(out, "front_at", at);
     }
-    if lane.attempts > 0 {
-        field_u64(out, "attempts", u64::from(lane.attempts));
-        field_u64(out, "retry_at", lane.retry_at);
+    // The v1 collector's cursor is written in the lane itself (the shape of
+    // records from before other destinations); the others under `dests`.
+    if let Some(v1) = lane.cursors.iter().find(|c| c.dest.is_none()) {
+        write_cursor(v1, count, out);
+    } else {
+        field_str(out, "v1", "none");
     }
-    if lane.answered > 0 {
-        field_u64(out, "answered", u64::from(lane.answered));
+    let others = lane.cursors.iter().filter(|c| c.dest.is_some());
+    if lane.cursors.iter().any(|c| c.dest.is_some()) {
+        key(out, "dests");
+        out.push('[');
+        for cursor in others {
+            if !out.ends_with('[') {
+                out.push(',');
+            }
+            out.push('{');
+            field_str(out, "d", cursor.dest.map_or("", Kind::option));
+            field_u64(out, "floor", cursor.floor);
+            write_cursor(cursor, count, out);
+            out.push('}');
+        }
+        out.push(']');
+    }
+    out.push('}');
+}
+
+/// A cursor's backoff and batch, as fields of the object being written.
+fn write_cursor(cursor: &Cursor, count: usize, out: &mut String) {
+    if cursor.attempts > 0 {
+        field_u64(out, "attempts", u64::from(cursor.attempts));
+        field_u64(out, "retry_at", cursor.retry_at);
+    }
+    if cursor.answered > 0 {
+        field_u64(out, "answered", u64::from(cursor.answered));
+    }
+    if cursor.limited_until > 0 {
+        field_u64(out, "limited", cursor.limited_until);
+    }
+    if cursor.unreported != DropCounts::default() {
+        write_counts(out, "unreported", &cursor.unreported);
     }
     // A batch is stored only once every item of it is: a restart re-sends
     // exactly these items under the same id.
-    if let Some(batch) = lane.batch.as_ref().filter(|b| b.len <= count) {
+    if let Some(batch) = cursor.batch.as_ref().filter(|b| b.len <= count) {
         key(out, "batch");
         out.push('{');
         field_str(out, "id", &batch.id);
@@ -309,7 +355,23 @@ fn write_lane(lane: &Lane, out: &mut String) {
         write_counts(out, "dropped", &batch.dropped);
         out.push('}');
     }
-    out.push('}');
+}
+
+/// Reads what [`write_cursor`] wrote into `cursor`.
+fn read_cursor(stored: &Json, count: usize, cursor: &mut Cursor) {
+    cursor.attempts = u64_at(stored, "attempts").unwrap_or(0) as u32;
+    cursor.answered = u64_at(stored, "answered").map_or(cursor.attempts, |n| n as u32);
+    cursor.retry_at = u64_at(stored, "retry_at").unwrap_or(0);
+    cursor.limited_until = u64_at(stored, "limited").unwrap_or(0);
+    cursor.unreported = counts_at(stored, "unreported");
+    cursor.batch = stored.get("batch").and_then(|b| {
+        Some(Batch {
+            id: str_at(b, "id")?.to_owned(),
+            len: (u64_at(b, "len")? as usize).min(count),
+            dropped: counts_at(b, "dropped"),
+            in_flight: None,
+        })
+    });
 }
 
 fn u64_at(value: &Json, name: &str) -> Option<u64> {
@@ -375,6 +437,9 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
     });
     state.next_seq = u64_at(value, names.seq).unwrap_or(0);
     state.not_before = u64_at(value, "not_before").unwrap_or(0);
+    for (gate, stored) in state.gates.iter_mut().zip(array_at(value, "gates")) {
+        *gate = stored.as_u64().unwrap_or(0);
+    }
     if let Some(totals) = value.get("totals") {
         state.totals = Totals {
             sent: u64_at(totals, "sent").unwrap_or(0),
@@ -459,10 +524,24 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
     lane.first_chunk = u64_at(stored, "first").unwrap_or(0);
     lane.next_chunk = u64_at(stored, "next").unwrap_or(0).max(lane.first_chunk);
     lane.floor = u64_at(stored, "floor").unwrap_or(0);
-    lane.attempts = u64_at(stored, "attempts").unwrap_or(0) as u32;
-    lane.answered = u64_at(stored, "answered").map_or(lane.attempts, |n| n as u32);
-    lane.retry_at = u64_at(stored, "retry_at").unwrap_or(0);
     let count = u64_at(stored, "count").unwrap_or(0) as usize;
+    lane.cursors.clear();
+    if str_at(stored, "v1").is_none() {
+        let mut v1 = Cursor::new(None, lane.floor);
+        read_cursor(stored, count, &mut v1);
+        lane.cursors.push(v1);
+    }
+    for dest in array_at(stored, "dests") {
+        let Some(kind) =
+            str_at(dest, "d").and_then(|d| Kind::ALL.into_iter().find(|k| k.option() == d))
+        else {
+            continue;
+        };
+        let floor = u64_at(dest, "floor").unwrap_or(0).max(lane.floor);
+        let mut cursor = Cursor::new(Some(kind), floor);
+        read_cursor(dest, count, &mut cursor);
+        lane.cursors.push(cursor);
+    }
     if lane.next_chunk > lane.first_chunk {
         lane.unread = Some(Unread {
             end: lane.next_chunk,
@@ -473,14 +552,6 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
             front_at: u64_at(stored, "front_at").unwrap_or(0),
         });
     }
-    lane.batch = stored.get("batch").and_then(|b| {
-        Some(Batch {
-            id: str_at(b, "id")?.to_owned(),
-            len: (u64_at(b, "len")? as usize).min(count),
-            dropped: counts_at(b, "dropped"),
-            in_flight: None,
-        })
-    });
 }
 
 /// Reads the single-key state of releases before the log (`mv3t.state`,
@@ -515,16 +586,16 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         let Some(index) = endpoint.lane_index() else {
             continue;
         };
-        let lane = &mut state.lanes[index];
-        if lane.batch.is_none() {
-            lane.batch = Some(Batch {
+        let v1 = &mut state.lanes[index].cursors[0];
+        if v1.batch.is_none() {
+            v1.batch = Some(Batch {
                 id: str_at(batch, "batch_id").unwrap_or_default().to_owned(),
                 len: items.len(),
                 dropped: counts_at(batch, "dropped"),
                 in_flight: None,
             });
-            lane.attempts = u64_at(batch, "attempts").unwrap_or(0) as u32;
-            lane.retry_at = u64_at(batch, "next_attempt_at").unwrap_or(0);
+            v1.attempts = u64_at(batch, "attempts").unwrap_or(0) as u32;
+            v1.retry_at = u64_at(batch, "next_attempt_at").unwrap_or(0);
         } else {
             // Only one batch per lane now: a second one joins the queue.
             state.unreported.merge(&counts_at(batch, "dropped"));
@@ -548,7 +619,7 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
         for item in sorted {
             lane.push(item);
         }
-        if let Some(batch) = lane.batch.as_mut() {
+        if let Some(batch) = lane.cursors[0].batch.as_mut() {
             batch.len = batch.len.min(lane.items.len());
         }
     }

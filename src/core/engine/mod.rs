@@ -16,6 +16,7 @@ mod timing;
 
 use std::collections::VecDeque;
 
+use super::dest::{Destinations, ItemType, Kind};
 use super::error::{Error, Result};
 use super::ids::Entropy;
 use super::json::Json;
@@ -32,7 +33,7 @@ pub use delivery::{Action, Request, RequestId};
 pub use log::Writes;
 pub use record::{BeforeSend, ErrorInput, HookVerdict, Recorded};
 
-use lane::Lane;
+use lane::{Cursor, Lane};
 
 /// Breadcrumbs kept for error reports: the last track calls.
 pub const BREADCRUMBS: usize = 20;
@@ -114,8 +115,10 @@ pub(crate) struct State {
     /// Drops not yet reported to the collector.
     pub unreported: DropCounts,
     pub totals: Totals,
-    /// No request before this time (from `Retry-After`).
+    /// No request to the v1 collector before this time (from `Retry-After`).
     pub not_before: Millis,
+    /// The same for each other destination, by [`Kind`].
+    pub gates: [Millis; 3],
     /// Next item sequence number.
     pub next_seq: u64,
     pub timings: Vec<TimingSeries>,
@@ -139,6 +142,7 @@ impl State {
             unreported: DropCounts::default(),
             totals: Totals::default(),
             not_before: 0,
+            gates: [0; 3],
             next_seq: 0,
             timings: Vec::new(),
             breadcrumbs: VecDeque::new(),
@@ -195,10 +199,64 @@ struct PendingWrite {
     removal_only: bool,
 }
 
+/// Where items go: the destinations configured, and what their encoders
+/// need besides the items (`docs/destinations.md`).
+#[derive(Debug, Clone)]
+pub struct Routes {
+    /// The v1 collector (if `endpoint` is set) and the other backends.
+    pub destinations: Destinations,
+    /// The extension's name (its manifest's `name`): Sentry's release
+    /// prefix, OpenTelemetry's `service.name`.
+    pub app_name: String,
+}
+
+impl Default for Routes {
+    /// The v1 collector alone, which every engine starts with.
+    fn default() -> Routes {
+        Routes {
+            destinations: Destinations {
+                endpoint: Some(String::new()),
+                ..Destinations::default()
+            },
+            app_name: String::new(),
+        }
+    }
+}
+
+impl Routes {
+    /// The destinations carrying the items of `endpoint`'s lane, the v1
+    /// collector first.
+    pub(crate) fn carriers(&self, endpoint: Endpoint) -> Vec<Option<Kind>> {
+        let item_type = match endpoint {
+            Endpoint::Events => ItemType::Event,
+            Endpoint::Errors => ItemType::Error,
+            Endpoint::Performance => ItemType::Timing,
+            _ => ItemType::Feedback,
+        };
+        let d = &self.destinations;
+        let mut out = Vec::new();
+        if d.endpoint.is_some() {
+            out.push(None);
+        }
+        let others = [
+            (Kind::Sentry, d.sentry.as_ref().map(|o| o.types)),
+            (Kind::Otlp, d.otlp.as_ref().map(|o| o.types)),
+            (Kind::Posthog, d.posthog.as_ref().map(|o| o.types)),
+        ];
+        for (kind, types) in others {
+            if types.is_some_and(|t| t.contains(item_type)) {
+                out.push(Some(kind));
+            }
+        }
+        out
+    }
+}
+
 /// The sans-IO delivery engine.
 pub struct Engine {
     policy: Policy,
     context: Context,
+    routes: Routes,
     scrubber: Scrubber,
     /// The scrubber's verdicts on recent prop keys (see `core::props`).
     key_cache: KeyCache,
@@ -255,6 +313,7 @@ impl Engine {
         let mut engine = Engine {
             policy,
             context,
+            routes: Routes::default(),
             scrubber,
             key_cache: KeyCache::default(),
             state: State::empty(),
@@ -384,7 +443,9 @@ impl Engine {
                 state
                     .garbage
                     .extend(stored.map(|n| log::chunk_key(index, n)));
+                let dests: Vec<Option<Kind>> = lane.cursors.iter().map(|c| c.dest).collect();
                 *lane = Lane::new(lane.endpoint);
+                lane.cursors = dests.into_iter().map(|d| Cursor::new(d, 0)).collect();
             }
         }
         // A chunk still listed as garbage must never be written again under
@@ -404,6 +465,49 @@ impl Engine {
         self.dirty = legacy_items || !state.garbage.is_empty();
         self.state = state;
         self.enforce_cap();
+    }
+
+    /// Sets where items go. Call once, right after [`Engine::new`] or
+    /// [`Engine::restore`]: a destination the record knows keeps its
+    /// progress; a new one starts with the items recorded from now on; the
+    /// cursors of one no longer configured are dropped, with the items
+    /// only it still needed.
+    pub fn set_routes(&mut self, routes: Routes) {
+        let next_seq = self.state.next_seq;
+        for index in 0..4 {
+            let lane = &mut self.state.lanes[index];
+            let wanted = routes.carriers(lane.endpoint);
+            let mut old = std::mem::take(&mut lane.cursors);
+            for dest in wanted {
+                let kept = old.iter().position(|c| c.dest == dest);
+                lane.cursors.push(match kept {
+                    Some(at) => old.swap_remove(at),
+                    None => Cursor::new(dest, next_seq.max(lane.floor)),
+                });
+            }
+            self.settle_lane(index);
+        }
+        self.routes = routes;
+        self.dirty = true;
+        self.poll_needed = true;
+    }
+
+    /// The routes set by [`Engine::set_routes`].
+    pub fn routes(&self) -> &Routes {
+        &self.routes
+    }
+
+    /// Lets lane `index` forget the front items every cursor is done with;
+    /// their chunks become garbage.
+    pub(crate) fn settle_lane(&mut self, index: usize) {
+        let dead = self.state.lanes[index].settle();
+        self.state
+            .garbage
+            .extend(dead.map(|n| log::chunk_key(index, n)));
+        if self.state.lanes[index].endpoint == Endpoint::Errors {
+            let floor = self.state.lanes[index].floor;
+            self.state.folds.retain(|(seq, _)| *seq >= floor);
+        }
     }
 
     /// The current consent.
@@ -587,7 +691,11 @@ impl Engine {
                 self.state.lanes[index].unstore(chunk);
             }
             // A batch the failed write carried is still unknown to storage.
-            self.unsaved_batch = self.state.lanes.iter().any(|l| l.batch.is_some());
+            self.unsaved_batch = self
+                .state
+                .lanes
+                .iter()
+                .any(|l| l.cursors.iter().any(|c| c.batch.is_some()));
             self.dirty = true;
         }
         if pending.removal_only {
@@ -632,9 +740,11 @@ impl Engine {
                 .garbage
                 .extend(stored.map(|n| log::chunk_key(index, n)));
             let next = lane.next_chunk;
+            let dests: Vec<Option<Kind>> = lane.cursors.iter().map(|c| c.dest).collect();
             *lane = Lane::new(lane.endpoint);
             lane.first_chunk = next;
             lane.next_chunk = next;
+            lane.cursors = dests.into_iter().map(|d| Cursor::new(d, 0)).collect();
         }
         self.state.session = None;
         self.state.unreported = DropCounts::default();
@@ -678,19 +788,20 @@ impl Engine {
                 }
                 break;
             };
-            self.evict_front(index);
+            self.evict_front(index, reason);
             if seq == newest_seq {
                 newest_dropped = Some(reason);
             }
-            self.count_cap_drop(reason);
         }
         newest_dropped
     }
 
     fn count_cap_drop(&mut self, reason: DropReason) {
-        self.state.unreported.add(reason, 1);
-        self.state.totals.dropped.add(reason, 1);
-        self.dirty = true;
+        if self.state.consent == Consent::Granted {
+            self.state.unreported.add(reason, 1);
+            self.state.totals.dropped.add(reason, 1);
+            self.dirty = true;
+        }
     }
 
     /// Takes the most recent item back (it was just accepted); false when
@@ -703,13 +814,13 @@ impl Engine {
             return false;
         };
         let lane = &mut self.state.lanes[index];
-        let batched = lane.batch.as_ref().map_or(0, |b| b.len);
+        let touched = lane.touched();
         // A stored item would come back from its chunk after a restart.
         let stored = lane
             .items
             .back()
             .is_some_and(|i| i.chunk != lane::NOT_STORED);
-        if lane.items.len() <= batched || stored {
+        if lane.items.len() <= touched || stored {
             return false;
         }
         if let Some(item) = lane.items.pop_back() {
@@ -718,14 +829,27 @@ impl Engine {
         true
     }
 
-    /// Removes the front item of a lane; a batch emptied this way is
-    /// forgotten, but its lane keeps its backoff.
-    fn evict_front(&mut self, index: usize) {
+    /// Removes the front item of a lane, counted as a drop for `reason` by
+    /// every destination that had not passed it; a batch emptied this way
+    /// is forgotten, but its cursor keeps its backoff.
+    fn evict_front(&mut self, index: usize, reason: DropReason) {
+        let Some((seq, _)) = self.state.lanes[index].front() else {
+            return;
+        };
+        let losers: Vec<usize> = (0..self.state.lanes[index].cursors.len())
+            .filter(|&ci| self.state.lanes[index].cursors[ci].floor <= seq)
+            .collect();
+        // Counted once per destination that still needed it.
+        for ci in losers {
+            self.count_cursor_drops(index, ci, reason, 1);
+        }
         self.pop_lane_front(index);
-        let lane = &mut self.state.lanes[index];
-        if lane.batch.as_ref().is_some_and(|b| b.len == 0) {
-            let batch = lane.batch.take().expect("checked");
-            self.state.unreported.merge(&batch.dropped);
+        for ci in 0..self.state.lanes[index].cursors.len() {
+            let cursor = &mut self.state.lanes[index].cursors[ci];
+            if cursor.batch.as_ref().is_some_and(|b| b.len == 0) {
+                let batch = cursor.batch.take().expect("checked");
+                self.hand_back(index, ci, &batch.dropped);
+            }
         }
         self.dirty = true;
     }

@@ -257,12 +257,12 @@ impl Engine {
     fn fold_repeat(&mut self, fingerprint: &str) -> bool {
         let folds = &mut self.state.folds;
         let lane = &mut self.state.lanes[Endpoint::Errors.lane_index().unwrap_or(1)];
-        // A batch may already have reached the collector: its items stay as sent.
-        let batched = lane.batch.as_ref().map_or(0, |b| b.len);
+        // A batch may already have reached a destination: its items stay as sent.
+        let touched = lane.touched();
         let Some(same) = lane
             .items
             .iter_mut()
-            .skip(batched)
+            .skip(touched)
             .find(|item| item.fingerprint.as_deref() == Some(fingerprint))
         else {
             return false;
@@ -418,6 +418,10 @@ impl Engine {
             return Recorded::Dropped(DropReason::Invalid);
         };
         let lane = &mut self.state.lanes[index];
+        if lane.cursors.is_empty() {
+            // No destination carries this type (`types`): nothing to keep.
+            return Recorded::Accepted;
+        }
         lane.push(item);
         self.dirty = true;
         // Only a first item (a new deadline) or a full lane changes what poll

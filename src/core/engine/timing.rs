@@ -11,6 +11,7 @@ use crate::core::wire::items;
 use crate::core::wire::{DropReason, Endpoint};
 
 use super::{Engine, Recorded, TimingSeries};
+use crate::core::dest::{otlp, text, Kind, Meta};
 
 impl Engine {
     /// Adds one timer sample (milliseconds) to its (name, props) series of
@@ -87,6 +88,7 @@ impl Engine {
             let id = entropy.uuid_v4();
             let json =
                 items::timing_json(&id, &series.name, series.opened_at, &series.props, &summary);
+            let seq = self.state.next_seq;
             let outer = std::mem::replace(&mut self.source, series.source);
             let recorded = self.accept_item(
                 Endpoint::Performance,
@@ -101,8 +103,21 @@ impl Engine {
             // first sample so the lane sends it now, not one interval later.
             if recorded == Recorded::Accepted {
                 let lane = &mut self.state.lanes[Endpoint::Performance.lane_index().unwrap_or(2)];
-                if let Some(item) = lane.items.back_mut() {
+                let otlp = lane.cursors.iter().any(|c| c.dest == Some(Kind::Otlp));
+                if let Some(item) = lane.items.back_mut().filter(|i| i.seq == seq) {
                     item.recorded_at = series.opened_at;
+                    if otlp {
+                        let old_len = item.wire_len();
+                        // OTLP maps the sketch's buckets one to one onto an
+                        // exponential histogram; only it reads this tail.
+                        item.json.pop();
+                        item.json.push_str(",\"otlp\":{\"end\":");
+                        json::push_u64(&mut item.json, now);
+                        item.json.push_str(",\"sketch\":");
+                        series.sketch.to_json(&mut item.json);
+                        item.json.push_str("}}");
+                        lane.bytes += item.wire_len() - old_len;
+                    }
                 }
             }
         }
@@ -116,5 +131,45 @@ impl Engine {
             .iter()
             .map(|s| s.opened_at.saturating_add(interval))
             .min()
+    }
+}
+
+/// The `/v1/metrics` body for stored timing items carrying their sketch
+/// (the `otlp` tail written by [`Engine::close_timing_windows`]); items
+/// without one (recorded before OTLP was configured) are skipped.
+pub(crate) fn otlp_metrics(meta: &Meta, items: &[&str], out: &mut String) {
+    let parsed: Vec<(json::Json, Sketch, Millis)> = items
+        .iter()
+        .filter_map(|text| {
+            let item = json::parse(text).ok()?;
+            let tail = item.get("otlp")?;
+            let sketch = Sketch::from_json(tail.get("sketch")?)?;
+            let end = tail.get("end").and_then(json::Json::as_u64)?;
+            Some((item, sketch, end))
+        })
+        .collect();
+    let props: Vec<String> = parsed
+        .iter()
+        .map(|(item, _, _)| {
+            let mut props = String::new();
+            if let Some(value) = item.get("props") {
+                json::write(value, &mut props);
+            }
+            props
+        })
+        .collect();
+    let series: Vec<otlp::Series> = parsed
+        .iter()
+        .zip(&props)
+        .map(|((item, sketch, end), props)| otlp::Series {
+            name: text(item, "name"),
+            props,
+            start: item.get("ts").and_then(json::Json::as_u64).unwrap_or(*end),
+            end: *end,
+            sketch,
+        })
+        .collect();
+    if !series.is_empty() {
+        otlp::metrics(meta, &series, out);
     }
 }

@@ -115,11 +115,15 @@ pub enum DropReason {
     /// Stored state that could not be read or validated (garbage under the
     /// SDK's keys, a missing chunk, a record of a later version).
     CorruptState,
+    /// Sentry answered with a rate limit for the item's category (or one
+    /// was running when it was due): not sent, since Sentry would refuse it
+    /// (`docs/destinations.md`, "Responses").
+    RateLimitBackoff,
 }
 
 impl DropReason {
     /// Every reason, in wire order.
-    pub const ALL: [DropReason; 9] = [
+    pub const ALL: [DropReason; 10] = [
         DropReason::QueueFull,
         DropReason::Sampled,
         DropReason::BeforeSend,
@@ -129,6 +133,7 @@ impl DropReason {
         DropReason::HookError,
         DropReason::StorageFull,
         DropReason::CorruptState,
+        DropReason::RateLimitBackoff,
     ];
 
     /// The key used in `dropped` on the wire and in `stats()`.
@@ -143,6 +148,7 @@ impl DropReason {
             DropReason::HookError => "hook_error",
             DropReason::StorageFull => "storage_full",
             DropReason::CorruptState => "corrupt_state",
+            DropReason::RateLimitBackoff => "ratelimit_backoff",
         }
     }
 
@@ -159,7 +165,7 @@ impl DropReason {
 
 /// A count per [`DropReason`]. Serialized as `{ "queue_full": 0, ... }`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct DropCounts([u64; 9]);
+pub struct DropCounts([u64; 10]);
 
 impl DropCounts {
     /// Adds `n` drops for `reason`.
