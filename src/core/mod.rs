@@ -27,8 +27,8 @@ pub mod wire;
 pub use backoff::Outcome;
 pub use driver::Driver;
 pub use engine::{
-    Action, Consent, ConsentChange, Engine, ErrorInput, Recorded, Request, RequestId, Stats,
-    Stored, Writes,
+    Action, Consent, ConsentChange, Engine, ErrorInput, Recorded, Request, RequestId, Routes,
+    Stats, Stored, Writes,
 };
 pub use error::{Error, Result};
 pub use ids::{Entropy, SplitMix};

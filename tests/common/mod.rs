@@ -4,4 +4,5 @@
 
 pub mod driver_cases;
 pub mod engine_cases;
+pub mod routing_cases;
 pub mod source_cases;

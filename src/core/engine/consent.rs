@@ -77,7 +77,10 @@ impl Engine {
                 let old_id = state.anonymous_id.take();
                 state.consent = Consent::Denied;
                 self.purge();
-                if let Some(anonymous_id) = old_id {
+                // Only the v1 collector has a deletion endpoint; the README
+                // says how to erase an ID on each other backend.
+                let v1 = self.routes.destinations.endpoint.is_some();
+                if let Some(anonymous_id) = old_id.filter(|_| v1) {
                     self.state.deletion = Some(Deletion {
                         batch_id: entropy.uuid_v4(),
                         anonymous_id,

@@ -1,0 +1,423 @@
+//! Several destinations at once (`docs/destinations.md`): one cursor per
+//! destination in each lane, written once and run on the host
+//! (`tests/engine.rs`) and in a service worker (`tests/wasm_service_worker.rs`).
+
+use mv3_telemetry::core::backoff::Outcome;
+use mv3_telemetry::core::dest::{
+    Destinations, Kind, OtlpOptions, PosthogOptions, SentryDsn, SentryOptions,
+};
+use mv3_telemetry::core::names::CHUNK_PREFIX;
+use mv3_telemetry::core::{Consent, DropReason, Endpoint, ErrorInput, Recorded, Request, Routes};
+use serde_json::{json, Value};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use super::engine_cases::{Rig, START};
+
+const V1: &str = "http://127.0.0.1:8787";
+
+/// Routes to the v1 collector (if `v1`) and the named backends, with
+/// their default `types`.
+pub fn routes(v1: bool, kinds: &[Kind]) -> Routes {
+    let has = |kind| kinds.contains(&kind);
+    Routes {
+        destinations: Destinations {
+            endpoint: v1.then(|| V1.to_owned()),
+            sentry: has(Kind::Sentry).then(|| SentryOptions {
+                dsn: SentryDsn::parse("http://pub1@127.0.0.1:8787/42").unwrap(),
+                types: Kind::Sentry.types(None).unwrap(),
+            }),
+            otlp: has(Kind::Otlp).then(|| {
+                OtlpOptions::new(
+                    "http://127.0.0.1:8787/otel",
+                    vec![("x-api-key".into(), "k1".into())],
+                    None,
+                )
+                .unwrap()
+            }),
+            posthog: has(Kind::Posthog).then(|| {
+                PosthogOptions::new("phc_test", Some("http://127.0.0.1:8787"), None).unwrap()
+            }),
+        },
+        app_name: "Demo Ext".into(),
+    }
+}
+
+fn routed(v1: bool, kinds: &[Kind]) -> Rig {
+    let mut rig = Rig::granted();
+    rig.engine.set_routes(routes(v1, kinds));
+    rig
+}
+
+fn error(rig: &mut Rig, message: &str) -> Recorded {
+    let input = ErrorInput {
+        kind: "TypeError",
+        message,
+        stack: Some("TypeError: x\n    at f (chrome-extension://abc/bg.js:1:2)"),
+        context: None,
+    };
+    rig.engine.record_error(input, rig.now, &mut rig.rng)
+}
+
+fn to(requests: &[Request], dest: Option<Kind>) -> Vec<&Request> {
+    requests.iter().filter(|r| r.dest == dest).collect()
+}
+
+fn answer_with(
+    rig: &mut Rig,
+    request: &Request,
+    code: u16,
+    limits: Option<&str>,
+    body: Option<&str>,
+) {
+    let outcome = Outcome::Status {
+        code,
+        retry_after: None,
+    };
+    rig.engine
+        .on_response(request.id, &outcome, limits, body, rig.now, &mut rig.rng);
+}
+
+/// The envelope's item headers and payloads, by item type.
+fn envelope_items(request: &Request) -> Vec<(String, Value)> {
+    let mut lines = request.body.lines();
+    let _header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+    let mut out = Vec::new();
+    while let Some(header) = lines.next() {
+        let header: Value = serde_json::from_str(header).unwrap();
+        let payload: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
+        out.push((header["type"].as_str().unwrap().to_owned(), payload));
+    }
+    out
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_item_going_to_two_destinations_is_stored_once_and_kept_until_both_have_it() {
+    let mut rig = routed(true, &[Kind::Sentry]);
+    error(&mut rig, "boom");
+    rig.persist();
+    let chunks: Vec<String> = rig.chunk_keys();
+    assert_eq!(chunks.len(), 1, "one chunk for one item: {chunks:?}");
+    let sends = rig.flush_now();
+    let (v1, sentry) = (to(&sends, None), to(&sends, Some(Kind::Sentry)));
+    assert_eq!((v1.len(), sentry.len()), (1, 1), "{sends:?}");
+    assert!(sentry[0]
+        .url
+        .starts_with("http://127.0.0.1:8787/api/42/envelope/?sentry_key=pub1"));
+    assert_eq!(sentry[0].content_type, "application/x-sentry-envelope");
+    let v1 = v1[0].clone();
+    let sentry = sentry[0].clone();
+    rig.answer(&v1, 200, None);
+    assert_eq!(rig.chunk_keys().len(), 1, "Sentry has not got it yet");
+    assert_eq!(rig.engine.stats().queued, 1);
+    rig.answer(&sentry, 200, None);
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert!(rig.chunk_keys().is_empty(), "retired once both have it");
+    assert_eq!(rig.engine.stats().sent, 2, "one delivery per destination");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn one_destination_down_never_holds_back_the_others() {
+    let mut rig = routed(true, &[Kind::Otlp, Kind::Posthog]);
+    for round in 0..5 {
+        rig.track("click", json!({ "round": round }));
+        let sends = rig.flush_now();
+        for request in &sends {
+            let code = if request.dest == Some(Kind::Otlp) {
+                503
+            } else {
+                200
+            };
+            rig.answer(request, code, None);
+        }
+        assert!(
+            sends.iter().any(|r| r.dest.is_none())
+                && sends.iter().any(|r| r.dest == Some(Kind::Posthog)),
+            "round {round}: the v1 collector and PostHog deliver: {sends:?}"
+        );
+        rig.now += 60_000;
+    }
+    // OTLP was down the whole time: it alone holds the five events. Its
+    // batch kept its first item across retries; the rest follow at once.
+    assert_eq!(rig.engine.stats().queued, 5);
+    let mut records = 0;
+    for _ in 0..2 {
+        let sends = rig.flush_now();
+        let otlp = to(&sends, Some(Kind::Otlp));
+        assert_eq!(otlp.len(), 1, "{sends:?}");
+        assert_eq!(otlp[0].url, "http://127.0.0.1:8787/otel/v1/logs");
+        assert_eq!(
+            otlp[0].headers,
+            vec![("x-api-key".to_owned(), "k1".to_owned())]
+        );
+        let body: Value = serde_json::from_str(&otlp[0].body).unwrap();
+        records += body["resourceLogs"][0]["scopeLogs"][0]["logRecords"]
+            .as_array()
+            .unwrap()
+            .len();
+        let otlp = otlp[0].clone();
+        rig.answer(&otlp, 200, None);
+    }
+    assert_eq!(records, 5, "every event waited for OTLP");
+    assert_eq!(rig.engine.stats().queued, 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_counts_them() {
+    let mut rig = routed(true, &[Kind::Sentry]);
+    error(&mut rig, "first");
+    let sends = rig.flush_now();
+    let sentry = to(&sends, Some(Kind::Sentry))[0].clone();
+    let v1 = to(&sends, None)[0].clone();
+    rig.answer(&v1, 200, None);
+    // Accepted, with a limit on errors for 60 s.
+    answer_with(&mut rig, &sentry, 200, Some("60:error:organization"), None);
+    assert_eq!(rig.engine.stats().sent, 2);
+    for i in 0..3 {
+        rig.now += 10_000;
+        error(&mut rig, &format!("during the limit {i}"));
+        let sends = rig.flush_now();
+        assert!(to(&sends, Some(Kind::Sentry)).is_empty(), "{sends:?}");
+        for request in to(&sends, None) {
+            let request = request.clone();
+            rig.answer(&request, 200, None);
+        }
+    }
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::RateLimitBackoff),
+        3
+    );
+    assert_eq!(rig.engine.stats().queued, 0, "dropped, not held in storage");
+    rig.now = START + 61_000;
+    error(&mut rig, "after the limit");
+    let sends = rig.flush_now();
+    let sentry = to(&sends, Some(Kind::Sentry));
+    assert_eq!(sentry.len(), 1);
+    let items = envelope_items(sentry[0]);
+    assert_eq!(items[0].0, "event");
+    let report = &items
+        .iter()
+        .find(|(t, _)| t == "client_report")
+        .expect("a client report")
+        .1;
+    assert_eq!(
+        report["discarded_events"],
+        json!([{ "reason": "ratelimit_backoff", "category": "error", "quantity": 3 }])
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_sentry_429_limits_only_the_categories_it_names() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    error(&mut rig, "e1");
+    let sentry = rig.flush_now().remove(0);
+    answer_with(&mut rig, &sentry, 429, Some("120:error"), None);
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::RateLimitBackoff),
+        1
+    );
+    rig.now += 1_000;
+    rig.engine.record_feedback(
+        "bug",
+        Some(2),
+        Some("it broke"),
+        None,
+        rig.now,
+        &mut rig.rng,
+    );
+    error(&mut rig, "e2");
+    let sends = rig.flush_now();
+    assert_eq!(
+        sends.len(),
+        1,
+        "feedback goes; the error is limited: {sends:?}"
+    );
+    assert_eq!(sends[0].endpoint, Endpoint::Feedback);
+    assert_eq!(envelope_items(&sends[0])[0].0, "feedback");
+    assert_eq!(
+        rig.engine.stats().dropped.get(DropReason::RateLimitBackoff),
+        2
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn types_decide_which_lanes_a_destination_reads_and_unrouted_items_are_not_kept() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    assert_eq!(rig.track("click", json!({})), Recorded::Accepted);
+    assert_eq!(
+        rig.engine.stats().queued,
+        0,
+        "no destination carries events"
+    );
+    error(&mut rig, "boom");
+    assert_eq!(rig.engine.stats().queued, 1);
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 1);
+    assert_eq!(sends[0].dest, Some(Kind::Sentry));
+    // Revoking purges every cursor; without a v1 endpoint there is no
+    // deletion request to send.
+    rig.engine.set_consent(false, rig.now, &mut rig.rng);
+    rig.persist();
+    assert!(rig.flush_now().is_empty());
+    assert_eq!(rig.engine.stats().queued, 0);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_otlp_partial_success_is_delivered_and_its_rejected_records_counted() {
+    let mut rig = routed(false, &[Kind::Otlp]);
+    for i in 0..4 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let otlp = rig.flush_now().remove(0);
+    answer_with(
+        &mut rig,
+        &otlp,
+        200,
+        None,
+        Some(r#"{"partialSuccess":{"rejectedLogRecords":"1","errorMessage":"bad"}}"#),
+    );
+    let stats = rig.engine.stats();
+    assert_eq!((stats.sent, stats.retries, stats.queued), (3, 0, 0));
+    assert_eq!(stats.dropped.get(DropReason::Rejected), 1);
+    // 400 is permanent for OTLP; 502 is retried.
+    rig.track("e", json!({}));
+    let otlp = rig.flush_now().remove(0);
+    answer_with(&mut rig, &otlp, 502, None, None);
+    assert_eq!(rig.engine.stats().retries, 1);
+    rig.now += 600_000;
+    let otlp = rig.flush_now().remove(0);
+    answer_with(&mut rig, &otlp, 400, None, None);
+    assert_eq!(rig.engine.stats().dropped.get(DropReason::Rejected), 2);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn timings_reach_otlp_as_exponential_histograms_and_the_v1_collector_unchanged() {
+    let mut rig = routed(true, &[Kind::Otlp]);
+    for ms in [1.0, 2.0, 4.0, 8.0, 1_000.0] {
+        let props = json!({ "tab": "popup" }).to_string();
+        rig.engine
+            .record_timing("load", ms, Some(&props), rig.now, &mut rig.rng);
+    }
+    let sends = rig.flush_now();
+    let metrics = sends
+        .iter()
+        .find(|r| r.url.ends_with("/v1/metrics"))
+        .expect("a metrics request");
+    let body: Value = serde_json::from_str(&metrics.body).unwrap();
+    let metric = &body["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0];
+    assert_eq!(metric["name"], "load");
+    let point = &metric["exponentialHistogram"]["dataPoints"][0];
+    assert_eq!(point["count"], "5");
+    assert_eq!(point["scale"], 6);
+    let total: u64 = point["positive"]["bucketCounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(total, 5);
+    let v1 = sends
+        .iter()
+        .find(|r| r.dest.is_none() && r.endpoint == Endpoint::Performance)
+        .expect("a v1 performance batch");
+    let item = &serde_json::from_str::<Value>(&v1.body).unwrap()["items"][0];
+    assert_eq!(item["count"], 5);
+    assert!(
+        item.get("otlp").is_none(),
+        "the v1 item is as documented: {item}"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn each_destination_resumes_its_own_batch_after_a_restart() {
+    let mut rig = routed(true, &[Kind::Sentry, Kind::Posthog]);
+    error(&mut rig, "boom");
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 3, "{sends:?}");
+    // PostHog delivers; the worker dies before the other two answer.
+    let posthog = to(&sends, Some(Kind::Posthog))[0].clone();
+    rig.answer(&posthog, 200, None);
+    let v1_batch = to(&sends, None)[0].batch_id.clone();
+    let sentry_body = to(&sends, Some(Kind::Sentry))[0].body.clone();
+    rig.restart(Consent::Pending);
+    rig.engine
+        .set_routes(routes(true, &[Kind::Sentry, Kind::Posthog]));
+    let again = rig.flush_now();
+    assert_eq!(again.len(), 2, "PostHog already has it: {again:?}");
+    assert_eq!(to(&again, None)[0].batch_id, v1_batch, "same v1 batch id");
+    let event_id = |body: &str| -> Value {
+        serde_json::from_str::<Value>(body.lines().next().unwrap()).unwrap()["event_id"].clone()
+    };
+    assert_eq!(
+        event_id(&to(&again, Some(Kind::Sentry))[0].body),
+        event_id(&sentry_body)
+    );
+    for request in &again {
+        rig.answer(request, 200, None);
+    }
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert!(rig.chunk_keys().is_empty());
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_destination_added_later_gets_new_items_and_one_removed_releases_its_items() {
+    let mut rig = routed(true, &[]);
+    rig.track("before", json!({}));
+    rig.persist();
+    rig.restart(Consent::Pending);
+    rig.engine.set_routes(routes(true, &[Kind::Posthog]));
+    rig.track("after", json!({}));
+    let sends = rig.flush_now();
+    let posthog = to(&sends, Some(Kind::Posthog));
+    let body: Value = serde_json::from_str(&posthog[0].body).unwrap();
+    let names: Vec<&str> = body["batch"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["after"],
+        "only what was recorded after it was added"
+    );
+    // PostHog is configured away before it answered: the items it held
+    // leave once the v1 collector has them.
+    rig.restart(Consent::Pending);
+    rig.engine.set_routes(routes(true, &[]));
+    for request in rig.flush_now() {
+        rig.answer(&request, 200, None);
+    }
+    assert_eq!(rig.engine.stats().queued, 0);
+    assert!(rig.chunk_keys().is_empty());
+    assert!(rig.storage.keys().all(|k| !k.starts_with(CHUNK_PREFIX)));
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn the_cap_counts_an_evicted_item_once_per_destination_that_still_needed_it() {
+    let policy = mv3_telemetry::core::Policy {
+        max_queued_items: 10,
+        ..Default::default()
+    };
+    let mut rig = Rig::with_policy(policy, Consent::Granted);
+    rig.engine.set_routes(routes(true, &[Kind::Posthog]));
+    for i in 0..10 {
+        rig.track("e", json!({ "i": i }));
+    }
+    // The v1 collector takes all ten; PostHog is down.
+    for request in rig.flush_now() {
+        let code = if request.dest.is_none() { 200 } else { 503 };
+        rig.answer(&request, code, None);
+    }
+    assert_eq!(rig.engine.stats().queued, 10, "PostHog still needs them");
+    rig.now += 1_000;
+    for i in 0..5 {
+        rig.track("more", json!({ "i": i }));
+    }
+    let stats = rig.engine.stats();
+    assert_eq!(stats.queued, 10);
+    assert_eq!(
+        stats.dropped.get(DropReason::QueueFull),
+        5,
+        "five oldest lost for PostHog only (the v1 collector had them)"
+    );
+}
