@@ -10,14 +10,19 @@
 //! - nothing is sent or stored while consent is not granted;
 //! - after a revoke, nothing of the old ID is sent but its deletion request.
 //!
+//! The same schedules run again with a second destination (PostHog) beside
+//! the v1 collector: each must receive everything owed to it, under one
+//! batch id per item, whatever the other one does (issue 14).
+//!
 //! Run alone: `cargo test --test engine_invariants`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use mv3_telemetry::core::dest::{Destinations, Kind, PosthogOptions};
 use mv3_telemetry::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_KEY};
 use mv3_telemetry::core::{
     Action, Consent, Context, DropReason, Endpoint, Engine, Outcome, Policy, Recorded, Request,
-    Scrubber, SplitMix, Stored,
+    Routes, Scrubber, SplitMix, Stored,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -113,6 +118,19 @@ fn policy() -> Policy {
     }
 }
 
+/// The v1 collector alone, or beside PostHog.
+fn routes(posthog: bool) -> Routes {
+    Routes {
+        destinations: Destinations {
+            endpoint: Some("http://127.0.0.1:1".into()),
+            posthog: posthog
+                .then(|| PosthogOptions::new("phc_k", Some("http://127.0.0.1:1"), None).unwrap()),
+            ..Destinations::default()
+        },
+        app_name: "Ext".into(),
+    }
+}
+
 fn restore(storage: &BTreeMap<String, String>, default: Consent, rng: &mut SplitMix) -> Engine {
     let stored = Stored {
         record: storage.get(RECORD_KEY).map(String::as_str),
@@ -133,6 +151,8 @@ fn restore(storage: &BTreeMap<String, String>, default: Consent, rng: &mut Split
 /// The worker, its storage and what the collector and the user saw.
 struct World {
     engine: Engine,
+    /// PostHog is a second destination.
+    posthog: bool,
     rng: SplitMix,
     now: u64,
     storage: BTreeMap<String, String>,
@@ -143,14 +163,14 @@ struct World {
     unpersisted: Vec<u64>,
     /// Accepted and in storage: they must arrive or be counted as dropped.
     durable: BTreeSet<u64>,
-    /// What the collector received: item id -> (event key, batch id).
-    received: BTreeMap<String, (u64, String)>,
-    /// Every item id sent, with the batch id it was first sent under.
-    sent_under: BTreeMap<String, String>,
+    /// What each destination received: (destination, item id) -> (event key, batch id).
+    received: BTreeMap<(Option<Kind>, String), (u64, String)>,
+    /// Every (destination, item id) sent, with the batch id it was first sent under.
+    sent_under: BTreeMap<(Option<Kind>, String), String>,
     /// Batches sent while storage did not hold them.
     unsaved_batches: BTreeSet<String>,
     /// Items a restart may re-batch (their batch never reached storage).
-    rebatchable: BTreeSet<String>,
+    rebatchable: BTreeSet<(Option<Kind>, String)>,
     /// Anonymous IDs revoked so far.
     revoked: Vec<String>,
 }
@@ -159,10 +179,40 @@ fn body(request: &Request) -> Value {
     serde_json::from_str(&request.body).expect("bodies are JSON")
 }
 
+/// The anonymous ID a request names.
+fn anonymous_id(request: &Request) -> String {
+    let body = body(request);
+    let id = match request.dest {
+        None => &body["anonymous_id"],
+        Some(_) => &body["batch"][0]["distinct_id"],
+    };
+    id.as_str().unwrap().to_owned()
+}
+
+/// (item id, event key) of every item a request carries.
+fn carried(request: &Request) -> Vec<(String, u64)> {
+    let body = body(request);
+    let (list, id, props) = match request.dest {
+        None => ("items", "id", "props"),
+        Some(_) => ("batch", "uuid", "properties"),
+    };
+    body[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| {
+            (
+                item[id].as_str().unwrap().to_owned(),
+                item[props]["k"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
 impl World {
-    fn new() -> World {
+    fn new(posthog: bool) -> World {
         let mut rng = SplitMix(11);
-        let engine = Engine::new(
+        let mut engine = Engine::new(
             policy(),
             Context::default(),
             Scrubber::default(),
@@ -170,8 +220,10 @@ impl World {
             &mut rng,
         )
         .expect("valid policy");
+        engine.set_routes(routes(posthog));
         World {
             engine,
+            posthog,
             rng,
             now: START,
             storage: BTreeMap::new(),
@@ -256,21 +308,22 @@ impl World {
             Consent::Granted,
             "only the deletion request goes out without consent"
         );
-        let id = body["anonymous_id"].as_str().unwrap();
+        let id = anonymous_id(request);
         assert!(
-            !self.revoked.iter().any(|r| r == id),
+            !self.revoked.iter().any(|r| *r == id),
             "nothing of a revoked ID is sent but its deletion request"
         );
-        assert_eq!(Some(id), self.engine.anonymous_id());
-        for item in body["items"].as_array().unwrap() {
-            let item_id = item["id"].as_str().unwrap().to_owned();
+        assert_eq!(Some(id.as_str()), self.engine.anonymous_id());
+        for (item_id, _) in carried(request) {
+            let key = (request.dest, item_id.clone());
             let first = self
                 .sent_under
-                .entry(item_id.clone())
+                .entry(key.clone())
                 .or_insert_with(|| request.batch_id.clone());
             assert!(
-                *first == request.batch_id || self.rebatchable.contains(&item_id),
-                "item {item_id} sent under two batch ids"
+                *first == request.batch_id || self.rebatchable.contains(&key),
+                "item {item_id} sent to {:?} under two batch ids",
+                request.dest
             );
         }
     }
@@ -309,12 +362,9 @@ impl World {
         if request.endpoint == Endpoint::Deletion {
             return;
         }
-        for item in body(request)["items"].as_array().unwrap() {
-            let key = item["props"]["k"].as_u64().unwrap();
-            self.received.insert(
-                item["id"].as_str().unwrap().to_owned(),
-                (key, request.batch_id.clone()),
-            );
+        for (item_id, key) in carried(request) {
+            self.received
+                .insert((request.dest, item_id), (key, request.batch_id.clone()));
         }
     }
 
@@ -362,7 +412,7 @@ impl World {
                     .sent_under
                     .iter()
                     .filter(|(_, b)| **b == batch)
-                    .map(|(item, _)| item.clone());
+                    .map(|(key, _)| key.clone());
                 self.rebatchable.extend(items.collect::<Vec<_>>());
             }
         }
@@ -374,6 +424,7 @@ impl World {
         };
         let mut rng = SplitMix(self.rng.0 ^ 0x5eed);
         self.engine = restore(&self.storage, default, &mut rng);
+        self.engine.set_routes(routes(self.posthog));
         self.rng = rng;
         if let Some(id) = self.engine.anonymous_id() {
             assert!(
@@ -449,13 +500,26 @@ impl World {
     }
 
     fn check_nothing_lost(&self) {
-        let arrived: BTreeSet<u64> = self.received.values().map(|(k, _)| *k).collect();
-        let lost = self.durable.difference(&arrived).count() as u64;
         let counts = self.engine.stats().dropped;
         let dropped: u64 = DropReason::ALL.iter().map(|r| counts.get(*r)).sum();
+        let mut lost = 0;
+        let dests: &[Option<Kind>] = if self.posthog {
+            &[None, Some(Kind::Posthog)]
+        } else {
+            &[None]
+        };
+        for dest in dests {
+            let arrived: BTreeSet<u64> = self
+                .received
+                .iter()
+                .filter(|((d, _), _)| d == dest)
+                .map(|(_, (k, _))| *k)
+                .collect();
+            lost += self.durable.difference(&arrived).count() as u64;
+        }
         assert!(
             lost <= dropped,
-            "{lost} persisted items never arrived and only {dropped} drops were counted"
+            "{lost} persisted deliveries never arrived and only {dropped} drops were counted"
         );
         if self.engine.consent() == Consent::Granted {
             assert_eq!(self.engine.held_items(), 0, "everything left the queue");
@@ -470,7 +534,19 @@ proptest! {
     fn random_schedules_lose_nothing_duplicate_nothing_and_respect_consent(
         ops in prop::collection::vec(op(), 1..160)
     ) {
-        let mut world = World::new();
+        let mut world = World::new(false);
+        for op in &ops {
+            world.step(op);
+        }
+        world.settle();
+        world.check_nothing_lost();
+    }
+
+    #[test]
+    fn with_two_destinations_each_gets_everything_owed_under_one_batch_id_per_item(
+        ops in prop::collection::vec(op(), 1..160)
+    ) {
+        let mut world = World::new(true);
         for op in &ops {
             world.step(op);
         }

@@ -79,7 +79,7 @@ impl Types {
 }
 
 /// A destination besides the v1 collector.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
     /// Sentry envelopes.
     Sentry,

@@ -585,7 +585,10 @@ impl Engine {
             }
             let chunks = std::mem::take(&mut per_lane[index]);
             let (corrupt, dead) = self.state.lanes[index].take_read(chunks);
-            self.corrupt += corrupt;
+            // Lost for every destination of the lane (which of them had
+            // passed an item that cannot be read is unknown: an upper bound).
+            let cursors = self.state.lanes[index].cursors.len().max(1) as u64;
+            self.corrupt += corrupt * cursors;
             self.report_corrupt();
             self.state.garbage.extend(dead.map(|n| chunk_key(index, n)));
             self.apply_folds(index);

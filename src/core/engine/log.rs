@@ -307,7 +307,11 @@ fn write_lane(lane: &Lane, out: &mut String) {
     // The v1 collector's cursor is written in the lane itself (the shape of
     // records from before other destinations); the others under `dests`.
     if let Some(v1) = lane.cursors.iter().find(|c| c.dest.is_none()) {
-        write_cursor(v1, count, out);
+        if v1.floor > lane.floor {
+            // Ahead of a slower destination.
+            field_u64(out, "v1_floor", v1.floor);
+        }
+        write_cursor(v1, stored_before(lane, v1), count, out);
     } else {
         field_str(out, "v1", "none");
     }
@@ -322,7 +326,7 @@ fn write_lane(lane: &Lane, out: &mut String) {
             out.push('{');
             field_str(out, "d", cursor.dest.map_or("", Kind::option));
             field_u64(out, "floor", cursor.floor);
-            write_cursor(cursor, count, out);
+            write_cursor(cursor, stored_before(lane, cursor), count, out);
             out.push('}');
         }
         out.push(']');
@@ -330,8 +334,19 @@ fn write_lane(lane: &Lane, out: &mut String) {
     out.push('}');
 }
 
-/// A cursor's backoff and batch, as fields of the object being written.
-fn write_cursor(cursor: &Cursor, count: usize, out: &mut String) {
+/// Items of the lane before `cursor`'s first (those of them in storage
+/// come first: stored items precede new ones).
+fn stored_before(lane: &Lane, cursor: &Cursor) -> usize {
+    match lane.unread {
+        // Not read yet: the batch is the one the record gave, unchanged.
+        Some(_) => 0,
+        None => lane.start_of(cursor.floor),
+    }
+}
+
+/// A cursor's backoff and batch, as fields of the object being written;
+/// `before` of the lane's `count` stored items precede its batch.
+fn write_cursor(cursor: &Cursor, before: usize, count: usize, out: &mut String) {
     if cursor.attempts > 0 {
         field_u64(out, "attempts", u64::from(cursor.attempts));
         field_u64(out, "retry_at", cursor.retry_at);
@@ -347,7 +362,7 @@ fn write_cursor(cursor: &Cursor, count: usize, out: &mut String) {
     }
     // A batch is stored only once every item of it is: a restart re-sends
     // exactly these items under the same id.
-    if let Some(batch) = cursor.batch.as_ref().filter(|b| b.len <= count) {
+    if let Some(batch) = cursor.batch.as_ref().filter(|b| before + b.len <= count) {
         key(out, "batch");
         out.push('{');
         field_str(out, "id", &batch.id);
@@ -527,7 +542,8 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
     let count = u64_at(stored, "count").unwrap_or(0) as usize;
     lane.cursors.clear();
     if str_at(stored, "v1").is_none() {
-        let mut v1 = Cursor::new(None, lane.floor);
+        let floor = u64_at(stored, "v1_floor").unwrap_or(0).max(lane.floor);
+        let mut v1 = Cursor::new(None, floor);
         read_cursor(stored, count, &mut v1);
         lane.cursors.push(v1);
     }
