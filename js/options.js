@@ -145,17 +145,9 @@ function checkPosthog(posthog) {
 
 const DESTINATION_CHECKS = { sentry: checkSentry, otlp: checkOtlp, posthog: checkPosthog };
 
-// The engine delivers to the v1 collector only so far: a cursor per destination
-// is the next step (docs/destinations.md). Until then a valid destination is
-// refused at init, never silently ignored; flipping this enables them.
-const DESTINATIONS_DELIVERED = false;
-
 /** Validates user options; throws a TypeError naming the first bad field. */
 export function validateOptions(options) {
-  const destinations = checkOptions(options);
-  if (!DESTINATIONS_DELIVERED && destinations.length > 0) {
-    fail(destinations[0], 'is not delivered by this build yet (docs/destinations.md)');
-  }
+  checkOptions(options);
 }
 
 /**

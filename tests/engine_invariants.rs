@@ -310,7 +310,7 @@ impl World {
         );
         let id = anonymous_id(request);
         assert!(
-            !self.revoked.iter().any(|r| *r == id),
+            !self.revoked.contains(&id),
             "nothing of a revoked ID is sent but its deletion request"
         );
         assert_eq!(Some(id.as_str()), self.engine.anonymous_id());

@@ -204,6 +204,7 @@ impl Client {
                 push_u64(&mut text, restored_items);
                 platform::warn(&(text + " queued items restored from storage; delivering them"));
             }
+            engine.set_routes(options.routes);
             if let Some(hook) = before_send {
                 engine.set_before_send(js_hook(hook, inner.debug));
             }

@@ -7,13 +7,19 @@ use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::core::dest::{
+    Destinations, Kind, OtlpOptions, PosthogOptions, SentryDsn, SentryOptions,
+};
 use crate::core::scrub::{ScrubOptions, Scrubber};
-use crate::core::{Consent, Context, Policy};
+use crate::core::{Consent, Context, Policy, Routes};
 
 /// What a [`super::Client`] is built from.
 pub struct Options {
-    /// The collector origin, without a trailing slash.
+    /// The v1 collector origin, without a trailing slash; empty when only
+    /// other destinations are set.
     pub endpoint: String,
+    /// Every destination, and the extension's name for their encoders.
+    pub routes: Routes,
     /// Compress bodies with gzip.
     pub gzip: bool,
     /// Warn on the console about drops and failures.
@@ -57,24 +63,11 @@ impl Options {
         if !options.is_object() {
             return Err(type_error("mv3-telemetry: options must be an object"));
         }
-        // The engine's lanes deliver to the v1 collector only so far; a cursor
-        // per destination is the next step (`docs/destinations.md`). Until
-        // then a destination is refused, never silently ignored. (The wrapper
-        // has checked it by `core::dest`'s rules already; reading it here
-        // would ship that code for nothing.)
-        for name in ["sentry", "otlp", "posthog"] {
-            if !field(options, name).is_undefined() {
-                return Err(type_error(
-                    &("mv3-telemetry: option `".to_owned()
-                        + name
-                        + "` is not delivered by this build yet (docs/destinations.md)"),
-                ));
-            }
-        }
-        let endpoint = text(options, "endpoint");
-        if endpoint.is_empty() {
-            return Err(type_error("mv3-telemetry: option `endpoint` is required"));
-        }
+        let routes = Routes {
+            destinations: destinations(options)?,
+            app_name: text(options, "appName"),
+        };
+        let endpoint = routes.destinations.endpoint.clone().unwrap_or_default();
         let batch = field(options, "batch");
         let retry = field(options, "retry");
         let scrub = field(options, "scrub");
@@ -110,7 +103,8 @@ impl Options {
         };
         let environment = text(options, "environment");
         Ok(Options {
-            endpoint: endpoint.trim_end_matches('/').to_owned(),
+            endpoint,
+            routes,
             gzip: text(options, "compression") != "none",
             debug: field(options, "debug").as_bool().unwrap_or(false),
             policy,
@@ -132,6 +126,61 @@ impl Options {
             default_consent,
         })
     }
+}
+
+/// `endpoint`, `sentry`, `otlp` and `posthog`, checked by the core's rules
+/// (the wrapper has checked them already, with longer messages).
+fn destinations(options: &JsValue) -> Result<Destinations, JsValue> {
+    let error = |e: crate::core::Error| type_error(&e.message());
+    let types = |object: &JsValue| {
+        let list = field(object, "types");
+        (!list.is_undefined()).then(|| strings(object, "types"))
+    };
+    let endpoint = text(options, "endpoint");
+    let mut out = Destinations {
+        endpoint: match endpoint.as_str() {
+            "" => None,
+            url => Some(Destinations::endpoint(url).map_err(error)?),
+        },
+        ..Destinations::default()
+    };
+    let sentry = field(options, "sentry");
+    if !sentry.is_undefined() {
+        out.sentry = Some(SentryOptions {
+            dsn: SentryDsn::parse(&text(&sentry, "dsn")).map_err(error)?,
+            types: Kind::Sentry
+                .types(types(&sentry).as_deref())
+                .map_err(error)?,
+        });
+    }
+    let otlp = field(options, "otlp");
+    if !otlp.is_undefined() {
+        let headers = field(&otlp, "headers");
+        let pairs = js_sys::Object::entries(headers.unchecked_ref())
+            .iter()
+            .filter_map(|entry| {
+                let entry: Array = entry.unchecked_into();
+                Some((entry.get(0).as_string()?, entry.get(1).as_string()?))
+            })
+            .collect();
+        out.otlp = Some(
+            OtlpOptions::new(&text(&otlp, "endpoint"), pairs, types(&otlp).as_deref())
+                .map_err(error)?,
+        );
+    }
+    let posthog = field(options, "posthog");
+    if !posthog.is_undefined() {
+        let host = text(&posthog, "host");
+        out.posthog = Some(
+            PosthogOptions::new(
+                &text(&posthog, "apiKey"),
+                (!host.is_empty()).then_some(host.as_str()),
+                types(&posthog).as_deref(),
+            )
+            .map_err(error)?,
+        );
+    }
+    out.check().map_err(error)
 }
 
 /// `scrub.extraPatterns`, each made global so every match is replaced. They run

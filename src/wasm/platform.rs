@@ -67,6 +67,8 @@ extern "C" {
     fn new(body: &JsValue) -> HttpResponse;
     #[wasm_bindgen(method, js_name = arrayBuffer)]
     fn array_buffer(this: &HttpResponse) -> Promise;
+    #[wasm_bindgen(method, catch)]
+    fn text(this: &HttpResponse) -> Result<Promise, JsValue>;
     /// The HTTP status.
     #[wasm_bindgen(method, getter)]
     pub fn status(this: &HttpResponse) -> u16;
@@ -305,18 +307,25 @@ pub enum FetchResult {
         status: u16,
         /// The `Retry-After` header, if any.
         retry_after: Option<String>,
+        /// Sentry's `X-Sentry-Rate-Limits` header, if any.
+        rate_limits: Option<String>,
+        /// The body of a 2xx answer, when asked for.
+        body: Option<String>,
     },
     /// No answer (network, CORS, timeout).
     Failed,
 }
 
-/// `POST`s a body with the wire headers. Never sends cookies.
+/// `POST`s a body with its headers. Never sends cookies.
+#[allow(clippy::too_many_arguments)]
 pub async fn post(
     url: &str,
     body: &JsValue,
     gzipped: bool,
-    batch_id: &str,
+    content_type: &str,
+    extra_headers: &[(String, String)],
     keepalive: bool,
+    read_body: bool,
     timeout_ms: u32,
 ) -> FetchResult {
     let init = Object::new();
@@ -324,16 +333,12 @@ pub async fn post(
     let set = |target: &Object, key: &str, value: &JsValue| {
         let _ = Reflect::set(target, &JsValue::from_str(key), value);
     };
-    set(
-        &headers,
-        "Content-Type",
-        &JsValue::from_str("application/json"),
-    );
+    set(&headers, "Content-Type", &JsValue::from_str(content_type));
     if gzipped {
         set(&headers, "Content-Encoding", &JsValue::from_str("gzip"));
     }
-    if !batch_id.is_empty() {
-        set(&headers, "X-Batch-Id", &JsValue::from_str(batch_id));
+    for (name, value) in extra_headers {
+        set(&headers, name, &JsValue::from_str(value));
     }
     set(&init, "method", &JsValue::from_str("POST"));
     set(&init, "headers", &headers);
@@ -348,8 +353,23 @@ pub async fn post(
         return FetchResult::Failed;
     };
     let response: HttpResponse = response.unchecked_into();
+    let status = response.status();
+    let text = if read_body && (200..300).contains(&status) {
+        match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|v| v.as_string()),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let headers = response.headers();
     FetchResult::Answered {
-        status: response.status(),
-        retry_after: response.headers().get("retry-after"),
+        status,
+        retry_after: headers.get("retry-after"),
+        rate_limits: headers.get("x-sentry-rate-limits"),
+        body: text,
     }
 }

@@ -17,6 +17,7 @@ use super::platform::{
     FetchResult, StorageArea, Timer,
 };
 use crate::core::backoff::Outcome;
+use crate::core::dest::Kind;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
 use crate::core::json::push_u64;
 use crate::core::names::ALARM_NAME;
@@ -224,7 +225,11 @@ async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
 }
 
 async fn deliver(inner: Rc<Inner>, request: Request) {
-    let url = inner.endpoint.clone() + request.endpoint.path();
+    let url = if request.url.is_empty() {
+        inner.endpoint.clone() + request.endpoint.path()
+    } else {
+        request.url.clone()
+    };
     let (body, gzipped, size) = match inner.gzip.then_some(()) {
         Some(()) => match gzip(&request.body).await {
             Some(bytes) => {
@@ -244,24 +249,34 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     let Some(Some(keepalive)) = keepalive else {
         return;
     };
+    // Only an OTLP answer's body matters (`partialSuccess`).
+    let read_body = request.dest == Some(Kind::Otlp);
     let result = post(
         &url,
         &body,
         gzipped,
-        &request.batch_id,
+        request.content_type,
+        &request.headers,
         keepalive,
+        read_body,
         REQUEST_TIMEOUT_MS,
     )
     .await;
-    let outcome = match result {
+    let (outcome, rate_limits, answer) = match result {
         FetchResult::Answered {
             status,
             retry_after,
-        } => Outcome::Status {
-            code: status,
-            retry_after,
-        },
-        FetchResult::Failed => Outcome::NetworkError,
+            rate_limits,
+            body,
+        } => (
+            Outcome::Status {
+                code: status,
+                retry_after,
+            },
+            rate_limits,
+            body,
+        ),
+        FetchResult::Failed => (Outcome::NetworkError, None, None),
     };
     if inner.debug
         && !matches!(
@@ -280,13 +295,22 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
             }
             Outcome::NetworkError => "network error".to_owned(),
         };
-        platform::warn(&("mv3-telemetry: POST ".to_owned() + &url + " failed: " + &what));
+        // The URL without its query: Sentry's carries the public key.
+        let shown = url.split('?').next().unwrap_or_default();
+        platform::warn(&("mv3-telemetry: POST ".to_owned() + shown + " failed: " + &what));
     }
     inner.with_engine(|engine, entropy, driver| {
         if keepalive {
             driver.release_keepalive(size);
         }
-        engine.on_outcome(request.id, &outcome, now_ms(), entropy);
+        engine.on_response(
+            request.id,
+            &outcome,
+            rate_limits.as_deref(),
+            answer.as_deref(),
+            now_ms(),
+            entropy,
+        );
     });
     tick(&inner);
 }

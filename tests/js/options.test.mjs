@@ -152,11 +152,15 @@ test('one destination is enough: endpoint becomes optional once sentry, otlp or 
   assertRejects({ endpoint: 'http://collector.example.com', sentry: { dsn: DSN } }, 'endpoint', undefined, checkOptions);
 });
 
-test('until the engine delivers to them, init refuses a valid destination with a TypeError naming it', () => {
-  assertRejects({ sentry: { dsn: DSN } }, 'sentry', /is not delivered by this build yet/);
-  assertRejects({ endpoint: ENDPOINT, otlp: { endpoint: 'https://otel.example.com' } }, 'otlp', /not delivered/);
-  assertRejects({ endpoint: ENDPOINT, posthog: { apiKey: 'phc_x' } }, 'posthog', /not delivered/);
-  // An invalid one still gets its own message first.
+test('init accepts a valid destination with or without endpoint, and hands it to the core with its defaults', () => {
+  for (const options of [{ sentry: { dsn: DSN } }, { endpoint: ENDPOINT, otlp: { endpoint: 'https://otel.example.com' } }, { endpoint: ENDPOINT, posthog: { apiKey: 'phc_x' } }]) {
+    assert.doesNotThrow(() => validateOptions(options), JSON.stringify(options));
+  }
+  const core = coreOptions({ sentry: { dsn: DSN }, posthog: { apiKey: 'phc_x' } });
+  assert.equal(core.endpoint, undefined);
+  assert.deepEqual(core.sentry, { dsn: DSN, types: ['error', 'feedback'] });
+  assert.deepEqual(core.posthog.types, ['event', 'error']);
+  // An invalid one still gets its own message.
   assertRejects({ sentry: { dsn: 'https://o1.ingest.sentry.io/1' } }, 'sentry.dsn', /needs a public key/);
 });
 

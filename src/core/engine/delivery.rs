@@ -332,7 +332,7 @@ impl Engine {
                     endpoint: Endpoint::Deletion,
                     dest: None,
                     url: String::new(),
-                    headers: Vec::new(),
+                    headers: vec![("X-Batch-Id".to_owned(), deletion.batch_id.clone())],
                     content_type: "application/json",
                     batch_id: deletion.batch_id.clone(),
                     body,
