@@ -46,6 +46,15 @@ pub struct FaultRule {
     /// Only requests to this endpoint consume the rule; `null` for any endpoint.
     #[serde(serialize_with = "serialize_endpoint")]
     pub endpoint: Option<Endpoint>,
+    /// From `for_ms`: the rule disappears at this time (Unix ms), whatever its
+    /// count, so a test can take a destination down for a while.
+    pub expires_at_ms: Option<u64>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn serialize_endpoint<S: serde::Serializer>(
@@ -85,6 +94,9 @@ impl FaultQueue {
 
     /// Consumes one unit of the first rule matching `endpoint`, if any.
     pub fn take(&mut self, endpoint: Endpoint) -> Option<Treatment> {
+        let now = now_ms();
+        self.rules
+            .retain(|rule| rule.expires_at_ms.is_none_or(|at| at > now));
         let position = self
             .rules
             .iter()
@@ -137,6 +149,7 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
             key.as_str(),
             "status"
                 | "count"
+                | "for_ms"
                 | "retry_after"
                 | "rate_limits"
                 | "delay_ms"
@@ -145,7 +158,7 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
         ) {
             return Err(Error::invalid(
                 field(key),
-                "unknown fault field (known: status, count, retry_after, rate_limits, delay_ms, drop_connection, endpoint)",
+                "unknown fault field (known: status, count, for_ms, retry_after, rate_limits, delay_ms, drop_connection, endpoint)",
             ));
         }
     }
@@ -159,7 +172,11 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
             )),
         })
         .transpose()?;
-    let count = optional_u64(object, "count", &field)?.unwrap_or(1);
+    let for_ms = optional_u64(object, "for_ms", &field)?;
+    // A rule with a duration affects every request until it ends, unless a
+    // count ends it sooner.
+    let count = optional_u64(object, "count", &field)?
+        .unwrap_or(if for_ms.is_some() { u64::MAX } else { 1 });
     let delay_ms = optional_u64(object, "delay_ms", &field)?;
     if delay_ms.is_some_and(|delay| delay > MAX_DELAY_MS) {
         return Err(Error::invalid(
@@ -237,6 +254,7 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
         delay_ms: delay_ms.unwrap_or(0),
         drop_connection,
         endpoint,
+        expires_at_ms: for_ms.map(|ms| now_ms().saturating_add(ms)),
     })
 }
 
@@ -294,6 +312,18 @@ mod tests {
         assert_eq!(queue.take(Endpoint::Errors).unwrap().status, Some(500));
         assert_eq!(queue.take(Endpoint::Errors).unwrap().status, Some(429));
         assert_eq!(queue.take(Endpoint::Errors), None);
+    }
+
+    #[test]
+    fn a_rule_with_a_duration_affects_every_request_until_it_ends() {
+        let mut queue = FaultQueue::default();
+        queue.extend(parse_faults(&json!({"status": 503, "for_ms": 60_000, "endpoint": "posthog"})).unwrap());
+        for _ in 0..100 {
+            assert_eq!(queue.take(Endpoint::Posthog).unwrap().status, Some(503));
+        }
+        assert!(queue.take(Endpoint::Sentry).is_none());
+        queue.extend(parse_faults(&json!({"status": 500, "for_ms": 0})).unwrap());
+        assert_eq!(queue.take(Endpoint::Sentry).map(|t| t.status), None, "ended at once");
     }
 
     #[test]
