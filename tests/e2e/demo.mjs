@@ -7,7 +7,9 @@
 //   4. clicks every button of the popup (event, thrown error, rejected promise,
 //      slow operation, feedback, send now),
 //   5. prints what the collector received (counts per endpoint, a scrubbed
-//      error, a timing aggregate) and the address of its live page.
+//      error, a timing aggregate, the same error as a Sentry event) and the
+//      address of its live page. The extension sends to the v1 collector and
+//      to Sentry (the mock's Sentry receiver) at once.
 //
 // DEMO_KEEP=1 keeps the browser and the collector running until Ctrl-C.
 import { startMock, prepareExtension, launchBrowser, sleep, withTimeout } from './lib/harness.mjs';
@@ -37,7 +39,10 @@ try {
 say(`mock collector listening on ${mock.url}`);
 
 try {
-  const extDir = prepareExtension({ endpoint: mock.url, debug: true });
+  // The v1 collector, and Sentry beside it (the mock's Sentry receiver): errors
+  // and feedback go to both; the same items, stored once.
+  const sentryDsn = `http://demo@${new URL(mock.url).host}/1`;
+  const extDir = prepareExtension({ endpoint: mock.url, sentry: { dsn: sentryDsn }, debug: true });
   browser = await launchBrowser(extDir, { headless });
   say(`Chromium started ${headless ? 'headless' : 'with a window'}; extension ${browser.extensionId}`);
 
@@ -51,6 +56,9 @@ try {
   for (const [button, text] of Object.entries(said)) say(`popup: ${button.padEnd(15)} -> ${text}`);
 
   const items = await waitForTour(mock, popup);
+  // Sentry gets its envelopes on its own schedule, beside the collector's batches.
+  await mock.waitForStats((s) => s.per_endpoint.sentry.items >= 2, { timeout: 30_000, message: 'Sentry to receive the errors' })
+    .catch((err) => say(err.message));
   for (const line of await describeCollected(mock, items)) say(line);
 
   await consent.page.reload();

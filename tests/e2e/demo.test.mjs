@@ -24,6 +24,8 @@ test('the demo grants consent, clicks the popup and prints what the collector re
     /^\[demo\] +errors +\d+ +\d+ +[1-9]\d*$/m,
     /^\[demo\] +performance +\d+ +\d+ +[1-9]\d*$/m,
     /^\[demo\] +feedback +\d+ +\d+ +[1-9]\d*$/m,
+    /^\[demo\] +sentry +\d+ +\d+ +[1-9]\d*$/m,
+    /the same error at Sentry: \{"release":"mv3-telemetry example@1\.0\.0","user":\{"id":"[0-9a-f-]{36}"\}/,
     /an error, as stored \(scrubbed\): Error: "Could not sync settings for \[email\] \(token=\[Filtered\]\)"/,
     /a timing aggregate: \{"name":"sync_settings","count":1,/,
     /live page of the collector: http:\/\/127\.0\.0\.1:\d+\//,

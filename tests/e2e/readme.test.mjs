@@ -19,7 +19,7 @@ const ofKind = (kind) => blocks.filter((b) => b.kind === kind);
 // `types` by types.test.mjs against the installed tarball.
 const KINDS = [
   'commands', 'manifest', 'background', 'worker-body', 'types', 'wire-batch', 'wire-items', 'wire-deletion', 'console', 'esbuild', 'vite-config',
-  'page', 'content-manifest', 'content-script', 'wxt-config', 'wxt-background', 'wxt-content',
+  'page', 'content-manifest', 'content-script', 'wxt-config', 'wxt-background', 'wxt-content', 'destination',
 ];
 const EXAMPLE_COLLECTOR = 'https://collector.example.com';
 
@@ -127,6 +127,44 @@ test('the README\'s service-worker code runs in an extension and its telemetry r
   for (const block of ofKind('worker-body')) await runInWorker(block, asWorkerBody(block.code));
   assert.ok(realBodies.events.length && realBodies.errors.length && realBodies.performance.length && realBodies.feedback.length
     && realBodies.deletion.length, 'the README\'s code produced every kind of request');
+});
+
+// A `destination` block is a worker's init() with another backend's example
+// values, which become the mock's receivers: after consent, an event, an error
+// and feedback must reach the receiver named by `expect`.
+test('the README\'s destination snippets deliver to their backend', { timeout: 180_000 }, async () => {
+  const snippets = ofKind('destination');
+  assert.ok(snippets.length >= 3, 'one snippet per backend');
+  for (const block of snippets) {
+    const where = `README line ${block.line}`;
+    const env = await setup({}, {
+      files: (url) => {
+        const host = new URL(url).host;
+        const code = asWorkerScript(block.code, url)
+          .replaceAll('https://abc123@o1.ingest.sentry.io', `http://abc123@${host}`)
+          .replaceAll('https://otel.example.com', url)
+          .replaceAll('https://us.i.posthog.com', url);
+        return { 'background.js': code };
+      },
+    });
+    const { browser, mock } = env;
+    try {
+      await browser.evaluate(async () => {
+        const t = self.telemetry;
+        await t.setConsent(true);
+        t.track('readme_destination', { n: 1 });
+        t.captureError(new TypeError('readme destination'));
+        t.feedback({ type: 'idea', message: 'readme destination' });
+        await t.flush();
+      });
+      const endpoint = block.args.expect;
+      await waitFor(async () => (await mock.stats()).per_endpoint[endpoint].items > 0,
+        { timeout: 30_000, message: `${where}: items at the ${endpoint} receiver`, describe: async () => JSON.stringify((await mock.stats()).per_endpoint) });
+      assert.equal((await mock.stats()).per_status['400'] ?? 0, 0, `${where}: the receiver accepted every request`);
+    } finally {
+      await env.close();
+    }
+  }
 });
 
 // The page set-ups run in the example extension (its worker calls init()):

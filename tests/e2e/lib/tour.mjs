@@ -143,6 +143,13 @@ export async function describeCollected(mock, items) {
     const { name, count, sum, min, max, p50, p95, p99, unit } = timing;
     lines.push(`a timing aggregate: ${JSON.stringify({ name, count, sum, min, max, p50, p95, p99, unit })}`);
   }
+  const [envelope] = await mock.batches('sentry');
+  const event = envelope && envelope.body.items.find((i) => i.header.type === 'event');
+  if (event) {
+    const { release, user, exception } = event.payload;
+    const thrown = exception.values.at(-1);
+    lines.push(`the same error at Sentry: ${JSON.stringify({ release, user, type: thrown.type, value: thrown.value, top: thrown.stacktrace?.frames?.at(-1)?.filename })}`);
+  }
   const feedback = items.feedback[0];
   if (feedback) lines.push(`feedback, as stored: ${JSON.stringify({ kind: feedback.kind, rating: feedback.rating, message: feedback.message, contact: feedback.contact })}`);
   return lines;
