@@ -421,3 +421,32 @@ pub fn the_cap_counts_an_evicted_item_once_per_destination_that_still_needed_it(
         "five oldest lost for PostHog only (the v1 collector had them)"
     );
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn errors_dropped_by_before_send_reach_sentrys_client_report() {
+    use mv3_telemetry::core::engine::HookVerdict;
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.engine.set_before_send(Box::new(|item: &str| {
+        if item.contains("secret plan") {
+            HookVerdict::Drop
+        } else {
+            HookVerdict::Keep
+        }
+    }));
+    error(&mut rig, "the secret plan failed");
+    error(&mut rig, "the secret plan failed again");
+    rig.now += 1_000;
+    error(&mut rig, "a plain failure");
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 1);
+    let items = envelope_items(&sends[0]);
+    let report = &items
+        .iter()
+        .find(|(t, _)| t == "client_report")
+        .expect("a client report")
+        .1;
+    assert_eq!(
+        report["discarded_events"],
+        json!([{ "reason": "before_send", "category": "error", "quantity": 2 }])
+    );
+}

@@ -782,9 +782,10 @@ impl Engine {
                 .min();
             let Some((seq, index)) = oldest else {
                 // Everything older is in flight: the newest item itself has to go.
-                if self.drop_newest() {
+                if let Some(index) = self.drop_newest() {
                     newest_dropped = Some(reason);
                     self.count_cap_drop(reason);
+                    self.tell_sentry(index, reason);
                 }
                 break;
             };
@@ -804,15 +805,28 @@ impl Engine {
         }
     }
 
-    /// Takes the most recent item back (it was just accepted); false when
-    /// it is part of a batch in flight (then nothing can go).
-    fn drop_newest(&mut self) -> bool {
+    /// A drop decided before any destination had the item (`beforeSend`,
+    /// the newest item refused by the cap), for the `client_report` of each
+    /// Sentry cursor of lane `index`; the totals and the v1 collector's
+    /// report have it already.
+    pub(crate) fn tell_sentry(&mut self, index: usize, reason: DropReason) {
+        if self.state.consent != Consent::Granted {
+            return;
+        }
+        for cursor in &mut self.state.lanes[index].cursors {
+            if cursor.dest == Some(Kind::Sentry) {
+                cursor.unreported.add(reason, 1);
+            }
+        }
+    }
+
+    /// Takes the most recent item back (it was just accepted); returns its
+    /// lane, or `None` when it is part of a batch in flight (then nothing can go).
+    fn drop_newest(&mut self) -> Option<usize> {
         let newest = (0..4)
             .filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i)))
             .max();
-        let Some((_, index)) = newest else {
-            return false;
-        };
+        let (_, index) = newest?;
         let lane = &mut self.state.lanes[index];
         let touched = lane.touched();
         // A stored item would come back from its chunk after a restart.
@@ -821,12 +835,12 @@ impl Engine {
             .back()
             .is_some_and(|i| i.chunk != lane::NOT_STORED);
         if lane.items.len() <= touched || stored {
-            return false;
+            return None;
         }
         if let Some(item) = lane.items.pop_back() {
             lane.bytes -= item.wire_len();
         }
-        true
+        Some(index)
     }
 
     /// Removes the front item of a lane, counted as a drop for `reason` by

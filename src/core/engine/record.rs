@@ -394,7 +394,12 @@ impl Engine {
         let json = if self.before_send.is_some() {
             match self.apply_before_send(json) {
                 Some(json) => json,
-                None => return Recorded::Dropped(DropReason::BeforeSend),
+                None => {
+                    if let Some(index) = endpoint.lane_index() {
+                        self.tell_sentry(index, DropReason::BeforeSend);
+                    }
+                    return Recorded::Dropped(DropReason::BeforeSend);
+                }
             }
         } else {
             json

@@ -175,8 +175,11 @@ fn parse_fault(spec: &Value, path: &str) -> Result<FaultRule> {
     let for_ms = optional_u64(object, "for_ms", &field)?;
     // A rule with a duration affects every request until it ends, unless a
     // count ends it sooner.
-    let count = optional_u64(object, "count", &field)?
-        .unwrap_or(if for_ms.is_some() { u64::MAX } else { 1 });
+    let count = optional_u64(object, "count", &field)?.unwrap_or(if for_ms.is_some() {
+        u64::MAX
+    } else {
+        1
+    });
     let delay_ms = optional_u64(object, "delay_ms", &field)?;
     if delay_ms.is_some_and(|delay| delay > MAX_DELAY_MS) {
         return Err(Error::invalid(
@@ -317,13 +320,19 @@ mod tests {
     #[test]
     fn a_rule_with_a_duration_affects_every_request_until_it_ends() {
         let mut queue = FaultQueue::default();
-        queue.extend(parse_faults(&json!({"status": 503, "for_ms": 60_000, "endpoint": "posthog"})).unwrap());
+        queue.extend(
+            parse_faults(&json!({"status": 503, "for_ms": 60_000, "endpoint": "posthog"})).unwrap(),
+        );
         for _ in 0..100 {
             assert_eq!(queue.take(Endpoint::Posthog).unwrap().status, Some(503));
         }
         assert!(queue.take(Endpoint::Sentry).is_none());
         queue.extend(parse_faults(&json!({"status": 500, "for_ms": 0})).unwrap());
-        assert_eq!(queue.take(Endpoint::Sentry).map(|t| t.status), None, "ended at once");
+        assert_eq!(
+            queue.take(Endpoint::Sentry).map(|t| t.status),
+            None,
+            "ended at once"
+        );
     }
 
     #[test]
