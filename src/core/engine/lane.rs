@@ -180,6 +180,16 @@ impl Lane {
         }
     }
 
+    /// Empties the lane, keeping its destinations (their cursors start over).
+    pub fn reset(&mut self) {
+        let mut cursors = std::mem::take(&mut self.cursors);
+        for cursor in &mut cursors {
+            *cursor = Cursor::new(cursor.dest, 0);
+        }
+        *self = Lane::new(self.endpoint);
+        self.cursors = cursors;
+    }
+
     /// Index in `items` of the first item at or above `floor`.
     pub fn start_of(&self, floor: u64) -> usize {
         self.items.partition_point(|i| i.seq < floor)

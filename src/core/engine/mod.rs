@@ -443,9 +443,7 @@ impl Engine {
                 state
                     .garbage
                     .extend(stored.map(|n| log::chunk_key(index, n)));
-                let dests: Vec<Option<Kind>> = lane.cursors.iter().map(|c| c.dest).collect();
-                *lane = Lane::new(lane.endpoint);
-                lane.cursors = dests.into_iter().map(|d| Cursor::new(d, 0)).collect();
+                lane.reset();
             }
         }
         // A chunk still listed as garbage must never be written again under
@@ -740,11 +738,9 @@ impl Engine {
                 .garbage
                 .extend(stored.map(|n| log::chunk_key(index, n)));
             let next = lane.next_chunk;
-            let dests: Vec<Option<Kind>> = lane.cursors.iter().map(|c| c.dest).collect();
-            *lane = Lane::new(lane.endpoint);
+            lane.reset();
             lane.first_chunk = next;
             lane.next_chunk = next;
-            lane.cursors = dests.into_iter().map(|d| Cursor::new(d, 0)).collect();
         }
         self.state.session = None;
         self.state.unreported = DropCounts::default();
@@ -850,12 +846,11 @@ impl Engine {
         let Some((seq, _)) = self.state.lanes[index].front() else {
             return;
         };
-        let losers: Vec<usize> = (0..self.state.lanes[index].cursors.len())
-            .filter(|&ci| self.state.lanes[index].cursors[ci].floor <= seq)
-            .collect();
         // Counted once per destination that still needed it.
-        for ci in losers {
-            self.count_cursor_drops(index, ci, reason, 1);
+        for ci in 0..self.state.lanes[index].cursors.len() {
+            if self.state.lanes[index].cursors[ci].floor <= seq {
+                self.count_cursor_drops(index, ci, reason, 1);
+            }
         }
         self.pop_lane_front(index);
         for ci in 0..self.state.lanes[index].cursors.len() {

@@ -138,37 +138,38 @@ impl Engine {
 /// (the `otlp` tail written by [`Engine::close_timing_windows`]); items
 /// without one (recorded before OTLP was configured) are skipped.
 pub(crate) fn otlp_metrics(meta: &Meta, items: &[&str], out: &mut String) {
-    let parsed: Vec<(json::Json, Sketch, Millis)> = items
-        .iter()
-        .filter_map(|text| {
-            let item = json::parse(text).ok()?;
-            let tail = item.get("otlp")?;
-            let sketch = Sketch::from_json(tail.get("sketch")?)?;
-            let end = tail.get("end").and_then(json::Json::as_u64)?;
-            Some((item, sketch, end))
-        })
-        .collect();
-    let props: Vec<String> = parsed
-        .iter()
-        .map(|(item, _, _)| {
-            let mut props = String::new();
-            if let Some(value) = item.get("props") {
-                json::write(value, &mut props);
-            }
-            props
-        })
-        .collect();
-    let series: Vec<otlp::Series> = parsed
-        .iter()
-        .zip(&props)
-        .map(|((item, sketch, end), props)| otlp::Series {
+    // Plain loops: iterator chains over these tuples are generic code that
+    // each costs wasm size.
+    let mut parsed: Vec<(json::Json, Sketch, Millis, String)> = Vec::new();
+    for text in items {
+        let Ok(item) = json::parse(text) else {
+            continue;
+        };
+        let Some(tail) = item.get("otlp") else {
+            continue;
+        };
+        let (Some(sketch), Some(end)) = (
+            tail.get("sketch").and_then(Sketch::from_json),
+            tail.get("end").and_then(json::Json::as_u64),
+        ) else {
+            continue;
+        };
+        let mut props = String::new();
+        if let Some(value) = item.get("props") {
+            json::write(value, &mut props);
+        }
+        parsed.push((item, sketch, end, props));
+    }
+    let mut series = Vec::with_capacity(parsed.len());
+    for (item, sketch, end, props) in &parsed {
+        series.push(otlp::Series {
             name: text(item, "name"),
             props,
             start: item.get("ts").and_then(json::Json::as_u64).unwrap_or(*end),
             end: *end,
             sketch,
-        })
-        .collect();
+        });
+    }
     if !series.is_empty() {
         otlp::metrics(meta, &series, out);
     }
