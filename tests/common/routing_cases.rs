@@ -58,6 +58,15 @@ fn error(rig: &mut Rig, message: &str) -> Recorded {
     rig.engine.record_error(input, rig.now, &mut rig.rng)
 }
 
+/// Every request due now, but Sentry's release-health updates (their own
+/// cases below).
+fn flush(rig: &mut Rig) -> Vec<Request> {
+    rig.flush_now()
+        .into_iter()
+        .filter(|r| !(r.dest == Some(Kind::Sentry) && r.batch_id.is_empty()))
+        .collect()
+}
+
 fn to(requests: &[Request], dest: Option<Kind>) -> Vec<&Request> {
     requests.iter().filter(|r| r.dest == dest).collect()
 }
@@ -97,7 +106,7 @@ pub fn an_item_going_to_two_destinations_is_stored_once_and_kept_until_both_have
     rig.persist();
     let chunks: Vec<String> = rig.chunk_keys();
     assert_eq!(chunks.len(), 1, "one chunk for one item: {chunks:?}");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     let (v1, sentry) = (to(&sends, None), to(&sends, Some(Kind::Sentry)));
     assert_eq!((v1.len(), sentry.len()), (1, 1), "{sends:?}");
     assert!(sentry[0]
@@ -120,7 +129,7 @@ pub fn one_destination_down_never_holds_back_the_others() {
     let mut rig = routed(true, &[Kind::Otlp, Kind::Posthog]);
     for round in 0..5 {
         rig.track("click", json!({ "round": round }));
-        let sends = rig.flush_now();
+        let sends = flush(&mut rig);
         for request in &sends {
             let code = if request.dest == Some(Kind::Otlp) {
                 503
@@ -141,7 +150,7 @@ pub fn one_destination_down_never_holds_back_the_others() {
     assert_eq!(rig.engine.stats().queued, 5);
     let mut records = 0;
     for _ in 0..2 {
-        let sends = rig.flush_now();
+        let sends = flush(&mut rig);
         let otlp = to(&sends, Some(Kind::Otlp));
         assert_eq!(otlp.len(), 1, "{sends:?}");
         assert_eq!(otlp[0].url, "http://127.0.0.1:8787/otel/v1/logs");
@@ -165,7 +174,7 @@ pub fn one_destination_down_never_holds_back_the_others() {
 pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_counts_them() {
     let mut rig = routed(true, &[Kind::Sentry]);
     error(&mut rig, "first");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     let sentry = to(&sends, Some(Kind::Sentry))[0].clone();
     let v1 = to(&sends, None)[0].clone();
     rig.answer(&v1, 200, None);
@@ -175,7 +184,7 @@ pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_coun
     for i in 0..3 {
         rig.now += 10_000;
         error(&mut rig, &format!("during the limit {i}"));
-        let sends = rig.flush_now();
+        let sends = flush(&mut rig);
         assert!(to(&sends, Some(Kind::Sentry)).is_empty(), "{sends:?}");
         for request in to(&sends, None) {
             let request = request.clone();
@@ -189,7 +198,7 @@ pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_coun
     assert_eq!(rig.engine.stats().queued, 0, "dropped, not held in storage");
     rig.now = START + 61_000;
     error(&mut rig, "after the limit");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     let sentry = to(&sends, Some(Kind::Sentry));
     assert_eq!(sentry.len(), 1);
     let items = envelope_items(sentry[0]);
@@ -209,7 +218,7 @@ pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_coun
 pub fn a_sentry_429_limits_only_the_categories_it_names() {
     let mut rig = routed(false, &[Kind::Sentry]);
     error(&mut rig, "e1");
-    let sentry = rig.flush_now().remove(0);
+    let sentry = flush(&mut rig).remove(0);
     answer_with(&mut rig, &sentry, 429, Some("120:error"), None);
     assert_eq!(
         rig.engine.stats().dropped.get(DropReason::RateLimitBackoff),
@@ -225,7 +234,7 @@ pub fn a_sentry_429_limits_only_the_categories_it_names() {
         &mut rig.rng,
     );
     error(&mut rig, "e2");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     assert_eq!(
         sends.len(),
         1,
@@ -250,14 +259,14 @@ pub fn types_decide_which_lanes_a_destination_reads_and_unrouted_items_are_not_k
     );
     error(&mut rig, "boom");
     assert_eq!(rig.engine.stats().queued, 1);
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     assert_eq!(sends.len(), 1);
     assert_eq!(sends[0].dest, Some(Kind::Sentry));
     // Revoking purges every cursor; without a v1 endpoint there is no
     // deletion request to send.
     rig.engine.set_consent(false, rig.now, &mut rig.rng);
     rig.persist();
-    assert!(rig.flush_now().is_empty());
+    assert!(flush(&mut rig).is_empty());
     assert_eq!(rig.engine.stats().queued, 0);
 }
 
@@ -267,7 +276,7 @@ pub fn an_otlp_partial_success_is_delivered_and_its_rejected_records_counted() {
     for i in 0..4 {
         rig.track("e", json!({ "i": i }));
     }
-    let otlp = rig.flush_now().remove(0);
+    let otlp = flush(&mut rig).remove(0);
     answer_with(
         &mut rig,
         &otlp,
@@ -280,11 +289,11 @@ pub fn an_otlp_partial_success_is_delivered_and_its_rejected_records_counted() {
     assert_eq!(stats.dropped.get(DropReason::Rejected), 1);
     // 400 is permanent for OTLP; 502 is retried.
     rig.track("e", json!({}));
-    let otlp = rig.flush_now().remove(0);
+    let otlp = flush(&mut rig).remove(0);
     answer_with(&mut rig, &otlp, 502, None, None);
     assert_eq!(rig.engine.stats().retries, 1);
     rig.now += 600_000;
-    let otlp = rig.flush_now().remove(0);
+    let otlp = flush(&mut rig).remove(0);
     answer_with(&mut rig, &otlp, 400, None, None);
     assert_eq!(rig.engine.stats().dropped.get(DropReason::Rejected), 2);
 }
@@ -297,7 +306,7 @@ pub fn timings_reach_otlp_as_exponential_histograms_and_the_v1_collector_unchang
         rig.engine
             .record_timing("load", ms, Some(&props), rig.now, &mut rig.rng);
     }
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     let metrics = sends
         .iter()
         .find(|r| r.url.ends_with("/v1/metrics"))
@@ -331,7 +340,7 @@ pub fn timings_reach_otlp_as_exponential_histograms_and_the_v1_collector_unchang
 pub fn each_destination_resumes_its_own_batch_after_a_restart() {
     let mut rig = routed(true, &[Kind::Sentry, Kind::Posthog]);
     error(&mut rig, "boom");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     assert_eq!(sends.len(), 3, "{sends:?}");
     // PostHog delivers; the worker dies before the other two answer.
     let posthog = to(&sends, Some(Kind::Posthog))[0].clone();
@@ -341,7 +350,7 @@ pub fn each_destination_resumes_its_own_batch_after_a_restart() {
     rig.restart(Consent::Pending);
     rig.engine
         .set_routes(routes(true, &[Kind::Sentry, Kind::Posthog]));
-    let again = rig.flush_now();
+    let again = flush(&mut rig);
     assert_eq!(again.len(), 2, "PostHog already has it: {again:?}");
     assert_eq!(to(&again, None)[0].batch_id, v1_batch, "same v1 batch id");
     let event_id = |body: &str| -> Value {
@@ -366,7 +375,7 @@ pub fn a_destination_added_later_gets_new_items_and_one_removed_releases_its_ite
     rig.restart(Consent::Pending);
     rig.engine.set_routes(routes(true, &[Kind::Posthog]));
     rig.track("after", json!({}));
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     let posthog = to(&sends, Some(Kind::Posthog));
     let body: Value = serde_json::from_str(&posthog[0].body).unwrap();
     let names: Vec<&str> = body["batch"]
@@ -384,7 +393,7 @@ pub fn a_destination_added_later_gets_new_items_and_one_removed_releases_its_ite
     // leave once the v1 collector has them.
     rig.restart(Consent::Pending);
     rig.engine.set_routes(routes(true, &[]));
-    for request in rig.flush_now() {
+    for request in flush(&mut rig) {
         rig.answer(&request, 200, None);
     }
     assert_eq!(rig.engine.stats().queued, 0);
@@ -404,7 +413,7 @@ pub fn the_cap_counts_an_evicted_item_once_per_destination_that_still_needed_it(
         rig.track("e", json!({ "i": i }));
     }
     // The v1 collector takes all ten; PostHog is down.
-    for request in rig.flush_now() {
+    for request in flush(&mut rig) {
         let code = if request.dest.is_none() { 200 } else { 503 };
         rig.answer(&request, code, None);
     }
@@ -437,7 +446,7 @@ pub fn errors_dropped_by_before_send_reach_sentrys_client_report() {
     error(&mut rig, "the secret plan failed again");
     rig.now += 1_000;
     error(&mut rig, "a plain failure");
-    let sends = rig.flush_now();
+    let sends = flush(&mut rig);
     assert_eq!(sends.len(), 1);
     let items = envelope_items(&sends[0]);
     let report = &items
@@ -449,4 +458,110 @@ pub fn errors_dropped_by_before_send_reach_sentrys_client_report() {
         report["discarded_events"],
         json!([{ "reason": "before_send", "category": "error", "quantity": 2 }])
     );
+}
+
+/// The `session` payloads of a request, in order.
+fn sessions(request: &Request) -> Vec<Value> {
+    envelope_items(request)
+        .into_iter()
+        .filter(|(t, _)| t == "session")
+        .map(|(_, p)| p)
+        .collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn sentry_gets_release_health_sessions_ok_errored_crashed_and_exited() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.track("open", json!({}));
+    let sends = rig.flush_now();
+    assert_eq!(sends.len(), 1, "only the session update: {sends:?}");
+    let first = sessions(&sends[0]);
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["init"], true);
+    assert_eq!(first[0]["status"], "ok");
+    assert_eq!(first[0]["errors"], 0);
+    assert_eq!(first[0]["did"], rig.engine.anonymous_id().unwrap());
+    assert_eq!(first[0]["attrs"]["release"], "Demo Ext@1.0.2");
+    let sid = first[0]["sid"].clone();
+    let request = sends[0].clone();
+    rig.answer(&request, 200, None);
+    assert!(rig.flush_now().is_empty(), "nothing more is owed");
+
+    // A handled error: still ok, with one error.
+    rig.now += 1_000;
+    error(&mut rig, "handled");
+    let sends = rig.flush_now();
+    let update = sends
+        .iter()
+        .flat_map(sessions)
+        .next()
+        .expect("an update after the error");
+    assert_eq!(
+        (
+            update["sid"].clone(),
+            update["status"].clone(),
+            update["errors"].clone()
+        ),
+        (sid.clone(), json!("ok"), json!(1))
+    );
+    assert!(
+        update.get("init").is_none(),
+        "init only until Sentry has it"
+    );
+    for request in &sends {
+        rig.answer(request, 200, None);
+    }
+
+    // An uncaught error crashes the session.
+    rig.now += 1_000;
+    let input = ErrorInput {
+        kind: "Error",
+        message: "uncaught",
+        stack: None,
+        context: Some(r#"{"mechanism":"onerror"}"#),
+    };
+    rig.engine.record_error(input, rig.now, &mut rig.rng);
+    let sends = rig.flush_now();
+    let update = sends.iter().flat_map(sessions).next().unwrap();
+    assert_eq!(
+        (update["status"].clone(), update["errors"].clone()),
+        (json!("crashed"), json!(2))
+    );
+    for request in &sends {
+        rig.answer(request, 200, None);
+    }
+
+    // After 30 idle minutes a new session starts; the old one is sent as
+    // ended (crashed stays crashed), the new one with init.
+    rig.now += 31 * 60_000;
+    rig.track("back", json!({}));
+    let sends = rig.flush_now();
+    let updates: Vec<Value> = sends.iter().flat_map(sessions).collect();
+    assert_eq!(updates.len(), 2, "{updates:?}");
+    assert_eq!(
+        (updates[0]["sid"].clone(), updates[0]["status"].clone()),
+        (sid, json!("crashed"))
+    );
+    assert_eq!(
+        (updates[1]["status"].clone(), updates[1]["init"].clone()),
+        (json!("ok"), json!(true))
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_owed_session_update_survives_a_restart_and_a_failed_attempt() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.track("open", json!({}));
+    let request = rig.flush_now().remove(0);
+    rig.answer(&request, 503, None);
+    rig.restart(Consent::Pending);
+    rig.engine.set_routes(routes(false, &[Kind::Sentry]));
+    rig.now += 600_000;
+    let sends = rig.flush_now();
+    let updates: Vec<Value> = sends.iter().flat_map(sessions).collect();
+    assert_eq!(updates.len(), 1);
+    assert_eq!(updates[0]["init"], true);
+    let request = sends[0].clone();
+    rig.answer(&request, 200, None);
+    assert!(rig.flush_now().is_empty());
 }

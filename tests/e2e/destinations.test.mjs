@@ -83,6 +83,13 @@ test('each destination receives errors, events, timings and feedback in its own 
   assert.equal(event.sdk.settings.infer_ip, 'never');
   assert.equal(event.release, `${MANIFEST_NAME}@1.0.0`);
   assert.equal(event.exception.values.at(-1).mechanism.type, 'generic');
+  // Release health: the session, with the error counted.
+  let session;
+  await waitFor(async () => { session = (await sentryPayloads(mock, 'session')).at(-1); return session && session.errors >= 1; },
+    { timeout: 20_000, message: 'a session update counting the error', describe: context });
+  assert.equal(session.did, anonymousId);
+  assert.equal(session.status, 'ok');
+  assert.equal(session.attrs.release, `${MANIFEST_NAME}@1.0.0`);
   const [feedback] = await sentryPayloads(mock, 'feedback');
   assert.equal(feedback.contexts.feedback.message, 'the e2e button is off');
 
@@ -118,14 +125,18 @@ test('a Sentry rate limit on errors holds errors back for its duration and count
   const { mock, browser } = env;
   const context = async () => `\n${await collectorReport(mock)}\nworker log:\n${browser.dumpLogs()}`;
   await sdkStatus(browser);
-  // The first envelope is accepted with a 6 s limit on errors, as Sentry does.
-  await mock.faults({ rate_limits: '6:error:organization', count: 1, endpoint: 'sentry' });
   const capture = (message) => browser.evaluate(async (m) => { self.telemetry.captureError(new Error(m)); await self.telemetry.flush(); }, message);
   await capture('e2e limit first');
+  await waitFor(async () => (await sentryPayloads(mock, 'event')).length >= 1, { timeout: 20_000, message: 'the first error at Sentry', describe: context });
+  // Then Sentry answers its next request (an error or a session update) with
+  // a 429 limiting errors for 6 s: whatever it carried, errors are held back.
+  await mock.faults({ status: 429, rate_limits: '6:error:organization', count: 1, endpoint: 'sentry' });
   const limitedFrom = Date.now();
   for (let i = 0; i < 3; i++) await capture(`e2e limit during ${i}`);
-  const during = await browser.evaluate(() => self.telemetry.stats().dropped.ratelimit_backoff);
-  assert.equal(during, 3, `the three errors during the limit are counted ratelimit_backoff${await context()}`);
+  let during;
+  await waitFor(async () => { during = await browser.evaluate(() => self.telemetry.stats().dropped.ratelimit_backoff); return during >= 3; },
+    { timeout: 10_000, message: 'the three errors during the limit to be counted ratelimit_backoff', describe: context });
+  assert.equal(during, 3);
   const sentryDuring = await sentryPayloads(mock, 'event');
   assert.deepEqual(sentryDuring.map((e) => e.exception.values.at(-1).value), ['e2e limit first'], 'Sentry got only the first');
   await waitFor(async () => (await mock.stats()).per_endpoint.errors.items >= 4, { timeout: 20_000, message: 'the v1 collector to get all four errors' });

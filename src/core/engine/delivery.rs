@@ -322,6 +322,15 @@ impl Engine {
             }
             return Action::Read(reads);
         }
+        if let Some(at) = self.health_due().filter(|_| granted) {
+            if at <= now {
+                let id = self.next_request();
+                if let Some(request) = self.health_request(id, now) {
+                    return Action::Send(request);
+                }
+            }
+            earliest(&mut wake, at);
+        }
         if let Some(deletion) = self
             .state
             .deletion
@@ -642,6 +651,7 @@ impl Engine {
             .as_ref()
             .is_some_and(|d| d.in_flight == Some(id))
             || self.carrier(id).is_some()
+            || self.is_health_request(id)
     }
 
     /// True while any request is out.
@@ -655,6 +665,7 @@ impl Engine {
                 .lanes
                 .iter()
                 .any(|l| l.cursors.iter().any(Cursor::in_flight))
+            || self.health_in_flight.is_some()
     }
 
     /// True when anything waits for delivery (items, a deletion request, timings).
@@ -686,6 +697,34 @@ impl Engine {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) {
+        if self.is_health_request(id) {
+            let answer = Response {
+                status: match outcome {
+                    Outcome::Status { code, .. } => Some(*code),
+                    Outcome::NetworkError => None,
+                },
+                retry_after: match outcome {
+                    Outcome::Status { retry_after, .. } => retry_after.as_deref(),
+                    Outcome::NetworkError => None,
+                },
+                rate_limits,
+                body: None,
+            };
+            self.apply_rate_limits(&answer, now);
+            let verdict = response::classify(Kind::Sentry, &answer, now);
+            if let response::Verdict::Retry {
+                not_before: Some(at),
+            } = verdict
+            {
+                let gate = &mut self.state.gates[Kind::Sentry as usize];
+                *gate = (*gate).max(at);
+            }
+            let delivered = matches!(verdict, response::Verdict::Delivered { .. });
+            let retry = matches!(verdict, response::Verdict::Retry { .. });
+            self.health_outcome(delivered, retry, now, entropy.unit_f64());
+            self.poll_needed = true;
+            return;
+        }
         let carrier = self.carrier(id);
         let is_deletion = self
             .state

@@ -13,6 +13,7 @@ use crate::core::sketch::Sketch;
 use crate::core::source::Source;
 use crate::core::wire::{DropCounts, Endpoint};
 
+use super::health::Health;
 use super::lane::{Batch, Cursor, Lane, QueuedItem, Unread, NOT_STORED};
 use super::{Consent, Deletion, Session, State, TimingSeries, Totals};
 
@@ -209,8 +210,77 @@ pub(crate) fn write_record(state: &State, out: &mut String) {
         }
         out.push(']');
     }
+    write_health(state, out);
     write_garbage(state, out);
     out.push('}');
+}
+
+/// Release health (`health.rs`): the current session and the ended ones
+/// whose update is owed.
+fn write_health(state: &State, out: &mut String) {
+    let health = &state.health;
+    if health.current.is_none() && health.ended.is_empty() {
+        return;
+    }
+    key(out, "health");
+    out.push('{');
+    if let Some(due) = health.due {
+        field_u64(out, "due", due);
+    }
+    field_u64(out, "attempts", u64::from(health.attempts));
+    key(out, "sessions");
+    out.push('[');
+    let sessions = health.ended.iter().map(|s| (s, true));
+    for (i, (session, ended)) in sessions
+        .chain(health.current.iter().map(|s| (s, false)))
+        .enumerate()
+    {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        field_str(out, "sid", &session.sid);
+        field_u64(out, "started", session.started);
+        field_u64(out, "last", session.last);
+        field_u64(out, "errors", session.errors);
+        // Flags as one number: 1 crashed, 2 init sent, 4 changed, 8 ended.
+        let flags = u64::from(session.crashed)
+            | u64::from(session.init_sent) << 1
+            | u64::from(session.changed) << 2
+            | u64::from(ended) << 3;
+        field_u64(out, "flags", flags);
+        out.push('}');
+    }
+    out.push_str("]}");
+}
+
+fn read_health(value: &Json, state: &mut State) {
+    let Some(health) = value.get("health") else {
+        return;
+    };
+    state.health.due = u64_at(health, "due");
+    state.health.attempts = u64_at(health, "attempts").unwrap_or(0) as u32;
+    for stored in array_at(health, "sessions") {
+        let (Some(sid), Some(started)) = (str_at(stored, "sid"), u64_at(stored, "started")) else {
+            continue;
+        };
+        let flags = u64_at(stored, "flags").unwrap_or(0);
+        let session = Health {
+            sid: sid.to_owned(),
+            started,
+            last: u64_at(stored, "last").unwrap_or(started),
+            errors: u64_at(stored, "errors").unwrap_or(0),
+            crashed: flags & 1 != 0,
+            init_sent: flags & 2 != 0,
+            changed: flags & 4 != 0,
+            version: 0,
+        };
+        if flags & 8 != 0 {
+            state.health.ended.push(session);
+        } else {
+            state.health.current = Some(session);
+        }
+    }
 }
 
 fn write_deletion(state: &State, out: &mut String) {
@@ -532,6 +602,7 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
     for stale in array_at(&value, "garbage") {
         state.garbage.extend(stale.as_str().map(str::to_owned));
     }
+    read_health(&value, state);
     Ok(())
 }
 

@@ -9,6 +9,7 @@
 
 mod consent;
 mod delivery;
+mod health;
 mod lane;
 mod log;
 mod record;
@@ -129,6 +130,8 @@ pub(crate) struct State {
     pub folds: Vec<(u64, u64)>,
     /// Keys to remove from storage (retired chunks, the pre-log state).
     pub garbage: Vec<String>,
+    /// Sentry release health: sessions whose update is owed.
+    pub health: health::HealthState,
 }
 
 impl State {
@@ -149,6 +152,7 @@ impl State {
             extra: Vec::new(),
             folds: Vec::new(),
             garbage: Vec::new(),
+            health: health::HealthState::default(),
         }
     }
 }
@@ -291,6 +295,8 @@ pub struct Engine {
     /// The stored record could not be used: chunks it named may be left in
     /// storage, and only a listing of the keys can find them.
     sweep_pending: bool,
+    /// The release-health update request out now.
+    health_in_flight: Option<health::HealthInFlight>,
 }
 
 /// Stored bytes of an item beyond its wire JSON: seq, time, count, session
@@ -332,6 +338,7 @@ impl Engine {
             set_failed: false,
             remove_first: false,
             sweep_pending: false,
+            health_in_flight: None,
         };
         if default_consent == Consent::Granted {
             engine.state.consent = Consent::Granted;
@@ -434,6 +441,7 @@ impl Engine {
             }
             state.anonymous_id = None;
             state.session = None;
+            state.health = health::HealthState::default();
             state.timings.clear();
             state.breadcrumbs.clear();
             state.extra.clear();
@@ -484,6 +492,9 @@ impl Engine {
                 });
             }
             self.settle_lane(index);
+        }
+        if routes.destinations.sentry.is_none() {
+            self.state.health = health::HealthState::default();
         }
         self.routes = routes;
         self.dirty = true;
@@ -743,6 +754,8 @@ impl Engine {
             lane.next_chunk = next;
         }
         self.state.session = None;
+        self.state.health = health::HealthState::default();
+        self.health_in_flight = None;
         self.state.unreported = DropCounts::default();
         self.state.breadcrumbs.clear();
         self.state.timings.clear();

@@ -204,7 +204,14 @@ impl Engine {
             }
         }
         let fingerprint = fingerprint(&kind, &message, &frames);
+        // The wrapper names how it caught the error; uncaught ones crash the
+        // session for release health.
+        let unhandled = input.context.is_some_and(|c| {
+            c.contains("\"mechanism\":\"onerror\"")
+                || c.contains("\"mechanism\":\"onunhandledrejection\"")
+        });
         if self.fold_repeat(&fingerprint) {
+            self.health_error(unhandled, now);
             return Recorded::Accepted;
         }
         let mut context = String::with_capacity(input.context.map_or(2, str::len) + 16);
@@ -242,14 +249,18 @@ impl Engine {
                 [].iter(),
             );
         }
-        self.accept_item(
+        let recorded = self.accept_item(
             Endpoint::Errors,
             json,
             Some(fingerprint),
             cleaning,
             now,
             entropy,
-        )
+        );
+        if recorded == Recorded::Accepted {
+            self.health_error(unhandled, now);
+        }
+        recorded
     }
 
     /// Adds one to the count of a queued error with this fingerprint, if any
@@ -447,7 +458,9 @@ impl Engine {
         match &mut self.state.session {
             Some(session) if now.saturating_sub(session.last_activity) < idle => {
                 session.last_activity = session.last_activity.max(now);
-                session.id.clone()
+                let id = session.id.clone();
+                self.health_touched(now);
+                id
             }
             _ => {
                 let id = entropy.uuid_v4();
@@ -455,6 +468,7 @@ impl Engine {
                     id: id.clone(),
                     last_activity: now,
                 });
+                self.health_session_started(&id, now);
                 id
             }
         }

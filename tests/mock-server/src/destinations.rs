@@ -118,6 +118,34 @@ pub fn validate(endpoint: Endpoint, root: &Map<String, Value>) -> Result<ValidBa
                         ids.push(id.to_owned());
                     }
                     "client_report" => {}
+                    // Release health: an update of a session, not an item (the
+                    // same session is updated again, so it is never a duplicate).
+                    "session" => {
+                        let at = |field: &str| format!("items[{index}].{field}");
+                        if payload["sid"].as_str().is_none_or(|sid| sid.len() != 36) {
+                            return Err(Error::invalid(at("sid"), "expected a UUID"));
+                        }
+                        if !matches!(
+                            payload["status"].as_str(),
+                            Some("ok" | "exited" | "crashed" | "abnormal" | "errored")
+                        ) {
+                            return Err(Error::invalid(at("status"), "expected a session status"));
+                        }
+                        if payload["attrs"]["release"]
+                            .as_str()
+                            .is_none_or(str::is_empty)
+                        {
+                            return Err(Error::invalid(
+                                at("attrs.release"),
+                                "Sentry drops sessions without a release",
+                            ));
+                        }
+                        for field in ["started", "timestamp"] {
+                            if !payload[field].is_string() {
+                                return Err(Error::invalid(at(field), "expected an RFC 3339 time"));
+                            }
+                        }
+                    }
                     other => {
                         return Err(Error::invalid(
                             format!("items[{index}].type"),

@@ -1,0 +1,274 @@
+//! Release health for Sentry (`docs/destinations.md`, "Release health"): the
+//! engine's sessions as Sentry `session` updates, so Sentry's crash-free rate
+//! works for an extension's worker.
+//!
+//! A session starts at the first activity after `session_idle_ms` without any
+//! (the engine's own session); each captured error counts in `errors`; an
+//! unhandled one (`onerror`, `onunhandledrejection`) makes it `crashed`. A
+//! session that ends (a new one starts) is sent once more as `exited` (or
+//! `crashed`). Updates are owed, not queued: the record keeps the current
+//! session and the ended ones not yet delivered, and one request carries them
+//! all.
+
+use crate::core::backoff::full_jitter_delay;
+use crate::core::dest::Kind;
+use crate::core::json::{push_string, push_u64};
+use crate::core::time::{format_rfc3339, Millis};
+use crate::core::wire::SDK_VERSION;
+
+use super::{Engine, Request, RequestId};
+
+/// Ended sessions kept for delivery; older ones are forgotten (Sentry then
+/// sees them as still open, which its own timeout resolves as `abnormal`).
+pub(crate) const MAX_ENDED: usize = 16;
+
+/// One session as Sentry last needs to hear of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Health {
+    /// The engine's session ID (Sentry's `sid`).
+    pub sid: String,
+    /// When it started.
+    pub started: Millis,
+    /// Its last activity (the update's `timestamp`).
+    pub last: Millis,
+    /// Errors captured in it.
+    pub errors: u64,
+    /// An unhandled error ended it.
+    pub crashed: bool,
+    /// Sentry has acknowledged an update with `init: true`.
+    pub init_sent: bool,
+    /// Changed since the last delivered update.
+    pub changed: bool,
+    /// Counts changes, so an answer tells whether the update it carried is
+    /// still the latest (not persisted: nothing is in flight after a restart).
+    pub version: u64,
+}
+
+/// What the engine keeps for release health.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct HealthState {
+    /// The current session.
+    pub current: Option<Health>,
+    /// Ended sessions whose final update is owed.
+    pub ended: Vec<Health>,
+    /// No update request before this time (first change + the error delay,
+    /// or a backoff).
+    pub due: Option<Millis>,
+    /// Failed attempts in a row.
+    pub attempts: u32,
+}
+
+/// The request carrying updates now: how many ended sessions it holds, and
+/// whether it carries the current one (and which version of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct HealthInFlight {
+    pub id: RequestId,
+    pub ended: usize,
+    pub current: Option<u64>,
+}
+
+impl Engine {
+    fn sends_health(&self) -> bool {
+        self.routes.destinations.sentry.is_some()
+    }
+
+    /// A session started at `now` (the previous one, if any, ended).
+    pub(crate) fn health_session_started(&mut self, sid: &str, now: Millis) {
+        if !self.sends_health() {
+            return;
+        }
+        let health = &mut self.state.health;
+        if let Some(old) = health.current.take() {
+            if health.ended.len() == MAX_ENDED {
+                health.ended.remove(0);
+            }
+            health.ended.push(old);
+        }
+        health.current = Some(Health {
+            sid: sid.to_owned(),
+            started: now,
+            last: now,
+            errors: 0,
+            crashed: false,
+            init_sent: false,
+            changed: true,
+            version: 0,
+        });
+        self.health_changed(now);
+    }
+
+    /// Activity in the current session (a recording call).
+    pub(crate) fn health_touched(&mut self, now: Millis) {
+        if let Some(current) = self.state.health.current.as_mut() {
+            current.last = current.last.max(now);
+        }
+    }
+
+    /// An error was captured; `unhandled` for `onerror` and `onunhandledrejection`.
+    pub(crate) fn health_error(&mut self, unhandled: bool, now: Millis) {
+        let Some(current) = self.state.health.current.as_mut() else {
+            return;
+        };
+        current.errors += 1;
+        current.crashed |= unhandled;
+        current.changed = true;
+        current.version += 1;
+        self.health_changed(now);
+    }
+
+    fn health_changed(&mut self, now: Millis) {
+        let delay = self.policy.error_flush_delay_ms;
+        let health = &mut self.state.health;
+        if health.due.is_none() {
+            health.due = Some(now.saturating_add(delay));
+        }
+        self.dirty = true;
+        self.poll_needed = true;
+    }
+
+    /// When an update request is due (`None`: nothing owed or one is out).
+    pub(crate) fn health_due(&self) -> Option<Millis> {
+        let health = &self.state.health;
+        let owed = !health.ended.is_empty() || health.current.as_ref().is_some_and(|c| c.changed);
+        if !owed || self.health_in_flight.is_some() || !self.sends_health() {
+            return None;
+        }
+        let due = if self.flush_requested {
+            0
+        } else {
+            health.due.unwrap_or(0)
+        };
+        Some(due.max(self.gate(Some(Kind::Sentry))))
+    }
+
+    /// The update request: every ended session and the current one if it
+    /// changed, in one envelope.
+    pub(crate) fn health_request(&mut self, id: RequestId, now: Millis) -> Option<Request> {
+        let options = self.routes.destinations.sentry.as_ref()?;
+        let health = &self.state.health;
+        let release = release(&self.routes.app_name, &self.context.app_version);
+        let did = self.state.anonymous_id.as_deref().unwrap_or_default();
+        let mut body = String::with_capacity(256 * (health.ended.len() + 1));
+        body.push_str("{\"sent_at\":");
+        push_string(&mut body, &format_rfc3339(now));
+        body.push_str(",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
+        body.push_str(SDK_VERSION);
+        body.push_str("\"}}\n");
+        for ended in &health.ended {
+            let status = if ended.crashed { "crashed" } else { "exited" };
+            push_update(
+                &mut body,
+                ended,
+                status,
+                did,
+                &release,
+                &self.context.environment,
+            );
+        }
+        let current = health.current.as_ref().filter(|c| c.changed);
+        if let Some(current) = current {
+            let status = if current.crashed { "crashed" } else { "ok" };
+            push_update(
+                &mut body,
+                current,
+                status,
+                did,
+                &release,
+                &self.context.environment,
+            );
+        }
+        self.health_in_flight = Some(HealthInFlight {
+            id,
+            ended: health.ended.len(),
+            current: current.map(|c| c.version),
+        });
+        Some(Request {
+            id,
+            endpoint: crate::core::wire::Endpoint::Errors,
+            dest: Some(Kind::Sentry),
+            url: options.dsn.envelope_url(),
+            headers: Vec::new(),
+            content_type: "application/x-sentry-envelope",
+            batch_id: String::new(),
+            body,
+            item_count: 0,
+        })
+    }
+
+    /// True if `id` is the update request.
+    pub(crate) fn is_health_request(&self, id: RequestId) -> bool {
+        self.health_in_flight.is_some_and(|f| f.id == id)
+    }
+
+    /// How the update request ended: delivered (forget what it carried),
+    /// to retry (after a backoff), or refused (forget it too).
+    pub(crate) fn health_outcome(&mut self, delivered: bool, retry: bool, now: Millis, unit: f64) {
+        let Some(sent) = self.health_in_flight.take() else {
+            return;
+        };
+        let health = &mut self.state.health;
+        if retry {
+            health.attempts = health.attempts.saturating_add(1);
+            let delay = full_jitter_delay(
+                health.attempts,
+                self.policy.retry_base_delay_ms,
+                self.policy.retry_max_delay_ms,
+                unit,
+            );
+            health.due = Some(now.saturating_add(delay));
+            return;
+        }
+        health.attempts = 0;
+        health.ended.drain(..sent.ended.min(health.ended.len()));
+        if let (Some(current), Some(carried)) = (health.current.as_mut(), sent.current) {
+            current.init_sent |= delivered;
+            // Unchanged since it was sent: nothing more is owed.
+            if current.version == carried {
+                current.changed = false;
+            }
+        }
+        let owed = !health.ended.is_empty() || health.current.as_ref().is_some_and(|c| c.changed);
+        health.due = owed.then_some(now);
+        self.dirty = true;
+    }
+}
+
+/// `<manifest name>@<version>`, Sentry's release.
+pub(crate) fn release(app_name: &str, version: &str) -> String {
+    let mut out = String::with_capacity(app_name.len() + version.len() + 1);
+    out.push_str(app_name);
+    out.push('@');
+    out.push_str(version);
+    out
+}
+
+/// One `session` item: `{"type":"session"}` and its payload.
+fn push_update(
+    out: &mut String,
+    session: &Health,
+    status: &str,
+    did: &str,
+    release: &str,
+    environment: &str,
+) {
+    out.push_str("{\"type\":\"session\"}\n{\"sid\":");
+    push_string(out, &session.sid);
+    out.push_str(",\"did\":");
+    push_string(out, did);
+    if !session.init_sent {
+        out.push_str(",\"init\":true");
+    }
+    out.push_str(",\"started\":");
+    push_string(out, &format_rfc3339(session.started));
+    out.push_str(",\"timestamp\":");
+    push_string(out, &format_rfc3339(session.last));
+    out.push_str(",\"status\":");
+    push_string(out, status);
+    out.push_str(",\"errors\":");
+    push_u64(out, session.errors);
+    out.push_str(",\"attrs\":{\"release\":");
+    push_string(out, release);
+    out.push_str(",\"environment\":");
+    push_string(out, environment);
+    out.push_str("}}\n");
+}
