@@ -17,6 +17,7 @@ export type ConsentStatus = 'pending' | 'granted' | 'denied';
  * - `hook_error`: `beforeSend` threw; the item was kept unchanged
  * - `storage_full`: storage refused a write or `maxStorageBytes` was reached; the oldest items made room
  * - `corrupt_state`: stored state under the SDK's keys could not be read or validated
+ * - `ratelimit_backoff`: Sentry's rate limit for the item's category was running (counted once per destination after acceptance)
  */
 export type DropReason =
   | 'queue_full'
@@ -27,7 +28,8 @@ export type DropReason =
   | 'retry_exhausted'
   | 'hook_error'
   | 'storage_full'
-  | 'corrupt_state';
+  | 'corrupt_state'
+  | 'ratelimit_backoff';
 
 /** A JSON value, as items carry it. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
@@ -176,11 +178,11 @@ export interface TelemetryOptions {
    * Required unless `sentry`, `otlp` or `posthog` is set (see {@link OptionsWithoutEndpoint}).
    */
   endpoint: string;
-  /** Errors and feedback to Sentry. Checked, then refused by this build: delivery is not wired yet (`docs/destinations.md`). */
+  /** Errors and feedback to Sentry, with release health (README, "Sending to Sentry, OpenTelemetry or PostHog"). */
   sentry?: SentryOptions;
-  /** Events, errors, timings and feedback to an OpenTelemetry collector. Checked, then refused by this build (see `sentry`). */
+  /** Events, errors, timings and feedback to an OpenTelemetry collector. */
   otlp?: OtlpOptions;
-  /** Events and errors to PostHog. Checked, then refused by this build (see `sentry`). */
+  /** Events and errors to PostHog. */
   posthog?: PosthogOptions;
   /**
    * Sent as `context.app_version`.
@@ -419,7 +421,7 @@ export interface Batch {
   items: SentItem[];
   /** Drops since the last batch: the first five reasons always, the others when not zero. */
   dropped: { [R in 'queue_full' | 'sampled' | 'before_send' | 'rejected' | 'invalid']: number } & {
-    [R in 'retry_exhausted' | 'hook_error' | 'storage_full' | 'corrupt_state']?: number;
+    [R in 'retry_exhausted' | 'hook_error' | 'storage_full' | 'corrupt_state' | 'ratelimit_backoff']?: number;
   };
 }
 

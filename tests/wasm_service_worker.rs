@@ -385,19 +385,34 @@ fn invalid_options_throw_a_type_error_naming_the_field() {
 }
 
 #[wasm_bindgen_test]
-fn the_core_refuses_each_destination_by_name_until_its_delivery_is_wired() {
+fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field() {
+    for json in [
+        r#"{"sentry":{"dsn":"https://k@o1.ingest.sentry.io/1"}}"#,
+        r#"{"endpoint":"https://c.example","otlp":{"endpoint":"https://otel.example.com","headers":{"x-api-key":"k"}}}"#,
+        r#"{"endpoint":"https://c.example","posthog":{"apiKey":"phc_x","types":["event"]}}"#,
+    ] {
+        let made = Client::new(
+            options(json),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        );
+        assert!(made.is_ok(), "{json} is taken");
+    }
+    // The wrapper checks these first, with longer messages; the core keeps
+    // its own check, so a wrapper bypassed still cannot configure them.
     for (json, field) in [
         (
-            r#"{"sentry":{"dsn":"https://k@o1.ingest.sentry.io/1"}}"#,
-            "sentry",
+            r#"{"sentry":{"dsn":"https://o1.ingest.sentry.io/1"}}"#,
+            "sentry.dsn",
         ),
         (
-            r#"{"endpoint":"https://c.example","otlp":{"endpoint":"https://otel.example.com"}}"#,
-            "otlp",
+            r#"{"otlp":{"endpoint":"https://otel.example.com/v1/logs"}}"#,
+            "otlp.endpoint",
         ),
         (
-            r#"{"endpoint":"https://c.example","posthog":{"apiKey":"phc_x"}}"#,
-            "posthog",
+            r#"{"posthog":{"apiKey":"phc_x","types":["timing"]}}"#,
+            "posthog.types",
         ),
         (r#"{"compression":"none"}"#, "endpoint"),
     ] {

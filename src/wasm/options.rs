@@ -156,13 +156,18 @@ fn destinations(options: &JsValue) -> Result<Destinations, JsValue> {
     let otlp = field(options, "otlp");
     if !otlp.is_undefined() {
         let headers = field(&otlp, "headers");
-        let pairs = js_sys::Object::entries(headers.unchecked_ref())
-            .iter()
-            .filter_map(|entry| {
+        let mut pairs = Vec::new();
+        // `Object.entries` throws on undefined: only an object is read.
+        if headers.is_object() {
+            for entry in js_sys::Object::entries(headers.unchecked_ref()).iter() {
                 let entry: Array = entry.unchecked_into();
-                Some((entry.get(0).as_string()?, entry.get(1).as_string()?))
-            })
-            .collect();
+                if let (Some(name), Some(value)) =
+                    (entry.get(0).as_string(), entry.get(1).as_string())
+                {
+                    pairs.push((name, value));
+                }
+            }
+        }
         out.otlp = Some(
             OtlpOptions::new(&text(&otlp, "endpoint"), pairs, types(&otlp).as_deref())
                 .map_err(error)?,

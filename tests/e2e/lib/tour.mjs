@@ -143,8 +143,9 @@ export async function describeCollected(mock, items) {
     const { name, count, sum, min, max, p50, p95, p99, unit } = timing;
     lines.push(`a timing aggregate: ${JSON.stringify({ name, count, sum, min, max, p50, p95, p99, unit })}`);
   }
-  const [envelope] = await mock.batches('sentry');
-  const event = envelope && envelope.body.items.find((i) => i.header.type === 'event');
+  // Envelopes carry an event, feedback or release-health session updates.
+  const envelopes = await mock.batches('sentry');
+  const event = envelopes.flatMap((b) => b.body.items).find((i) => i.header.type === 'event');
   if (event) {
     const { release, user, exception } = event.payload;
     const thrown = exception.values.at(-1);
