@@ -229,13 +229,29 @@ fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
     out.push_str("]}");
 }
 
-/// V8's own text form, innermost frame first, as `exception.stacktrace` expects.
+/// V8's own text form, innermost frame first, as `exception.stacktrace`
+/// expects; each cause follows as a `Caused by: ` block (the direct cause
+/// first), as Java and Node print a cause chain.
 fn stacktrace(item: &Json) -> String {
     let mut out = String::new();
-    out.push_str(text(item, "kind"));
+    push_trace(item, &mut out);
+    for cause in item
+        .get("causes")
+        .and_then(Json::as_array)
+        .unwrap_or_default()
+    {
+        out.push_str("\nCaused by: ");
+        push_trace(cause, &mut out);
+    }
+    out
+}
+
+/// `Kind: message` and an `    at …` line per frame of an error or a cause.
+fn push_trace(value: &Json, out: &mut String) {
+    out.push_str(text(value, "kind"));
     out.push_str(": ");
-    out.push_str(text(item, "message"));
-    for frame in item
+    out.push_str(text(value, "message"));
+    for frame in value
         .get("stack")
         .and_then(Json::as_array)
         .unwrap_or_default()
@@ -259,7 +275,6 @@ fn stacktrace(item: &Json) -> String {
             out.push(')');
         }
     }
-    out
 }
 
 /// One timing series of one window, for [`metrics`].

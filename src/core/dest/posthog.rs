@@ -67,7 +67,7 @@ fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
     push_string(out, &meta.context.os);
     if kind == "error" {
         out.push_str(",\"$exception_level\":\"error\",\"$exception_list\":[");
-        sentry::push_exception(item, true, out);
+        sentry::push_exception_list(item, true, out);
         out.push(']');
         if let Some(count) = number(item, "count") {
             out.push_str(",\"count\":");

@@ -204,7 +204,7 @@ fn event_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     out.push_str("},\"level\":\"error\"");
     let context = item.get("context");
     out.push_str(",\"exception\":{\"values\":[");
-    push_exception(item, false, out);
+    push_exception_list(item, false, out);
     out.push_str("]}");
     if let Some(count) = number(item, "count") {
         out.push_str(",\"extra\":{\"count\":");
@@ -244,9 +244,16 @@ fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
-/// One exception value in Sentry's shape, shared with PostHog's
-/// `$exception_list` (`posthog`: its raw stack type and frame platform).
-pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
+/// The error item and its `causes` as exception values in Sentry's shape,
+/// shared with PostHog's `$exception_list`. The order differs: Sentry reads
+/// `exception.values` oldest first (the root cause first, the thrown error
+/// last), PostHog's own SDK writes the thrown error first, then its causes.
+/// The v1 item's `causes` run from the direct cause to the root cause.
+pub(crate) fn push_exception_list(item: &Json, posthog: bool, out: &mut String) {
+    let causes = item
+        .get("causes")
+        .and_then(Json::as_array)
+        .unwrap_or_default();
     let mechanism = item
         .get("context")
         .and_then(|c| c.get("mechanism"))
@@ -254,21 +261,56 @@ pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
         .unwrap_or("generic");
     // The global handlers caught what nobody handled; captureError was called by someone who did.
     let handled = !matches!(mechanism, "onerror" | "onunhandledrejection");
+    let n = causes.len();
+    for k in 0..=n {
+        if k > 0 {
+            out.push(',');
+        }
+        // depth 0 is the thrown error, depth d its d-th cause.
+        let depth = if posthog { k } else { n - k };
+        let value = match depth {
+            0 => item,
+            d => &causes[d - 1],
+        };
+        push_exception(value, mechanism, handled, depth, n, posthog, out);
+    }
+}
+
+/// One exception value: the thrown error (`depth` 0) or one of its `n`
+/// causes. With causes, the mechanisms link them the way Sentry's own SDK
+/// does (`exception_id` per value, a cause's `parent_id` the value it caused).
+fn push_exception(
+    value: &Json,
+    mechanism: &str,
+    handled: bool,
+    depth: usize,
+    n: usize,
+    posthog: bool,
+    out: &mut String,
+) {
     out.push_str("{\"type\":");
-    push_string(out, non_empty(text(item, "kind"), "Error"));
+    push_string(out, non_empty(text(value, "kind"), "Error"));
     out.push_str(",\"value\":");
-    push_string(out, text(item, "message"));
+    push_string(out, text(value, "message"));
     out.push_str(",\"mechanism\":{\"type\":");
-    push_string(out, mechanism);
+    push_string(out, if depth == 0 { mechanism } else { "chained" });
     out.push_str(",\"handled\":");
     out.push_str(if handled { "true" } else { "false" });
+    if n > 0 {
+        if depth > 0 {
+            out.push_str(",\"source\":\"cause\",\"parent_id\":");
+            push_u64(out, depth as u64 - 1);
+        }
+        out.push_str(",\"exception_id\":");
+        push_u64(out, depth as u64);
+    }
     out.push_str(if posthog {
         "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
     } else {
         "},\"stacktrace\":{\"frames\":["
     });
     // v1 frames are V8's order, innermost first; Sentry wants the caller first.
-    let frames = item
+    let frames = value
         .get("stack")
         .and_then(Json::as_array)
         .unwrap_or_default();
