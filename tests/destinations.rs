@@ -783,3 +783,118 @@ fn an_error_without_causes_keeps_a_plain_mechanism_and_stacktrace() {
         json!({"type": "generic", "handled": true})
     );
 }
+
+const SESSION_ID: &str = "7d3f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
+
+fn session_update(init: bool, errors: u64, status: sentry::SessionStatus) -> String {
+    let release = sentry::release("My Ext", "1.2.3").unwrap();
+    let update = sentry::SessionUpdate {
+        sid: SESSION_ID,
+        did: ANON,
+        init,
+        started: RECORDED,
+        now: NOW,
+        errors,
+        status,
+        release: &release,
+        environment: "staging",
+    };
+    let mut body = String::new();
+    assert!(sentry::session_envelope(&update, &mut body));
+    body
+}
+
+#[test]
+fn a_session_update_is_a_sentry_session_item_that_sentry_types_parses() {
+    use sentry::SessionStatus;
+    use sentry_types::protocol::v7::SessionStatus as Parsed;
+    let cases = [
+        (true, 0, SessionStatus::Ok, Parsed::Ok),
+        (false, 2, SessionStatus::Ok, Parsed::Ok),
+        (false, 2, SessionStatus::Exited, Parsed::Exited),
+        (false, 3, SessionStatus::Crashed, Parsed::Crashed),
+        (false, 0, SessionStatus::Abnormal, Parsed::Abnormal),
+    ];
+    for (init, errors, status, parsed) in cases {
+        let body = session_update(init, errors, status);
+        let envelope = Envelope::from_slice(body.as_bytes()).expect("sentry-types parses it");
+        let items: Vec<_> = envelope.items().collect();
+        let [EnvelopeItem::SessionUpdate(session)] = items.as_slice() else {
+            panic!("one session item: {items:?}")
+        };
+        assert_eq!(session.session_id.to_string(), SESSION_ID);
+        assert_eq!(session.distinct_id.as_deref(), Some(ANON));
+        assert_eq!(session.init, init, "init only on the first update");
+        assert_eq!(session.status, parsed);
+        assert_eq!(session.errors, errors);
+        assert_eq!(session.attributes.release, "My Ext@1.2.3");
+        assert_eq!(session.attributes.environment.as_deref(), Some("staging"));
+        assert_eq!(session.attributes.ip_address, None, "no IP address is sent");
+        let ms = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+        };
+        assert_eq!(ms(session.started), RECORDED);
+        assert_eq!(session.timestamp.map(ms), Some(NOW));
+        assert_eq!(session.duration, Some(5.0));
+        // The envelope header: sent_at and sdk, no event_id.
+        let (header, items) = envelope_lines(&body);
+        assert_eq!(header["sent_at"], "2026-11-30T10:00:00.000Z");
+        assert!(header.get("event_id").is_none());
+        assert_eq!(items[0].0["type"], "session");
+    }
+}
+
+#[test]
+fn the_session_status_rule_and_a_session_riding_on_an_event_envelope() {
+    use sentry::SessionStatus;
+    assert_eq!(SessionStatus::of(false, false), SessionStatus::Ok);
+    assert_eq!(SessionStatus::of(false, true), SessionStatus::Exited);
+    assert_eq!(SessionStatus::of(true, false), SessionStatus::Crashed);
+    assert_eq!(
+        SessionStatus::of(true, true),
+        SessionStatus::Crashed,
+        "a crash is terminal"
+    );
+    assert_eq!(sentry::release("My Ext", ""), None);
+    let update = sentry::SessionUpdate {
+        sid: SESSION_ID,
+        did: ANON,
+        init: false,
+        started: RECORDED,
+        now: NOW,
+        errors: 1,
+        status: SessionStatus::Ok,
+        release: "",
+        environment: "staging",
+    };
+    let mut body = String::new();
+    assert!(
+        !sentry::session_envelope(&update, &mut body),
+        "Sentry drops a session without release"
+    );
+    assert!(body.is_empty());
+
+    let context = context();
+    assert!(sentry::envelope(
+        &meta(&context),
+        &error_item(None, 1),
+        &[],
+        &mut body
+    ));
+    let release = sentry::release("My Ext", "1.2.3").unwrap();
+    let update = sentry::SessionUpdate {
+        release: &release,
+        ..update
+    };
+    assert!(sentry::push_session_item(&update, &mut body));
+    let envelope = Envelope::from_slice(body.as_bytes()).unwrap();
+    let items: Vec<_> = envelope.items().collect();
+    assert!(matches!(items[0], EnvelopeItem::Event(_)));
+    let EnvelopeItem::SessionUpdate(session) = items[1] else {
+        panic!("{:?}", items[1])
+    };
+    assert_eq!(
+        (session.errors, session.status),
+        (1, sentry_types::protocol::v7::SessionStatus::Ok)
+    );
+}

@@ -80,7 +80,7 @@ pub fn envelope(
     let id = event_id(text(&item, "id"));
     out.push_str("{\"event_id\":");
     push_string(out, &id);
-    push_header_tail(meta, out);
+    push_header_tail(meta.now, out);
     let mut payload = String::with_capacity(item_text.len() + 512);
     if kind == "error" {
         event_payload(meta, &id, &item, &mut payload);
@@ -105,7 +105,7 @@ pub fn client_report_envelope(meta: &Meta, drops: &[(DropReason, &str, u64)], ou
     }
     out.push('{');
     let start = out.len();
-    push_header_tail(meta, out);
+    push_header_tail(meta.now, out);
     // `push_header_tail` starts with a comma after the event id.
     out.remove(start);
     push_client_report(meta.now, drops, out);
@@ -123,9 +123,9 @@ pub fn drops_of(
         .collect()
 }
 
-fn push_header_tail(meta: &Meta, out: &mut String) {
+fn push_header_tail(now: Millis, out: &mut String) {
     out.push_str(",\"sent_at\":");
-    push_string(out, &format_rfc3339(meta.now));
+    push_string(out, &format_rfc3339(now));
     out.push_str(",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
     out.push_str(SDK_VERSION);
     out.push_str("\"}}\n");
@@ -167,12 +167,9 @@ fn push_common(meta: &Meta, id: &str, ts: Millis, out: &mut String) {
     out.push_str(",\"timestamp\":");
     push_seconds(out, ts);
     out.push_str(",\"platform\":\"javascript\"");
-    if !meta.context.app_version.is_empty() {
+    if let Some(release) = release(meta.app_name, &meta.context.app_version) {
         out.push_str(",\"release\":");
-        push_string(
-            out,
-            &(meta.app_name.to_owned() + "@" + &meta.context.app_version),
-        );
+        push_string(out, &release);
     }
     out.push_str(",\"environment\":");
     push_string(out, &meta.context.environment);
@@ -389,4 +386,126 @@ fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
         out.push('"');
     }
     out.push_str("}}");
+}
+
+/// Sentry's `release`, `<app name>@<version>` (Sentry wants it unique across
+/// projects); `None` without a version.
+pub fn release(app_name: &str, app_version: &str) -> Option<String> {
+    (!app_version.is_empty()).then(|| app_name.to_owned() + "@" + app_version)
+}
+
+/// A release-health session's status (`docs/destinations.md`, "Release
+/// health"). `errored` is not a status: a session with `errors > 0` stays
+/// `Ok` and Sentry counts it as errored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Running (with or without handled errors).
+    Ok,
+    /// Ended normally: no activity for the idle timeout.
+    Exited,
+    /// An unhandled error (`onerror`, `onunhandledrejection`) was captured.
+    Crashed,
+    /// Ended in an unknown state.
+    Abnormal,
+}
+
+impl SessionStatus {
+    /// The rule the engine applies: an unhandled error crashes the session
+    /// (terminal: it wins over an end), a session over its idle timeout has
+    /// exited, anything else is running.
+    pub fn of(crashed: bool, ended: bool) -> SessionStatus {
+        match (crashed, ended) {
+            (true, _) => SessionStatus::Crashed,
+            (false, true) => SessionStatus::Exited,
+            (false, false) => SessionStatus::Ok,
+        }
+    }
+
+    /// Sentry's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Ok => "ok",
+            SessionStatus::Exited => "exited",
+            SessionStatus::Crashed => "crashed",
+            SessionStatus::Abnormal => "abnormal",
+        }
+    }
+}
+
+/// One update of a release-health session, in plain values: what
+/// [`session_envelope`] and [`push_session_item`] write.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionUpdate<'a> {
+    /// The session's UUID (`sid`): the engine's session id.
+    pub sid: &'a str,
+    /// The anonymous ID (`did`; Sentry hashes it): crash-free users need it.
+    pub did: &'a str,
+    /// True on the session's first update (Sentry requires `init` then).
+    pub init: bool,
+    /// When the session started (its first activity).
+    pub started: Millis,
+    /// Now: the update's `timestamp`, and the envelope's `sent_at`.
+    pub now: Millis,
+    /// Errors captured in the session so far.
+    pub errors: u64,
+    /// See [`SessionStatus::of`].
+    pub status: SessionStatus,
+    /// `attrs.release`, required by Sentry: see [`release`].
+    pub release: &'a str,
+    /// `attrs.environment`.
+    pub environment: &'a str,
+}
+
+/// An envelope with one `session` item (header `sent_at` and `sdk`, no
+/// `event_id`). Returns `false`, writing nothing, without a release: Sentry
+/// drops such sessions.
+pub fn session_envelope(update: &SessionUpdate, out: &mut String) -> bool {
+    if update.release.is_empty() {
+        return false;
+    }
+    out.push('{');
+    let start = out.len();
+    push_header_tail(update.now, out);
+    // `push_header_tail` starts with a comma after the event id.
+    out.remove(start);
+    push_session_item(update, out)
+}
+
+/// Appends a `session` item (its header line and payload line) to an
+/// envelope being written, e.g. after an event: a session update may ride
+/// on any envelope. Returns `false`, writing nothing, without a release.
+/// Its rate-limit category is `session`.
+pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
+    if update.release.is_empty() {
+        return false;
+    }
+    let mut payload = String::with_capacity(320);
+    payload.push_str("{\"sid\":");
+    push_string(&mut payload, update.sid);
+    payload.push_str(",\"did\":");
+    push_string(&mut payload, update.did);
+    if update.init {
+        payload.push_str(",\"init\":true");
+    }
+    payload.push_str(",\"started\":");
+    push_string(&mut payload, &format_rfc3339(update.started));
+    payload.push_str(",\"timestamp\":");
+    push_string(&mut payload, &format_rfc3339(update.now));
+    payload.push_str(",\"duration\":");
+    push_seconds(&mut payload, update.now.saturating_sub(update.started));
+    payload.push_str(",\"status\":\"");
+    payload.push_str(update.status.as_str());
+    payload.push_str("\",\"errors\":");
+    push_u64(&mut payload, update.errors);
+    payload.push_str(",\"attrs\":{\"release\":");
+    push_string(&mut payload, update.release);
+    payload.push_str(",\"environment\":");
+    push_string(&mut payload, update.environment);
+    payload.push_str("}}");
+    out.push_str("{\"type\":\"session\",\"length\":");
+    push_u64(out, payload.len() as u64);
+    out.push_str("}\n");
+    out.push_str(&payload);
+    out.push('\n');
+    true
 }
