@@ -11,11 +11,11 @@ export const MAX_CAUSES = 5;
  * JSON text), or undefined when there is none. Only Error-like causes are
  * taken (a string or plain object as `cause` ends the walk), at most
  * MAX_CAUSES, each once (a cycle ends the walk). Never throws: a getter or
- * Proxy that throws ends the walk with what was read so far. `cut` bounds
- * each text (the worker passes normalize.js's boundText; a page's message
- * is bounded by the bridge, js/bridge.js); it is given any value.
+ * Proxy that throws ends the walk with what was read so far. Texts are not
+ * bounded here (the worker bounds them when it writes the JSON, a page's
+ * message is bounded by js/bridge.js).
  */
-export function describeCauses(value, cut = String) {
+export function describeCauses(value) {
   const causes = [];
   const seen = [value];
   try {
@@ -23,8 +23,8 @@ export function describeCauses(value, cut = String) {
     // another realm (an iframe's): not instanceof Error, but V8's stack string.
     for (let cause = value?.cause; causes.length < MAX_CAUSES && (cause instanceof Error || typeof cause?.stack === 'string') && !seen.includes(cause); cause = cause.cause) {
       seen.push(cause);
-      const stack = cause.stack;
-      causes.push({ kind: cut(cause.name || 'Error'), message: cut(cause.message ?? ''), stack: typeof stack === 'string' ? cut(stack) : undefined });
+      // As page.js takes the error itself apart (gzip finds the repeat).
+      causes.push({ kind: String(cause.name ?? cause.constructor?.name ?? 'Error'), message: String(cause.message ?? ''), stack: typeof cause.stack === 'string' ? cause.stack : undefined });
     }
   } catch {
     // What was read before the throw is kept.

@@ -263,9 +263,9 @@ export function createTelemetry(options, loadCore) {
       const extra = JSON.stringify({ mechanism });
       contextJson = contextJson && contextJson !== '{}' ? contextJson.slice(0, -1) + ',' + extra.slice(1) : extra;
     }
-    // Strings only: stringify cannot throw.
-    const causes = describeCauses(value, (text) => boundText(String(text)));
-    const causesJson = causes && JSON.stringify(causes);
+    // Strings only, each bounded: stringify cannot throw.
+    const causes = describeCauses(value);
+    const causesJson = causes && JSON.stringify(causes, (_, v) => (typeof v === 'string' ? boundText(v) : v));
     whenReady((c) => report(c.captureError(kind, message, stack, contextJson, undefined, undefined, causesJson), 'captureError'));
   }
 
