@@ -4,6 +4,7 @@
 #
 #   scripts/dest-size.sh            # the working tree
 #   DEST_SIZE_TOP=40 scripts/dest-size.sh   # longer twiggy list
+#   DEST_SIZE_SRC=<commit> scripts/dest-size.sh   # src/core/dest/ of that commit
 #
 # Nothing in the shipped wasm calls the encoders yet, so the linker leaves
 # them out. This links them through a probe export and compares two copies
@@ -54,10 +55,10 @@ use crate::core::{sketch::Sketch, wire::{Context, DropCounts, DropReason}};
 #[wasm_bindgen(js_name = destProbe)]
 pub fn dest_probe(kind: u8, a: String, b: String) -> String {
 RS
-    if [ "$2" = base ]; then
-      echo '    let _ = kind; a + &b'
-    else
-      cat <<'RS'
+    # The same values are built in both probes; `base` hands them to
+    # black_box where `probe` hands them to the encoders, so the difference
+    # is the encoders alone, not the probe's own setup.
+    cat <<'RS'
     let context = Context {
         app_version: a.clone(),
         environment: b.clone(),
@@ -70,8 +71,25 @@ RS
     let items: Vec<&str> = b.split('\n').collect();
     let mut counts = DropCounts::default();
     counts.add(DropReason::QueueFull, u64::from(kind));
-    let drops = sentry::drops_of(&counts, "error");
+    let mut sketch = Sketch::new();
+    sketch.add(f64::from(kind));
+    let options = PosthogOptions { api_key: a.clone(), host: b.clone(), types: Types::default() };
+    let answer = response::Response {
+        status: Some(u16::from(kind)),
+        retry_after: Some(&a),
+        rate_limits: Some(&b),
+        body: Some(&a),
+    };
     let mut out = String::new();
+RS
+    if [ "$2" = base ]; then
+      cat <<'RS'
+    std::hint::black_box((&meta, &items, &counts, &sketch, &options, &answer, &mut out));
+    out
+RS
+    else
+      cat <<'RS'
+    let drops = sentry::drops_of(&counts, "error");
     match kind {
         0 => {
             sentry::envelope(&meta, &a, &drops, &mut out);
@@ -95,22 +113,13 @@ RS
             otlp::logs(&meta, &items, &mut out);
         }
         4 => {
-            let mut sketch = Sketch::new();
-            sketch.add(f64::from(kind));
             let series = otlp::Series { name: &a, props: &b, start: now, end: now, sketch: &sketch };
             otlp::metrics(&meta, &[series], &mut out);
         }
         5 => {
-            let options = PosthogOptions { api_key: a.clone(), host: b.clone(), types: Types::default() };
             posthog::batch(&options, &meta, &items, &mut out);
         }
         _ => {
-            let answer = response::Response {
-                status: Some(u16::from(kind)),
-                retry_after: Some(&a),
-                rate_limits: Some(&b),
-                body: Some(&a),
-            };
             let verdict = response::classify(Kind::ALL[usize::from(kind) % 3], &answer, now);
             let mut limits = response::RateLimits::default();
             limits.update(&answer, now);
@@ -130,6 +139,10 @@ gz() { gzip -9 -c "$1" | wc -c; }
 declare -A wasm
 for side in base probe; do
   copy_tree "$work/$side"
+  if [ -n "${DEST_SIZE_SRC:-}" ]; then
+    rm -rf "$work/$side/src/core/dest"
+    git archive "$DEST_SIZE_SRC" src/core/dest | tar -x -m -C "$work/$side"
+  fi
   probe "$work/$side" "$side"
   echo "== building the package with the $side probe" >&2
   # Both copies share target/ and one cargo fingerprint: newer sources rebuild.
@@ -142,6 +155,7 @@ kib() { awk -v b="$1" 'BEGIN { printf "%.2f KiB", b / 1024 }'; }
 delta=$((wasm[probe] - wasm[base]))
 printf '%-34s %12s %12s %12s\n' "gzip -9" "base probe" "full probe" "difference"
 printf '%-34s %12s %12s %12s\n' ".wasm" "$(kib "${wasm[base]}")" "$(kib "${wasm[probe]}")" "$(kib "$delta")"
+printf 'src/core/dest/ of %s\n' "${DEST_SIZE_SRC:-the working tree}"
 printf 'encoders and response decisions: %s (%d bytes); budget 4 KiB: %s\n' "$(kib "$delta")" "$delta" \
   "$([ "$delta" -le 4096 ] && echo met || echo 'not met')"
 
