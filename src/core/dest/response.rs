@@ -81,13 +81,16 @@ pub fn partial_rejected(body: &str) -> u64 {
     let Some(partial) = value.get("partialSuccess") else {
         return 0;
     };
-    ["rejectedLogRecords", "rejectedDataPoints"]
-        .iter()
-        .filter_map(|key| match partial.get(key)? {
-            Json::String(s) => parse_u64(s),
-            n => n.as_u64(),
-        })
-        .sum()
+    let mut rejected = 0;
+    for key in ["rejectedLogRecords", "rejectedDataPoints"] {
+        rejected += match partial.get(key) {
+            Some(Json::String(s)) => parse_u64(s),
+            Some(n) => n.as_u64(),
+            None => None,
+        }
+        .unwrap_or(0);
+    }
+    rejected
 }
 
 /// The Sentry categories we send, and the rate limit of each.
@@ -104,9 +107,12 @@ impl RateLimits {
     /// status (200 included), else a 429's `Retry-After`, else 60 s for a
     /// bare 429. Each category keeps the later of its old and new limit.
     pub fn update(&mut self, response: &Response, now: Millis) {
-        if let Some(header) = response.rate_limits.filter(|h| !h.trim().is_empty()) {
+        // ASCII trimming: header values are ASCII, and `trim` would bring
+        // Unicode whitespace tables along.
+        let header = response.rate_limits.unwrap_or_default().trim_ascii();
+        if !header.is_empty() {
             for limit in header.split(',') {
-                let mut parts = limit.trim().split(':');
+                let mut parts = limit.split(':');
                 let Some(seconds) = parts.next().and_then(seconds_ms) else {
                     continue;
                 };
@@ -117,7 +123,7 @@ impl RateLimits {
                     continue;
                 }
                 for category in categories.split(';') {
-                    match category.trim() {
+                    match category.trim_ascii() {
                         "error" => self.error = self.error.max(until),
                         "feedback" => self.feedback = self.feedback.max(until),
                         // Categories we never send cannot limit us.
@@ -157,7 +163,7 @@ impl RateLimits {
 /// `60` seconds as milliseconds; a fraction (`60.5`) rounds up to the next
 /// second, so a limit is never cut short.
 fn seconds_ms(text: &str) -> Option<Millis> {
-    let text = text.trim();
+    let text = text.trim_ascii();
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let seconds = parse_u64(&text[..digits])?;
     let rest = &text.as_bytes()[digits..];
@@ -168,5 +174,7 @@ fn seconds_ms(text: &str) -> Option<Millis> {
         }
         Some(_) => return None,
     };
-    Some((seconds + round_up).saturating_mul(1000))
+    // `min` rather than `saturating_mul`: a checked 64-bit multiply costs a
+    // 128-bit multiply routine in wasm.
+    Some((seconds + round_up).min(Millis::MAX / 1000) * 1000)
 }
