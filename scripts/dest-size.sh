@@ -149,6 +149,8 @@ for side in base probe; do
   find "$work/$side/src" -type f -exec touch {} +
   (cd "$work/$side" && PACKAGE_FORCE=1 scripts/package.sh >/dev/null)
   wasm[$side]=$(gz "$work/$side/pkg/mv3_telemetry_bg.wasm")
+  # Before wasm-bindgen and wasm-opt, with names: for the list below.
+  cp "$root/target/size-build/wasm32-unknown-unknown/release/mv3_telemetry.wasm" "$work/$side/raw.wasm"
 done
 
 kib() { awk -v b="$1" 'BEGIN { printf "%.2f KiB", b / 1024 }'; }
@@ -159,11 +161,16 @@ printf 'src/core/dest/ of %s\n' "${DEST_SIZE_SRC:-the working tree}"
 printf 'encoders and response decisions: %s (%d bytes); budget 4 KiB: %s\n' "$(kib "$delta")" "$delta" \
   "$([ "$delta" -le 4096 ] && echo met || echo 'not met')"
 
-# The probe build's wasm before wasm-bindgen and wasm-opt still has its names.
-raw="$root/target/size-build/wasm32-unknown-unknown/release/mv3_telemetry.wasm"
-if command -v twiggy >/dev/null && [ -f "$raw" ]; then
+# What the probe links that the base does not, by function (before
+# wasm-opt, names kept): the encoders and every helper only they use.
+if command -v twiggy >/dev/null; then
+  names() { twiggy top -n 1000000 "$1" 2>/dev/null | awk -F'┊' 'NF == 3 { gsub(/^ +| +$/, "", $1); gsub(/^ +/, "", $3); print $1 "\t" $3 }' | sed -E 's/\[[0-9a-f]{16}\]//g'; }
+  names "$work/base/raw.wasm" | cut -f2 | sort -u >"$work/base.names"
+  names "$work/probe/raw.wasm" | sort -t$'\t' -k2 >"$work/probe.sizes"
   echo
-  echo "largest core::dest functions before wasm-opt (twiggy top, bytes; names demangled):"
-  twiggy top -n 100000 "$raw" 2>/dev/null | grep -E 'dest(4|::)|dest_probe|data\[' |
-    head -n "${DEST_SIZE_TOP:-25}"
+  echo "linked only with the encoders, before wasm-opt (bytes, largest first):"
+  awk -F'\t' 'NR == FNR { base[$1] = 1; next } !($2 in base) && $2 !~ /destProbe|dest_probe|custom section|function names|^Σ|^type\[/ { print }' \
+    "$work/base.names" "$work/probe.sizes" | sort -t$'\t' -k1 -rn >"$work/only-probe.txt"
+  awk -F'\t' '{ s += $1 } END { printf "%d bytes in %d functions and data\n", s, NR }' "$work/only-probe.txt"
+  head -n "${DEST_SIZE_TOP:-25}" "$work/only-probe.txt" | cut -c1-160
 fi

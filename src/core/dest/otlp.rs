@@ -287,9 +287,9 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
         let (offset, counts) = buckets(s.sketch);
         push_i64(out, i64::from(offset));
         put(out, ",\"bucketCounts\":[");
-        for c in counts {
+        for c in &counts {
             sep(out);
-            put_u64(out, "\"", c);
+            put_u64(out, "\"", *c);
             put(out, "\"");
         }
         put(out, "]}}]}}");

@@ -107,9 +107,7 @@ impl RateLimits {
     /// status (200 included), else a 429's `Retry-After`, else 60 s for a
     /// bare 429. Each category keeps the later of its old and new limit.
     pub fn update(&mut self, response: &Response, now: Millis) {
-        // ASCII trimming: header values are ASCII, and `trim` would bring
-        // Unicode whitespace tables along.
-        let header = response.rate_limits.unwrap_or_default().trim_ascii();
+        let header = response.rate_limits.unwrap_or_default().trim();
         if !header.is_empty() {
             for limit in header.split(',') {
                 let mut parts = limit.split(':');
@@ -123,7 +121,7 @@ impl RateLimits {
                     continue;
                 }
                 for category in categories.split(';') {
-                    match category.trim_ascii() {
+                    match category.trim() {
                         "error" => self.error = self.error.max(until),
                         "feedback" => self.feedback = self.feedback.max(until),
                         // Categories we never send cannot limit us.
@@ -163,7 +161,7 @@ impl RateLimits {
 /// `60` seconds as milliseconds; a fraction (`60.5`) rounds up to the next
 /// second, so a limit is never cut short.
 fn seconds_ms(text: &str) -> Option<Millis> {
-    let text = text.trim_ascii();
+    let text = text.trim();
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let seconds = parse_u64(&text[..digits])?;
     let rest = &text.as_bytes()[digits..];
