@@ -103,6 +103,7 @@ fn push_pairs(out: &mut String, prefix: &str, pairs: &[(String, Json)]) {
 }
 
 /// `{"resource":{"attributes":[…]},"scopeLogs|scopeMetrics":[{"scope":{…},"`.
+#[inline(never)]
 fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     put(out, "{\"resource\":{\"attributes\":[");
     let c = meta.context;
@@ -152,6 +153,7 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
 
 /// One log record for an event, error or feedback item; `false`, writing
 /// nothing, for other types.
+#[inline(never)]
 fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     let kind = text(item, "type");
     let (severity, event_name, body) = match kind {

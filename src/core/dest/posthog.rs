@@ -34,6 +34,7 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
 }
 
 /// One event for an event or error item; `false`, writing nothing, for others.
+#[inline(never)]
 fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
     let (name, error) = match text(item, "type") {
         "event" => (text(item, "name"), false),

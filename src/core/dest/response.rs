@@ -108,39 +108,40 @@ impl RateLimits {
     /// bare 429. Each category keeps the later of its old and new limit.
     pub fn update(&mut self, response: &Response, now: Millis) {
         let header = response.rate_limits.unwrap_or_default().trim();
-        if !header.is_empty() {
-            for limit in header.split(',') {
-                let mut parts = limit.split(':');
-                let Some(seconds) = parts.next().and_then(seconds_ms) else {
-                    continue;
-                };
-                let until = now.saturating_add(seconds);
-                let categories = parts.next().unwrap_or_default();
-                if categories.is_empty() {
-                    self.extend_all(until);
-                    continue;
-                }
-                for category in categories.split(';') {
-                    match category.trim() {
-                        "error" => self.error = self.error.max(until),
-                        "feedback" => self.feedback = self.feedback.max(until),
-                        // Categories we never send cannot limit us.
-                        _ => {}
-                    }
-                }
+        if header.is_empty() {
+            if response.status == Some(429) {
+                let delay = response
+                    .retry_after
+                    .and_then(|v| retry_after_delay(v, now))
+                    .unwrap_or(DEFAULT_RATE_LIMIT_MS);
+                self.extend("", "", now.saturating_add(delay));
             }
-        } else if response.status == Some(429) {
-            let delay = response
-                .retry_after
-                .and_then(|v| retry_after_delay(v, now))
-                .unwrap_or(DEFAULT_RATE_LIMIT_MS);
-            self.extend_all(now.saturating_add(delay));
+            return;
+        }
+        for limit in header.split(',') {
+            let mut parts = limit.trim().split(':');
+            let Some(seconds) = parts.next().and_then(seconds_ms) else {
+                continue;
+            };
+            let categories = parts.next().unwrap_or_default();
+            // `"".split(';')` yields one empty category: the list-is-empty case.
+            for category in categories.split(';') {
+                self.extend(categories, category.trim(), now.saturating_add(seconds));
+            }
         }
     }
 
-    fn extend_all(&mut self, until: Millis) {
-        self.error = self.error.max(until);
-        self.feedback = self.feedback.max(until);
+    /// Limits `category` until `until` (keeping a later limit), or every
+    /// category when the header's list (`categories`) is empty. Categories
+    /// we never send cannot limit us.
+    fn extend(&mut self, categories: &str, category: &str, until: Millis) {
+        let all = categories.is_empty();
+        if all || category == "error" {
+            self.error = self.error.max(until);
+        }
+        if all || category == "feedback" {
+            self.feedback = self.feedback.max(until);
+        }
     }
 
     /// When items of `category` (`error` or `feedback`) may go again; 0 if now.

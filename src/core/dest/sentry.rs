@@ -150,6 +150,7 @@ fn push_item(item_type: &str, payload: &str, out: &mut String) {
     put(out, "\n");
 }
 
+#[inline(never)]
 fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
     if drops.iter().all(|d| d.2 == 0) {
         return;
@@ -170,6 +171,7 @@ fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut 
 
 /// `release`, `environment`, `user`, `sdk`, `contexts`: the same on events
 /// and feedback. Leaves the payload object open after `contexts`.
+#[inline(never)]
 fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put_str(out, "{\"event_id\":", id);
     put(out, ",\"timestamp\":");
@@ -203,6 +205,7 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put(out, "}");
 }
 
+#[inline(never)]
 fn event_payload(item: &Json, out: &mut String) {
     put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
     push_exception_list(item, false, out);
@@ -272,6 +275,7 @@ pub(crate) fn push_exception_list(item: &Json, posthog: bool, out: &mut String) 
 /// One exception value: the thrown error (`depth` 0) or one of its `n`
 /// causes. With causes, the mechanisms link them the way Sentry's own SDK
 /// does (`exception_id` per value, a cause's `parent_id` the value it caused).
+#[inline(never)]
 fn push_exception(
     value: &Json,
     mechanism: &str,
@@ -323,6 +327,7 @@ fn push_exception(
 }
 
 /// One frame in Sentry's shape; shared with PostHog's `$exception_list`.
+#[inline(never)]
 fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     let file = opt_text(frame, "file");
     put_str(
@@ -357,6 +362,7 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     );
 }
 
+#[inline(never)]
 fn feedback_payload(item: &Json, out: &mut String) {
     let kind = text(item, "kind");
     let rating = number(item, "rating");
@@ -472,6 +478,7 @@ pub fn session_envelope(update: &SessionUpdate, out: &mut String) -> bool {
 /// envelope being written, e.g. after an event: a session update may ride
 /// on any envelope. Returns `false`, writing nothing, without a release.
 /// Its rate-limit category is `session`.
+#[inline(never)]
 pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
     if update.release.is_empty() {
         return false;
