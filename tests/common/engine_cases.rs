@@ -1010,6 +1010,52 @@ pub fn an_errors_causes_are_kept_in_order_scrubbed_like_the_error_and_at_most_fi
     }
 }
 
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_error_too_big_with_its_causes_keeps_their_messages_then_drops_them() {
+    let mut rig = Rig::granted();
+    let frames: String = (0..50)
+        .map(|i| format!("\n    at f{i} (chrome-extension://abcdefghijklmnopabcdefghijklmnop/lib/a.js:{i}:1)"))
+        .collect();
+    let limit = Policy::default().max_item_bytes;
+    for (message, kept) in [("m".repeat(1_900), true), ("\u{1}".repeat(1_900), false)] {
+        let causes: Vec<Value> = (0..5)
+            .map(|_| json!({"kind": "Error", "message": message, "stack": format!("Error: x{frames}")}))
+            .collect();
+        let causes = Value::Array(causes).to_string();
+        let input = mv3_telemetry::core::ErrorInput {
+            kind: "Error",
+            message: if kept { "big causes" } else { "huge causes" },
+            stack: Some(V8_STACK),
+            context: None,
+            causes: Some(&causes),
+        };
+        assert_eq!(
+            rig.engine.record_error(input, rig.now, &mut rig.rng),
+            Recorded::Accepted
+        );
+    }
+    rig.now += 1_000;
+    let request = rig.drain_sends().remove(0);
+    let items = body(&request)["items"].as_array().unwrap().clone();
+    for item in &items {
+        assert!(
+            item.to_string().len() <= limit,
+            "{}",
+            item.to_string().len()
+        );
+    }
+    let causes = items[0]["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 5, "kept, without their frames");
+    assert!(causes
+        .iter()
+        .all(|c| c["stack"] == json!([]) && c["message"].as_str().unwrap().len() == 1_900));
+    assert!(
+        items[1].get("causes").is_none(),
+        "too big even without frames: left out"
+    );
+    assert_eq!(items[1]["message"], "huge causes");
+}
+
 // ---- timings, feedback, lifecycle, hooks ----------------------------------------
 
 fn timing(rig: &mut Rig, name: &str, ms: f64, props: Value) -> Recorded {

@@ -188,13 +188,13 @@ impl Engine {
             message,
             mut frames,
         } = self.clean_thrown(input.kind, input.message, input.stack, &mut cleaning);
-        let mut causes = self.clean_causes(input.causes, &mut cleaning);
         // The thrown error alone decides the fingerprint: the same failure
         // wrapped around a different cause is still the same failure here.
         let fingerprint = fingerprint(&kind, &message, &frames);
         if self.fold_repeat(&fingerprint) {
             return Recorded::Accepted;
         }
+        let mut causes = self.clean_causes(input.causes, &mut cleaning);
         let mut context = String::with_capacity(input.context.map_or(2, str::len) + 16);
         write_props(
             input.context,
@@ -232,7 +232,13 @@ impl Engine {
                 "{}",
                 [].iter(),
             );
-            items::push_causes(&mut json, &causes);
+            // Without frames, causes fit unless their messages are huge:
+            // then the item goes without them, as small as before causes.
+            let mut with_causes = json.clone();
+            items::push_causes(&mut with_causes, &causes);
+            if with_causes.len() <= self.policy.item_byte_limit() {
+                json = with_causes;
+            }
         }
         self.accept_item(
             Endpoint::Errors,
