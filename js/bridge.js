@@ -17,7 +17,8 @@ const any = () => true;
 // The arguments of each operation, by position.
 const OPERATIONS = {
   track: [isString, any],
-  error: [isString, isString, isOptional(isString), any],
+  // kind, message, stack, context, causes (js/causes.js; the core ignores what is not its shape)
+  error: [isString, isString, isOptional(isString), any, any],
   timing: [isString, Number.isFinite, any],
   feedback: [(v) => v !== null && typeof v === 'object'],
   consent: [],

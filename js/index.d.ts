@@ -365,6 +365,19 @@ export interface ErrorItem extends ItemBase {
   fingerprint: string;
   context: JsonObject;
   breadcrumbs: Breadcrumb[];
+  /**
+   * The error's `cause` chain, when it has Error-like causes: the direct
+   * cause first, the root cause last, at most 5, each scrubbed like the
+   * error. Not part of the fingerprint.
+   */
+  causes?: ErrorCause[];
+}
+
+/** One link of an error's `cause` chain: the error's own three parts. */
+export interface ErrorCause {
+  kind: string;
+  message: string;
+  stack: StackFrame[];
 }
 
 /** Timer samples of one name and props, aggregated per flush window, sent to `/v1/performance`. */

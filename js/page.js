@@ -3,6 +3,7 @@
 // each call is a chrome.runtime message to the worker's SDK (js/bridge.js),
 // which records it under the worker's consent, anonymous ID and queue. See
 // the README, "Every extension context".
+import { describeCauses } from './causes.js';
 import { CONSENT_KEY, CONTEXT_KINDS, PAGE_MESSAGE_TAG as TAG, RECORD_ACCEPTED } from './constants.js';
 
 // Calls waiting for the consent state or for the worker's answer. Past it a
@@ -120,7 +121,7 @@ export function connect(options = {}) {
     const kindOf = object ? String(error.name ?? error.constructor?.name ?? 'Error') : typeof error;
     const message = String((object ? error.message : error) ?? '');
     const stack = object && typeof error.stack === 'string' ? error.stack : undefined;
-    return record('error', [kindOf, message, stack, plain(mechanism ? { ...context, mechanism } : context)]);
+    return record('error', [kindOf, message, stack, plain(mechanism ? { ...context, mechanism } : context), describeCauses(error)]);
   });
 
   const client = {

@@ -7,6 +7,7 @@ import {
   PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
 import { coreOptions, validateOptions } from './options.js';
+import { describeCauses } from './causes.js';
 import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
 import { listenToPages } from './bridge.js';
 
@@ -262,7 +263,10 @@ export function createTelemetry(options, loadCore) {
       const extra = JSON.stringify({ mechanism });
       contextJson = contextJson && contextJson !== '{}' ? contextJson.slice(0, -1) + ',' + extra.slice(1) : extra;
     }
-    whenReady((c) => report(c.captureError(kind, message, stack, contextJson), 'captureError'));
+    // Strings only, each bounded: stringify cannot throw.
+    const causes = describeCauses(value);
+    const causesJson = causes && JSON.stringify(causes, (_, v) => (typeof v === 'string' ? boundText(v) : v));
+    whenReady((c) => report(c.captureError(kind, message, stack, contextJson, undefined, undefined, causesJson), 'captureError'));
   }
 
   const telemetry = {
@@ -377,7 +381,7 @@ export function createTelemetry(options, loadCore) {
       case 'track':
         return answered((c) => c.track(coerceName(args[0]), normalizeToJson(args[1]), kind, origin)).then(durable);
       case 'error':
-        return answered((c) => c.captureError(args[0], args[1], args[2] ?? undefined, normalizeToJson(args[3]), kind, origin)).then(durable);
+        return answered((c) => c.captureError(args[0], args[1], args[2] ?? undefined, normalizeToJson(args[3]), kind, origin, normalizeToJson(args[4]))).then(durable);
       case 'timing':
         return answered((c) => c.recordTiming(coerceName(args[0]), args[1], normalizeToJson(args[2]), kind, origin)).then(durable);
       case 'feedback':

@@ -12,7 +12,7 @@ use mv3_telemetry::core::dest::{otlp, posthog, sentry, Kind, Meta, PosthogOption
 use mv3_telemetry::core::json::{self, Json};
 use mv3_telemetry::core::sketch::Sketch;
 use mv3_telemetry::core::stack::Frame;
-use mv3_telemetry::core::wire::items::{error_json, event_json, feedback_json};
+use mv3_telemetry::core::wire::items::{error_json, event_json, feedback_json, push_causes, Cause};
 use mv3_telemetry::core::{Context, DropReason};
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
@@ -631,4 +631,270 @@ fn events_and_errors_become_a_posthog_batch_without_person_profiles() {
     assert_eq!(frames.last().unwrap()["platform"], "web:javascript");
     assert_eq!(frames.last().unwrap()["abs_path"], "app:///background.js");
     assert_eq!(Kind::Posthog.option(), "posthog");
+}
+
+/// An error item with two causes: the direct cause (a `NetworkError` with a
+/// frame) and the root cause (a `TypeError` without frames).
+fn error_with_causes(mechanism: Option<&str>) -> String {
+    let mut item = error_item(mechanism, 1);
+    push_causes(
+        &mut item,
+        &[
+            Cause {
+                kind: "NetworkError".into(),
+                message: "fetch failed".into(),
+                frames: vec![frame("load", "/lib/net.js", 3, 9)],
+            },
+            Cause {
+                kind: "TypeError".into(),
+                message: "bad header".into(),
+                frames: Vec::new(),
+            },
+        ],
+    );
+    item
+}
+
+#[test]
+fn a_cause_chain_goes_to_sentry_root_cause_first_and_thrown_error_last_with_linked_mechanisms() {
+    let context = context();
+    let mut body = String::new();
+    assert!(sentry::envelope(
+        &meta(&context),
+        &error_with_causes(Some("onerror")),
+        &[],
+        &mut body
+    ));
+    let envelope = Envelope::from_slice(body.as_bytes()).expect("sentry-types parses the envelope");
+    let Some(EnvelopeItem::Event(event)) = envelope.items().next() else {
+        panic!("an event")
+    };
+    let values = &event.exception.values;
+    let kinds: Vec<_> = values
+        .iter()
+        .map(|v| (v.ty.as_str(), v.value.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("TypeError", "bad header"),
+            ("NetworkError", "fetch failed"),
+            ("TypeError", "x is undefined"),
+        ],
+        "Sentry reads the values oldest first: the thrown error is the last"
+    );
+    let cause_frames = &values[1].stacktrace.as_ref().unwrap().frames;
+    assert_eq!(cause_frames[0].function.as_deref(), Some("load"));
+    assert_eq!(
+        cause_frames[0].abs_path.as_deref(),
+        Some("app:///lib/net.js")
+    );
+    assert!(values[0].stacktrace.as_ref().unwrap().frames.is_empty());
+    // The mechanisms link each cause to the value it caused, as Sentry's SDK does.
+    let (_, items) = envelope_lines(&body);
+    let mechanisms: Vec<_> = items[0].1["exception"]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["mechanism"].clone())
+        .collect();
+    assert_eq!(
+        mechanisms,
+        [
+            json!({"type": "chained", "handled": false, "source": "cause", "parent_id": 1, "exception_id": 2}),
+            json!({"type": "chained", "handled": false, "source": "cause", "parent_id": 0, "exception_id": 1}),
+            json!({"type": "onerror", "handled": false, "exception_id": 0}),
+        ]
+    );
+}
+
+#[test]
+fn a_cause_chain_goes_to_otlp_as_caused_by_blocks_and_to_posthog_thrown_error_first() {
+    let context = context();
+    let item = error_with_causes(None);
+    let mut body = String::new();
+    assert_eq!(otlp::logs(&meta(&context), &[&item], &mut body), 1);
+    let request: ExportLogsServiceRequest =
+        serde_json::from_str(&body).expect("opentelemetry-proto parses it");
+    let record = &request.resource_logs[0].scope_logs[0].log_records[0];
+    assert_eq!(
+        string_attr(&record.attributes, "exception.stacktrace").as_deref(),
+        Some(
+            "TypeError: x is undefined\n    at inner (app:///background.js:20:7)\n    \
+             at outer (app:///lib/queue.js:10:5)\n    at native:1:1\n\
+             Caused by: NetworkError: fetch failed\n    at load (app:///lib/net.js:3:9)\n\
+             Caused by: TypeError: bad header"
+        )
+    );
+    assert_eq!(
+        string_attr(&record.attributes, "exception.type").as_deref(),
+        Some("TypeError"),
+        "the log record is the thrown error's"
+    );
+
+    let options = PosthogOptions::new("phc_test", None, None).unwrap();
+    let mut body = String::new();
+    assert_eq!(
+        posthog::batch(&options, &meta(&context), &[&item], &mut body),
+        1
+    );
+    let value: Value = serde_json::from_str(&body).unwrap();
+    let list = value["batch"][0]["properties"]["$exception_list"]
+        .as_array()
+        .unwrap();
+    let kinds: Vec<_> = list
+        .iter()
+        .map(|v| {
+            (
+                v["type"].as_str().unwrap(),
+                v["mechanism"]["handled"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("TypeError", json!(true)),
+            ("NetworkError", json!(true)),
+            ("TypeError", json!(true)),
+        ],
+        "posthog-js lists the thrown error first, then its causes"
+    );
+    assert_eq!(list[0]["value"], "x is undefined");
+    assert_eq!(list[2]["value"], "bad header");
+    assert_eq!(
+        list[1]["stacktrace"]["frames"][0]["platform"],
+        "web:javascript"
+    );
+}
+
+#[test]
+fn an_error_without_causes_keeps_a_plain_mechanism_and_stacktrace() {
+    let context = context();
+    let mut item = error_item(None, 1);
+    let before = item.clone();
+    push_causes(&mut item, &[]);
+    assert_eq!(item, before, "no causes, no key");
+    let mut body = String::new();
+    sentry::envelope(&meta(&context), &item, &[], &mut body);
+    let (_, items) = envelope_lines(&body);
+    assert_eq!(
+        items[0].1["exception"]["values"][0]["mechanism"],
+        json!({"type": "generic", "handled": true})
+    );
+}
+
+const SESSION_ID: &str = "7d3f1a2b-4c5d-4e6f-8a9b-0c1d2e3f4a5b";
+
+fn session_update(init: bool, errors: u64, status: sentry::SessionStatus) -> String {
+    let release = sentry::release("My Ext", "1.2.3").unwrap();
+    let update = sentry::SessionUpdate {
+        sid: SESSION_ID,
+        did: ANON,
+        init,
+        started: RECORDED,
+        now: NOW,
+        errors,
+        status,
+        release: &release,
+        environment: "staging",
+    };
+    let mut body = String::new();
+    assert!(sentry::session_envelope(&update, &mut body));
+    body
+}
+
+#[test]
+fn a_session_update_is_a_sentry_session_item_that_sentry_types_parses() {
+    use sentry::SessionStatus;
+    use sentry_types::protocol::v7::SessionStatus as Parsed;
+    let cases = [
+        (true, 0, SessionStatus::Ok, Parsed::Ok),
+        (false, 2, SessionStatus::Ok, Parsed::Ok),
+        (false, 2, SessionStatus::Exited, Parsed::Exited),
+        (false, 3, SessionStatus::Crashed, Parsed::Crashed),
+        (false, 0, SessionStatus::Abnormal, Parsed::Abnormal),
+    ];
+    for (init, errors, status, parsed) in cases {
+        let body = session_update(init, errors, status);
+        let envelope = Envelope::from_slice(body.as_bytes()).expect("sentry-types parses it");
+        let items: Vec<_> = envelope.items().collect();
+        let [EnvelopeItem::SessionUpdate(session)] = items.as_slice() else {
+            panic!("one session item: {items:?}")
+        };
+        assert_eq!(session.session_id.to_string(), SESSION_ID);
+        assert_eq!(session.distinct_id.as_deref(), Some(ANON));
+        assert_eq!(session.init, init, "init only on the first update");
+        assert_eq!(session.status, parsed);
+        assert_eq!(session.errors, errors);
+        assert_eq!(session.attributes.release, "My Ext@1.2.3");
+        assert_eq!(session.attributes.environment.as_deref(), Some("staging"));
+        assert_eq!(session.attributes.ip_address, None, "no IP address is sent");
+        let ms = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+        };
+        assert_eq!(ms(session.started), RECORDED);
+        assert_eq!(session.timestamp.map(ms), Some(NOW));
+        assert_eq!(session.duration, Some(5.0));
+        // The envelope header: sent_at and sdk, no event_id.
+        let (header, items) = envelope_lines(&body);
+        assert_eq!(header["sent_at"], "2026-11-30T10:00:00.000Z");
+        assert!(header.get("event_id").is_none());
+        assert_eq!(items[0].0["type"], "session");
+    }
+}
+
+#[test]
+fn the_session_status_rule_and_a_session_riding_on_an_event_envelope() {
+    use sentry::SessionStatus;
+    assert_eq!(SessionStatus::of(false, false), SessionStatus::Ok);
+    assert_eq!(SessionStatus::of(false, true), SessionStatus::Exited);
+    assert_eq!(SessionStatus::of(true, false), SessionStatus::Crashed);
+    assert_eq!(
+        SessionStatus::of(true, true),
+        SessionStatus::Crashed,
+        "a crash is terminal"
+    );
+    assert_eq!(sentry::release("My Ext", ""), None);
+    let update = sentry::SessionUpdate {
+        sid: SESSION_ID,
+        did: ANON,
+        init: false,
+        started: RECORDED,
+        now: NOW,
+        errors: 1,
+        status: SessionStatus::Ok,
+        release: "",
+        environment: "staging",
+    };
+    let mut body = String::new();
+    assert!(
+        !sentry::session_envelope(&update, &mut body),
+        "Sentry drops a session without release"
+    );
+    assert!(body.is_empty());
+
+    let context = context();
+    assert!(sentry::envelope(
+        &meta(&context),
+        &error_item(None, 1),
+        &[],
+        &mut body
+    ));
+    let release = sentry::release("My Ext", "1.2.3").unwrap();
+    let update = sentry::SessionUpdate {
+        release: &release,
+        ..update
+    };
+    assert!(sentry::push_session_item(&update, &mut body));
+    let envelope = Envelope::from_slice(body.as_bytes()).unwrap();
+    let items: Vec<_> = envelope.items().collect();
+    assert!(matches!(items[0], EnvelopeItem::Event(_)));
+    let EnvelopeItem::SessionUpdate(session) = items[1] else {
+        panic!("{:?}", items[1])
+    };
+    assert_eq!(
+        (session.errors, session.status),
+        (1, sentry_types::protocol::v7::SessionStatus::Ok)
+    );
 }

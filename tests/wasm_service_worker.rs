@@ -47,6 +47,11 @@ extern "C" {
     #[wasm_bindgen(js_name = normalizeToJson)]
     fn _js_normalize();
 }
+#[wasm_bindgen(module = "/js/causes.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = describeCauses)]
+    fn _js_causes();
+}
 #[wasm_bindgen(module = "/js/bridge.js")]
 extern "C" {
     #[wasm_bindgen(js_name = listenToPages)]

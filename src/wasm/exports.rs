@@ -288,8 +288,11 @@ impl Client {
     }
 
     /// Captures an error the wrapper has taken apart: kind, message, V8 stack
-    /// text and a context object (JSON). Never throws.
+    /// text, a context object (JSON) and its cause chain (JSON,
+    /// `ErrorInput::causes`; last, so older callers need not pass it). Never throws.
     #[wasm_bindgen(js_name = captureError)]
+    // Positional arguments are the JS call's shape; a struct would cost glue.
+    #[allow(clippy::too_many_arguments)]
     pub fn capture_error(
         &self,
         kind: String,
@@ -298,6 +301,7 @@ impl Client {
         context_json: Option<String>,
         context_kind: Option<String>,
         origin: Option<String>,
+        causes_json: Option<String>,
     ) -> u8 {
         self.record(sourced(
             context_kind,
@@ -308,6 +312,7 @@ impl Client {
                     message: &message,
                     stack: stack.as_deref(),
                     context: context_json.as_deref(),
+                    causes: causes_json.as_deref(),
                 };
                 engine.record_error(input, now_ms(), entropy)
             }),

@@ -836,6 +836,7 @@ fn error(rig: &mut Rig, kind: &str, message: &str, stack: Option<&str>) -> Recor
         message,
         stack,
         context: None,
+        causes: None,
     };
     rig.engine.record_error(input, rig.now, &mut rig.rng)
 }
@@ -901,6 +902,7 @@ pub fn error_messages_frames_and_context_are_scrubbed() {
         message: "login failed for bob@example.com",
         stack: Some(stack),
         context: Some(r#"{"password":"hunter2","note":"card 4111 1111 1111 1111"}"#),
+        causes: None,
     };
     rig.engine.record_error(input, rig.now, &mut rig.rng);
     rig.now += 1_000;
@@ -936,6 +938,122 @@ pub fn errors_carry_the_last_twenty_track_calls_as_breadcrumbs() {
 pub fn errors_are_not_recorded_without_consent() {
     let mut rig = Rig::with_policy(Policy::default(), Consent::Pending);
     assert_eq!(error(&mut rig, "Error", "x", None), Recorded::NotConsented);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_errors_causes_are_kept_in_order_scrubbed_like_the_error_and_at_most_five() {
+    let mut rig = Rig::granted();
+    let stack = "Error: x\n    at load (chrome-extension://abcdefghijklmnopabcdefghijklmnop/lib/net.js:3:9)\n    at get (/home/alice/app.js:1:2)";
+    let mut causes = vec![
+        json!({"kind": "NetworkError", "message": "fetch failed for bob@example.com", "stack": stack}),
+        // Not a cause the wrapper would pass: skipped, not fatal.
+        json!({"kind": "Odd", "message": 42}),
+        json!("a string"),
+        json!({"message": "no kind, no stack"}),
+    ];
+    for i in 0..6 {
+        causes.push(json!({"kind": "RangeError", "message": format!("deep {i}")}));
+    }
+    let causes = Value::Array(causes).to_string();
+    let input = mv3_telemetry::core::ErrorInput {
+        kind: "TypeError",
+        message: "save failed",
+        stack: Some(V8_STACK),
+        context: None,
+        causes: Some(&causes),
+    };
+    assert_eq!(
+        rig.engine.record_error(input, rig.now, &mut rig.rng),
+        Recorded::Accepted
+    );
+    // Garbage for causes is ignored: the error is still recorded, without any.
+    for junk in ["{}", "not json", "[1,2]"] {
+        let input = mv3_telemetry::core::ErrorInput {
+            kind: "Error",
+            message: junk,
+            stack: None,
+            context: None,
+            causes: Some(junk),
+        };
+        rig.engine.record_error(input, rig.now, &mut rig.rng);
+    }
+    rig.now += 1_000;
+    let request = rig.drain_sends().remove(0);
+    assert!(!request.body.contains("bob@example.com") && !request.body.contains("alice"));
+    let items = body(&request)["items"].as_array().unwrap().clone();
+    let got = &items[0]["causes"];
+    let kinds: Vec<_> = got
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "NetworkError",
+            "Error",
+            "RangeError",
+            "RangeError",
+            "RangeError"
+        ],
+        "direct cause first, five at most, a missing kind is Error"
+    );
+    assert_eq!(
+        got[0]["stack"][0],
+        json!({"function": "load", "file": "/lib/net.js", "line": 3, "column": 9})
+    );
+    assert_eq!(got[1]["stack"], json!([]));
+    assert_eq!(got[2]["message"], "deep 0");
+    for item in &items[1..] {
+        assert!(item.get("causes").is_none(), "{item}");
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_error_too_big_with_its_causes_keeps_their_messages_then_drops_them() {
+    let mut rig = Rig::granted();
+    let frames: String = (0..50)
+        .map(|i| format!("\n    at f{i} (chrome-extension://abcdefghijklmnopabcdefghijklmnop/lib/a.js:{i}:1)"))
+        .collect();
+    let limit = Policy::default().max_item_bytes;
+    for (message, kept) in [("m".repeat(1_900), true), ("\u{1}".repeat(1_900), false)] {
+        let causes: Vec<Value> = (0..5)
+            .map(|_| json!({"kind": "Error", "message": message, "stack": format!("Error: x{frames}")}))
+            .collect();
+        let causes = Value::Array(causes).to_string();
+        let input = mv3_telemetry::core::ErrorInput {
+            kind: "Error",
+            message: if kept { "big causes" } else { "huge causes" },
+            stack: Some(V8_STACK),
+            context: None,
+            causes: Some(&causes),
+        };
+        assert_eq!(
+            rig.engine.record_error(input, rig.now, &mut rig.rng),
+            Recorded::Accepted
+        );
+    }
+    rig.now += 1_000;
+    let request = rig.drain_sends().remove(0);
+    let items = body(&request)["items"].as_array().unwrap().clone();
+    for item in &items {
+        assert!(
+            item.to_string().len() <= limit,
+            "{}",
+            item.to_string().len()
+        );
+    }
+    let causes = items[0]["causes"].as_array().unwrap();
+    assert_eq!(causes.len(), 5, "kept, without their frames");
+    assert!(causes
+        .iter()
+        .all(|c| c["stack"] == json!([]) && c["message"].as_str().unwrap().len() == 1_900));
+    assert!(
+        items[1].get("causes").is_none(),
+        "too big even without frames: left out"
+    );
+    assert_eq!(items[1]["message"], "huge causes");
 }
 
 // ---- timings, feedback, lifecycle, hooks ----------------------------------------

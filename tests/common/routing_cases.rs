@@ -54,6 +54,7 @@ fn error(rig: &mut Rig, message: &str) -> Recorded {
         message,
         stack: Some("TypeError: x\n    at f (chrome-extension://abc/bg.js:1:2)"),
         context: None,
+        causes: None,
     };
     rig.engine.record_error(input, rig.now, &mut rig.rng)
 }
@@ -519,6 +520,7 @@ pub fn sentry_gets_release_health_sessions_ok_errored_crashed_and_exited() {
         message: "uncaught",
         stack: None,
         context: Some(r#"{"mechanism":"onerror"}"#),
+        causes: None,
     };
     rig.engine.record_error(input, rig.now, &mut rig.rng);
     let sends = rig.flush_now();

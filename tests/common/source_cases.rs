@@ -43,6 +43,7 @@ pub fn every_item_kind_from_a_page_carries_its_context_kind_and_origin() {
             message: "page broke",
             stack: None,
             context: None,
+            causes: None,
         };
         engine.record_error(input, now, rng);
         engine.record_timing("render", 12.0, None, now, rng);
@@ -156,6 +157,7 @@ pub fn a_content_script_error_keeps_the_page_frames_as_origins_marked_not_in_app
             message: "broke",
             stack: Some(stack),
             context: None,
+            causes: None,
         };
         engine.record_error(input, now, rng);
     });

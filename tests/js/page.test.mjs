@@ -119,6 +119,18 @@ function connectIn(chrome, location, options = { captureGlobalErrors: false }) {
 
 const telemetryCalls = (chrome) => chrome.sent.filter((m) => m[PAGE_MESSAGE_TAG] !== 'consent');
 
+test('a page error\'s cause chain reaches the core as JSON text, like the worker\'s own', async () => {
+  const extension = fakeExtension();
+  const { core } = await startWorker(extension);
+  const page = connectIn(extension.page(), new URL(PAGE_URL));
+  const error = new Error('save failed', { cause: new TypeError('bad header', { cause: new RangeError('root') }) });
+  assert.equal(await page.captureError(error), true);
+  const call = core.calls.find((c) => c.method === 'captureError');
+  const causes = JSON.parse(call.args[6]);
+  assert.deepEqual(causes.map((c) => [c.kind, c.message]), [['TypeError', 'bad header'], ['RangeError', 'root']]);
+  assert.match(causes[0].stack, /^TypeError: bad header/);
+});
+
 test('a content script records through the worker with its kind and the page origin, never its path or query', async () => {
   const extension = fakeExtension();
   const { core } = await startWorker(extension);
@@ -131,7 +143,10 @@ test('a content script records through the worker with its kind and the page ori
   await nextTask();
   const forwarded = core.calls.filter((c) => c.args.includes('content_script'));
   assert.deepEqual(forwarded.map((c) => c.method).sort(), ['captureError', 'feedback', 'recordTiming', 'track']);
-  for (const { args } of forwarded) assert.deepEqual(args.slice(-2), ['content_script', 'http://127.0.0.1:8123']);
+  // captureError's last argument is the cause chain (none here).
+  for (const { method, args } of forwarded) {
+    assert.deepEqual(args.slice(method === 'captureError' ? -3 : -2).slice(0, 2), ['content_script', 'http://127.0.0.1:8123']);
+  }
   assert.equal(core.calls.filter((c) => c.method === 'track').length, 1, 'each call once');
   const args = (method) => forwarded.find((c) => c.method === method).args;
   assert.deepEqual(args('track').slice(0, 2), ['clicked', '{"button":"save"}']);

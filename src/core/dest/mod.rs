@@ -10,7 +10,7 @@ pub mod response;
 pub mod sentry;
 
 use super::error::{Error, Result};
-use super::json::Json;
+use super::json::{push_string, push_u64, Json};
 use super::time::Millis;
 use super::wire::Context;
 
@@ -365,6 +365,46 @@ impl Destinations {
 #[inline(never)]
 pub(crate) fn text<'a>(item: &'a Json, key: &str) -> &'a str {
     item.get(key).and_then(Json::as_str).unwrap_or_default()
+}
+
+// The encoders' JSON writers. Not inlined on purpose: `String::push_str`
+// and `push` inline their growth check at every call site (~30 bytes of wasm
+// each) and the encoders have some 200 of them; one call each instead, and a
+// literal written with the value after it (`,"key":` + value) is one call.
+
+/// Appends `text` as it is.
+#[inline(never)]
+pub(crate) fn put(out: &mut String, text: &str) {
+    out.push_str(text);
+}
+
+/// Appends `lit`, then `value` as a JSON string.
+#[inline(never)]
+pub(crate) fn put_str(out: &mut String, lit: &str, value: &str) {
+    put(out, lit);
+    push_string(out, value);
+}
+
+/// Appends `lit`, then `n` in decimal.
+#[inline(never)]
+pub(crate) fn put_u64(out: &mut String, lit: &str, n: u64) {
+    put(out, lit);
+    push_u64(out, n);
+}
+
+/// A comma, unless `out` has just opened an array or object: list writers
+/// need no `first` flags.
+#[inline(never)]
+pub(crate) fn sep(out: &mut String) {
+    if !matches!(out.as_bytes().last(), None | Some(b'[' | b'{')) {
+        out.push(',');
+    }
+}
+
+/// The array under `key` of a stored item, empty if absent.
+#[inline(never)]
+pub(crate) fn list<'a>(item: &'a Json, key: &str) -> &'a [Json] {
+    item.get(key).and_then(Json::as_array).unwrap_or_default()
 }
 
 /// A string field of a stored item, if present.

@@ -6,8 +6,8 @@
 //! decimal strings; receivers ignore unknown keys, so a misspelt key is
 //! silently lost: `tests/destinations.rs` compares values.
 
-use super::{number, opt_text, text, Meta};
-use crate::core::json::{self, push_i64, push_string, push_u64, Json};
+use super::{list, number, opt_text, put, put_str, put_u64, sep, split_last, text, Meta};
+use crate::core::json::{self, push_i64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
 use crate::core::wire::{SDK_NAME, SDK_VERSION};
@@ -20,246 +20,224 @@ pub const METRICS_PATH: &str = "/v1/metrics";
 /// The exponential histogram's scale: the sketch's (base 2^(2^-6), relative error 0.54 %).
 pub const SCALE: i32 = crate::core::sketch::SCALE;
 
-/// Severity numbers (logs data model): INFO for events and feedback, ERROR for errors.
-const SEVERITY_INFO: u8 = 9;
-const SEVERITY_ERROR: u8 = 17;
+// Severity numbers (logs data model): INFO 9 for events and feedback, ERROR
+// 17 for errors, written with their text in one literal.
+const SEVERITY_INFO: &str = ",\"severityNumber\":9,\"severityText\":\"INFO\"";
+const SEVERITY_ERROR: &str = ",\"severityNumber\":17,\"severityText\":\"ERROR\"";
 
-fn push_nanos(out: &mut String, ms: Millis) {
-    out.push('"');
-    push_u64(out, ms);
-    if ms > 0 {
-        out.push_str("000000");
-    }
-    out.push('"');
+/// `lit`, then nanoseconds since the epoch as a decimal string (int64).
+fn push_nanos(out: &mut String, lit: &str, ms: Millis) {
+    put_u64(out, lit, ms);
+    // `"` was opened by `lit`: the digits of ms, then six zeros (0 stays 0).
+    put(out, if ms > 0 { "000000\"" } else { "\"" });
 }
 
-fn push_attr_str(out: &mut String, first: &mut bool, key: &str, value: &str) {
-    if !*first {
-        out.push(',');
-    }
-    *first = false;
-    out.push_str("{\"key\":");
-    push_string(out, key);
-    out.push_str(",\"value\":{\"stringValue\":");
-    push_string(out, value);
-    out.push_str("}}");
+/// One attribute `{"key":…,"value":{"stringValue":…}}`, after a comma if needed.
+fn push_attr_str(out: &mut String, key: &str, value: &str) {
+    sep(out);
+    put_str(out, "{\"key\":", key);
+    put_str(out, ",\"value\":{\"stringValue\":", value);
+    put(out, "}}");
+}
+
+/// One attribute with an `intValue` (int64: a decimal string).
+fn push_attr_int(out: &mut String, key: &str, n: u64) {
+    sep(out);
+    put_str(out, "{\"key\":", key);
+    put_u64(out, ",\"value\":{\"intValue\":\"", n);
+    put(out, "\"}}");
 }
 
 /// A JSON value as an OTLP `AnyValue`.
 fn push_any(out: &mut String, value: &Json) {
     match value {
-        Json::Null => out.push_str("{}"),
-        Json::Bool(b) => out.push_str(if *b {
-            "{\"boolValue\":true}"
-        } else {
-            "{\"boolValue\":false}"
-        }),
+        Json::Null => put(out, "{}"),
+        Json::Bool(b) => put(
+            out,
+            if *b {
+                "{\"boolValue\":true}"
+            } else {
+                "{\"boolValue\":false}"
+            },
+        ),
         Json::Number(n) => {
             if let Some(i) = n.as_i64() {
-                out.push_str("{\"intValue\":\"");
+                put(out, "{\"intValue\":\"");
                 push_i64(out, i);
-                out.push_str("\"}");
+                put(out, "\"}");
             } else {
-                out.push_str("{\"doubleValue\":");
-                out.push_str(n.as_str());
-                out.push('}');
+                put(out, "{\"doubleValue\":");
+                put(out, n.as_str());
+                put(out, "}");
             }
         }
         Json::String(s) => {
-            out.push_str("{\"stringValue\":");
-            push_string(out, s);
-            out.push('}');
+            put_str(out, "{\"stringValue\":", s);
+            put(out, "}");
         }
         Json::Array(values) => {
-            out.push_str("{\"arrayValue\":{\"values\":[");
-            for (i, v) in values.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
+            put(out, "{\"arrayValue\":{\"values\":[");
+            for v in values {
+                sep(out);
                 push_any(out, v);
             }
-            out.push_str("]}}");
+            put(out, "]}}");
         }
         Json::Object(pairs) => {
-            out.push_str("{\"kvlistValue\":{\"values\":[");
-            push_pairs(out, &mut true, "", pairs);
-            out.push_str("]}}");
+            put(out, "{\"kvlistValue\":{\"values\":[");
+            push_pairs(out, "", pairs);
+            put(out, "]}}");
         }
     }
 }
 
 /// Key-value pairs, keys prefixed (`props.`): attributes or a kvlist.
-fn push_pairs(out: &mut String, first: &mut bool, prefix: &str, pairs: &[(String, Json)]) {
+fn push_pairs(out: &mut String, prefix: &str, pairs: &[(String, Json)]) {
     for (key, value) in pairs {
-        if !*first {
-            out.push(',');
-        }
-        *first = false;
-        out.push_str("{\"key\":");
-        push_string(out, &(prefix.to_owned() + key));
-        out.push_str(",\"value\":");
+        sep(out);
+        put_str(out, "{\"key\":", &(prefix.to_owned() + key));
+        put(out, ",\"value\":");
         push_any(out, value);
-        out.push('}');
+        put(out, "}");
     }
 }
 
 /// `{"resource":{"attributes":[…]},"scopeLogs|scopeMetrics":[{"scope":{…},"`.
+#[inline(never)]
 fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
-    out.push_str("{\"resource\":{\"attributes\":[");
-    let mut first = true;
+    put(out, "{\"resource\":{\"attributes\":[");
     let c = meta.context;
-    push_attr_str(out, &mut first, "service.name", meta.app_name);
-    push_attr_str(out, &mut first, "service.version", &c.app_version);
-    push_attr_str(
+    let (name, version) = split_last(&c.browser, b' ').unwrap_or((c.browser.as_str(), ""));
+    // A call per attribute: cheaper in wasm than a table of pairs built on the stack.
+    push_attr_str(out, "service.name", meta.app_name);
+    push_attr_str(out, "service.version", &c.app_version);
+    push_attr_str(out, "deployment.environment.name", &c.environment);
+    push_attr_str(out, "app.installation.id", meta.anonymous_id);
+    push_attr_str(out, "telemetry.sdk.name", SDK_NAME);
+    push_attr_str(out, "telemetry.sdk.language", "webjs");
+    push_attr_str(out, "telemetry.sdk.version", SDK_VERSION);
+    push_attr_str(out, "browser.name", name);
+    push_attr_str(out, "browser.version", version);
+    push_attr_str(out, "browser.language", &c.locale);
+    push_attr_str(out, "os.type", &c.os);
+    put(out, "]},\"");
+    put(out, scope_key);
+    put(
         out,
-        &mut first,
-        "deployment.environment.name",
-        &c.environment,
+        concat!(
+            "\":[{\"scope\":{\"name\":\"mv3-telemetry\",\"version\":\"",
+            env!("CARGO_PKG_VERSION"),
+            "\"},\""
+        ),
     );
-    push_attr_str(out, &mut first, "app.installation.id", meta.anonymous_id);
-    push_attr_str(out, &mut first, "telemetry.sdk.name", SDK_NAME);
-    push_attr_str(out, &mut first, "telemetry.sdk.language", "webjs");
-    push_attr_str(out, &mut first, "telemetry.sdk.version", SDK_VERSION);
-    let (name, version) = c
-        .browser
-        .rsplit_once(' ')
-        .unwrap_or((c.browser.as_str(), ""));
-    push_attr_str(out, &mut first, "browser.name", name);
-    push_attr_str(out, &mut first, "browser.version", version);
-    push_attr_str(out, &mut first, "browser.language", &c.locale);
-    push_attr_str(out, &mut first, "os.type", &c.os);
-    out.push_str("]},\"");
-    out.push_str(scope_key);
-    out.push_str("\":[{\"scope\":{\"name\":\"mv3-telemetry\",\"version\":\"");
-    out.push_str(SDK_VERSION);
-    out.push_str("\"},\"");
 }
 
 /// The `/v1/logs` body for stored v1 items (events, errors, feedback;
 /// others are skipped). Returns how many log records it wrote.
 pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
-    out.push_str("{\"resourceLogs\":[");
+    put(out, "{\"resourceLogs\":[");
     push_resource_open(meta, "scopeLogs", out);
-    out.push_str("logRecords\":[");
+    put(out, "logRecords\":[");
     let mut written = 0;
     for stored in items {
         let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let item_type = text(&item, "type");
-        if !matches!(item_type, "event" | "error" | "feedback") {
-            continue;
+        if log_record(meta, &item, out) {
+            written += 1;
         }
-        if written > 0 {
-            out.push(',');
-        }
-        written += 1;
-        log_record(meta, item_type, &item, out);
     }
-    out.push_str("]}]}]}");
+    put(out, "]}]}]}");
     written
 }
 
-fn log_record(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
+/// One log record for an event, error or feedback item; `false`, writing
+/// nothing, for other types.
+#[inline(never)]
+fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
+    let kind = text(item, "type");
+    let (severity, event_name, body) = match kind {
+        "event" => (SEVERITY_INFO, text(item, "name"), text(item, "name")),
+        "error" => (SEVERITY_ERROR, "exception", text(item, "message")),
+        "feedback" => (SEVERITY_INFO, "feedback", text(item, "message")),
+        _ => return false,
+    };
     let ts = number(item, "ts").unwrap_or(meta.now);
-    out.push_str("{\"timeUnixNano\":");
-    push_nanos(out, ts);
-    out.push_str(",\"observedTimeUnixNano\":");
-    push_nanos(out, ts);
-    out.push_str(",\"severityNumber\":");
-    let (severity, severity_text) = if kind == "error" {
-        (SEVERITY_ERROR, "ERROR")
-    } else {
-        (SEVERITY_INFO, "INFO")
-    };
-    push_u64(out, u64::from(severity));
-    out.push_str(",\"severityText\":\"");
-    out.push_str(severity_text);
-    out.push_str("\",\"eventName\":");
-    let event_name = match kind {
-        "event" => text(item, "name"),
-        "error" => "exception",
-        _ => "feedback",
-    };
-    push_string(out, event_name);
-    out.push_str(",\"body\":{\"stringValue\":");
-    let body = match kind {
-        "error" => text(item, "message"),
-        "feedback" => text(item, "message"),
-        _ => event_name,
-    };
-    push_string(out, body);
-    out.push_str("},\"attributes\":[");
-    let mut first = true;
-    push_attr_str(out, &mut first, "log.record.uid", text(item, "id"));
+    sep(out);
+    push_nanos(out, "{\"timeUnixNano\":\"", ts);
+    push_nanos(out, ",\"observedTimeUnixNano\":\"", ts);
+    put(out, severity);
+    put_str(out, ",\"eventName\":", event_name);
+    put_str(out, ",\"body\":{\"stringValue\":", body);
+    put(out, "},\"attributes\":[");
+    push_attr_str(out, "log.record.uid", text(item, "id"));
     if let Some(session) = opt_text(item, "session_id") {
-        push_attr_str(out, &mut first, "session.id", session);
+        push_attr_str(out, "session.id", session);
     }
-    match kind {
-        "event" => {
-            if let Some(Json::Object(props)) = item.get("props") {
-                push_pairs(out, &mut first, "props.", props);
-            }
-        }
+    let (pairs, prefix) = match kind {
+        "event" => (item.get("props"), "props."),
         "error" => {
-            push_attr_str(out, &mut first, "exception.type", text(item, "kind"));
-            push_attr_str(out, &mut first, "exception.message", text(item, "message"));
-            push_attr_str(out, &mut first, "exception.stacktrace", &stacktrace(item));
+            push_attr_str(out, "exception.type", text(item, "kind"));
+            push_attr_str(out, "exception.message", text(item, "message"));
+            push_attr_str(out, "exception.stacktrace", &stacktrace(item));
             if let Some(count) = number(item, "count") {
-                out.push_str(",{\"key\":\"exception.count\",\"value\":{\"intValue\":\"");
-                push_u64(out, count);
-                out.push_str("\"}}");
+                push_attr_int(out, "exception.count", count);
             }
-            if let Some(Json::Object(context)) = item.get("context") {
-                push_pairs(out, &mut first, "context.", context);
-            }
+            (item.get("context"), "context.")
         }
         _ => {
-            push_attr_str(out, &mut first, "feedback.type", text(item, "kind"));
+            push_attr_str(out, "feedback.type", text(item, "kind"));
             if let Some(rating) = number(item, "rating") {
-                out.push_str(",{\"key\":\"feedback.rating\",\"value\":{\"intValue\":\"");
-                push_u64(out, rating);
-                out.push_str("\"}}");
+                push_attr_int(out, "feedback.rating", rating);
             }
             if let Some(contact) = opt_text(item, "contact") {
-                push_attr_str(out, &mut first, "feedback.contact", contact);
+                push_attr_str(out, "feedback.contact", contact);
             }
+            (None, "")
         }
+    };
+    if let Some(Json::Object(pairs)) = pairs {
+        push_pairs(out, prefix, pairs);
     }
-    out.push_str("]}");
+    put(out, "]}");
+    true
 }
 
-/// V8's own text form, innermost frame first, as `exception.stacktrace` expects.
+/// V8's own text form, innermost frame first, as `exception.stacktrace`
+/// expects; each cause follows as a `Caused by: ` block (the direct cause
+/// first), as Java and Node print a cause chain.
 fn stacktrace(item: &Json) -> String {
     let mut out = String::new();
-    out.push_str(text(item, "kind"));
-    out.push_str(": ");
-    out.push_str(text(item, "message"));
-    for frame in item
-        .get("stack")
-        .and_then(Json::as_array)
-        .unwrap_or_default()
-    {
-        out.push_str("\n    at ");
-        let function = text(frame, "function");
-        let file = super::app_path(text(frame, "file"));
-        let mut location = file;
-        for key in ["line", "column"] {
-            if let Some(n) = frame.get(key).and_then(Json::as_u64) {
-                location.push(':');
-                push_u64(&mut location, n);
-            }
-        }
-        if function.is_empty() {
-            out.push_str(&location);
-        } else {
-            out.push_str(function);
-            out.push_str(" (");
-            out.push_str(&location);
-            out.push(')');
-        }
+    push_trace(item, &mut out);
+    for cause in list(item, "causes") {
+        put(&mut out, "\nCaused by: ");
+        push_trace(cause, &mut out);
     }
     out
+}
+
+/// `Kind: message` and an `    at …` line per frame of an error or a cause.
+fn push_trace(value: &Json, out: &mut String) {
+    put(out, text(value, "kind"));
+    put(out, ": ");
+    put(out, text(value, "message"));
+    for frame in list(value, "stack") {
+        put(out, "\n    at ");
+        let function = text(frame, "function");
+        if !function.is_empty() {
+            put(out, function);
+            put(out, " (");
+        }
+        put(out, &super::app_path(text(frame, "file")));
+        for key in ["line", "column"] {
+            if let Some(n) = number(frame, key) {
+                put_u64(out, ":", n);
+            }
+        }
+        if !function.is_empty() {
+            put(out, ")");
+        }
+    }
 }
 
 /// One timing series of one window, for [`metrics`].
@@ -283,64 +261,57 @@ pub struct Series<'a> {
 /// 6, one to one: nothing is lost. `count` is exact; `sum`, `min` and `max`
 /// are written to the microsecond, as the v1 timing items are.
 pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
-    out.push_str("{\"resourceMetrics\":[");
+    put(out, "{\"resourceMetrics\":[");
     push_resource_open(meta, "scopeMetrics", out);
-    out.push_str("metrics\":[");
-    for (i, s) in series.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"name\":");
-        push_string(out, s.name);
-        out.push_str(",\"unit\":\"ms\",\"exponentialHistogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"attributes\":[");
+    put(out, "metrics\":[");
+    for s in series {
+        sep(out);
+        put_str(out, "{\"name\":", s.name);
+        put(out, ",\"unit\":\"ms\",\"exponentialHistogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"attributes\":[");
         if let Ok(Json::Object(props)) = json::parse(s.props) {
-            push_pairs(out, &mut true, "", &props);
+            push_pairs(out, "", &props);
         }
-        out.push_str("],\"startTimeUnixNano\":");
-        push_nanos(out, s.start);
-        out.push_str(",\"timeUnixNano\":");
-        push_nanos(out, s.end);
-        out.push_str(",\"count\":\"");
-        push_u64(out, s.sketch.count());
-        out.push_str("\",\"sum\":");
-        out.push_str(float(s.sketch.sum()).as_str());
-        for (key, value) in [("min", s.sketch.min()), ("max", s.sketch.max())] {
+        push_nanos(out, "],\"startTimeUnixNano\":\"", s.start);
+        push_nanos(out, ",\"timeUnixNano\":\"", s.end);
+        put_u64(out, ",\"count\":\"", s.sketch.count());
+        put(out, "\",\"sum\":");
+        put(out, float(s.sketch.sum()).as_str());
+        for (key, value) in [(",\"min\":", s.sketch.min()), (",\"max\":", s.sketch.max())] {
             if let Some(v) = value {
-                out.push_str(",\"");
-                out.push_str(key);
-                out.push_str("\":");
-                out.push_str(float(v).as_str());
+                put(out, key);
+                put(out, float(v).as_str());
             }
         }
-        out.push_str(",\"scale\":");
+        put(out, ",\"scale\":");
         push_i64(out, i64::from(SCALE));
-        out.push_str(",\"zeroCount\":\"");
-        push_u64(out, s.sketch.zeros());
-        out.push_str("\",\"zeroThreshold\":0.001,\"positive\":");
+        put_u64(out, ",\"zeroCount\":\"", s.sketch.zeros());
+        put(out, "\",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
         let (offset, counts) = buckets(s.sketch);
-        out.push_str("{\"offset\":");
         push_i64(out, i64::from(offset));
-        out.push_str(",\"bucketCounts\":[");
-        for (k, c) in counts.iter().enumerate() {
-            if k > 0 {
-                out.push(',');
-            }
-            out.push('"');
-            push_u64(out, *c);
-            out.push('"');
+        put(out, ",\"bucketCounts\":[");
+        for c in &counts {
+            sep(out);
+            put_u64(out, "\"", *c);
+            put(out, "\"");
         }
-        out.push_str("]}}]}}");
+        put(out, "]}}]}}");
     }
-    out.push_str("]}]}]}");
+    put(out, "]}]}]}");
 }
 
 /// The sketch's buckets as the histogram's positive buckets: (offset,
 /// counts). Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
 /// covers (base^(i-1), base^i]: the same interval.
 pub fn buckets(sketch: &Sketch) -> (i32, Vec<u64>) {
-    let mut iter = sketch.buckets().peekable();
-    let offset = iter.peek().map_or(0, |(index, _)| index.saturating_sub(1));
-    (offset, iter.map(|(_, count)| count).collect())
+    let mut offset = 0;
+    let mut counts = Vec::new();
+    for (index, count) in sketch.buckets() {
+        if counts.is_empty() {
+            offset = index.saturating_sub(1);
+        }
+        counts.push(count);
+    }
+    (offset, counts)
 }
 
 /// A finite float as JSON, exactly enough for a millisecond figure: the

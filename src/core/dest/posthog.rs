@@ -3,10 +3,9 @@
 //! exception shape). `$process_person_profile: false` keeps the events
 //! anonymous: PostHog creates no person profile for the anonymous ID.
 
-use super::{number, sentry, text, Meta, PosthogOptions};
-use crate::core::json::{self, push_string, Json};
+use super::{number, put, put_str, put_u64, sentry, sep, text, Meta, PosthogOptions};
+use crate::core::json::{self, Json};
 use crate::core::time::format_rfc3339;
-use crate::core::wire::SDK_VERSION;
 
 /// The capture path.
 pub const BATCH_PATH: &str = "/batch/";
@@ -14,64 +13,62 @@ pub const BATCH_PATH: &str = "/batch/";
 /// The `/batch/` body for stored v1 items (events and errors; others are
 /// skipped). Returns how many events it wrote.
 pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut String) -> usize {
-    out.push_str("{\"api_key\":");
-    push_string(out, &options.api_key);
-    out.push_str(",\"historical_migration\":false,\"sent_at\":");
-    push_string(out, &format_rfc3339(meta.now));
-    out.push_str(",\"batch\":[");
+    put_str(out, "{\"api_key\":", &options.api_key);
+    put_str(
+        out,
+        ",\"historical_migration\":false,\"sent_at\":",
+        &format_rfc3339(meta.now),
+    );
+    put(out, ",\"batch\":[");
     let mut written = 0;
     for stored in items {
         let Ok(item) = json::parse(stored) else {
             continue;
         };
-        let item_type = text(&item, "type");
-        if !matches!(item_type, "event" | "error") {
-            continue;
+        if event(meta, &item, out) {
+            written += 1;
         }
-        if written > 0 {
-            out.push(',');
-        }
-        written += 1;
-        event(meta, item_type, &item, out);
     }
-    out.push_str("]}");
+    put(out, "]}");
     written
 }
 
-fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
-    out.push_str("{\"event\":");
-    push_string(
-        out,
-        if kind == "error" {
-            "$exception"
-        } else {
-            text(item, "name")
-        },
-    );
-    out.push_str(",\"distinct_id\":");
-    push_string(out, meta.anonymous_id);
+/// One event for an event or error item; `false`, writing nothing, for others.
+#[inline(never)]
+fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
+    let (name, error) = match text(item, "type") {
+        "event" => (text(item, "name"), false),
+        "error" => ("$exception", true),
+        _ => return false,
+    };
+    sep(out);
+    put_str(out, "{\"event\":", name);
+    put_str(out, ",\"distinct_id\":", meta.anonymous_id);
     // The stored id: a retried batch carries the same uuid, and PostHog de-duplicates on it.
-    out.push_str(",\"uuid\":");
-    push_string(out, text(item, "id"));
-    out.push_str(",\"timestamp\":");
-    push_string(out, &format_rfc3339(number(item, "ts").unwrap_or(meta.now)));
-    out.push_str(",\"properties\":{\"$lib\":\"mv3-telemetry\",\"$lib_version\":\"");
-    out.push_str(SDK_VERSION);
-    out.push_str("\",\"$process_person_profile\":false,\"$app_version\":");
-    push_string(out, &meta.context.app_version);
-    out.push_str(",\"environment\":");
-    push_string(out, &meta.context.environment);
-    out.push_str(",\"$browser\":");
-    push_string(out, &meta.context.browser);
-    out.push_str(",\"$os\":");
-    push_string(out, &meta.context.os);
-    if kind == "error" {
-        out.push_str(",\"$exception_level\":\"error\",\"$exception_list\":[");
-        sentry::push_exception(item, true, out);
-        out.push(']');
+    put_str(out, ",\"uuid\":", text(item, "id"));
+    put_str(
+        out,
+        ",\"timestamp\":",
+        &format_rfc3339(number(item, "ts").unwrap_or(meta.now)),
+    );
+    put_str(
+        out,
+        concat!(
+            ",\"properties\":{\"$lib\":\"mv3-telemetry\",\"$lib_version\":\"",
+            env!("CARGO_PKG_VERSION"),
+            "\",\"$process_person_profile\":false,\"$app_version\":"
+        ),
+        &meta.context.app_version,
+    );
+    put_str(out, ",\"environment\":", &meta.context.environment);
+    put_str(out, ",\"$browser\":", &meta.context.browser);
+    put_str(out, ",\"$os\":", &meta.context.os);
+    if error {
+        put(out, ",\"$exception_level\":\"error\",\"$exception_list\":[");
+        sentry::push_exception_list(item, true, out);
+        put(out, "]");
         if let Some(count) = number(item, "count") {
-            out.push_str(",\"count\":");
-            json::push_u64(out, count);
+            put_u64(out, ",\"count\":", count);
         }
     } else if let Some(Json::Object(props)) = item.get("props") {
         for (key, value) in props {
@@ -79,11 +76,11 @@ fn event(meta: &Meta, kind: &str, item: &Json, out: &mut String) {
             if key.starts_with('$') {
                 continue;
             }
-            out.push(',');
-            push_string(out, key);
-            out.push(':');
+            put_str(out, ",", key);
+            put(out, ":");
             json::write(value, out);
         }
     }
-    out.push_str("}}");
+    put(out, "}}");
+    true
 }

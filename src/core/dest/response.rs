@@ -81,13 +81,16 @@ pub fn partial_rejected(body: &str) -> u64 {
     let Some(partial) = value.get("partialSuccess") else {
         return 0;
     };
-    ["rejectedLogRecords", "rejectedDataPoints"]
-        .iter()
-        .filter_map(|key| match partial.get(key)? {
-            Json::String(s) => parse_u64(s),
-            n => n.as_u64(),
-        })
-        .sum()
+    let mut rejected = 0;
+    for key in ["rejectedLogRecords", "rejectedDataPoints"] {
+        rejected += match partial.get(key) {
+            Some(Json::String(s)) => parse_u64(s),
+            Some(n) => n.as_u64(),
+            None => None,
+        }
+        .unwrap_or(0);
+    }
+    rejected
 }
 
 /// The Sentry categories we send, and the rate limit of each.
@@ -104,39 +107,41 @@ impl RateLimits {
     /// status (200 included), else a 429's `Retry-After`, else 60 s for a
     /// bare 429. Each category keeps the later of its old and new limit.
     pub fn update(&mut self, response: &Response, now: Millis) {
-        if let Some(header) = response.rate_limits.filter(|h| !h.trim().is_empty()) {
-            for limit in header.split(',') {
-                let mut parts = limit.trim().split(':');
-                let Some(seconds) = parts.next().and_then(seconds_ms) else {
-                    continue;
-                };
-                let until = now.saturating_add(seconds);
-                let categories = parts.next().unwrap_or_default();
-                if categories.is_empty() {
-                    self.extend_all(until);
-                    continue;
-                }
-                for category in categories.split(';') {
-                    match category.trim() {
-                        "error" => self.error = self.error.max(until),
-                        "feedback" => self.feedback = self.feedback.max(until),
-                        // Categories we never send cannot limit us.
-                        _ => {}
-                    }
-                }
+        let header = response.rate_limits.unwrap_or_default().trim();
+        if header.is_empty() {
+            if response.status == Some(429) {
+                let delay = response
+                    .retry_after
+                    .and_then(|v| retry_after_delay(v, now))
+                    .unwrap_or(DEFAULT_RATE_LIMIT_MS);
+                self.extend("", "", now.saturating_add(delay));
             }
-        } else if response.status == Some(429) {
-            let delay = response
-                .retry_after
-                .and_then(|v| retry_after_delay(v, now))
-                .unwrap_or(DEFAULT_RATE_LIMIT_MS);
-            self.extend_all(now.saturating_add(delay));
+            return;
+        }
+        for limit in header.split(',') {
+            let mut parts = limit.trim().split(':');
+            let Some(seconds) = parts.next().and_then(seconds_ms) else {
+                continue;
+            };
+            let categories = parts.next().unwrap_or_default();
+            // `"".split(';')` yields one empty category: the list-is-empty case.
+            for category in categories.split(';') {
+                self.extend(categories, category.trim(), now.saturating_add(seconds));
+            }
         }
     }
 
-    fn extend_all(&mut self, until: Millis) {
-        self.error = self.error.max(until);
-        self.feedback = self.feedback.max(until);
+    /// Limits `category` until `until` (keeping a later limit), or every
+    /// category when the header's list (`categories`) is empty. Categories
+    /// we never send cannot limit us.
+    fn extend(&mut self, categories: &str, category: &str, until: Millis) {
+        let all = categories.is_empty();
+        if all || category == "error" {
+            self.error = self.error.max(until);
+        }
+        if all || category == "feedback" {
+            self.feedback = self.feedback.max(until);
+        }
     }
 
     /// When items of `category` (`error` or `feedback`) may go again; 0 if now.
@@ -168,5 +173,7 @@ fn seconds_ms(text: &str) -> Option<Millis> {
         }
         Some(_) => return None,
     };
-    Some((seconds + round_up).saturating_mul(1000))
+    // `min` rather than `saturating_mul`: a checked 64-bit multiply costs a
+    // 128-bit multiply routine in wasm.
+    Some((seconds + round_up).min(Millis::MAX / 1000) * 1000)
 }

@@ -5,13 +5,21 @@
 //! envelope, so an envelope carries one stored item, plus the drops not yet
 //! reported. Everything is written from the stored v1 item at send time.
 
-use super::{app_path, number, opt_text, split_last, text, Meta};
-use crate::core::json::{self, push_string, push_u64, Json};
+use super::{app_path, list, number, opt_text, put, put_str, put_u64, sep, split_last, text, Meta};
+use crate::core::json::{self, push_u64, Json};
 use crate::core::time::{format_rfc3339, Millis};
-use crate::core::wire::{DropCounts, DropReason, SDK_VERSION};
+use crate::core::wire::{DropCounts, DropReason};
 
 /// `sentry_client` and the envelope's `sdk`: `mv3-telemetry/<version>`.
 pub const CLIENT: &str = concat!("mv3-telemetry/", env!("CARGO_PKG_VERSION"));
+
+/// The `sdk` object, as the envelope header and the event payload end it
+/// (one literal: the version is known at compile time).
+const SDK: &str = concat!(
+    ",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"",
+    env!("CARGO_PKG_VERSION"),
+    "\""
+);
 
 /// The Sentry data category of a v1 item type, for rate limits and client
 /// reports; `None` for types Sentry does not carry.
@@ -54,11 +62,14 @@ pub fn event_id(id: &str) -> String {
 /// (no float formatting in the wasm build).
 fn push_seconds(out: &mut String, ms: Millis) {
     push_u64(out, ms / 1000);
-    out.push('.');
     let frac = ms % 1000;
-    out.push((b'0' + (frac / 100) as u8) as char);
-    out.push((b'0' + (frac / 10 % 10) as u8) as char);
-    out.push((b'0' + (frac % 10) as u8) as char);
+    let digits = [
+        b'.',
+        b'0' + (frac / 100) as u8,
+        b'0' + (frac / 10 % 10) as u8,
+        b'0' + (frac % 10) as u8,
+    ];
+    put(out, std::str::from_utf8(&digits).unwrap_or_default());
 }
 
 /// Writes one envelope for one stored v1 item (`error` or `feedback`, as
@@ -79,21 +90,17 @@ pub fn envelope(
         return false;
     }
     let id = event_id(text(&item, "id"));
-    out.push_str("{\"event_id\":");
-    push_string(out, &id);
-    push_header_tail(meta, out);
+    push_header(Some(&id), meta.now, out);
     let mut payload = String::with_capacity(item_text.len() + 512);
-    if kind == "error" {
-        event_payload(meta, &id, &item, &mut payload);
-        out.push_str("{\"type\":\"event\",\"length\":");
+    push_common(meta, &id, &item, &mut payload);
+    let item_type = if kind == "error" {
+        event_payload(&item, &mut payload);
+        "event"
     } else {
-        feedback_payload(meta, &id, &item, &mut payload);
-        out.push_str("{\"type\":\"feedback\",\"length\":");
-    }
-    push_u64(out, payload.len() as u64);
-    out.push_str("}\n");
-    out.push_str(&payload);
-    out.push('\n');
+        feedback_payload(&item, &mut payload);
+        "feedback"
+    };
+    push_item(item_type, &payload, out);
     push_client_report(meta.now, drops, out);
     true
 }
@@ -104,11 +111,7 @@ pub fn client_report_envelope(meta: &Meta, drops: &[(DropReason, &str, u64)], ou
     if drops.iter().all(|d| d.2 == 0) {
         return;
     }
-    out.push('{');
-    let start = out.len();
-    push_header_tail(meta, out);
-    // `push_header_tail` starts with a comma after the event id.
-    out.remove(start);
+    push_header(None, meta.now, out);
     push_client_report(meta.now, drops, out);
 }
 
@@ -117,124 +120,122 @@ pub fn drops_of(
     counts: &DropCounts,
     category: &'static str,
 ) -> Vec<(DropReason, &'static str, u64)> {
-    DropReason::ALL
-        .into_iter()
-        .filter(|r| counts.get(*r) > 0)
-        .map(|r| (r, category, counts.get(r)))
-        .collect()
+    let mut drops = Vec::new();
+    for why in DropReason::ALL {
+        let n = counts.get(why);
+        if n > 0 {
+            drops.push((why, category, n));
+        }
+    }
+    drops
 }
 
-fn push_header_tail(meta: &Meta, out: &mut String) {
-    out.push_str(",\"sent_at\":");
-    push_string(out, &format_rfc3339(meta.now));
-    out.push_str(",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
-    out.push_str(SDK_VERSION);
-    out.push_str("\"}}\n");
+/// The envelope header line: `event_id` (for an event or feedback), `sent_at`, `sdk`.
+pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String) {
+    put(out, "{");
+    if let Some(id) = event_id {
+        put_str(out, "\"event_id\":", id);
+        sep(out);
+    }
+    put_str(out, "\"sent_at\":", &format_rfc3339(now));
+    put(out, SDK);
+    put(out, "}}\n");
 }
 
+/// One item: its header line (`type`, `length` in bytes) and its payload line.
+fn push_item(item_type: &str, payload: &str, out: &mut String) {
+    put_str(out, "{\"type\":", item_type);
+    put_u64(out, ",\"length\":", payload.len() as u64);
+    put(out, "}\n");
+    put(out, payload);
+    put(out, "\n");
+}
+
+#[inline(never)]
 fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
     if drops.iter().all(|d| d.2 == 0) {
         return;
     }
     let mut payload = String::from("{\"timestamp\":");
     push_seconds(&mut payload, now);
-    payload.push_str(",\"discarded_events\":[");
-    let mut first = true;
+    put(&mut payload, ",\"discarded_events\":[");
     for (why, category, quantity) in drops.iter().filter(|d| d.2 > 0) {
-        if !first {
-            payload.push(',');
-        }
-        first = false;
-        payload.push_str("{\"reason\":\"");
-        payload.push_str(reason(*why));
-        payload.push_str("\",\"category\":");
-        push_string(&mut payload, category);
-        payload.push_str(",\"quantity\":");
-        push_u64(&mut payload, *quantity);
-        payload.push('}');
+        sep(&mut payload);
+        put_str(&mut payload, "{\"reason\":", reason(*why));
+        put_str(&mut payload, ",\"category\":", category);
+        put_u64(&mut payload, ",\"quantity\":", *quantity);
+        put(&mut payload, "}");
     }
-    payload.push_str("]}");
-    out.push_str("{\"type\":\"client_report\",\"length\":");
-    push_u64(out, payload.len() as u64);
-    out.push_str("}\n");
-    out.push_str(&payload);
-    out.push('\n');
+    put(&mut payload, "]}");
+    push_item("client_report", &payload, out);
 }
 
-/// `release`, `environment`, `user`, `sdk`, `contexts`: the same on events and feedback.
-fn push_common(meta: &Meta, id: &str, ts: Millis, out: &mut String) {
-    out.push_str("{\"event_id\":");
-    push_string(out, id);
-    out.push_str(",\"timestamp\":");
-    push_seconds(out, ts);
-    out.push_str(",\"platform\":\"javascript\"");
-    if !meta.context.app_version.is_empty() {
-        out.push_str(",\"release\":");
-        push_string(
-            out,
-            &(meta.app_name.to_owned() + "@" + &meta.context.app_version),
-        );
+/// `release`, `environment`, `user`, `sdk`, `contexts`: the same on events
+/// and feedback. Leaves the payload object open after `contexts`.
+#[inline(never)]
+fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
+    put_str(out, "{\"event_id\":", id);
+    put(out, ",\"timestamp\":");
+    push_seconds(out, number(item, "ts").unwrap_or(meta.now));
+    put(out, ",\"platform\":\"javascript\"");
+    if let Some(release) = release(meta.app_name, &meta.context.app_version) {
+        put_str(out, ",\"release\":", &release);
     }
-    out.push_str(",\"environment\":");
-    push_string(out, &meta.context.environment);
+    put_str(out, ",\"environment\":", &meta.context.environment);
     // The anonymous ID and nothing else about the user; `infer_ip: never`
     // keeps Sentry from storing the sender's IP address.
-    out.push_str(",\"user\":{\"id\":");
-    push_string(out, meta.anonymous_id);
-    out.push_str("},\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
-    out.push_str(SDK_VERSION);
-    out.push_str("\",\"settings\":{\"infer_ip\":\"never\"}},\"contexts\":{");
+    put_str(out, ",\"user\":{\"id\":", meta.anonymous_id);
+    put(out, "}");
+    put(out, SDK);
+    put(
+        out,
+        ",\"settings\":{\"infer_ip\":\"never\"}},\"contexts\":{",
+    );
     let (browser, version) =
         split_last(&meta.context.browser, b' ').unwrap_or((meta.context.browser.as_str(), ""));
-    out.push_str("\"browser\":{\"name\":");
-    push_string(out, browser);
+    put_str(out, "\"browser\":{\"name\":", browser);
     if !version.is_empty() {
-        out.push_str(",\"version\":");
-        push_string(out, version);
+        put_str(out, ",\"version\":", version);
     }
-    out.push_str("},\"os\":{\"name\":");
-    push_string(out, &meta.context.os);
-    out.push_str("},\"app\":{\"app_version\":");
-    push_string(out, &meta.context.app_version);
-    out.push('}');
+    put_str(out, "},\"os\":{\"name\":", &meta.context.os);
+    put_str(
+        out,
+        "},\"app\":{\"app_version\":",
+        &meta.context.app_version,
+    );
+    put(out, "}");
 }
 
-fn event_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    let ts = number(item, "ts").unwrap_or(meta.now);
-    push_common(meta, id, ts, out);
-    out.push_str("},\"level\":\"error\"");
-    let context = item.get("context");
-    out.push_str(",\"exception\":{\"values\":[");
-    push_exception(item, false, out);
-    out.push_str("]}");
+#[inline(never)]
+fn event_payload(item: &Json, out: &mut String) {
+    put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
+    push_exception_list(item, false, out);
+    put(out, "]}");
     if let Some(count) = number(item, "count") {
-        out.push_str(",\"extra\":{\"count\":");
-        push_u64(out, count);
-        if let Some(context) = context {
-            out.push_str(",\"context\":");
+        put_u64(out, ",\"extra\":{\"count\":", count);
+        if let Some(context) = item.get("context") {
+            put(out, ",\"context\":");
             json::write(context, out);
         }
-        out.push('}');
+        put(out, "}");
     }
-    let crumbs = item
-        .get("breadcrumbs")
-        .and_then(Json::as_array)
-        .unwrap_or_default();
+    let crumbs = list(item, "breadcrumbs");
     if !crumbs.is_empty() {
-        out.push_str(",\"breadcrumbs\":{\"values\":[");
-        for (i, crumb) in crumbs.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"timestamp\":");
+        put(out, ",\"breadcrumbs\":{\"values\":[");
+        for crumb in crumbs {
+            sep(out);
+            put(out, "{\"timestamp\":");
             push_seconds(out, number(crumb, "ts").unwrap_or(0));
-            out.push_str(",\"category\":\"track\",\"message\":");
-            push_string(out, text(crumb, "name"));
-            out.push('}');
+            put_str(
+                out,
+                ",\"category\":\"track\",\"message\":",
+                text(crumb, "name"),
+            );
+            put(out, "}");
         }
-        out.push_str("]}");
+        put(out, "]}");
     }
-    out.push('}');
+    put(out, "}");
 }
 
 fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
@@ -245,9 +246,13 @@ fn non_empty<'a>(text: &'a str, fallback: &'a str) -> &'a str {
     }
 }
 
-/// One exception value in Sentry's shape, shared with PostHog's
-/// `$exception_list` (`posthog`: its raw stack type and frame platform).
-pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
+/// The error item and its `causes` as exception values in Sentry's shape,
+/// shared with PostHog's `$exception_list`. The order differs: Sentry reads
+/// `exception.values` oldest first (the root cause first, the thrown error
+/// last), PostHog's own SDK writes the thrown error first, then its causes.
+/// The v1 item's `causes` run from the direct cause to the root cause.
+pub(crate) fn push_exception_list(item: &Json, posthog: bool, out: &mut String) {
+    let causes = list(item, "causes");
     let mechanism = item
         .get("context")
         .and_then(|c| c.get("mechanism"))
@@ -255,81 +260,125 @@ pub(crate) fn push_exception(item: &Json, posthog: bool, out: &mut String) {
         .unwrap_or("generic");
     // The global handlers caught what nobody handled; captureError was called by someone who did.
     let handled = !matches!(mechanism, "onerror" | "onunhandledrejection");
-    out.push_str("{\"type\":");
-    push_string(out, non_empty(text(item, "kind"), "Error"));
-    out.push_str(",\"value\":");
-    push_string(out, text(item, "message"));
-    out.push_str(",\"mechanism\":{\"type\":");
-    push_string(out, mechanism);
-    out.push_str(",\"handled\":");
-    out.push_str(if handled { "true" } else { "false" });
-    out.push_str(if posthog {
-        "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
-    } else {
-        "},\"stacktrace\":{\"frames\":["
-    });
-    // v1 frames are V8's order, innermost first; Sentry wants the caller first.
-    let frames = item
-        .get("stack")
-        .and_then(Json::as_array)
-        .unwrap_or_default();
-    for (i, frame) in frames.iter().rev().enumerate() {
-        if i > 0 {
-            out.push(',');
+    let n = causes.len();
+    for k in 0..=n {
+        // depth 0 is the thrown error, depth d its d-th cause.
+        let depth = if posthog { k } else { n - k };
+        let value = match depth {
+            0 => item,
+            d => &causes[d - 1],
+        };
+        sep(out);
+        push_exception(value, mechanism, handled, depth, n, posthog, out);
+    }
+}
+
+/// One exception value: the thrown error (`depth` 0) or one of its `n`
+/// causes. With causes, the mechanisms link them the way Sentry's own SDK
+/// does (`exception_id` per value, a cause's `parent_id` the value it caused).
+#[inline(never)]
+fn push_exception(
+    value: &Json,
+    mechanism: &str,
+    handled: bool,
+    depth: usize,
+    n: usize,
+    posthog: bool,
+    out: &mut String,
+) {
+    put_str(out, "{\"type\":", non_empty(text(value, "kind"), "Error"));
+    put_str(out, ",\"value\":", text(value, "message"));
+    put_str(
+        out,
+        ",\"mechanism\":{\"type\":",
+        if depth == 0 { mechanism } else { "chained" },
+    );
+    put(
+        out,
+        if handled {
+            ",\"handled\":true"
+        } else {
+            ",\"handled\":false"
+        },
+    );
+    if n > 0 {
+        if depth > 0 {
+            put_u64(
+                out,
+                ",\"source\":\"cause\",\"parent_id\":",
+                depth as u64 - 1,
+            );
         }
+        put_u64(out, ",\"exception_id\":", depth as u64);
+    }
+    put(
+        out,
+        if posthog {
+            "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
+        } else {
+            "},\"stacktrace\":{\"frames\":["
+        },
+    );
+    // v1 frames are V8's order, innermost first; Sentry wants the caller first.
+    for frame in list(value, "stack").iter().rev() {
+        sep(out);
         push_frame(frame, posthog, out);
     }
-    out.push_str("]}}");
+    put(out, "]}}");
 }
 
 /// One frame in Sentry's shape; shared with PostHog's `$exception_list`.
+#[inline(never)]
 fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     let file = opt_text(frame, "file");
-    out.push_str(if posthog {
-        "{\"platform\":\"web:javascript\",\"function\":"
-    } else {
-        "{\"function\":"
-    });
-    push_string(out, non_empty(text(frame, "function"), "?"));
+    put_str(
+        out,
+        if posthog {
+            "{\"platform\":\"web:javascript\",\"function\":"
+        } else {
+            "{\"function\":"
+        },
+        non_empty(text(frame, "function"), "?"),
+    );
     if let Some(file) = file {
         let path = app_path(file);
-        out.push_str(",\"filename\":");
-        push_string(out, &path);
-        out.push_str(",\"abs_path\":");
-        push_string(out, &path);
+        put_str(out, ",\"filename\":", &path);
+        put_str(out, ",\"abs_path\":", &path);
     }
-    for (from, to) in [("line", "lineno"), ("column", "colno")] {
-        if let Some(n) = frame.get(from).and_then(Json::as_u64) {
-            out.push_str(",\"");
-            out.push_str(to);
-            out.push_str("\":");
-            push_u64(out, n);
+    for (from, to) in [("line", ",\"lineno\":"), ("column", ",\"colno\":")] {
+        if let Some(n) = number(frame, from) {
+            put_u64(out, to, n);
         }
     }
     // The extension's own files (reduced to `/path` at record time) are the
     // app; `<anonymous>`, `native` and other origins are not.
     let in_app = file.is_some_and(|f| f.starts_with('/'));
-    out.push_str(",\"in_app\":");
-    out.push_str(if in_app { "true" } else { "false" });
-    out.push('}');
+    put(
+        out,
+        if in_app {
+            ",\"in_app\":true}"
+        } else {
+            ",\"in_app\":false}"
+        },
+    );
 }
 
-fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    let ts = number(item, "ts").unwrap_or(meta.now);
-    push_common(meta, id, ts, out);
-    out.push_str(",\"feedback\":{\"message\":");
+#[inline(never)]
+fn feedback_payload(item: &Json, out: &mut String) {
+    let kind = text(item, "kind");
+    let rating = number(item, "rating");
     // Sentry requires a message; a rating-only feedback says its rating.
     let message = text(item, "message");
     let mut fallback = String::new();
     if message.is_empty() {
-        fallback.push_str(text(item, "kind"));
-        if let Some(rating) = number(item, "rating") {
-            fallback.push_str(" rating ");
-            push_u64(&mut fallback, rating);
+        put(&mut fallback, kind);
+        if let Some(rating) = rating {
+            put_u64(&mut fallback, " rating ", rating);
         }
     }
-    push_string(
+    put_str(
         out,
+        ",\"feedback\":{\"message\":",
         if message.is_empty() {
             &fallback
         } else {
@@ -337,15 +386,120 @@ fn feedback_payload(meta: &Meta, id: &str, item: &Json, out: &mut String) {
         },
     );
     if let Some(contact) = opt_text(item, "contact") {
-        out.push_str(",\"contact_email\":");
-        push_string(out, contact);
+        put_str(out, ",\"contact_email\":", contact);
     }
-    out.push_str("}},\"tags\":{\"feedback.type\":");
-    push_string(out, text(item, "kind"));
-    if let Some(rating) = number(item, "rating") {
-        out.push_str(",\"feedback.rating\":\"");
-        push_u64(out, rating);
-        out.push('"');
+    put_str(out, "}},\"tags\":{\"feedback.type\":", kind);
+    if let Some(rating) = rating {
+        put_u64(out, ",\"feedback.rating\":\"", rating);
+        put(out, "\"");
     }
-    out.push_str("}}");
+    put(out, "}}");
+}
+
+/// Sentry's `release`, `<app name>@<version>` (Sentry wants it unique across
+/// projects); `None` without a version.
+pub fn release(app_name: &str, app_version: &str) -> Option<String> {
+    (!app_version.is_empty()).then(|| app_name.to_owned() + "@" + app_version)
+}
+
+/// A release-health session's status (`docs/destinations.md`, "Release
+/// health"). `errored` is not a status: a session with `errors > 0` stays
+/// `Ok` and Sentry counts it as errored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStatus {
+    /// Running (with or without handled errors).
+    Ok,
+    /// Ended normally: no activity for the idle timeout.
+    Exited,
+    /// An unhandled error (`onerror`, `onunhandledrejection`) was captured.
+    Crashed,
+    /// Ended in an unknown state.
+    Abnormal,
+}
+
+impl SessionStatus {
+    /// The rule the engine applies: an unhandled error crashes the session
+    /// (terminal: it wins over an end), a session over its idle timeout has
+    /// exited, anything else is running.
+    pub fn of(crashed: bool, ended: bool) -> SessionStatus {
+        match (crashed, ended) {
+            (true, _) => SessionStatus::Crashed,
+            (false, true) => SessionStatus::Exited,
+            (false, false) => SessionStatus::Ok,
+        }
+    }
+
+    /// Sentry's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::Ok => "ok",
+            SessionStatus::Exited => "exited",
+            SessionStatus::Crashed => "crashed",
+            SessionStatus::Abnormal => "abnormal",
+        }
+    }
+}
+
+/// One update of a release-health session, in plain values: what
+/// [`session_envelope`] and [`push_session_item`] write.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionUpdate<'a> {
+    /// The session's UUID (`sid`): the engine's session id.
+    pub sid: &'a str,
+    /// The anonymous ID (`did`; Sentry hashes it): crash-free users need it.
+    pub did: &'a str,
+    /// True on the session's first update (Sentry requires `init` then).
+    pub init: bool,
+    /// When the session started (its first activity).
+    pub started: Millis,
+    /// Now: the update's `timestamp`, and the envelope's `sent_at`.
+    pub now: Millis,
+    /// Errors captured in the session so far.
+    pub errors: u64,
+    /// See [`SessionStatus::of`].
+    pub status: SessionStatus,
+    /// `attrs.release`, required by Sentry: see [`release`].
+    pub release: &'a str,
+    /// `attrs.environment`.
+    pub environment: &'a str,
+}
+
+/// An envelope with one `session` item (header `sent_at` and `sdk`, no
+/// `event_id`). Returns `false`, writing nothing, without a release: Sentry
+/// drops such sessions.
+pub fn session_envelope(update: &SessionUpdate, out: &mut String) -> bool {
+    if update.release.is_empty() {
+        return false;
+    }
+    push_header(None, update.now, out);
+    push_session_item(update, out)
+}
+
+/// Appends a `session` item (its header line and payload line) to an
+/// envelope being written, e.g. after an event: a session update may ride
+/// on any envelope. Returns `false`, writing nothing, without a release.
+/// Its rate-limit category is `session`.
+#[inline(never)]
+pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
+    if update.release.is_empty() {
+        return false;
+    }
+    let mut payload = String::with_capacity(320);
+    let p = &mut payload;
+    put_str(p, "{\"sid\":", update.sid);
+    put_str(p, ",\"did\":", update.did);
+    if update.init {
+        put(p, ",\"init\":true");
+    }
+    put_str(p, ",\"started\":", &format_rfc3339(update.started));
+    put_str(p, ",\"timestamp\":", &format_rfc3339(update.now));
+    put(p, ",\"duration\":");
+    push_seconds(p, update.now.saturating_sub(update.started));
+    put_str(p, ",\"status\":", update.status.as_str());
+    put_u64(p, ",\"errors\":", update.errors);
+    put_str(p, ",\"attrs\":{\"release\":", update.release);
+    put_str(p, ",\"environment\":", update.environment);
+    put(p, "}}");
+    push_item("session", &payload, out);
+    true
 }

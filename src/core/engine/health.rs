@@ -11,10 +11,9 @@
 //! all.
 
 use crate::core::backoff::full_jitter_delay;
+use crate::core::dest::sentry::{self, SessionStatus, SessionUpdate};
 use crate::core::dest::Kind;
-use crate::core::json::{push_string, push_u64};
-use crate::core::time::{format_rfc3339, Millis};
-use crate::core::wire::SDK_VERSION;
+use crate::core::time::Millis;
 
 use super::{Engine, Request, RequestId};
 
@@ -146,36 +145,19 @@ impl Engine {
     pub(crate) fn health_request(&mut self, id: RequestId, now: Millis) -> Option<Request> {
         let options = self.routes.destinations.sentry.as_ref()?;
         let health = &self.state.health;
-        let release = release(&self.routes.app_name, &self.context.app_version);
+        // Sentry drops sessions without a release (no app version): none is sent.
+        let release = sentry::release(&self.routes.app_name, &self.context.app_version)?;
         let did = self.state.anonymous_id.as_deref().unwrap_or_default();
-        let mut body = String::with_capacity(256 * (health.ended.len() + 1));
-        body.push_str("{\"sent_at\":");
-        push_string(&mut body, &format_rfc3339(now));
-        body.push_str(",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"");
-        body.push_str(SDK_VERSION);
-        body.push_str("\"}}\n");
+        let environment = self.context.environment.as_str();
+        let update = |session, ended| session_update(session, ended, did, &release, environment);
+        let mut body = String::with_capacity(320 * (health.ended.len() + 1));
+        sentry::push_header(None, now, &mut body);
         for ended in &health.ended {
-            let status = if ended.crashed { "crashed" } else { "exited" };
-            push_update(
-                &mut body,
-                ended,
-                status,
-                did,
-                &release,
-                &self.context.environment,
-            );
+            sentry::push_session_item(&update(ended, true), &mut body);
         }
         let current = health.current.as_ref().filter(|c| c.changed);
         if let Some(current) = current {
-            let status = if current.crashed { "crashed" } else { "ok" };
-            push_update(
-                &mut body,
-                current,
-                status,
-                did,
-                &release,
-                &self.context.environment,
-            );
+            sentry::push_session_item(&update(current, false), &mut body);
         }
         self.health_in_flight = Some(HealthInFlight {
             id,
@@ -233,42 +215,23 @@ impl Engine {
     }
 }
 
-/// `<manifest name>@<version>`, Sentry's release.
-pub(crate) fn release(app_name: &str, version: &str) -> String {
-    let mut out = String::with_capacity(app_name.len() + version.len() + 1);
-    out.push_str(app_name);
-    out.push('@');
-    out.push_str(version);
-    out
-}
-
-/// One `session` item: `{"type":"session"}` and its payload.
-fn push_update(
-    out: &mut String,
-    session: &Health,
-    status: &str,
-    did: &str,
-    release: &str,
-    environment: &str,
-) {
-    out.push_str("{\"type\":\"session\"}\n{\"sid\":");
-    push_string(out, &session.sid);
-    out.push_str(",\"did\":");
-    push_string(out, did);
-    if !session.init_sent {
-        out.push_str(",\"init\":true");
+/// The update Sentry gets for `session` (`ended`: it will see no more).
+fn session_update<'a>(
+    session: &'a Health,
+    ended: bool,
+    did: &'a str,
+    release: &'a str,
+    environment: &'a str,
+) -> SessionUpdate<'a> {
+    SessionUpdate {
+        sid: &session.sid,
+        did,
+        init: !session.init_sent,
+        started: session.started,
+        now: session.last,
+        errors: session.errors,
+        status: SessionStatus::of(session.crashed, ended),
+        release,
+        environment,
     }
-    out.push_str(",\"started\":");
-    push_string(out, &format_rfc3339(session.started));
-    out.push_str(",\"timestamp\":");
-    push_string(out, &format_rfc3339(session.last));
-    out.push_str(",\"status\":");
-    push_string(out, status);
-    out.push_str(",\"errors\":");
-    push_u64(out, session.errors);
-    out.push_str(",\"attrs\":{\"release\":");
-    push_string(out, release);
-    out.push_str(",\"environment\":");
-    push_string(out, environment);
-    out.push_str("}}\n");
 }

@@ -10,7 +10,7 @@ use crate::core::sanitize::{clean_name, truncate_chars, Cleaning};
 use crate::core::source::{web_origin, Source};
 use crate::core::stack::parse_v8_stack;
 use crate::core::time::{format_rfc3339, utc_day, Millis};
-use crate::core::wire::items;
+use crate::core::wire::items::{self, Cause};
 use crate::core::wire::{DropReason, Endpoint};
 
 use super::lane::{QueuedItem, NOT_STORED};
@@ -47,6 +47,11 @@ pub struct ErrorInput<'a> {
     pub stack: Option<&'a str>,
     /// The caller's context object, as JSON text.
     pub context: Option<&'a str>,
+    /// The error's cause chain as JSON text, `[{"kind","message","stack"},…]`
+    /// (the same three parts as the error, `stack` V8's text): the direct
+    /// cause first, the root cause last. At most [`items::MAX_CAUSES`] are
+    /// kept; the item's `causes` keep this order (`docs/destinations.md`).
+    pub causes: Option<&'a str>,
 }
 
 /// What a `beforeSend` hook decided about one item.
@@ -178,31 +183,13 @@ impl Engine {
             return Recorded::NotConsented;
         }
         let mut cleaning = Cleaning::default();
-        let kind = clean_name(input.kind, &self.policy, &mut cleaning)
-            .unwrap_or_else(|| "Error".to_owned());
-        let kind = self.scrubber.scrub_text(&kind).into_owned();
-        let cut = truncate_chars(input.message, MAX_MESSAGE_CHARS, &mut cleaning);
-        let message = self
-            .scrubber
-            .scrub_text(cut.as_deref().unwrap_or(input.message))
-            .into_owned();
-        let mut frames = input.stack.map(parse_v8_stack).unwrap_or_default();
-        if self.source.is_some() {
-            // A content script's error may pass through the page's scripts:
-            // their frames stay, with the page's origin for a file.
-            for file in frames.iter_mut().filter_map(|f| f.file.as_mut()) {
-                if let Some(origin) = web_origin(file) {
-                    *file = origin.to_owned();
-                }
-            }
-        }
-        for frame in &mut frames {
-            for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
-                if let std::borrow::Cow::Owned(clean) = self.scrubber.scrub_text(text) {
-                    *text = clean;
-                }
-            }
-        }
+        let Cause {
+            kind,
+            message,
+            mut frames,
+        } = self.clean_thrown(input.kind, input.message, input.stack, &mut cleaning);
+        // The thrown error alone decides the fingerprint: the same failure
+        // wrapped around a different cause is still the same failure here.
         let fingerprint = fingerprint(&kind, &message, &frames);
         // The wrapper names how it caught the error; uncaught ones crash the
         // session for release health.
@@ -214,6 +201,7 @@ impl Engine {
             self.health_error(unhandled, now);
             return Recorded::Accepted;
         }
+        let mut causes = self.clean_causes(input.causes, &mut cleaning);
         let mut context = String::with_capacity(input.context.map_or(2, str::len) + 16);
         write_props(
             input.context,
@@ -235,9 +223,12 @@ impl Engine {
             &context,
             crumbs.iter(),
         );
+        items::push_causes(&mut json, &causes);
         if json.len() > self.policy.item_byte_limit() {
             cleaning.truncated = true;
             frames.truncate(10);
+            // A cause keeps its type and message, the part that explains.
+            causes.iter_mut().for_each(|c| c.frames.clear());
             json = items::error_json(
                 &id,
                 now,
@@ -248,6 +239,13 @@ impl Engine {
                 "{}",
                 [].iter(),
             );
+            // Without frames, causes fit unless their messages are huge:
+            // then the item goes without them, as small as before causes.
+            let mut with_causes = json.clone();
+            items::push_causes(&mut with_causes, &causes);
+            if with_causes.len() <= self.policy.item_byte_limit() {
+                json = with_causes;
+            }
         }
         let recorded = self.accept_item(
             Endpoint::Errors,
@@ -261,6 +259,70 @@ impl Engine {
             self.health_error(unhandled, now);
         }
         recorded
+    }
+
+    /// An error's or a cause's type, message and frames, cleaned and
+    /// scrubbed: the type as a name (`Error` if unusable), the message cut
+    /// to [`MAX_MESSAGE_CHARS`], the frames parsed from V8's stack text.
+    fn clean_thrown(
+        &self,
+        kind: &str,
+        message: &str,
+        stack: Option<&str>,
+        cleaning: &mut Cleaning,
+    ) -> Cause {
+        let kind = clean_name(kind, &self.policy, cleaning).unwrap_or_else(|| "Error".to_owned());
+        let kind = self.scrubber.scrub_text(&kind).into_owned();
+        let cut = truncate_chars(message, MAX_MESSAGE_CHARS, cleaning);
+        let message = self
+            .scrubber
+            .scrub_text(cut.as_deref().unwrap_or(message))
+            .into_owned();
+        let mut frames = stack.map(parse_v8_stack).unwrap_or_default();
+        if self.source.is_some() {
+            // A content script's error may pass through the page's scripts:
+            // their frames stay, with the page's origin for a file.
+            for file in frames.iter_mut().filter_map(|f| f.file.as_mut()) {
+                if let Some(origin) = web_origin(file) {
+                    *file = origin.to_owned();
+                }
+            }
+        }
+        for frame in &mut frames {
+            for text in [&mut frame.function, &mut frame.file].into_iter().flatten() {
+                if let std::borrow::Cow::Owned(clean) = self.scrubber.scrub_text(text) {
+                    *text = clean;
+                }
+            }
+        }
+        Cause {
+            kind,
+            message,
+            frames,
+        }
+    }
+
+    /// The causes the wrapper found ([`ErrorInput::causes`]), each cleaned
+    /// like the error. The text comes from a page as much as from our own
+    /// wrapper: anything that is not a list of objects is ignored, a cause
+    /// without a string `message` is skipped, at most [`items::MAX_CAUSES`].
+    fn clean_causes(&self, causes: Option<&str>, cleaning: &mut Cleaning) -> Vec<Cause> {
+        let Some(Ok(Json::Array(list))) = causes.map(json::parse) else {
+            return Vec::new();
+        };
+        list.iter()
+            .filter_map(|cause| {
+                let message = cause.get("message")?.as_str()?;
+                let text = |key| cause.get(key).and_then(Json::as_str);
+                Some(self.clean_thrown(
+                    text("kind").unwrap_or(""),
+                    message,
+                    text("stack"),
+                    cleaning,
+                ))
+            })
+            .take(items::MAX_CAUSES)
+            .collect()
     }
 
     /// Adds one to the count of a queued error with this fingerprint, if any

@@ -47,26 +47,8 @@ pub fn error_json<'a>(
     push_string(&mut out, kind);
     out.push_str(",\"message\":");
     push_string(&mut out, message);
-    out.push_str(",\"stack\":[");
-    for (i, frame) in frames.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str("{\"function\":");
-        push_optional_string(&mut out, frame.function.as_deref());
-        out.push_str(",\"file\":");
-        push_optional_string(&mut out, frame.file.as_deref());
-        out.push_str(",\"line\":");
-        push_optional_u64(&mut out, frame.line.map(u64::from));
-        out.push_str(",\"column\":");
-        push_optional_u64(&mut out, frame.column.map(u64::from));
-        // The web page's own code (a content script's error): kept, not ours.
-        if frame.file.as_deref().is_some_and(is_web_file) {
-            out.push_str(",\"in_app\":false");
-        }
-        out.push('}');
-    }
-    out.push_str("],\"fingerprint\":");
+    push_stack(&mut out, frames);
+    out.push_str(",\"fingerprint\":");
     push_string(&mut out, fingerprint);
     out.push_str(",\"context\":");
     out.push_str(context);
@@ -83,6 +65,70 @@ pub fn error_json<'a>(
     }
     out.push_str("]}");
     out
+}
+
+/// `,"stack":[…]`: the frames in V8's order, innermost first.
+fn push_stack(out: &mut String, frames: &[Frame]) {
+    out.push_str(",\"stack\":[");
+    for (i, frame) in frames.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"function\":");
+        push_optional_string(out, frame.function.as_deref());
+        out.push_str(",\"file\":");
+        push_optional_string(out, frame.file.as_deref());
+        out.push_str(",\"line\":");
+        push_optional_u64(out, frame.line.map(u64::from));
+        out.push_str(",\"column\":");
+        push_optional_u64(out, frame.column.map(u64::from));
+        // The web page's own code (a content script's error): kept, not ours.
+        if frame.file.as_deref().is_some_and(is_web_file) {
+            out.push_str(",\"in_app\":false");
+        }
+        out.push('}');
+    }
+    out.push(']');
+}
+
+/// One link of an error's cause chain (`error.cause` in JS), scrubbed like
+/// the error itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cause {
+    /// `TypeError`, `DOMException`, ...: the cause's name.
+    pub kind: String,
+    /// Its message.
+    pub message: String,
+    /// Its frames, V8's order (innermost first).
+    pub frames: Vec<Frame>,
+}
+
+/// Most causes an error item carries: deeper ones are left out.
+pub const MAX_CAUSES: usize = 5;
+
+/// Adds `,"causes":[{"kind","message","stack":[…]},…]` to an `error` item
+/// written by [`error_json`] (nothing when `causes` is empty). Order: the
+/// thrown error's direct cause first, the root cause last (the order of
+/// walking `error.cause`). A cause has the keys of the error itself (`kind`,
+/// `message`, `stack`), so whatever reads an error reads a cause the same way.
+pub fn push_causes(item: &mut String, causes: &[Cause]) {
+    if causes.is_empty() || !item.ends_with('}') {
+        return;
+    }
+    item.pop();
+    item.push_str(",\"causes\":[");
+    for (i, cause) in causes.iter().enumerate() {
+        if i > 0 {
+            item.push(',');
+        }
+        item.push_str("{\"kind\":");
+        push_string(item, &cause.kind);
+        item.push_str(",\"message\":");
+        push_string(item, &cause.message);
+        push_stack(item, &cause.frames);
+        item.push('}');
+    }
+    item.push_str("]}");
 }
 
 fn push_optional_string(out: &mut String, text: Option<&str>) {
