@@ -567,3 +567,43 @@ pub fn an_owed_session_update_survives_a_restart_and_a_failed_attempt() {
     rig.answer(&request, 200, None);
     assert!(rig.flush_now().is_empty());
 }
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn drops_with_no_envelope_to_ride_on_reach_sentry_once_after_a_flush_interval() {
+    use mv3_telemetry::core::engine::HookVerdict;
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.engine
+        .set_before_send(Box::new(|_: &str| HookVerdict::Drop));
+    for i in 0..3 {
+        error(&mut rig, &format!("dropped {i}"));
+    }
+    // The session's first update goes soon; the drops wait a flush interval
+    // unless something goes before.
+    let updates: Vec<Request> = rig.drain_sends();
+    for request in &updates {
+        rig.answer(request, 200, None);
+    }
+    let reports = |requests: &[Request]| -> Vec<Value> {
+        requests
+            .iter()
+            .flat_map(envelope_items)
+            .filter(|(t, _)| t == "client_report")
+            .map(|(_, p)| p)
+            .collect()
+    };
+    let early = reports(&updates);
+    rig.now += 30_000;
+    let sends = rig.drain_sends();
+    let late = reports(&sends);
+    let all: Vec<Value> = early.into_iter().chain(late).collect();
+    assert_eq!(all.len(), 1, "one report for the burst: {all:?}");
+    assert_eq!(
+        all[0]["discarded_events"],
+        json!([{ "reason": "before_send", "category": "error", "quantity": 3 }])
+    );
+    for request in &sends {
+        rig.answer(request, 200, None);
+    }
+    rig.now += 60_000;
+    assert!(reports(&rig.drain_sends()).is_empty(), "reported once");
+}

@@ -152,7 +152,7 @@ fn push_item(item_type: &str, payload: &str, out: &mut String) {
 }
 
 #[inline(never)]
-fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
+pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
     if drops.iter().all(|d| d.2 == 0) {
         return;
     }

@@ -322,6 +322,9 @@ impl Engine {
             }
             return Action::Read(reads);
         }
+        if granted {
+            self.note_sentry_drops(now);
+        }
         if let Some(at) = self.health_due().filter(|_| granted) {
             if at <= now {
                 let id = self.next_request();

@@ -9,11 +9,17 @@
 //! `crashed`). Updates are owed, not queued: the record keeps the current
 //! session and the ended ones not yet delivered, and one request carries them
 //! all.
+//!
+//! The same request carries Sentry's `client_report` of drops that found no
+//! envelope to ride on (no error or feedback was sent since): drops alone are
+//! sent one flush interval after the first of them, so a burst of drops
+//! makes one report.
 
 use crate::core::backoff::full_jitter_delay;
 use crate::core::dest::sentry::{self, SessionStatus, SessionUpdate};
 use crate::core::dest::Kind;
 use crate::core::time::Millis;
+use crate::core::wire::{DropCounts, Endpoint};
 
 use super::{Engine, Request, RequestId};
 
@@ -55,15 +61,20 @@ pub(crate) struct HealthState {
     pub due: Option<Millis>,
     /// Failed attempts in a row.
     pub attempts: u32,
+    /// When Sentry cursors first held drops that no envelope has carried
+    /// (not persisted: a restart starts the wait again).
+    pub drops_at: Option<Millis>,
 }
 
 /// The request carrying updates now: how many ended sessions it holds, and
 /// whether it carries the current one (and which version of it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct HealthInFlight {
     pub id: RequestId,
     pub ended: usize,
     pub current: Option<u64>,
+    /// The drop counts it reports, by lane: handed back if it fails.
+    pub drops: Vec<(usize, DropCounts)>,
 }
 
 impl Engine {
@@ -125,50 +136,104 @@ impl Engine {
         self.poll_needed = true;
     }
 
+    /// Notes when Sentry cursors started holding drops that no envelope
+    /// carried yet.
+    pub(crate) fn note_sentry_drops(&mut self, now: Millis) {
+        let held = self.state.lanes.iter().any(|lane| {
+            lane.cursors
+                .iter()
+                .any(|c| c.dest == Some(Kind::Sentry) && c.unreported != DropCounts::default())
+        });
+        let drops_at = &mut self.state.health.drops_at;
+        *drops_at = if held {
+            Some(drops_at.unwrap_or(now))
+        } else {
+            None
+        };
+    }
+
     /// When an update request is due (`None`: nothing owed or one is out).
     pub(crate) fn health_due(&self) -> Option<Millis> {
         let health = &self.state.health;
-        let owed = !health.ended.is_empty() || health.current.as_ref().is_some_and(|c| c.changed);
-        if !owed || self.health_in_flight.is_some() || !self.sends_health() {
+        if self.health_in_flight.is_some() || !self.sends_health() {
             return None;
         }
-        let due = if self.flush_requested {
-            0
-        } else {
-            health.due.unwrap_or(0)
+        let sessions = (!health.ended.is_empty()
+            || health.current.as_ref().is_some_and(|c| c.changed))
+        .then(|| health.due.unwrap_or(0));
+        let drops = health
+            .drops_at
+            .map(|at| at.saturating_add(self.policy.flush_interval_ms));
+        let due = match (sessions, drops) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b)?,
         };
+        let due = if self.flush_requested { 0 } else { due };
         Some(due.max(self.gate(Some(Kind::Sentry))))
     }
 
     /// The update request: every ended session and the current one if it
-    /// changed, in one envelope.
+    /// changed, and the drops no envelope carried, in one envelope.
     pub(crate) fn health_request(&mut self, id: RequestId, now: Millis) -> Option<Request> {
         let options = self.routes.destinations.sentry.as_ref()?;
+        let url = options.dsn.envelope_url();
         let health = &self.state.health;
-        // Sentry drops sessions without a release (no app version): none is sent.
-        let release = sentry::release(&self.routes.app_name, &self.context.app_version)?;
         let did = self.state.anonymous_id.as_deref().unwrap_or_default();
         let environment = self.context.environment.as_str();
-        let update = |session, ended| session_update(session, ended, did, &release, environment);
-        let mut body = String::with_capacity(320 * (health.ended.len() + 1));
+        let mut body = String::with_capacity(320 * (health.ended.len() + 2));
         sentry::push_header(None, now, &mut body);
-        for ended in &health.ended {
-            sentry::push_session_item(&update(ended, true), &mut body);
+        // Sentry drops sessions without a release (no app version): then
+        // only the drops go.
+        let release = sentry::release(&self.routes.app_name, &self.context.app_version);
+        let mut ended = 0;
+        let mut current = None;
+        if let Some(release) = release.as_deref() {
+            let update = |session, over| session_update(session, over, did, release, environment);
+            for session in &health.ended {
+                sentry::push_session_item(&update(session, true), &mut body);
+            }
+            ended = health.ended.len();
+            if let Some(session) = health.current.as_ref().filter(|c| c.changed) {
+                sentry::push_session_item(&update(session, false), &mut body);
+                current = Some(session.version);
+            }
         }
-        let current = health.current.as_ref().filter(|c| c.changed);
-        if let Some(current) = current {
-            sentry::push_session_item(&update(current, false), &mut body);
+        let mut drops = Vec::new();
+        for (index, lane) in self.state.lanes.iter_mut().enumerate() {
+            let category = if lane.endpoint == Endpoint::Feedback {
+                "feedback"
+            } else {
+                "error"
+            };
+            for cursor in lane
+                .cursors
+                .iter_mut()
+                .filter(|c| c.dest == Some(Kind::Sentry))
+            {
+                let taken = std::mem::take(&mut cursor.unreported);
+                if taken != DropCounts::default() {
+                    sentry::push_client_report(now, &sentry::drops_of(&taken, category), &mut body);
+                    drops.push((index, taken));
+                }
+            }
+        }
+        self.state.health.drops_at = None;
+        if ended == 0 && current.is_none() && drops.is_empty() {
+            // Nothing to say (sessions without a release): forget them.
+            self.state.health = HealthState::default();
+            return None;
         }
         self.health_in_flight = Some(HealthInFlight {
             id,
-            ended: health.ended.len(),
-            current: current.map(|c| c.version),
+            ended,
+            current,
+            drops,
         });
         Some(Request {
             id,
-            endpoint: crate::core::wire::Endpoint::Errors,
+            endpoint: Endpoint::Errors,
             dest: Some(Kind::Sentry),
-            url: options.dsn.envelope_url(),
+            url,
             headers: Vec::new(),
             content_type: "application/x-sentry-envelope",
             batch_id: String::new(),
@@ -179,7 +244,7 @@ impl Engine {
 
     /// True if `id` is the update request.
     pub(crate) fn is_health_request(&self, id: RequestId) -> bool {
-        self.health_in_flight.is_some_and(|f| f.id == id)
+        self.health_in_flight.as_ref().is_some_and(|f| f.id == id)
     }
 
     /// How the update request ended: delivered (forget what it carried),
@@ -188,6 +253,16 @@ impl Engine {
         let Some(sent) = self.health_in_flight.take() else {
             return;
         };
+        if retry {
+            // The drops it carried are reported by a later envelope.
+            for (index, counts) in &sent.drops {
+                for cursor in self.state.lanes[*index].cursors.iter_mut() {
+                    if cursor.dest == Some(Kind::Sentry) {
+                        cursor.unreported.merge(counts);
+                    }
+                }
+            }
+        }
         let health = &mut self.state.health;
         if retry {
             health.attempts = health.attempts.saturating_add(1);
