@@ -111,6 +111,9 @@ bench: tools
 	@$(MAKE) --no-print-directory package
 	@cargo build -q -p mock-server
 	@echo "== node bench/lean.mjs"; E2E_MOCK_BUILT=1 node bench/lean.mjs
+	@# Issue 14's size figure: what the Sentry, OTLP and PostHog encoders add
+	@# to the gzipped wasm (two package builds, with and without them).
+	@echo "== scripts/dest-size.sh"; scripts/dest-size.sh
 	@# Issue 13's kill bench: the 100-kill test at 1,000 kills (about 20 min);
 	@# it prints lost and duplicated events, and a loss it finds fails it.
 	@echo "== 1,000 worker kills over 10,000 events"; \

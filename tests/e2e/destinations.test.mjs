@@ -58,6 +58,8 @@ test('each destination receives errors, events, timings and feedback in its own 
     const error = new TypeError('e2e dest boom');
     error.stack = `TypeError: e2e dest boom\n    at syncSettings (chrome-extension://${chrome.runtime.id}/background.js:36:13)\n    at run (chrome-extension://${chrome.runtime.id}/background.js:80:5)`;
     t.captureError(error);
+    // A chain: the cause comes first at Sentry, the thrown error last.
+    t.captureError(new Error('e2e dest outer', { cause: new RangeError('e2e dest inner') }));
     t.startTimer('e2e_dest_load').stop();
     t.feedback({ type: 'bug', rating: 2, message: 'the e2e button is off' });
     await t.flush();
@@ -65,14 +67,17 @@ test('each destination receives errors, events, timings and feedback in its own 
   try {
     await mock.waitForStats((s) => {
       const p = s.per_endpoint;
-      return p.events.items >= 3 && p.errors.items >= 1 && p.performance.items >= 1 && p.feedback.items >= 1
-        && p.sentry.items >= 2 && p.otlp_logs.items >= 5 && p.otlp_metrics.items >= 1 && p.posthog.items >= 4;
+      return p.events.items >= 3 && p.errors.items >= 2 && p.performance.items >= 1 && p.feedback.items >= 1
+        && p.sentry.items >= 3 && p.otlp_logs.items >= 6 && p.otlp_metrics.items >= 1 && p.posthog.items >= 5;
     }, { timeout: 30_000, message: 'every destination to receive its items' });
   } catch (err) {
     assert.fail(`${err.message}${await context()}`);
   }
 
-  const [event] = await sentryPayloads(mock, 'event');
+  const sentryEvents = await sentryPayloads(mock, 'event');
+  const event = sentryEvents.find((e) => e.exception.values.at(-1).value === 'e2e dest boom');
+  const chained = sentryEvents.find((e) => e.exception.values.at(-1).value === 'e2e dest outer');
+  assert.deepEqual(chained.exception.values.map((v) => [v.type, v.value]), [['RangeError', 'e2e dest inner'], ['Error', 'e2e dest outer']], 'the cause first, the thrown error last');
   const thrown = event.exception.values.at(-1);
   assert.equal(thrown.type, 'TypeError');
   assert.equal(thrown.value, 'e2e dest boom');
