@@ -53,9 +53,14 @@ use crate::core::dest::{otlp, posthog, response, sentry, Kind, Meta, PosthogOpti
 #[allow(unused_imports)]
 use crate::core::{sketch::Sketch, wire::{Context, DropCounts, DropReason}};
 
+// Which encoders the probe calls (DEST_SIZE_ONLY); unused by the base probe.
+#[allow(dead_code)]
 const SENTRY: bool = DEST_ONLY_SENTRY;
+#[allow(dead_code)]
 const OTLP: bool = DEST_ONLY_OTLP;
+#[allow(dead_code)]
 const POSTHOG: bool = DEST_ONLY_POSTHOG;
+#[allow(dead_code)]
 const RESPONSE: bool = DEST_ONLY_RESPONSE;
 
 #[wasm_bindgen(js_name = destProbe)]
