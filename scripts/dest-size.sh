@@ -5,6 +5,7 @@
 #   scripts/dest-size.sh            # the working tree
 #   DEST_SIZE_TOP=40 scripts/dest-size.sh   # longer twiggy list
 #   DEST_SIZE_SRC=<commit> scripts/dest-size.sh   # src/core/dest/ of that commit
+#   DEST_SIZE_ONLY=sentry,response scripts/dest-size.sh   # some of sentry, otlp, posthog, response
 #
 # Nothing in the shipped wasm calls the encoders yet, so the linker leaves
 # them out. This links them through a probe export and compares two copies
@@ -52,6 +53,16 @@ use crate::core::dest::{otlp, posthog, response, sentry, Kind, Meta, PosthogOpti
 #[allow(unused_imports)]
 use crate::core::{sketch::Sketch, wire::{Context, DropCounts, DropReason}};
 
+// Which encoders the probe calls (DEST_SIZE_ONLY); unused by the base probe.
+#[allow(dead_code)]
+const SENTRY: bool = DEST_ONLY_SENTRY;
+#[allow(dead_code)]
+const OTLP: bool = DEST_ONLY_OTLP;
+#[allow(dead_code)]
+const POSTHOG: bool = DEST_ONLY_POSTHOG;
+#[allow(dead_code)]
+const RESPONSE: bool = DEST_ONLY_RESPONSE;
+
 #[wasm_bindgen(js_name = destProbe)]
 pub fn dest_probe(kind: u8, a: String, b: String) -> String {
 RS
@@ -91,11 +102,11 @@ RS
       cat <<'RS'
     let drops = sentry::drops_of(&counts, "error");
     match kind {
-        0 => {
+        0 if SENTRY => {
             sentry::envelope(&meta, &a, &drops, &mut out);
         }
-        1 => sentry::client_report_envelope(&meta, &drops, &mut out),
-        2 => {
+        1 if SENTRY => sentry::client_report_envelope(&meta, &drops, &mut out),
+        2 if SENTRY => {
             let update = sentry::SessionUpdate {
                 sid: &a,
                 did: &b,
@@ -109,17 +120,17 @@ RS
             };
             sentry::session_envelope(&update, &mut out);
         }
-        3 => {
+        3 if OTLP => {
             otlp::logs(&meta, &items, &mut out);
         }
-        4 => {
+        4 if OTLP => {
             let series = otlp::Series { name: &a, props: &b, start: now, end: now, sketch: &sketch };
             otlp::metrics(&meta, &[series], &mut out);
         }
-        5 => {
+        5 if POSTHOG => {
             posthog::batch(&options, &meta, &items, &mut out);
         }
-        _ => {
+        6.. if RESPONSE => {
             let verdict = response::classify(Kind::ALL[usize::from(kind) % 3], &answer, now);
             let mut limits = response::RateLimits::default();
             limits.update(&answer, now);
@@ -127,12 +138,22 @@ RS
             out.push(if limited || matches!(verdict, response::Verdict::Rejected) { 'x' } else { 'y' });
             let _ = response::partial_rejected(&a);
         }
+        _ => {}
     }
     out
 RS
     fi
     echo '}'
   } >"$dir/dest_probe.rs"
+  local part
+  for part in SENTRY OTLP POSTHOG RESPONSE; do
+    local on=true
+    case ",${DEST_SIZE_ONLY:-sentry,otlp,posthog,response}," in
+      *",${part,,},"*) ;;
+      *) on=false ;;
+    esac
+    sed -i "s/DEST_ONLY_$part;/$on;/" "$dir/dest_probe.rs"
+  done
 }
 
 gz() { gzip -9 -c "$1" | wc -c; }
@@ -157,9 +178,13 @@ kib() { awk -v b="$1" 'BEGIN { printf "%.2f KiB", b / 1024 }'; }
 delta=$((wasm[probe] - wasm[base]))
 printf '%-34s %12s %12s %12s\n' "gzip -9" "base probe" "full probe" "difference"
 printf '%-34s %12s %12s %12s\n' ".wasm" "$(kib "${wasm[base]}")" "$(kib "${wasm[probe]}")" "$(kib "$delta")"
-printf 'src/core/dest/ of %s\n' "${DEST_SIZE_SRC:-the working tree}"
-printf 'encoders and response decisions: %s (%d bytes); budget 4 KiB: %s\n' "$(kib "$delta")" "$delta" \
-  "$([ "$delta" -le 4096 ] && echo met || echo 'not met')"
+printf 'src/core/dest/ of %s; linked: %s\n' "${DEST_SIZE_SRC:-the working tree}" "${DEST_SIZE_ONLY:-sentry,otlp,posthog,response}"
+if [ -z "${DEST_SIZE_ONLY:-}" ]; then
+  printf 'encoders and response decisions: %s (%d bytes); budget 4 KiB: %s\n' "$(kib "$delta")" "$delta" \
+    "$([ "$delta" -le 4096 ] && echo met || echo 'not met')"
+else
+  printf '%s: %s (%d bytes)\n' "$DEST_SIZE_ONLY" "$(kib "$delta")" "$delta"
+fi
 
 # What the probe links that the base does not, by function (before
 # wasm-opt, names kept): the encoders and every helper only they use.

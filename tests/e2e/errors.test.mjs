@@ -85,6 +85,30 @@ test('repeats of one error within a flush window become one item with a count, a
   assert.ok(items.some((i) => i.kind === 'undefined'));
 });
 
+test('an error\'s cause chain arrives as causes, direct cause first, scrubbed like the error', { timeout: 120_000 }, async (t) => {
+  const env = await setup(OPTIONS);
+  t.after(() => env.close());
+  const { mock, browser } = env;
+  await sdkStatus(browser);
+
+  await browser.evaluate(() => {
+    const root = new TypeError('bad header for alice@example.com');
+    const middle = new Error('fetch failed', { cause: root });
+    self.telemetry.captureError(new Error('sync failed', { cause: middle }));
+  });
+  let items = [];
+  try {
+    await waitFor(async () => (items = await errorItems(mock)).some((i) => i.message === 'sync failed'), { timeout: 30_000, message: 'the error item' });
+  } catch (err) {
+    assert.fail(`${err.message}${await collectorReport(mock)}\n${browser.dumpLogs()}`);
+  }
+  const item = items.find((i) => i.message === 'sync failed');
+  assert.deepEqual(item.causes.map((c) => c.kind), ['Error', 'TypeError'], JSON.stringify(item.causes));
+  assert.equal(item.causes[0].message, 'fetch failed');
+  assert.ok(!item.causes[1].message.includes('alice@example.com'), item.causes[1].message);
+  assert.ok(Array.isArray(item.causes[1].stack) && item.causes[1].stack.length > 0, JSON.stringify(item.causes[1].stack));
+});
+
 test('a panic in the Rust core leaves the worker running and is reported as sdk_panic after a restart', { timeout: 120_000 }, async (t) => {
   const env = await setup(OPTIONS);
   t.after(() => env.close());
