@@ -109,6 +109,73 @@ pub(crate) fn is(c: u8, class: u8) -> bool {
     CLASS[c as usize] & class != 0
 }
 
+/// ASCII case-insensitive equality, lengths compared first. The hot
+/// callers look words up in lists where almost every entry has another
+/// length; std's `eq_ignore_ascii_case` only rejects those after a call
+/// (the size-tuned build does not inline it), which was a tenth of the
+/// scan. Only the length check is inlined.
+#[inline(always)]
+pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && same_ic(a, b)
+}
+
+/// The bytes of `eq_ic`, for callers that compared the lengths already.
+pub(crate) fn same_ic(a: &[u8], b: &[u8]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+}
+
+/// Bytes of a word list packed by [`pack`].
+pub(crate) const fn packed_len(list: &[&[u8]]) -> usize {
+    let mut n = 0;
+    let mut k = 0;
+    while k < list.len() {
+        n += 1 + list[k].len();
+        k += 1;
+    }
+    n
+}
+
+/// A word list as it ships: one byte string, each word preceded by its
+/// length. A `&[&[u8]]` ships an address and a length per word (8 bytes in
+/// wasm32), which compress far worse than the words; scanning this costs
+/// the same as iterating that slice.
+pub(crate) const fn pack<const N: usize>(list: &[&[u8]]) -> [u8; N] {
+    let mut t = [0u8; N];
+    let mut n = 0;
+    let mut k = 0;
+    while k < list.len() {
+        let w = list[k];
+        t[n] = w.len() as u8;
+        let mut q = 0;
+        while q < w.len() {
+            t[n + 1 + q] = w[q];
+            q += 1;
+        }
+        n += 1 + w.len();
+        k += 1;
+    }
+    t
+}
+
+/// Whether `w` is one of the lower-case words `packed` by [`pack`], in
+/// any case. Lengths and first bytes are compared inline: they reject
+/// almost every entry.
+pub(crate) fn in_packed(packed: &[u8], w: &[u8]) -> bool {
+    let mut k = 0;
+    while k < packed.len() {
+        let n = usize::from(packed[k]);
+        if n == w.len() {
+            if let Some(e) = packed.get(k + 1..k + 1 + n) {
+                if e[0] | 0x20 == w[0] | 0x20 && same_ic(w, e) {
+                    return true;
+                }
+            }
+        }
+        k += 1 + n;
+    }
+    false
+}
+
 /// A replacement: bytes `start..end` of the input become `repl`.
 pub(crate) struct Hit {
     pub start: usize,
@@ -129,7 +196,7 @@ pub(crate) struct Out<'a> {
     /// Input consumed up to here (copied or replaced).
     last: usize,
     /// Whether `last` is the end of a placeholder written by this pass.
-    after_placeholder: bool,
+    pub(crate) after_placeholder: bool,
 }
 
 impl<'a> Out<'a> {

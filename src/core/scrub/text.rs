@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 
 use super::keys::KeyMatcher;
-use super::scan::{Hit, Out, Scan, ALNUM, CLASS, DELIM, RUN_SLOTS, TRIGGER, URLISH};
+use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, RUN_SLOTS, TRIGGER, URLISH};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -216,8 +216,15 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
                 repl: "[auth]",
             })
         } else if cls & ALNUM != 0 {
-            let r = s.run(i + 1, ALNUM);
-            if s.prev_is(i, ALNUM) {
+            // `s.run(i + 1, ALNUM)` spelled out: once per word, the call
+            // cost as much as the loop.
+            let mut r = i + 1;
+            while r < n && CLASS[b[r] as usize] & ALNUM != 0 {
+                r += 1;
+            }
+            // `prev_is(i, ALNUM)` spelled out: the walk lands here once per
+            // word, and right after a placeholder (`]`) is never inside one.
+            if i > 0 && is(b[i - 1], ALNUM) && !(i == s.floor() && s.out.after_placeholder) {
                 // Nothing starts inside a run of letters and digits.
                 i = r;
                 continue;
