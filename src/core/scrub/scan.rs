@@ -136,34 +136,44 @@ pub(crate) const fn packed_len(list: &[&[u8]]) -> usize {
 }
 
 /// A word list as it ships: one byte string, each word preceded by its
-/// length. A `&[&[u8]]` ships an address and a length per word (8 bytes in
-/// wasm32), which compress far worse than the words; scanning this costs
-/// the same as iterating that slice.
+/// length, shortest words first. A `&[&[u8]]` ships an address and a
+/// length per word (8 bytes in wasm32), which compress far worse than the
+/// words; the order lets [`in_packed`] stop at the first longer word.
 pub(crate) const fn pack<const N: usize>(list: &[&[u8]]) -> [u8; N] {
     let mut t = [0u8; N];
     let mut n = 0;
-    let mut k = 0;
-    while k < list.len() {
-        let w = list[k];
-        t[n] = w.len() as u8;
-        let mut q = 0;
-        while q < w.len() {
-            t[n + 1 + q] = w[q];
-            q += 1;
+    let mut len = 1;
+    while len < 256 {
+        let mut k = 0;
+        while k < list.len() {
+            let w = list[k];
+            if w.len() == len {
+                t[n] = len as u8;
+                let mut q = 0;
+                while q < len {
+                    t[n + 1 + q] = w[q];
+                    q += 1;
+                }
+                n += 1 + len;
+            }
+            k += 1;
         }
-        n += 1 + w.len();
-        k += 1;
+        len += 1;
     }
+    assert!(n == N, "word lists hold words of 1 to 255 bytes");
     t
 }
 
 /// Whether `w` is one of the lower-case words `packed` by [`pack`], in
 /// any case. Lengths and first bytes are compared inline: they reject
-/// almost every entry.
+/// almost every entry, and the scan ends at the first longer word.
 pub(crate) fn in_packed(packed: &[u8], w: &[u8]) -> bool {
     let mut k = 0;
     while k < packed.len() {
         let n = usize::from(packed[k]);
+        if n > w.len() {
+            return false;
+        }
         if n == w.len() {
             if let Some(e) = packed.get(k + 1..k + 1 + n) {
                 if e[0] | 0x20 == w[0] | 0x20 && same_ic(w, e) {
