@@ -217,11 +217,13 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
             })
         } else if cls & ALNUM != 0 {
             // `s.run(i + 1, ALNUM)` spelled out: once per word, the call
-            // cost as much as the loop.
-            let mut r = i + 1;
-            while r < n && CLASS[b[r] as usize] & ALNUM != 0 {
-                r += 1;
-            }
+            // cost as much as the loop, which runs on a slice iterator so
+            // that it needs no bounds checks nor reloads.
+            let r = b
+                .iter()
+                .skip(i + 1)
+                .position(|&c| CLASS[c as usize] & ALNUM == 0)
+                .map_or(n, |k| i + 1 + k);
             // `prev_is(i, ALNUM)` spelled out: the walk lands here once per
             // word, and right after a placeholder (`]`) is never inside one.
             if i > 0 && is(b[i - 1], ALNUM) && !(i == s.floor() && s.out.after_placeholder) {
