@@ -8,36 +8,37 @@
 //! `X-Api-Key` is `[x, api, key]` and contains `api key`; `tokenizer_version`
 //! is `[tokenizer, version]` and contains no entry.
 
-use super::scan::{eq_ic, in_packed, pack, packed_len};
+use super::scan::{eq_ic, in_packed, pack, packed_len, packed_words};
 
 /// The base deny list (`docs/DESIGN.md` section 6), as written by users: each entry is split into
 /// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
-const BASE_DENY: &[&str] = &[
-    "password",
-    "passwords",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "secret",
-    "secrets",
-    "token",
-    "api_key",
-    "apikey",
-    "auth",
-    "authorization",
-    "credentials",
-    "credential",
-    "cookie",
-    "cookies",
-    "session",
-    "sessionid",
-    "csrf",
-    "xsrf",
-    "private_key",
-    "privatekey",
-    "jwt",
-    "bearer",
+const BASE_DENY: &[&[u8]] = &[
+    b"password",
+    b"passwords",
+    b"passwd",
+    b"pwd",
+    b"passphrase",
+    b"secret",
+    b"secrets",
+    b"token",
+    b"api_key",
+    b"apikey",
+    b"auth",
+    b"authorization",
+    b"credentials",
+    b"credential",
+    b"cookie",
+    b"cookies",
+    b"session",
+    b"sessionid",
+    b"csrf",
+    b"xsrf",
+    b"private_key",
+    b"privatekey",
+    b"jwt",
+    b"bearer",
 ];
+static BASE_DENY_PACKED: [u8; packed_len(BASE_DENY)] = pack(BASE_DENY);
 
 /// A match is ignored when the key's only remaining part after the matched
 /// entry is one of these: `token_count`, `session_timeout`, `auth_type` or
@@ -78,16 +79,17 @@ static NEUTRAL_PACKED: [u8; packed_len(NEUTRAL_SUFFIX)] = pack(NEUTRAL_SUFFIX);
 /// Names that hold a credential when a value is assigned to them in text
 /// (`DB_PASS=...`, `pw: ...`), on top of the deny list. Not used for JSON
 /// keys, where `pass` or `pw` are too often something else.
-const TEXT_DENY: &[&str] = &[
-    "pass",
-    "pw",
-    "psw",
-    "pswd",
-    "passcode",
-    "creds",
-    "connection_string",
-    "conn_str",
+const TEXT_DENY: &[&[u8]] = &[
+    b"pass",
+    b"pw",
+    b"psw",
+    b"pswd",
+    b"passcode",
+    b"creds",
+    b"connection_string",
+    b"conn_str",
 ];
+static TEXT_DENY_PACKED: [u8; packed_len(TEXT_DENY)] = pack(TEXT_DENY);
 
 /// Name parts that mark a credential when the value also looks generated
 /// (`STRIPE_KEY=...`, `signature: ...`): a `key` may also be a keyboard key
@@ -108,6 +110,7 @@ const CREDENTIAL_WORDS: &[&[u8]] = &[
     b"sk",
     b"ak",
 ];
+static CREDENTIAL_WORDS_PACKED: [u8; packed_len(CREDENTIAL_WORDS)] = pack(CREDENTIAL_WORDS);
 
 /// Name parts that make a `key` something else than a credential, one
 /// string of words separated by spaces: a slice of `&[u8]` would ship an
@@ -276,8 +279,8 @@ impl<'a> Parts<'a> {
     }
 }
 
-fn lower_parts(s: &str) -> Vec<Box<[u8]>> {
-    Parts::new(s.as_bytes())
+fn lower_parts(s: &[u8]) -> Vec<Box<[u8]>> {
+    Parts::new(s)
         .map(|p| p.to_ascii_lowercase().into_boxed_slice())
         .collect()
 }
@@ -329,9 +332,10 @@ pub(crate) struct KeyMatcher {
 
 impl KeyMatcher {
     pub(crate) fn new(extra_deny: &[String], allow: &[String]) -> Self {
-        let mut deny: Vec<Vec<Box<[u8]>>> = BASE_DENY.iter().map(|e| lower_parts(e)).collect();
+        let mut deny: Vec<Vec<Box<[u8]>>> =
+            packed_words(&BASE_DENY_PACKED).map(lower_parts).collect();
         for e in extra_deny {
-            let p = lower_parts(e);
+            let p = lower_parts(e.as_bytes());
             if !p.is_empty() && !deny.contains(&p) {
                 deny.push(p);
             }
@@ -349,12 +353,13 @@ impl KeyMatcher {
             let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
             first[usize::from(p[0].to_ascii_lowercase())] |= bit;
         }
-        let text_deny: Vec<Vec<Box<[u8]>>> = TEXT_DENY.iter().map(|e| lower_parts(e)).collect();
+        let text_deny: Vec<Vec<Box<[u8]>>> =
+            packed_words(&TEXT_DENY_PACKED).map(lower_parts).collect();
         let mut first_text = Box::new([0u64; 256]);
         for p in text_deny
             .iter()
             .map(|e| &e[0][..])
-            .chain(CREDENTIAL_WORDS.iter().copied())
+            .chain(packed_words(&CREDENTIAL_WORDS_PACKED))
         {
             first_text[usize::from(p[0])] |= 1u64 << p.len();
         }
@@ -482,11 +487,11 @@ impl KeyMatcher {
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
                 return Tier::Weak;
             }
-            let has = |list: &[&[u8]]| parts.iter().any(|p| list.iter().any(|w| eq_ic(p, w)));
+            let has = |list: &[u8]| parts.iter().any(|p| in_packed(list, p));
             // A name of one part that is a credential word holds no
             // `NOT_CREDENTIAL` part (the lists share no word): `key=...`
             // skips scanning that list, which cost more than the rest.
-            if has(CREDENTIAL_WORDS)
+            if has(&CREDENTIAL_WORDS_PACKED)
                 && !(parts.len() > 1 && parts.iter().any(|p| in_words(NOT_CREDENTIAL, p)))
             {
                 Tier::Random
