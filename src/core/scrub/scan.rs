@@ -342,7 +342,10 @@ impl Scan<'_, '_> {
     #[inline]
     pub(crate) fn memo_run(&self, slot: usize, i: usize, accept: impl Fn(u8) -> bool) -> usize {
         let (s, e) = self.runs[slot].get();
-        if s <= i && i <= e {
+        // `(0, 0)`, the initial value, is no memo (an empty run at 0 is
+        // scanned again): zeroed slots cost less to set up per pass than
+        // a sentinel copied into each.
+        if s <= i && i <= e && e > 0 {
             return e;
         }
         let mut j = i;

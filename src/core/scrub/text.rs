@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 
 use super::keys::KeyMatcher;
-use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, RUN_SLOTS, TRIGGER, URLISH};
+use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, TRIGGER, URLISH};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -184,7 +184,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
-        runs: [const { std::cell::Cell::new((usize::MAX, 0)) }; RUN_SLOTS],
+        runs: Default::default(),
     };
     let mut tok = Tok::pending(0);
     // Whether `tok` is the token the walk is in (false after a delimiter,
