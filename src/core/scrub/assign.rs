@@ -19,7 +19,7 @@
 //! must look like a secret rather than prose (`password: required` stays).
 
 use super::keys::{is_not_credential, Tier};
-use super::scan::{is, Hit, Scan, ALNUM, DELIM};
+use super::scan::{in_packed, is, pack, packed_len, Hit, Scan, ALNUM, B64URL, DELIM};
 use super::validate::looks_random;
 
 const LITERALS: &[&[u8]] = &[
@@ -33,27 +33,42 @@ const LITERALS: &[&[u8]] = &[
     b"redacted",
 ];
 
+static LITERALS_PACKED: [u8; packed_len(LITERALS)] = pack(LITERALS);
+
 /// Values that describe absence or point elsewhere rather than hold a
 /// secret; filtering them would only hide useful debugging facts
 /// (`token=undefined`, `password=${DB_PASSWORD}`, `secret: ****`).
 fn is_literal(v: &[u8]) -> bool {
-    LITERALS.iter().any(|l| v.eq_ignore_ascii_case(l))
-        || matches!(v.first(), Some(b'$' | b'%' | b'*' | b'<' | b'{'))
-        || v[..v.len().min(64)]
-            .windows(2)
-            .any(|w| w == b"${" || w == b"{{")
+    if matches!(v.first(), Some(b'$' | b'%' | b'*' | b'<' | b'{'))
+        || (v.len() <= 9 && in_packed(&LITERALS_PACKED, v))
+    {
+        return true;
+    }
+    // `${` or `{{` in the first 64 bytes; a plain loop, as this runs on
+    // every candidate value.
+    let h = &v[..v.len().min(64)];
+    let mut k = 1;
+    while k < h.len() {
+        if h[k] == b'{' && matches!(h[k - 1], b'$' | b'{') {
+            return true;
+        }
+        k += 1;
+    }
+    false
 }
 
 /// Whether an unquoted value after `: ` or ` = ` reads as a secret rather
 /// than a word of prose: no lower-case or capitalised word, no path.
 fn secretish(v: &[u8]) -> bool {
-    if v.len() < 3 || is_literal(v) || matches!(v[0], b'/' | b'.' | b'~' | b'#' | b'@') {
+    if v.len() < 3 || matches!(v[0], b'/' | b'.' | b'~' | b'#' | b'@') {
         return false;
     }
     let word =
         v[1..].iter().all(|c| c.is_ascii_lowercase() || *c == b'-') && v[0].is_ascii_alphabetic();
     let upper_word = v.iter().all(|c| c.is_ascii_uppercase() || *c == b'_');
-    !word && !upper_word
+    // The word shapes first: they reject most prose for less than the
+    // literal list costs.
+    !word && !upper_word && !is_literal(v)
 }
 
 /// Whether `v` is a UUID (`8-4-4-4-12` hex digits), the shape of trace and
@@ -153,18 +168,19 @@ const FIRST_WORDS: &[&[u8]] = &[
     b"service",
 ];
 
-/// For each letter, a bit per length (up to 31) of the words in
-/// [`BARE_WORDS`] and [`FIRST_WORDS`] starting with it: most words followed
-/// by a space are rejected by one lookup.
-const NAME_STARTS: [u32; 26] = {
-    let mut t = [0u32; 26];
+/// For each [`name_bucket`], a bit per length (up to 15) of the words in
+/// [`BARE_WORDS`] (low half) and [`FIRST_WORDS`] (high half) in it: most
+/// words followed by a space are rejected by one lookup, and the others
+/// are compared with the one list that may hold them.
+const NAME_STARTS: [u32; 32] = {
+    let mut t = [0u32; 32];
     let lists: [&[&[u8]]; 2] = [BARE_WORDS, FIRST_WORDS];
     let mut l = 0;
     while l < lists.len() {
         let mut k = 0;
         while k < lists[l].len() {
             let w = lists[l][k];
-            t[(w[0] - b'a') as usize] |= 1 << w.len();
+            t[name_bucket(w)] |= 1 << (w.len() + 16 * l);
             k += 1;
         }
         l += 1;
@@ -172,20 +188,31 @@ const NAME_STARTS: [u32; 26] = {
     t
 };
 
-/// Whether `w` may be one of [`BARE_WORDS`] or [`FIRST_WORDS`].
-fn may_name(w: &[u8]) -> bool {
-    let c = w[0].to_ascii_lowercase();
-    c.is_ascii_lowercase()
-        && w.len() < 32
-        && NAME_STARTS[usize::from(c - b'a')] & (1 << w.len()) != 0
+/// Which lists `w` may be in: bit 0 for [`BARE_WORDS`], bit 16 for
+/// [`FIRST_WORDS`]; 0 for most words.
+fn name_lists(w: &[u8]) -> u32 {
+    if w.len() > 15 {
+        return 0;
+    }
+    (NAME_STARTS[name_bucket(w)] >> w.len()) & 0x1_0001
 }
 
-fn one_of(w: &[u8], list: &[&[u8]]) -> bool {
-    w.len() <= 12 && list.iter().any(|l| w.eq_ignore_ascii_case(l))
+/// A word's bucket from its first and last bytes, lower-cased: by first
+/// letter alone, the common initials of English words (`s`, `r`, `p`, `w`)
+/// shared a bucket with a listed word of the same length (`status`,
+/// `reading`, `writing`) and cost a list comparison each.
+const fn name_bucket(w: &[u8]) -> usize {
+    ((w[0] | 0x20) as usize + 3 * (w[w.len() - 1] | 0x20) as usize) & 31
 }
 
+/// [`BARE_WORDS`] and [`FIRST_WORDS`] as they ship.
+static BARE_PACKED: [u8; packed_len(BARE_WORDS)] = pack(BARE_WORDS);
+static FIRST_PACKED: [u8; packed_len(FIRST_WORDS)] = pack(FIRST_WORDS);
+
+/// Letters, digits, `_ - .`; inlined: it runs on every byte of a name.
+#[inline(always)]
 fn is_name_byte(c: u8) -> bool {
-    is(c, ALNUM) || matches!(c, b'_' | b'-' | b'.')
+    is(c, B64URL) || c == b'.'
 }
 
 impl Scan<'_, '_> {
@@ -317,8 +344,7 @@ impl Scan<'_, '_> {
                 return None;
             }
         }
-        let name_str = std::str::from_utf8(name).ok()?;
-        let tier = self.keys.text_tier(name_str);
+        let tier = self.keys.text_tier(name);
         if tier == Tier::None {
             return None;
         }
@@ -426,9 +452,10 @@ impl Scan<'_, '_> {
         while e > r && matches!(b[e - 1], b'.' | b'-') {
             e -= 1;
         }
-        let dash = self.prev(i) == Some(b'-');
-        let flag = dash && ((i >= 2 && i - 1 > self.floor() && b[i - 2] == b'-') || e - i == 1);
-        if self.prev(i) == Some(b'<') && self.at(e) == b'>' {
+        let before = self.prev(i);
+        let flag = before == Some(b'-')
+            && ((i >= 2 && i - 1 > self.floor() && b[i - 2] == b'-') || e - i == 1);
+        if before == Some(b'<') && self.at(e) == b'>' {
             return self.xml_value(i, e);
         }
         let mut j = e;
@@ -450,13 +477,14 @@ impl Scan<'_, '_> {
             (b'?' | b'.' | b'+', b'=', _) => (Op::Loose, j + 2),
             (b'|', b'|', b'=') => (Op::Loose, j + 3),
             (c, _, _) if spaced && j - e == 1 && flag && c != b'-' => (Op::Flag, j),
-            (c, _, _) if spaced && j - e == 1 && may_name(&b[i..e]) => {
-                if c.is_ascii_alphabetic() && one_of(&b[i..e], FIRST_WORDS) {
+            (c, _, _) if spaced && j - e == 1 && name_lists(&b[i..e]) != 0 => {
+                let lists = name_lists(&b[i..e]);
+                if c.is_ascii_alphabetic() && lists > 1 && in_packed(&FIRST_PACKED, &b[i..e]) {
                     if let Some(h) = self.two_word(i, j) {
                         return Some(h);
                     }
                 }
-                if !one_of(&b[i..e], BARE_WORDS) {
+                if lists & 1 == 0 || !in_packed(&BARE_PACKED, &b[i..e]) {
                     self.kv_skip.set(e);
                     return None;
                 }

@@ -8,59 +8,88 @@
 //! `X-Api-Key` is `[x, api, key]` and contains `api key`; `tokenizer_version`
 //! is `[tokenizer, version]` and contains no entry.
 
+use super::scan::{eq_ic, in_packed, pack, packed_len, packed_words};
+
 /// The base deny list (`docs/DESIGN.md` section 6), as written by users: each entry is split into
 /// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
-const BASE_DENY: &[&str] = &[
-    "password",
-    "passwords",
-    "passwd",
-    "pwd",
-    "passphrase",
-    "secret",
-    "secrets",
-    "token",
-    "api_key",
-    "apikey",
-    "auth",
-    "authorization",
-    "credentials",
-    "credential",
-    "cookie",
-    "cookies",
-    "session",
-    "sessionid",
-    "csrf",
-    "xsrf",
-    "private_key",
-    "privatekey",
-    "jwt",
-    "bearer",
+const BASE_DENY: &[&[u8]] = &[
+    b"password",
+    b"passwords",
+    b"passwd",
+    b"pwd",
+    b"passphrase",
+    b"secret",
+    b"secrets",
+    b"token",
+    b"api_key",
+    b"apikey",
+    b"auth",
+    b"authorization",
+    b"credentials",
+    b"credential",
+    b"cookie",
+    b"cookies",
+    b"session",
+    b"sessionid",
+    b"csrf",
+    b"xsrf",
+    b"private_key",
+    b"privatekey",
+    b"jwt",
+    b"bearer",
 ];
+static BASE_DENY_PACKED: [u8; packed_len(BASE_DENY)] = pack(BASE_DENY);
 
 /// A match is ignored when the key's only remaining part after the matched
 /// entry is one of these: `token_count`, `session_timeout`, `auth_type` or
 /// `password_required` describe the secret without holding it, and dropping
 /// them hurts debugging for no privacy gain. `sessionId`, `tokenValue` or
 /// `auth_header` still match.
-const NEUTRAL_SUFFIX: &[&str] = &[
-    "count", "length", "len", "size", "type", "kind", "ttl", "timeout", "duration", "expiry",
-    "expires", "expired", "status", "version", "enabled", "required", "present", "valid",
-    "strength", "policy", "url", "uri", "endpoint", "mode", "method", "provider", "scheme",
+const NEUTRAL_SUFFIX: &[&[u8]] = &[
+    b"count",
+    b"length",
+    b"len",
+    b"size",
+    b"type",
+    b"kind",
+    b"ttl",
+    b"timeout",
+    b"duration",
+    b"expiry",
+    b"expires",
+    b"expired",
+    b"status",
+    b"version",
+    b"enabled",
+    b"required",
+    b"present",
+    b"valid",
+    b"strength",
+    b"policy",
+    b"url",
+    b"uri",
+    b"endpoint",
+    b"mode",
+    b"method",
+    b"provider",
+    b"scheme",
 ];
+static NEUTRAL_PACKED: [u8; packed_len(NEUTRAL_SUFFIX)] = pack(NEUTRAL_SUFFIX);
 
 /// Names that hold a credential when a value is assigned to them in text
 /// (`DB_PASS=...`, `pw: ...`), on top of the deny list. Not used for JSON
 /// keys, where `pass` or `pw` are too often something else.
-const TEXT_DENY: &[&str] = &[
-    "pass",
-    "pw",
-    "psw",
-    "pswd",
-    "passcode",
-    "creds",
-    "connection_string",
-    "conn_str",
+const TEXT_DENY: &[&[u8]] = &[
+    b"pass",
+    b"pw",
+    b"psw",
+    b"pswd",
+    b"passcode",
+    b"creds",
+    b"connection_string",
+    b"conn_str",
 ];
+static TEXT_DENY_PACKED: [u8; packed_len(TEXT_DENY)] = pack(TEXT_DENY);
 
 /// Name parts that mark a credential when the value also looks generated
 /// (`STRIPE_KEY=...`, `signature: ...`): a `key` may also be a keyboard key
@@ -81,6 +110,7 @@ const CREDENTIAL_WORDS: &[&[u8]] = &[
     b"sk",
     b"ak",
 ];
+static CREDENTIAL_WORDS_PACKED: [u8; packed_len(CREDENTIAL_WORDS)] = pack(CREDENTIAL_WORDS);
 
 /// Name parts that make a `key` something else than a credential, one
 /// string of words separated by spaces: a slice of `&[u8]` would ship an
@@ -95,9 +125,7 @@ const NOT_CREDENTIAL: &[u8] = b"public publishable pub cache primary foreign sor
 
 /// Whether `word` is one of the space-separated `words`, in any case.
 fn in_words(words: &[u8], word: &[u8]) -> bool {
-    words
-        .split(|&c| c == b' ')
-        .any(|w| w.eq_ignore_ascii_case(word))
+    words.split(|&c| c == b' ').any(|w| eq_ic(w, word))
 }
 
 /// Whether `word` (one word, any case) turns a following `key` into
@@ -109,39 +137,40 @@ pub(crate) fn is_not_credential(word: &[u8]) -> bool {
 /// Query and fragment parameter names that carry secrets in URLs. Compared
 /// whole and case-insensitively, on top of the key deny list: `code`, `state`,
 /// `key` or `sig` are secrets in a URL but ordinary words in a message.
-const URL_PARAMS: &[&str] = &[
-    "token",
-    "access_token",
-    "id_token",
-    "refresh_token",
-    "code",
-    "code_verifier",
-    "state",
-    "key",
-    "api_key",
-    "apikey",
-    "password",
-    "passwd",
-    "pwd",
-    "secret",
-    "client_secret",
-    "signature",
-    "sig",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-    "x-goog-signature",
-    "x-goog-credential",
-    "session",
-    "sessionid",
-    "session_id",
-    "sid",
-    "jsessionid",
-    "phpsessid",
-    "auth",
-    "jwt",
-    "otp",
+const URL_PARAMS: &[&[u8]] = &[
+    b"token",
+    b"access_token",
+    b"id_token",
+    b"refresh_token",
+    b"code",
+    b"code_verifier",
+    b"state",
+    b"key",
+    b"api_key",
+    b"apikey",
+    b"password",
+    b"passwd",
+    b"pwd",
+    b"secret",
+    b"client_secret",
+    b"signature",
+    b"sig",
+    b"x-amz-signature",
+    b"x-amz-credential",
+    b"x-amz-security-token",
+    b"x-goog-signature",
+    b"x-goog-credential",
+    b"session",
+    b"sessionid",
+    b"session_id",
+    b"sid",
+    b"jsessionid",
+    b"phpsessid",
+    b"auth",
+    b"jwt",
+    b"otp",
 ];
+static URL_PARAMS_PACKED: [u8; packed_len(URL_PARAMS)] = pack(URL_PARAMS);
 
 /// Iterator over the word parts of a key, as byte ranges.
 struct Parts<'a> {
@@ -150,11 +179,8 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
-    fn new(key: &'a str) -> Self {
-        Parts {
-            b: key.as_bytes(),
-            i: 0,
-        }
+    fn new(key: &'a [u8]) -> Self {
+        Parts { b: key, i: 0 }
     }
 }
 
@@ -168,6 +194,8 @@ enum K {
     Digit,
 }
 
+/// Inlined: it runs twice per byte of every name split.
+#[inline(always)]
 fn kind(c: u8) -> K {
     match c {
         b'a'..=b'z' => K::Lower,
@@ -229,8 +257,9 @@ impl<'a> Parts<'a> {
         }
         let start = self.i;
         let mut j = start + 1;
+        let mut p = kind(b[start]);
         while j < b.len() {
-            let (p, c) = (kind(b[j - 1]), kind(b[j]));
+            let c = kind(b[j]);
             let split = match (p, c) {
                 (_, K::Sep) => true,
                 (K::Lower, K::Upper) => true,
@@ -242,6 +271,7 @@ impl<'a> Parts<'a> {
             if split {
                 break;
             }
+            p = c;
             j += 1;
         }
         self.i = j;
@@ -249,7 +279,7 @@ impl<'a> Parts<'a> {
     }
 }
 
-fn lower_parts(s: &str) -> Vec<Box<[u8]>> {
+fn lower_parts(s: &[u8]) -> Vec<Box<[u8]>> {
     Parts::new(s)
         .map(|p| p.to_ascii_lowercase().into_boxed_slice())
         .collect()
@@ -259,7 +289,7 @@ fn lower_parts(s: &str) -> Vec<Box<[u8]>> {
 /// comparison, so allowing `token_count` also allows `tokenCount`.
 fn canonical(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for p in Parts::new(s) {
+    for p in Parts::new(s.as_bytes()) {
         if !out.is_empty() {
             out.push('_');
         }
@@ -302,9 +332,10 @@ pub(crate) struct KeyMatcher {
 
 impl KeyMatcher {
     pub(crate) fn new(extra_deny: &[String], allow: &[String]) -> Self {
-        let mut deny: Vec<Vec<Box<[u8]>>> = BASE_DENY.iter().map(|e| lower_parts(e)).collect();
+        let mut deny: Vec<Vec<Box<[u8]>>> =
+            packed_words(&BASE_DENY_PACKED).map(lower_parts).collect();
         for e in extra_deny {
-            let p = lower_parts(e);
+            let p = lower_parts(e.as_bytes());
             if !p.is_empty() && !deny.contains(&p) {
                 deny.push(p);
             }
@@ -322,12 +353,13 @@ impl KeyMatcher {
             let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
             first[usize::from(p[0].to_ascii_lowercase())] |= bit;
         }
-        let text_deny: Vec<Vec<Box<[u8]>>> = TEXT_DENY.iter().map(|e| lower_parts(e)).collect();
+        let text_deny: Vec<Vec<Box<[u8]>>> =
+            packed_words(&TEXT_DENY_PACKED).map(lower_parts).collect();
         let mut first_text = Box::new([0u64; 256]);
         for p in text_deny
             .iter()
             .map(|e| &e[0][..])
-            .chain(CREDENTIAL_WORDS.iter().copied())
+            .chain(packed_words(&CREDENTIAL_WORDS_PACKED))
         {
             first_text[usize::from(p[0])] |= 1u64 << p.len();
         }
@@ -348,7 +380,7 @@ impl KeyMatcher {
     /// Deny-list match on word parts, ignoring the allow list. The key is
     /// split once (into a stack array for any sane key) and each deny entry
     /// is compared at each part position.
-    pub(crate) fn matches_deny(&self, key: &str) -> bool {
+    pub(crate) fn matches_deny(&self, key: &[u8]) -> bool {
         let mut arr: [&[u8]; 24] = [&[]; 24];
         let mut n = 0;
         let mut it = Parts::new(key);
@@ -392,16 +424,12 @@ impl KeyMatcher {
                 continue;
             }
             for k in 0..len {
-                if !parts[s + k].eq_ignore_ascii_case(&entry[k]) {
+                if !eq_ic(parts[s + k], &entry[k]) {
                     continue 'entry;
                 }
             }
             // Matched; ignore it only when exactly one neutral part follows.
-            if s + len + 1 == n
-                && NEUTRAL_SUFFIX
-                    .iter()
-                    .any(|w| parts[n - 1].eq_ignore_ascii_case(w.as_bytes()))
-            {
+            if s + len + 1 == n && in_packed(&NEUTRAL_PACKED, parts[n - 1]) {
                 continue;
             }
             return true;
@@ -410,7 +438,7 @@ impl KeyMatcher {
     }
 
     /// Splits `key` into at most 24 parts on the stack; `None` for longer.
-    fn with_parts<R>(key: &str, f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
+    fn with_parts<R>(key: &[u8], f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
         let mut arr: [&[u8]; 24] = [&[]; 24];
         let mut n = 0;
         for p in Parts::new(key) {
@@ -427,8 +455,21 @@ impl KeyMatcher {
     /// `name: value`, `<name>value</name>`) is treated. The name is split
     /// once; most names (`event`, `Error`) hold no part that starts any
     /// listed word, which one lookup per part tells.
-    pub(crate) fn text_tier(&self, name: &str) -> Tier {
-        if self.is_allowed(name) {
+    pub(crate) fn text_tier(&self, name: &[u8]) -> Tier {
+        // Names are cut from a `str` at ASCII bytes, so always UTF-8; the
+        // conversion only runs when there is an allow list.
+        if !self.allow.is_empty() && std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)) {
+            return Tier::None;
+        }
+        // Most names (`event`, `page`, `Error`) hold no part that starts a
+        // listed word, which one pass over the parts tells, before they
+        // are collected and matched.
+        let may = Parts::new(name).any(|p| {
+            let c = usize::from(p[0].to_ascii_lowercase());
+            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
+            self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
+        });
+        if !may {
             return Tier::None;
         }
         Self::with_parts(name, |parts| {
@@ -446,12 +487,13 @@ impl KeyMatcher {
             if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
                 return Tier::Weak;
             }
-            let has = |list: &[&[u8]]| {
-                parts
-                    .iter()
-                    .any(|p| list.iter().any(|w| p.eq_ignore_ascii_case(w)))
-            };
-            if has(CREDENTIAL_WORDS) && !parts.iter().any(|p| in_words(NOT_CREDENTIAL, p)) {
+            let has = |list: &[u8]| parts.iter().any(|p| in_packed(list, p));
+            // A name of one part that is a credential word holds no
+            // `NOT_CREDENTIAL` part (the lists share no word): `key=...`
+            // skips scanning that list, which cost more than the rest.
+            if has(&CREDENTIAL_WORDS_PACKED)
+                && !(parts.len() > 1 && parts.iter().any(|p| in_words(NOT_CREDENTIAL, p)))
+            {
                 Tier::Random
             } else {
                 Tier::None
@@ -469,16 +511,14 @@ impl KeyMatcher {
 
     /// Key-based filtering decision: denied and not allowed.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        self.matches_deny(key) && !self.is_allowed(key)
+        self.matches_deny(key.as_bytes()) && !self.is_allowed(key)
     }
 
     /// URL query/fragment parameter decision: the URL list (whole name) or the
     /// key deny list, unless allowed.
     pub(crate) fn is_sensitive_param(&self, name: &str) -> bool {
-        let listed = URL_PARAMS
-            .iter()
-            .any(|p| p.as_bytes().eq_ignore_ascii_case(name.as_bytes()));
-        (listed || self.matches_deny(name)) && !self.is_allowed(name)
+        let listed = in_packed(&URL_PARAMS_PACKED, name.as_bytes());
+        (listed || self.matches_deny(name.as_bytes())) && !self.is_allowed(name)
     }
 }
 
@@ -487,7 +527,7 @@ mod tests {
     use super::*;
 
     fn parts(s: &str) -> Vec<String> {
-        Parts::new(s)
+        Parts::new(s.as_bytes())
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect()
     }

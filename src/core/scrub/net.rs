@@ -1,6 +1,6 @@
 //! Emails and IP addresses.
 
-use super::scan::{is, Hit, Scan, ALNUM, DIGIT, HEX};
+use super::scan::{in_packed, is, pack, packed_len, Hit, Scan, ALNUM, DIGIT, HEX};
 
 /// Local-part bytes we accept. Narrower than RFC 5322 on purpose: `=`, `?`,
 /// `/` or `'` before an `@` are far more often query syntax or prose than
@@ -48,6 +48,7 @@ const VERSION_WORDS: &[&[u8]] = &[
     b"os",
     b"app",
 ];
+static VERSION_PACKED: [u8; packed_len(VERSION_WORDS)] = pack(VERSION_WORDS);
 
 impl Scan<'_, '_> {
     /// Email at an `@` (or `%40`, `at_len` 3): the local part is found by
@@ -134,7 +135,7 @@ impl Scan<'_, '_> {
             return false;
         }
         let ends_version = w.len() >= 7 && w[w.len() - 7..].eq_ignore_ascii_case(b"version");
-        ends_version || VERSION_WORDS.iter().any(|v| w.eq_ignore_ascii_case(v))
+        ends_version || in_packed(&VERSION_PACKED, w)
     }
 
     /// IPv4 at a digit word start.

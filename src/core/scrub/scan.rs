@@ -109,6 +109,96 @@ pub(crate) fn is(c: u8, class: u8) -> bool {
     CLASS[c as usize] & class != 0
 }
 
+/// ASCII case-insensitive equality, lengths compared first. The hot
+/// callers look words up in lists where almost every entry has another
+/// length; std's `eq_ignore_ascii_case` only rejects those after a call
+/// (the size-tuned build does not inline it), which was a tenth of the
+/// scan. Only the length check is inlined.
+#[inline(always)]
+pub(crate) fn eq_ic(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && same_ic(a, b)
+}
+
+/// The bytes of `eq_ic`, for callers that compared the lengths already.
+/// std's loop: a hand-written zip of `u8::eq_ignore_ascii_case` cost
+/// 300 bytes of gzipped wasm more.
+pub(crate) fn same_ic(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+/// Bytes of a word list packed by [`pack`].
+pub(crate) const fn packed_len(list: &[&[u8]]) -> usize {
+    let mut n = 0;
+    let mut k = 0;
+    while k < list.len() {
+        n += 1 + list[k].len();
+        k += 1;
+    }
+    n
+}
+
+/// A word list as it ships: one byte string, each word preceded by its
+/// length, shortest words first. A `&[&[u8]]` ships an address and a
+/// length per word (8 bytes in wasm32), which compress far worse than the
+/// words; the order lets [`in_packed`] stop at the first longer word.
+pub(crate) const fn pack<const N: usize>(list: &[&[u8]]) -> [u8; N] {
+    let mut t = [0u8; N];
+    let mut n = 0;
+    let mut len = 1;
+    while len < 256 {
+        let mut k = 0;
+        while k < list.len() {
+            let w = list[k];
+            if w.len() == len {
+                t[n] = len as u8;
+                let mut q = 0;
+                while q < len {
+                    t[n + 1 + q] = w[q];
+                    q += 1;
+                }
+                n += 1 + len;
+            }
+            k += 1;
+        }
+        len += 1;
+    }
+    assert!(n == N, "word lists hold words of 1 to 255 bytes");
+    t
+}
+
+/// The words `packed` by [`pack`], shortest first.
+pub(crate) fn packed_words(packed: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut k = 0;
+    std::iter::from_fn(move || {
+        let n = usize::from(*packed.get(k)?);
+        let w = packed.get(k + 1..k + 1 + n)?;
+        k += 1 + n;
+        Some(w)
+    })
+}
+
+/// Whether `w` is one of the lower-case words `packed` by [`pack`], in
+/// any case. Lengths and first bytes are compared inline: they reject
+/// almost every entry, and the scan ends at the first longer word.
+pub(crate) fn in_packed(packed: &[u8], w: &[u8]) -> bool {
+    let mut k = 0;
+    while k < packed.len() {
+        let n = usize::from(packed[k]);
+        if n > w.len() {
+            return false;
+        }
+        if n == w.len() {
+            if let Some(e) = packed.get(k + 1..k + 1 + n) {
+                if e[0] | 0x20 == w[0] | 0x20 && same_ic(w, e) {
+                    return true;
+                }
+            }
+        }
+        k += 1 + n;
+    }
+    false
+}
+
 /// A replacement: bytes `start..end` of the input become `repl`.
 pub(crate) struct Hit {
     pub start: usize,
@@ -129,7 +219,7 @@ pub(crate) struct Out<'a> {
     /// Input consumed up to here (copied or replaced).
     last: usize,
     /// Whether `last` is the end of a placeholder written by this pass.
-    after_placeholder: bool,
+    pub(crate) after_placeholder: bool,
 }
 
 impl<'a> Out<'a> {
@@ -252,7 +342,10 @@ impl Scan<'_, '_> {
     #[inline]
     pub(crate) fn memo_run(&self, slot: usize, i: usize, accept: impl Fn(u8) -> bool) -> usize {
         let (s, e) = self.runs[slot].get();
-        if s <= i && i <= e {
+        // `(0, 0)`, the initial value, is no memo (an empty run at 0 is
+        // scanned again): zeroed slots cost less to set up per pass than
+        // a sentinel copied into each.
+        if s <= i && i <= e && e > 0 {
             return e;
         }
         let mut j = i;

@@ -2,7 +2,7 @@
 //! base64-encoded whole), `Bearer`/`Basic` values and PEM private keys.
 //! Vendor keys live in `vendors`, assignments (`password=...`) in `assign`.
 
-use super::scan::{is, Hit, Scan, ALNUM, B64URL, DIGIT};
+use super::scan::{eq_ic, is, Hit, Scan, ALNUM, B64URL, DIGIT};
 use super::validate::{base64url_decode, jwt_header_ok};
 
 impl Scan<'_, '_> {
@@ -79,7 +79,7 @@ impl Scan<'_, '_> {
     /// value must hold a digit, or be long and not a plain lower-case word.
     pub(crate) fn bearer(&self, i: usize, r: usize) -> Option<Hit> {
         let w = &self.b[i..r];
-        if !(w.eq_ignore_ascii_case(b"bearer") || w.eq_ignore_ascii_case(b"basic")) {
+        if !(eq_ic(w, b"bearer") || eq_ic(w, b"basic")) {
             return None;
         }
         let mut j = r;

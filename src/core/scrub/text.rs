@@ -28,7 +28,7 @@
 use std::borrow::Cow;
 
 use super::keys::KeyMatcher;
-use super::scan::{Hit, Out, Scan, ALNUM, CLASS, DELIM, RUN_SLOTS, TRIGGER, URLISH};
+use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, TRIGGER, URLISH};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -184,7 +184,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
-        runs: [const { std::cell::Cell::new((usize::MAX, 0)) }; RUN_SLOTS],
+        runs: Default::default(),
     };
     let mut tok = Tok::pending(0);
     // Whether `tok` is the token the walk is in (false after a delimiter,
@@ -216,8 +216,17 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
                 repl: "[auth]",
             })
         } else if cls & ALNUM != 0 {
-            let r = s.run(i + 1, ALNUM);
-            if s.prev_is(i, ALNUM) {
+            // `s.run(i + 1, ALNUM)` spelled out: once per word, the call
+            // cost as much as the loop, which runs on a slice iterator so
+            // that it needs no bounds checks nor reloads.
+            let r = b
+                .iter()
+                .skip(i + 1)
+                .position(|&c| CLASS[c as usize] & ALNUM == 0)
+                .map_or(n, |k| i + 1 + k);
+            // `prev_is(i, ALNUM)` spelled out: the walk lands here once per
+            // word, and right after a placeholder (`]`) is never inside one.
+            if i > 0 && is(b[i - 1], ALNUM) && !(i == s.floor() && s.out.after_placeholder) {
                 // Nothing starts inside a run of letters and digits.
                 i = r;
                 continue;

@@ -567,16 +567,23 @@ impl Scan<'_, '_> {
         }
         let mut e = usize::from(GROUPS[g]);
         let group_end = usize::from(GROUPS[g + 1]);
+        let second = self.at(i + 1);
         while e < group_end {
-            let plen = usize::from(PACKED[e]);
-            let v = Entry {
-                prefix: &PACKED[e + 5..e + 5 + plen],
-                body: BODIES[usize::from(PACKED[e + 1]) % BODIES.len()],
-                min: PACKED[e + 2],
-                rules: PACKED[e + 3],
-                alnum: PACKED[e + 4],
-            };
+            let at = e;
+            let plen = usize::from(PACKED[at]);
             e += 5 + plen;
+            // Every prefix has two bytes or more: its second one rejects
+            // most entries before they are decoded.
+            if PACKED[at + 6] != second {
+                continue;
+            }
+            let v = Entry {
+                prefix: &PACKED[at + 5..at + 5 + plen],
+                body: BODIES[usize::from(PACKED[at + 1]) % BODIES.len()],
+                min: PACKED[at + 2],
+                rules: PACKED[at + 3],
+                alnum: PACKED[at + 4],
+            };
             // The word's run of letters and digits must fit the prefix's:
             // exactly as long when the prefix has punctuation (`sk_live_`
             // needs the run `sk`), at least as long otherwise (`AKIA...`).
