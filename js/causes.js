@@ -24,7 +24,7 @@ export function describeCauses(value) {
     for (let cause = value?.cause; causes.length < MAX_CAUSES && (cause instanceof Error || typeof cause?.stack === 'string') && !seen.includes(cause); cause = cause.cause) {
       seen.push(cause);
       // As page.js takes the error itself apart (gzip finds the repeat).
-      causes.push({ kind: String(cause.name ?? cause.constructor?.name ?? 'Error'), message: String(cause.message ?? ''), stack: typeof cause.stack === 'string' ? cause.stack : undefined });
+      causes.push({ kind: String(cause.name ?? 'Error'), message: String(cause.message ?? ''), stack: typeof cause.stack === 'string' ? cause.stack : undefined });
     }
   } catch {
     // What was read before the throw is kept.

@@ -14,9 +14,9 @@ export const LEGACY_STATE_KEY = 'mv3t.state';
 export const CHUNK_PREFIX = 'mv3t.chunk.';
 
 /** Every drop reason, in wire order: a dropped record code is RECORD_DROPPED_BASE + index. */
-export const DROP_REASONS = Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state', 'ratelimit_backoff']);
+export const DROP_REASONS = /* @__PURE__ */ Object.freeze(['queue_full', 'sampled', 'before_send', 'rejected', 'invalid', 'retry_exhausted', 'hook_error', 'storage_full', 'corrupt_state', 'ratelimit_backoff']);
 /** The index of each drop reason in DROP_REASONS, by name. */
-export const DROP_REASON_INDEX = Object.freeze({
+export const DROP_REASON_INDEX = /* @__PURE__ */ Object.freeze({
   queue_full: 0,
   sampled: 1,
   before_send: 2,
@@ -36,22 +36,22 @@ export const RECORD_NOT_READY = 2;
 export const RECORD_DROPPED_BASE = 16;
 
 /** Every user-settable numeric option, by its path in the options object. */
-export const OPTION_LIMITS = Object.freeze([
-  Object.freeze({ path: 'maxQueuedItems', min: 1, max: 100000, integer: true, default: 1000 }),
-  Object.freeze({ path: 'batch.maxEvents', min: 1, max: 10000, integer: true, default: 50 }),
-  Object.freeze({ path: 'batch.maxBytes', min: 1024, max: 1000000, integer: true, default: 60000 }),
-  Object.freeze({ path: 'batch.flushIntervalMs', min: 0, max: Infinity, integer: true, default: 30000 }),
-  Object.freeze({ path: 'batch.errorFlushDelayMs', min: 0, max: Infinity, integer: true, default: 1000 }),
-  Object.freeze({ path: 'retry.baseDelayMs', min: 0, max: Infinity, integer: true, default: 1000 }),
-  Object.freeze({ path: 'retry.maxDelayMs', min: 0, max: Infinity, integer: true, default: 3600000 }),
-  Object.freeze({ path: 'retry.maxAttempts', min: 1, max: 1000, integer: true, default: 10 }),
-  Object.freeze({ path: 'sampleRate', min: 0, max: 1, integer: false, default: 1 }),
-  Object.freeze({ path: 'slowThresholdMs', min: 0, max: Infinity, integer: false, default: 1000 }),
-  Object.freeze({ path: 'maxStorageBytes', min: 65536, max: 1073741824, integer: true, default: 4194304 }),
+export const OPTION_LIMITS = /* @__PURE__ */ Object.freeze([
+  /* @__PURE__ */ Object.freeze({ path: 'maxQueuedItems', min: 1, max: 100000, integer: true, default: 1000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'batch.maxEvents', min: 1, max: 10000, integer: true, default: 50 }),
+  /* @__PURE__ */ Object.freeze({ path: 'batch.maxBytes', min: 1024, max: 1000000, integer: true, default: 60000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'batch.flushIntervalMs', min: 0, max: Infinity, integer: true, default: 30000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'batch.errorFlushDelayMs', min: 0, max: Infinity, integer: true, default: 1000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'retry.baseDelayMs', min: 0, max: Infinity, integer: true, default: 1000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'retry.maxDelayMs', min: 0, max: Infinity, integer: true, default: 3600000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'retry.maxAttempts', min: 1, max: 1000, integer: true, default: 10 }),
+  /* @__PURE__ */ Object.freeze({ path: 'sampleRate', min: 0, max: 1, integer: false, default: 1 }),
+  /* @__PURE__ */ Object.freeze({ path: 'slowThresholdMs', min: 0, max: Infinity, integer: false, default: 1000 }),
+  /* @__PURE__ */ Object.freeze({ path: 'maxStorageBytes', min: 65536, max: 1073741824, integer: true, default: 4194304 }),
 ]);
 
 /** What the core is given for each option left out. */
-export const DEFAULTS = Object.freeze({
+export const DEFAULTS = /* @__PURE__ */ Object.freeze({
   environment: 'production',
   defaultConsent: 'pending',
   compression: 'gzip',
@@ -60,8 +60,8 @@ export const DEFAULTS = Object.freeze({
   sampleRate: 1,
   slowThresholdMs: 1000,
   maxStorageBytes: 4194304,
-  batch: Object.freeze({ maxEvents: 50, maxBytes: 60000, flushIntervalMs: 30000, errorFlushDelayMs: 1000 }),
-  retry: Object.freeze({ baseDelayMs: 1000, maxDelayMs: 3600000, maxAttempts: 10 }),
+  batch: /* @__PURE__ */ Object.freeze({ maxEvents: 50, maxBytes: 60000, flushIntervalMs: 30000, errorFlushDelayMs: 1000 }),
+  retry: /* @__PURE__ */ Object.freeze({ baseDelayMs: 1000, maxDelayMs: 3600000, maxAttempts: 10 }),
 });
 
 /** The consent state mirrored for page clients (absent while pending). */
@@ -69,13 +69,13 @@ export const CONSENT_KEY = 'mv3t.consent';
 /** The key marking a page client's message; its value is the operation. */
 export const PAGE_MESSAGE_TAG = 'mv3t';
 /** Every context kind a page client can report from. */
-export const CONTEXT_KINDS = Object.freeze(['content_script', 'popup', 'options', 'side_panel', 'offscreen', 'extension_page']);
+export const CONTEXT_KINDS = /* @__PURE__ */ Object.freeze(['content_script', 'popup', 'options', 'side_panel', 'offscreen', 'extension_page']);
 
 /** The item types each destination can carry: also its default `types`. */
-export const DESTINATION_TYPES = Object.freeze({
-  sentry: Object.freeze(['error', 'feedback']),
-  otlp: Object.freeze(['event', 'error', 'timing', 'feedback']),
-  posthog: Object.freeze(['event', 'error']),
+export const DESTINATION_TYPES = /* @__PURE__ */ Object.freeze({
+  sentry: /* @__PURE__ */ Object.freeze(['error', 'feedback']),
+  otlp: /* @__PURE__ */ Object.freeze(['event', 'error', 'timing', 'feedback']),
+  posthog: /* @__PURE__ */ Object.freeze(['event', 'error']),
 });
 /** The PostHog host when `posthog.host` is left out. */
 export const POSTHOG_DEFAULT_HOST = 'https://us.i.posthog.com';
