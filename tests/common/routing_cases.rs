@@ -68,6 +68,15 @@ fn flush(rig: &mut Rig) -> Vec<Request> {
         .collect()
 }
 
+/// The `client_report` payload among an envelope's items.
+fn client_report(items: &[(String, Value)]) -> &Value {
+    &items
+        .iter()
+        .find(|(t, _)| t == "client_report")
+        .expect("a client report")
+        .1
+}
+
 fn to(requests: &[Request], dest: Option<Kind>) -> Vec<&Request> {
     requests.iter().filter(|r| r.dest == dest).collect()
 }
@@ -204,11 +213,7 @@ pub fn a_sentry_rate_limit_on_errors_holds_errors_back_for_its_duration_and_coun
     assert_eq!(sentry.len(), 1);
     let items = envelope_items(sentry[0]);
     assert_eq!(items[0].0, "event");
-    let report = &items
-        .iter()
-        .find(|(t, _)| t == "client_report")
-        .expect("a client report")
-        .1;
+    let report = client_report(&items);
     assert_eq!(
         report["discarded_events"],
         json!([{ "reason": "ratelimit_backoff", "category": "error", "quantity": 3 }])
@@ -450,11 +455,7 @@ pub fn errors_dropped_by_before_send_reach_sentrys_client_report() {
     let sends = flush(&mut rig);
     assert_eq!(sends.len(), 1);
     let items = envelope_items(&sends[0]);
-    let report = &items
-        .iter()
-        .find(|(t, _)| t == "client_report")
-        .expect("a client report")
-        .1;
+    let report = client_report(&items);
     assert_eq!(
         report["discarded_events"],
         json!([{ "reason": "before_send", "category": "error", "quantity": 2 }])

@@ -63,7 +63,7 @@ fn earliest(wake: &mut Option<Millis>, at: Millis) {
 }
 
 /// The Sentry category of a lane (`None`: Sentry does not carry it).
-fn sentry_category(endpoint: Endpoint) -> Option<&'static str> {
+pub(crate) fn sentry_category(endpoint: Endpoint) -> Option<&'static str> {
     match endpoint {
         Endpoint::Errors => Some("error"),
         Endpoint::Feedback => Some("feedback"),
@@ -700,16 +700,14 @@ impl Engine {
         now: Millis,
         entropy: &mut dyn Entropy,
     ) {
+        let (code, retry_after) = match outcome {
+            Outcome::Status { code, retry_after } => (Some(*code), retry_after.as_deref()),
+            Outcome::NetworkError => (None, None),
+        };
         if self.is_health_request(id) {
             let answer = Response {
-                status: match outcome {
-                    Outcome::Status { code, .. } => Some(*code),
-                    Outcome::NetworkError => None,
-                },
-                retry_after: match outcome {
-                    Outcome::Status { retry_after, .. } => retry_after.as_deref(),
-                    Outcome::NetworkError => None,
-                },
+                status: code,
+                retry_after,
                 rate_limits,
                 body: None,
             };
@@ -740,10 +738,6 @@ impl Engine {
         self.dirty = true;
         self.poll_needed = true;
         let dest = carrier.and_then(|(index, ci)| self.state.lanes[index].cursors[ci].dest);
-        let (code, retry_after) = match outcome {
-            Outcome::Status { code, retry_after } => (Some(*code), retry_after.as_deref()),
-            Outcome::NetworkError => (None, None),
-        };
         // One decision for every destination: the v1 collector's rules
         // (`backoff::classify`), or the backend's (`dest::response`).
         let decision = match dest {

@@ -200,10 +200,9 @@ impl Engine {
         }
         let mut drops = Vec::new();
         for (index, lane) in self.state.lanes.iter_mut().enumerate() {
-            let category = if lane.endpoint == Endpoint::Feedback {
-                "feedback"
-            } else {
-                "error"
+            // Sentry cursors sit only in the lanes it has a category for.
+            let Some(category) = super::delivery::sentry_category(lane.endpoint) else {
+                continue;
             };
             for cursor in lane
                 .cursors
