@@ -12,6 +12,7 @@ import {
   type ContextKind,
   type DeletionRequest,
   type DropReason,
+  type ErrorCause,
   type ErrorItem,
   type EventItem,
   type Feedback,
@@ -74,7 +75,8 @@ function redact(item: Item): Item | null | undefined {
       const frames: StackFrame[] = error.stack;
       const top: string | null = frames[0]?.in_app === false ? null : frames[0]?.file ?? null;
       const crumbs: Breadcrumb[] = error.breadcrumbs;
-      return { ...error, context: { ...error.context, top, crumbs: crumbs.length, fingerprint: error.fingerprint, kind: error.kind } };
+      const causes: ErrorCause[] = error.causes ?? [];
+      return { ...error, context: { ...error.context, top, crumbs: crumbs.length, causes: causes.map((c) => c.kind).join(' < '), fingerprint: error.fingerprint, kind: error.kind } };
     }
     case 'timing': {
       const timing: TimingItem = item;
