@@ -552,6 +552,91 @@ pub fn sentry_gets_release_health_sessions_ok_errored_crashed_and_exited() {
 }
 
 #[wasm_bindgen_test(unsupported = test)]
+pub fn a_sentry_rate_limit_on_sessions_holds_session_updates_back_and_counts_them() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.track("open", json!({}));
+    let first = rig.flush_now().remove(0);
+    assert_eq!(sessions(&first).len(), 1);
+    // Accepted, with a limit on sessions (not errors) for 60 s; it survives a restart.
+    answer_with(&mut rig, &first, 200, Some("60:session:organization"), None);
+    rig.persist();
+    rig.restart(Consent::Pending);
+    rig.engine.set_routes(routes(false, &[Kind::Sentry]));
+
+    rig.now += 10_000;
+    error(&mut rig, "during the limit");
+    let sends = rig.flush_now();
+    let items: Vec<(String, Value)> = sends.iter().flat_map(envelope_items).collect();
+    assert!(
+        items.iter().all(|(t, _)| t != "session"),
+        "no session update while `session` is limited: {items:?}"
+    );
+    assert!(
+        items.iter().any(|(t, _)| t == "event"),
+        "errors are not limited"
+    );
+    assert_eq!(
+        client_report(&items)["discarded_events"],
+        json!([{ "reason": "ratelimit_backoff", "category": "session", "quantity": 1 }])
+    );
+    for request in &sends {
+        answer_with(&mut rig, request, 200, None, None);
+    }
+    assert!(
+        rig.flush_now().is_empty(),
+        "counted once, nothing else owed"
+    );
+
+    // After the limit, the next change sends the session's whole state.
+    rig.now = START + 61_000;
+    error(&mut rig, "after the limit");
+    let updates: Vec<Value> = rig.flush_now().iter().flat_map(sessions).collect();
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(
+        (updates[0]["status"].clone(), updates[0]["errors"].clone()),
+        (json!("ok"), json!(2))
+    );
+    assert!(
+        updates[0].get("init").is_none(),
+        "Sentry had the first update"
+    );
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn an_all_categories_rate_limit_holds_session_updates_back_too() {
+    let mut rig = routed(false, &[Kind::Sentry]);
+    rig.track("open", json!({}));
+    let first = rig.flush_now().remove(0);
+    // An empty category list limits every category.
+    answer_with(&mut rig, &first, 200, Some("60::organization"), None);
+    rig.now += 1_000;
+    let input = ErrorInput {
+        kind: "Error",
+        message: "uncaught",
+        stack: None,
+        context: Some(r#"{"mechanism":"onerror"}"#),
+        causes: None,
+    };
+    rig.engine.record_error(input, rig.now, &mut rig.rng);
+    let items: Vec<(String, Value)> = rig.flush_now().iter().flat_map(envelope_items).collect();
+    assert!(
+        items.iter().all(|(t, _)| t != "session" && t != "event"),
+        "{items:?}"
+    );
+    // One report per category, errors' and sessions'.
+    let discarded: Vec<Value> = items
+        .iter()
+        .filter(|(t, _)| t == "client_report")
+        .flat_map(|(_, p)| p["discarded_events"].as_array().unwrap().clone())
+        .collect();
+    for category in ["error", "session"] {
+        let expected =
+            json!({ "reason": "ratelimit_backoff", "category": category, "quantity": 1 });
+        assert!(discarded.contains(&expected), "{discarded:?}");
+    }
+}
+
+#[wasm_bindgen_test(unsupported = test)]
 pub fn an_owed_session_update_survives_a_restart_and_a_failed_attempt() {
     let mut rig = routed(false, &[Kind::Sentry]);
     rig.track("open", json!({}));

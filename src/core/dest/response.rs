@@ -100,6 +100,8 @@ pub struct RateLimits {
     pub error: Millis,
     /// `feedback` limited until then.
     pub feedback: Millis,
+    /// `session` (release-health updates) limited until then.
+    pub session: Millis,
 }
 
 impl RateLimits {
@@ -142,13 +144,18 @@ impl RateLimits {
         if all || category == "feedback" {
             self.feedback = self.feedback.max(until);
         }
+        if all || category == "session" {
+            self.session = self.session.max(until);
+        }
     }
 
-    /// When items of `category` (`error` or `feedback`) may go again; 0 if now.
+    /// When items of `category` (`error`, `feedback` or `session`) may go
+    /// again; 0 if now.
     pub fn until(&self, category: &str) -> Millis {
         match category {
             "error" => self.error,
             "feedback" => self.feedback,
+            "session" => self.session,
             _ => 0,
         }
     }

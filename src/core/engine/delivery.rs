@@ -139,6 +139,8 @@ impl Engine {
                 cursor.limited_until = cursor.limited_until.min(now.saturating_add(86_400_000));
             }
         }
+        let health = &mut self.state.health;
+        health.limited_until = health.limited_until.min(now.saturating_add(86_400_000));
         if let Some(deletion) = self.state.deletion.as_mut() {
             deletion.retry_at = deletion.retry_at.min(latest(deletion.attempts));
         }
@@ -323,6 +325,7 @@ impl Engine {
             return Action::Read(reads);
         }
         if granted {
+            self.drop_limited_sessions(now);
             self.note_sentry_drops(now);
         }
         if let Some(at) = self.health_due().filter(|_| granted) {
@@ -855,10 +858,12 @@ impl Engine {
     }
 
     /// Sentry's rate limits from one answer, onto every Sentry cursor by
-    /// the category of its lane.
+    /// the category of its lane, and onto release health (`session`).
     fn apply_rate_limits(&mut self, answer: &Response, now: Millis) {
         let mut limits = RateLimits::default();
         limits.update(answer, now);
+        let health = &mut self.state.health;
+        health.limited_until = health.limited_until.max(limits.session);
         for lane in &mut self.state.lanes {
             let Some(category) = sentry_category(lane.endpoint) else {
                 continue;

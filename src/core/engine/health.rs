@@ -10,6 +10,13 @@
 //! session and the ended ones not yet delivered, and one request carries them
 //! all.
 //!
+//! Sentry's `session` rate limit (`X-Sentry-Rate-Limits` naming `session`, or
+//! all categories) holds updates back the way a limit on `error` holds
+//! errors back: an update that comes due while the limit runs is not sent,
+//! and is counted as `ratelimit_backoff` under the `session` category, as
+//! Sentry's own SDKs count what they discard under a limit. Nothing is lost
+//! for the current session: the next change sends its whole state again.
+//!
 //! The same request carries Sentry's `client_report` of drops that found no
 //! envelope to ride on (no error or feedback was sent since): drops alone are
 //! sent one flush interval after the first of them, so a burst of drops
@@ -19,7 +26,7 @@ use crate::core::backoff::full_jitter_delay;
 use crate::core::dest::sentry::{self, SessionStatus, SessionUpdate};
 use crate::core::dest::Kind;
 use crate::core::time::Millis;
-use crate::core::wire::{DropCounts, Endpoint};
+use crate::core::wire::{DropCounts, DropReason, Endpoint};
 
 use super::{Engine, Request, RequestId};
 
@@ -64,6 +71,11 @@ pub(crate) struct HealthState {
     /// When Sentry cursors first held drops that no envelope has carried
     /// (not persisted: a restart starts the wait again).
     pub drops_at: Option<Millis>,
+    /// Sentry's `session` category is rate-limited until then.
+    pub limited_until: Millis,
+    /// Session updates discarded under that limit, not yet in a
+    /// `client_report` (category `session`).
+    pub unreported: DropCounts,
 }
 
 /// The request carrying updates now: how many ended sessions it holds, and
@@ -75,6 +87,8 @@ pub(crate) struct HealthInFlight {
     pub current: Option<u64>,
     /// The drop counts it reports, by lane: handed back if it fails.
     pub drops: Vec<(usize, DropCounts)>,
+    /// The session updates it reports as discarded: handed back if it fails.
+    pub session_drops: DropCounts,
 }
 
 impl Engine {
@@ -136,14 +150,38 @@ impl Engine {
         self.poll_needed = true;
     }
 
-    /// Notes when Sentry cursors started holding drops that no envelope
-    /// carried yet.
+    /// Discards the session updates due while Sentry's `session` category
+    /// is rate-limited, counting each for the next `client_report`.
+    pub(crate) fn drop_limited_sessions(&mut self, now: Millis) {
+        let flush = self.flush_requested;
+        let health = &mut self.state.health;
+        if health.limited_until <= now || !(flush || health.due.unwrap_or(0) <= now) {
+            return;
+        }
+        let current = health.current.as_mut().filter(|c| c.changed);
+        let n = health.ended.len() as u64 + u64::from(current.is_some());
+        if n == 0 {
+            return;
+        }
+        // Not `init_sent`: the first update Sentry accepts still says `init`.
+        if let Some(current) = current {
+            current.changed = false;
+        }
+        health.ended.clear();
+        health.due = None;
+        health.unreported.add(DropReason::RateLimitBackoff, n);
+        self.dirty = true;
+    }
+
+    /// Notes when Sentry cursors (or the discarded session updates) started
+    /// holding drops that no envelope carried yet.
     pub(crate) fn note_sentry_drops(&mut self, now: Millis) {
-        let held = self.state.lanes.iter().any(|lane| {
-            lane.cursors
-                .iter()
-                .any(|c| c.dest == Some(Kind::Sentry) && c.unreported != DropCounts::default())
-        });
+        let held = self.state.health.unreported != DropCounts::default()
+            || self.state.lanes.iter().any(|lane| {
+                lane.cursors
+                    .iter()
+                    .any(|c| c.dest == Some(Kind::Sentry) && c.unreported != DropCounts::default())
+            });
         let drops_at = &mut self.state.health.drops_at;
         *drops_at = if held {
             Some(drops_at.unwrap_or(now))
@@ -187,7 +225,10 @@ impl Engine {
         let release = sentry::release(&self.routes.app_name, &self.context.app_version);
         let mut ended = 0;
         let mut current = None;
-        if let Some(release) = release.as_deref() {
+        // Under a `session` limit the updates wait for
+        // `drop_limited_sessions`: this request carries only drops.
+        let limited = health.limited_until > now;
+        if let Some(release) = release.as_deref().filter(|_| !limited) {
             let update = |session, over| session_update(session, over, did, release, environment);
             for session in &health.ended {
                 sentry::push_session_item(&update(session, true), &mut body);
@@ -216,10 +257,25 @@ impl Engine {
                 }
             }
         }
+        let session_drops = std::mem::take(&mut self.state.health.unreported);
+        if session_drops != DropCounts::default() {
+            sentry::push_client_report(
+                now,
+                &sentry::drops_of(&session_drops, "session"),
+                &mut body,
+            );
+        }
         self.state.health.drops_at = None;
-        if ended == 0 && current.is_none() && drops.is_empty() {
-            // Nothing to say (sessions without a release): forget them.
-            self.state.health = HealthState::default();
+        if ended == 0
+            && current.is_none()
+            && drops.is_empty()
+            && session_drops == DropCounts::default()
+        {
+            // Nothing to say (sessions without a release, or held back by
+            // a limit): forget what has no release, keep the limit.
+            if !limited {
+                self.state.health = HealthState::default();
+            }
             return None;
         }
         self.health_in_flight = Some(HealthInFlight {
@@ -227,6 +283,7 @@ impl Engine {
             ended,
             current,
             drops,
+            session_drops,
         });
         Some(Request {
             id,
@@ -261,6 +318,7 @@ impl Engine {
                     }
                 }
             }
+            self.state.health.unreported.merge(&sent.session_drops);
         }
         let health = &mut self.state.health;
         if retry {

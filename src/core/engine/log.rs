@@ -219,13 +219,23 @@ pub(crate) fn write_record(state: &State, out: &mut String) {
 /// whose update is owed.
 fn write_health(state: &State, out: &mut String) {
     let health = &state.health;
-    if health.current.is_none() && health.ended.is_empty() {
+    if health.current.is_none()
+        && health.ended.is_empty()
+        && health.limited_until == 0
+        && health.unreported == DropCounts::default()
+    {
         return;
     }
     key(out, "health");
     out.push('{');
     if let Some(due) = health.due {
         field_u64(out, "due", due);
+    }
+    if health.limited_until > 0 {
+        field_u64(out, "limited", health.limited_until);
+    }
+    if health.unreported != DropCounts::default() {
+        write_counts(out, "unreported", &health.unreported);
     }
     field_u64(out, "attempts", u64::from(health.attempts));
     key(out, "sessions");
@@ -260,6 +270,8 @@ fn read_health(value: &Json, state: &mut State) {
     };
     state.health.due = u64_at(health, "due");
     state.health.attempts = u64_at(health, "attempts").unwrap_or(0) as u32;
+    state.health.limited_until = u64_at(health, "limited").unwrap_or(0);
+    state.health.unreported = counts_at(health, "unreported");
     for stored in array_at(health, "sessions") {
         let (Some(sid), Some(started)) = (str_at(stored, "sid"), u64_at(stored, "started")) else {
             continue;
