@@ -10,8 +10,8 @@ pub mod response;
 pub mod sentry;
 
 use super::error::{Error, Result};
-use super::json::{push_string, push_u64, Json};
-use super::time::Millis;
+use super::json::{push_escaped, push_string, push_u64, Json};
+use super::time::{format_rfc3339, Millis};
 use super::wire::Context;
 
 /// The kinds of item a destination can carry, as a set of bits.
@@ -437,13 +437,36 @@ pub struct Meta<'a> {
 /// `chrome-extension://<id>/path` to `/path` at record time, and Sentry (and
 /// PostHog's error tracking, which uses Sentry's shape) want `app:///path`
 /// so source maps match across installs and Sentry's browser-extension
-/// inbound filter does not drop the event.
-pub(crate) fn app_path(file: &str) -> String {
+/// inbound filter does not drop the event. As a prefix and the rest of
+/// `file`, so no call allocates: `("app://", "/path")`.
+pub(crate) fn app_path(file: &str) -> (&'static str, &str) {
     if file.starts_with('/') {
-        "app://".to_owned() + file
+        ("app://", file)
     } else if let Some(rest) = file.strip_prefix("chrome-extension://") {
-        "app:///".to_owned() + rest.split_once('/').map_or("", |(_, path)| path)
+        // A byte scan: `split_once('/')` links a char searcher for this one use.
+        let path = rest
+            .bytes()
+            .position(|b| b == b'/')
+            .map_or("", |at| &rest[at + 1..]);
+        ("app:///", path)
     } else {
-        file.to_owned()
+        ("", file)
     }
+}
+
+/// Appends `lit`, then a frame's file as [`app_path`] rewrites it, as a JSON string.
+#[inline(never)]
+pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
+    let (prefix, rest) = app_path(file);
+    put(out, lit);
+    put(out, "\"");
+    put(out, prefix);
+    push_escaped(out, rest);
+    put(out, "\"");
+}
+
+/// Appends `lit`, then `ms` as an RFC 3339 timestamp string.
+#[inline(never)]
+pub(crate) fn put_time(out: &mut String, lit: &str, ms: Millis) {
+    put_str(out, lit, &format_rfc3339(ms));
 }

@@ -6,7 +6,7 @@
 //! decimal strings; receivers ignore unknown keys, so a misspelt key is
 //! silently lost: `tests/destinations.rs` compares values.
 
-use super::{list, number, opt_text, put, put_str, put_u64, sep, split_last, text, Meta};
+use super::{list, number, opt_text, put, put_str, put_u64, sep, split_last, text, ItemType, Meta};
 use crate::core::json::{self, push_i64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
@@ -155,11 +155,12 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
 /// nothing, for other types.
 #[inline(never)]
 fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
-    let kind = text(item, "type");
+    // The type as an enum once: string matches cost a compare per arm (size).
+    let kind = ItemType::from_name(text(item, "type"));
     let (severity, event_name, body) = match kind {
-        "event" => (SEVERITY_INFO, text(item, "name"), text(item, "name")),
-        "error" => (SEVERITY_ERROR, "exception", text(item, "message")),
-        "feedback" => (SEVERITY_INFO, "feedback", text(item, "message")),
+        Some(ItemType::Event) => (SEVERITY_INFO, text(item, "name"), text(item, "name")),
+        Some(ItemType::Error) => (SEVERITY_ERROR, "exception", text(item, "message")),
+        Some(ItemType::Feedback) => (SEVERITY_INFO, "feedback", text(item, "message")),
         _ => return false,
     };
     let ts = number(item, "ts").unwrap_or(meta.now);
@@ -175,8 +176,8 @@ fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
         push_attr_str(out, "session.id", session);
     }
     let (pairs, prefix) = match kind {
-        "event" => (item.get("props"), "props."),
-        "error" => {
+        Some(ItemType::Event) => (item.get("props"), "props."),
+        Some(ItemType::Error) => {
             push_attr_str(out, "exception.type", text(item, "kind"));
             push_attr_str(out, "exception.message", text(item, "message"));
             push_attr_str(out, "exception.stacktrace", &stacktrace(item));
@@ -228,7 +229,9 @@ fn push_trace(value: &Json, out: &mut String) {
             put(out, function);
             put(out, " (");
         }
-        put(out, &super::app_path(text(frame, "file")));
+        let (prefix, rest) = super::app_path(text(frame, "file"));
+        put(out, prefix);
+        put(out, rest);
         for key in ["line", "column"] {
             if let Some(n) = number(frame, key) {
                 put_u64(out, ":", n);
@@ -286,32 +289,27 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
         push_i64(out, i64::from(SCALE));
         put_u64(out, ",\"zeroCount\":\"", s.sketch.zeros());
         put(out, "\",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
-        let (offset, counts) = buckets(s.sketch);
-        push_i64(out, i64::from(offset));
-        put(out, ",\"bucketCounts\":[");
-        for c in &counts {
-            sep(out);
-            put_u64(out, "\"", *c);
+        // Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
+        // covers (base^(i-1), base^i]: the same interval.
+        // The offset is the first bucket's: written on the first pass.
+        let mut first = true;
+        for (index, c) in s.sketch.buckets() {
+            if first {
+                push_i64(out, i64::from(index.saturating_sub(1)));
+                put(out, ",\"bucketCounts\":[");
+                first = false;
+            } else {
+                put(out, ",");
+            }
+            put_u64(out, "\"", c);
             put(out, "\"");
+        }
+        if first {
+            put(out, "0,\"bucketCounts\":[");
         }
         put(out, "]}}]}}");
     }
     put(out, "]}]}]}");
-}
-
-/// The sketch's buckets as the histogram's positive buckets: (offset,
-/// counts). Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
-/// covers (base^(i-1), base^i]: the same interval.
-pub fn buckets(sketch: &Sketch) -> (i32, Vec<u64>) {
-    let mut offset = 0;
-    let mut counts = Vec::new();
-    for (index, count) in sketch.buckets() {
-        if counts.is_empty() {
-            offset = index.saturating_sub(1);
-        }
-        counts.push(count);
-    }
-    (offset, counts)
 }
 
 /// A finite float as JSON, exactly enough for a millisecond figure: the

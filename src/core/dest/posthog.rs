@@ -3,9 +3,10 @@
 //! exception shape). `$process_person_profile: false` keeps the events
 //! anonymous: PostHog creates no person profile for the anonymous ID.
 
-use super::{number, put, put_str, put_u64, sentry, sep, text, Meta, PosthogOptions};
+use super::{
+    number, put, put_str, put_time, put_u64, sentry, sep, text, ItemType, Meta, PosthogOptions,
+};
 use crate::core::json::{self, Json};
-use crate::core::time::format_rfc3339;
 
 /// The capture path.
 pub const BATCH_PATH: &str = "/batch/";
@@ -14,10 +15,10 @@ pub const BATCH_PATH: &str = "/batch/";
 /// skipped). Returns how many events it wrote.
 pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut String) -> usize {
     put_str(out, "{\"api_key\":", &options.api_key);
-    put_str(
+    put_time(
         out,
         ",\"historical_migration\":false,\"sent_at\":",
-        &format_rfc3339(meta.now),
+        meta.now,
     );
     put(out, ",\"batch\":[");
     let mut written = 0;
@@ -36,9 +37,9 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
 /// One event for an event or error item; `false`, writing nothing, for others.
 #[inline(never)]
 fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
-    let (name, error) = match text(item, "type") {
-        "event" => (text(item, "name"), false),
-        "error" => ("$exception", true),
+    let (name, error) = match ItemType::from_name(text(item, "type")) {
+        Some(ItemType::Event) => (text(item, "name"), false),
+        Some(ItemType::Error) => ("$exception", true),
         _ => return false,
     };
     sep(out);
@@ -46,10 +47,10 @@ fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
     put_str(out, ",\"distinct_id\":", meta.anonymous_id);
     // The stored id: a retried batch carries the same uuid, and PostHog de-duplicates on it.
     put_str(out, ",\"uuid\":", text(item, "id"));
-    put_str(
+    put_time(
         out,
         ",\"timestamp\":",
-        &format_rfc3339(number(item, "ts").unwrap_or(meta.now)),
+        number(item, "ts").unwrap_or(meta.now),
     );
     put_str(
         out,

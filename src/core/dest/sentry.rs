@@ -5,9 +5,12 @@
 //! envelope, so an envelope carries one stored item, plus the drops not yet
 //! reported. Everything is written from the stored v1 item at send time.
 
-use super::{app_path, list, number, opt_text, put, put_str, put_u64, sep, split_last, text, Meta};
+use super::{
+    list, number, opt_text, put, put_path, put_str, put_time, put_u64, sep, split_last, text,
+    ItemType, Meta,
+};
 use crate::core::json::{self, push_u64, Json};
-use crate::core::time::{format_rfc3339, Millis};
+use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, DropReason};
 
 /// `sentry_client` and the envelope's `sdk`: `mv3-telemetry/<version>`.
@@ -85,15 +88,15 @@ pub fn envelope(
     let Ok(item) = json::parse(item_text) else {
         return false;
     };
-    let kind = text(&item, "type");
-    if category(kind).is_none() {
+    let kind = ItemType::from_name(text(&item, "type"));
+    if !matches!(kind, Some(ItemType::Error | ItemType::Feedback)) {
         return false;
     }
     let id = event_id(text(&item, "id"));
     push_header(Some(&id), meta.now, out);
     let mut payload = String::with_capacity(item_text.len() + 512);
     push_common(meta, &id, &item, &mut payload);
-    let item_type = if kind == "error" {
+    let item_type = if kind == Some(ItemType::Error) {
         event_payload(&item, &mut payload);
         "event"
     } else {
@@ -137,7 +140,7 @@ pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String)
         put_str(out, "\"event_id\":", id);
         sep(out);
     }
-    put_str(out, "\"sent_at\":", &format_rfc3339(now));
+    put_time(out, "\"sent_at\":", now);
     put(out, SDK);
     put(out, "}}\n");
 }
@@ -341,9 +344,8 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
         non_empty(text(frame, "function"), "?"),
     );
     if let Some(file) = file {
-        let path = app_path(file);
-        put_str(out, ",\"filename\":", &path);
-        put_str(out, ",\"abs_path\":", &path);
+        put_path(out, ",\"filename\":", file);
+        put_path(out, ",\"abs_path\":", file);
     }
     for (from, to) in [("line", ",\"lineno\":"), ("column", ",\"colno\":")] {
         if let Some(n) = number(frame, from) {
@@ -491,8 +493,8 @@ pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
     if update.init {
         put(p, ",\"init\":true");
     }
-    put_str(p, ",\"started\":", &format_rfc3339(update.started));
-    put_str(p, ",\"timestamp\":", &format_rfc3339(update.now));
+    put_time(p, ",\"started\":", update.started);
+    put_time(p, ",\"timestamp\":", update.now);
     put(p, ",\"duration\":");
     push_seconds(p, update.now.saturating_sub(update.started));
     put_str(p, ",\"status\":", update.status.as_str());

@@ -42,9 +42,16 @@ pub fn to_string(value: &Json) -> String {
 /// as lowercase `\u00XX`). Everything else, U+2028/U+2029 included, is copied
 /// in runs of unescaped bytes.
 pub fn push_string(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(text.len() + 2);
     out.push('"');
+    push_escaped(out, text);
+    out.push('"');
+}
+
+/// Appends `text` escaped as [`push_string`] does, without the quotes: for a
+/// string written in parts.
+pub fn push_escaped(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut run = 0;
     for (i, &b) in text.as_bytes().iter().enumerate() {
         if b >= 0x20 && b != b'"' && b != b'\\' {
@@ -68,7 +75,6 @@ pub fn push_string(out: &mut String, text: &str) {
         }
     }
     out.push_str(slice(text, run, text.len()));
-    out.push('"');
 }
 
 /// Appends `text` as a string literal, or `null` for `None`.
