@@ -443,12 +443,14 @@ pub(crate) fn app_path(file: &str) -> (&'static str, &str) {
     if file.starts_with('/') {
         ("app://", file)
     } else if let Some(rest) = file.strip_prefix("chrome-extension://") {
-        // A byte scan: `split_once('/')` links a char searcher for this one use.
-        let path = rest
-            .bytes()
-            .position(|b| b == b'/')
-            .map_or("", |at| &rest[at + 1..]);
-        ("app:///", path)
+        // An index loop: `split_once('/')` links a char searcher, and
+        // iterator adapters stay calls at this opt-level (size).
+        let bytes = rest.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() && bytes[at] != b'/' {
+            at += 1;
+        }
+        ("app:///", rest.get(at + 1..).unwrap_or_default())
     } else {
         ("", file)
     }

@@ -66,13 +66,16 @@ pub fn event_id(id: &str) -> String {
 fn push_seconds(out: &mut String, ms: Millis) {
     push_u64(out, ms / 1000);
     let frac = ms % 1000;
-    let digits = [
-        b'.',
-        b'0' + (frac / 100) as u8,
-        b'0' + (frac / 10 % 10) as u8,
-        b'0' + (frac % 10) as u8,
-    ];
-    put(out, std::str::from_utf8(&digits).unwrap_or_default());
+    // Three decimals: the point and the zeros the digits of `frac` lack.
+    put(
+        out,
+        match frac {
+            0..=9 => ".00",
+            10..=99 => ".0",
+            _ => ".",
+        },
+    );
+    push_u64(out, frac);
 }
 
 /// Writes one envelope for one stored v1 item (`error` or `feedback`, as
