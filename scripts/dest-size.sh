@@ -5,22 +5,24 @@
 #   scripts/dest-size.sh            # the working tree
 #   DEST_SIZE_TOP=40 scripts/dest-size.sh   # longer twiggy list
 #   DEST_SIZE_SRC=<commit> scripts/dest-size.sh   # src/core/dest/ of that commit
+#                                   (its API must match the engine's)
 #   DEST_SIZE_ONLY=sentry,otlp scripts/dest-size.sh   # the share of some of sentry, otlp, posthog
 #
 # The engine's delivery calls the encoders, so the shipped wasm holds them:
 # the share is the shipped package minus the same tree with the encoders cut
 # out. Two copies of the working tree go to target/dest-size/: `full`, the
 # tree as it is, and `base`, where each encoder's entry point (table CUTS
-# below) returns at once, so the linker drops everything only the encoders
-# reach (their JSON writers, timestamp and frame formatting, the exception
-# lists) while the engine around them (batches, cursors, rate limits,
-# response decisions, release-health bookkeeping) stays the same. Both are
+# below) returns at once (after handing its arguments to black_box), so the
+# linker drops everything only the encoders reach (their JSON writers,
+# timestamp and frame formatting, the exception lists) while the engine
+# around them (batches, cursors, rate limits, response decisions,
+# release-health bookkeeping, the texts and URLs it prepares) stays. Both are
 # built with scripts/package.sh (the shipped build: same flags, wasm-opt
 # passes and import minifying); the difference in gzip -9 size of the .wasm
 # is the encoders' share. The response decisions (`dest::response`) are not
 # cut: they are the engine's, and cutting them would change its control flow.
-# Then twiggy lists the largest functions of the full build before wasm-opt
-# (names kept) that the base build does not have. Needs what `make package`
+# Then twiggy lists, before wasm-opt and with names, the functions the full
+# build has beyond the base (by size difference). Needs what `make package`
 # needs (scripts/ensure-tools.sh) and twiggy (`cargo install twiggy`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
