@@ -6,7 +6,7 @@ import {
   ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG,
   PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
-import { coreOptions, validateOptions } from './options.js';
+import { coreOptionsText, validateOptions } from './options.js';
 import { describeCauses } from './causes.js';
 import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
 import { listenToPages } from './bridge.js';
@@ -63,7 +63,7 @@ function readStoredState(storage) {
 }
 
 /**
- * Builds the Telemetry object. `loadCore(coreOptions, storage, extraPatterns,
+ * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
  * supplies it. `start(stored)` is given the promise of the start-up read.
  */
@@ -183,7 +183,7 @@ export function createTelemetry(options, loadCore) {
 
   let readyAt;
   const ready = (async () => {
-    const loaded = await loadCore(coreOptions(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
+    const loaded = await loadCore(coreOptionsText(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
     await loaded.start(stored);
     core = loaded;
     lastConsent = core.consentStatus();

@@ -100,7 +100,7 @@ fn config_default() -> JsValue {
 
 async fn started(config: &JsValue, storage: &JsValue) -> Client {
     let client = Client::new(
-        config.clone(),
+        &text_of(config),
         storage.clone(),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
@@ -271,11 +271,21 @@ fn core_loader(storage: JsValue) -> Function {
             wasm_bindgen_futures::future_to_promise(async move {
                 // A slow core load, so the calls below really are made before ready.
                 sleep(200).await;
-                Ok(Client::new(config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
+                // The wrapper hands the core its options as one JSON text.
+                let text = config.as_string().unwrap_or_default();
+                Ok(Client::new(&text, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
             })
         },
     );
     load.into_js_value().unchecked_into()
+}
+
+/// Options as the wrapper hands them to the core: one JSON text.
+fn text_of(config: &JsValue) -> String {
+    js_sys::JSON::stringify(config)
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 fn options(json: &str) -> JsValue {
@@ -397,7 +407,7 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
         r#"{"endpoint":"https://c.example","posthog":{"apiKey":"phc_x","types":["event"]}}"#,
     ] {
         let made = Client::new(
-            options(json),
+            json,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
@@ -422,7 +432,7 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
         (r#"{"compression":"none"}"#, "endpoint"),
     ] {
         let error = Client::new(
-            options(json),
+            json,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
@@ -443,7 +453,7 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
     let client = Client::new(
-        config_default(),
+        &text_of(&config_default()),
         storage.clone(),
         patterns.into(),
         JsValue::UNDEFINED,

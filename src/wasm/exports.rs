@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-use super::options::{global_patterns, scrubber, Options};
+use super::options::{global_patterns, scrubber};
 use super::platform::{self, chrome_storage_local, now_ms, read_items, storage_get, CryptoEntropy};
 use super::runtime::{arm_persist, persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
@@ -19,6 +19,7 @@ use crate::core::names::{
     record_dropped, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
     RECORD_NOT_READY,
 };
+use crate::core::options::Options;
 use crate::core::scrub::Scrubber;
 use crate::core::{Consent, ConsentChange, DropReason, Engine, ErrorInput, Recorded, Source};
 
@@ -91,18 +92,20 @@ pub struct Client {
 
 #[wasm_bindgen]
 impl Client {
-    /// Reads the wrapper's options object. `storage` overrides
+    /// Reads the wrapper's options, one JSON text (`coreOptions` of
+    /// `js/options.js`, stringified); a `TypeError` names a bad field. `storage` overrides
     /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        options: JsValue,
+        options: &str,
         storage: JsValue,
         extra_patterns: JsValue,
         before_send: JsValue,
     ) -> Result<Client, JsValue> {
-        let options = Options::read(&options)?;
+        let options = Options::from_json(options)
+            .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
         let storage = if storage.is_undefined() || storage.is_null() {
             chrome_storage_local()
         } else {

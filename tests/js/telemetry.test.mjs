@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTelemetry } from '../../js/telemetry.js';
-import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY } from '../../js/constants.js';
+import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY, DEFAULTS } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
 
@@ -36,7 +36,7 @@ test('calls made before ready are replayed in order once the core has started', 
   assert.equal(telemetry.stats().buffered, 0);
 });
 
-test('the core receives a plain options object with every default filled in, and the hook, patterns and storage beside it', async () => {
+test('the core receives its options as one JSON text with every default filled in, and the hook, patterns and storage beside it', async () => {
   const core = fakeCore();
   const load = loaderFor(core);
   const storage = createMemoryStorage();
@@ -44,8 +44,12 @@ test('the core receives a plain options object with every default filled in, and
   const patterns = [/ACME-\d+/];
   const telemetry = createTelemetry({ ...BASE, storage, beforeSend, scrub: { extraPatterns: patterns } }, load);
   await telemetry.ready;
-  const [options, givenStorage, givenPatterns, givenHook] = load.args;
-  assert.equal(typeof options, 'object', 'an object, not JSON text');
+  const [text, givenStorage, givenPatterns, givenHook] = load.args;
+  // One string crossing into wasm, read by the core's JSON parser (src/core/options.rs).
+  assert.equal(typeof text, 'string', 'JSON text, not an object read field by field');
+  const options = JSON.parse(text);
+  assert.equal(options.endpoint, BASE.endpoint);
+  assert.equal(options.batch.maxEvents, DEFAULTS.batch.maxEvents);
   assert.equal(givenStorage, storage);
   assert.equal(givenPatterns, patterns);
   assert.equal(givenHook, beforeSend);
