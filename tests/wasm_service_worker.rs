@@ -62,6 +62,13 @@ extern "C" {
     #[wasm_bindgen(js_name = createMemoryStorage)]
     fn _js_memory_storage();
 }
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = compress)]
+    static COMPRESS: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = post)]
+    static POST: JsValue;
+}
 #[wasm_bindgen(module = "/js/constants.js")]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = ALARM_NAME)]
@@ -104,6 +111,7 @@ async fn started(config: &JsValue, storage: &JsValue) -> Client {
         storage.clone(),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        transport(),
     )
     .expect("valid config");
     JsFuture::from(client.start(JsValue::UNDEFINED))
@@ -273,11 +281,26 @@ fn core_loader(storage: JsValue) -> Function {
                 sleep(200).await;
                 // The wrapper hands the core its options as one JSON text.
                 let text = config.as_string().unwrap_or_default();
-                Ok(Client::new(&text, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
+                Ok(Client::new(
+                    &text,
+                    storage,
+                    JsValue::UNDEFINED,
+                    JsValue::UNDEFINED,
+                    transport(),
+                )?
+                .into())
             })
         },
     );
     load.into_js_value().unchecked_into()
+}
+
+/// `js/transport.js` as `index.js` hands it to the core.
+fn transport() -> JsValue {
+    let object = Object::new();
+    COMPRESS.with(|f| Reflect::set(&object, &"compress".into(), f).unwrap());
+    POST.with(|f| Reflect::set(&object, &"post".into(), f).unwrap());
+    object.into()
 }
 
 /// Options as the wrapper hands them to the core: one JSON text.
@@ -411,6 +434,7 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            transport(),
         );
         assert!(made.is_ok(), "{json} is taken");
     }
@@ -436,6 +460,7 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            transport(),
         )
         .err()
         .unwrap_or_else(|| panic!("{json} is refused"));
@@ -457,6 +482,7 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
         storage.clone(),
         patterns.into(),
         JsValue::UNDEFINED,
+        transport(),
     )
     .unwrap();
     JsFuture::from(client.start(JsValue::UNDEFINED))

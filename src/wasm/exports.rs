@@ -97,12 +97,15 @@ impl Client {
     /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
+    /// `transport` is `js/transport.js` (its `compress` and `post`), which
+    /// runs the requests the core decides.
     #[wasm_bindgen(constructor)]
     pub fn new(
         options: &str,
         storage: JsValue,
         extra_patterns: JsValue,
         before_send: JsValue,
+        transport: JsValue,
     ) -> Result<Client, JsValue> {
         let options = Options::from_json(options)
             .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
@@ -116,6 +119,7 @@ impl Client {
             gzip: options.gzip,
             debug: options.debug,
             storage,
+            transport: transport.unchecked_into(),
             state: RefCell::new(State {
                 engine: None,
                 entropy: CryptoEntropy::new(),

@@ -10,9 +10,6 @@ use crate::core::ids::Entropy;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
-
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
 
@@ -24,9 +21,6 @@ extern "C" {
 
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
-
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
-    fn abort_signal_timeout(ms: u32) -> JsValue;
 
     /// `chrome.storage.local`, or any object with the same three methods.
     pub type StorageArea;
@@ -44,36 +38,26 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn clear(this: &Alarms, name: &str) -> Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = Blob)]
-    type JsBlob;
-    #[wasm_bindgen(constructor, js_class = "Blob")]
-    fn new(parts: &Array) -> JsBlob;
+    /// `js/transport.js`'s functions: compression and the POST, run by JS.
+    pub type Transport;
+    /// Resolves with the body to send: gzip bytes, or the text itself.
     #[wasm_bindgen(method)]
-    fn stream(this: &JsBlob) -> JsValue;
-
-    type ReadableStream;
-    #[wasm_bindgen(method, js_name = pipeThrough)]
-    fn pipe_through(this: &ReadableStream, transform: &JsValue) -> JsValue;
-
-    #[wasm_bindgen(js_name = CompressionStream)]
-    type Compression;
-    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
-    fn new(format: &str) -> Result<Compression, JsValue>;
-
-    /// The fetch `Response`.
-    #[wasm_bindgen(js_name = Response)]
-    pub type HttpResponse;
-    #[wasm_bindgen(constructor, js_class = "Response")]
-    fn new(body: &JsValue) -> HttpResponse;
-    #[wasm_bindgen(method, js_name = arrayBuffer)]
-    fn array_buffer(this: &HttpResponse) -> Promise;
-    #[wasm_bindgen(method, catch)]
-    fn text(this: &HttpResponse) -> Result<Promise, JsValue>;
-    /// The HTTP status.
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &HttpResponse) -> u16;
-    #[wasm_bindgen(method, getter)]
-    fn headers(this: &HttpResponse) -> HttpHeaders;
+    pub fn compress(this: &Transport, text: &str, gzip: bool) -> Promise;
+    /// Resolves with `[status, retryAfter, rateLimits, text]`, or `null`
+    /// when no answer came.
+    #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn post(
+        this: &Transport,
+        url: &str,
+        body: &JsValue,
+        content_type: &str,
+        headers: &Array,
+        keepalive: bool,
+        read_body: bool,
+        timeout_ms: u32,
+        debug: bool,
+    ) -> Promise;
 
     #[derive(Clone)]
     type TextEncoder;
@@ -86,9 +70,6 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn written(this: &EncodeResult) -> u32;
 
-    type HttpHeaders;
-    #[wasm_bindgen(method)]
-    fn get(this: &HttpHeaders, name: &str) -> Option<String>;
 }
 
 /// Milliseconds since the Unix epoch (`Date.now()`).
@@ -284,92 +265,5 @@ impl Entropy for CryptoEntropy {
             *byte = self.pool[self.used];
             self.used += 1;
         }
-    }
-}
-
-/// gzip through `CompressionStream`; `None` when the platform lacks it.
-pub async fn gzip(text: &str) -> Option<Uint8Array> {
-    let compression = Compression::new("gzip").ok()?;
-    let blob = JsBlob::new(&Array::of1(&JsValue::from_str(text)));
-    let stream: ReadableStream = blob.stream().unchecked_into();
-    let compressed = stream.pipe_through(&compression);
-    let buffer = JsFuture::from(HttpResponse::new(&compressed).array_buffer())
-        .await
-        .ok()?;
-    Some(Uint8Array::new(&buffer))
-}
-
-/// What a `fetch` ended with.
-pub enum FetchResult {
-    /// An HTTP answer.
-    Answered {
-        /// The HTTP status.
-        status: u16,
-        /// The `Retry-After` header, if any.
-        retry_after: Option<String>,
-        /// Sentry's `X-Sentry-Rate-Limits` header, if any.
-        rate_limits: Option<String>,
-        /// The body of a 2xx answer, when asked for.
-        body: Option<String>,
-    },
-    /// No answer (network, CORS, timeout).
-    Failed,
-}
-
-/// `POST`s a body with its headers. Never sends cookies.
-#[allow(clippy::too_many_arguments)]
-pub async fn post(
-    url: &str,
-    body: &JsValue,
-    gzipped: bool,
-    content_type: &str,
-    extra_headers: &[(String, String)],
-    keepalive: bool,
-    read_body: bool,
-    timeout_ms: u32,
-) -> FetchResult {
-    let init = Object::new();
-    let headers = Object::new();
-    let set = |target: &Object, key: &str, value: &JsValue| {
-        let _ = Reflect::set(target, &JsValue::from_str(key), value);
-    };
-    set(&headers, "Content-Type", &JsValue::from_str(content_type));
-    if gzipped {
-        set(&headers, "Content-Encoding", &JsValue::from_str("gzip"));
-    }
-    for (name, value) in extra_headers {
-        set(&headers, name, &JsValue::from_str(value));
-    }
-    set(&init, "method", &JsValue::from_str("POST"));
-    set(&init, "headers", &headers);
-    set(&init, "body", body);
-    set(&init, "credentials", &JsValue::from_str("omit"));
-    set(&init, "keepalive", &JsValue::from_bool(keepalive));
-    set(&init, "signal", &abort_signal_timeout(timeout_ms));
-    let Ok(promise) = global_fetch(url, &init) else {
-        return FetchResult::Failed;
-    };
-    let Ok(response) = JsFuture::from(promise).await else {
-        return FetchResult::Failed;
-    };
-    let response: HttpResponse = response.unchecked_into();
-    let status = response.status();
-    let text = if read_body && (200..300).contains(&status) {
-        match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|v| v.as_string()),
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    let headers = response.headers();
-    FetchResult::Answered {
-        status,
-        retry_after: headers.get("retry-after"),
-        rate_limits: headers.get("x-sentry-rate-limits"),
-        body: text,
     }
 }

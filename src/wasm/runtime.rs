@@ -8,13 +8,14 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::Function;
+use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
 use super::platform::{
-    self, gzip, now_ms, post, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy,
-    FetchResult, StorageArea, Timer,
+    self, now_ms, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy, StorageArea,
+    Timer, Transport,
 };
 use crate::core::backoff::Outcome;
 use crate::core::dest::Kind;
@@ -29,6 +30,8 @@ pub(crate) struct Inner {
     pub gzip: bool,
     pub debug: bool,
     pub storage: Option<StorageArea>,
+    /// `js/transport.js`: compression and fetch.
+    pub transport: Transport,
     pub state: RefCell<State>,
     /// Calls that arrived while the engine was busy, run when it is free.
     pub deferred: RefCell<Vec<DeferredCall>>,
@@ -224,21 +227,24 @@ async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
     }
 }
 
+/// Sends one request through `js/transport.js`: JS compresses the body and
+/// runs the fetch; the core decides everything around them (the URL, the
+/// headers, `keepalive`, what the answer means).
 async fn deliver(inner: Rc<Inner>, request: Request) {
     let url = if request.url.is_empty() {
         inner.endpoint.clone() + request.endpoint.path()
     } else {
         request.url.clone()
     };
-    let (body, gzipped, size) = match inner.gzip.then_some(()) {
-        Some(()) => match gzip(&request.body).await {
-            Some(bytes) => {
-                let size = bytes.length() as usize;
-                (JsValue::from(bytes), true, size)
-            }
-            None => (JsValue::from_str(&request.body), false, request.body.len()),
-        },
-        None => (JsValue::from_str(&request.body), false, request.body.len()),
+    let transport = &inner.transport;
+    let Ok(body) = JsFuture::from(transport.compress(&request.body, inner.gzip)).await else {
+        return;
+    };
+    // The body is the text itself unless it was compressed.
+    let size = if body.is_string() {
+        request.body.len()
+    } else {
+        body.unchecked_ref::<Uint8Array>().length() as usize
     };
     // Consent may have been revoked while the body was compressed.
     let keepalive = inner.with_engine(|engine, _, driver| {
@@ -249,56 +255,37 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     let Some(Some(keepalive)) = keepalive else {
         return;
     };
+    let headers = Array::new();
+    for (name, value) in &request.headers {
+        headers.push(&JsValue::from_str(name));
+        headers.push(&JsValue::from_str(value));
+    }
     // Only an OTLP answer's body matters (`partialSuccess`).
     let read_body = request.dest == Some(Kind::Otlp);
-    let result = post(
+    let answer = JsFuture::from(transport.post(
         &url,
         &body,
-        gzipped,
         request.content_type,
-        &request.headers,
+        &headers,
         keepalive,
         read_body,
         REQUEST_TIMEOUT_MS,
-    )
-    .await;
-    let (outcome, rate_limits, answer) = match result {
-        FetchResult::Answered {
-            status,
-            retry_after,
-            rate_limits,
-            body,
-        } => (
+        inner.debug,
+    ))
+    .await
+    .ok()
+    .and_then(|answer| answer.dyn_into::<Array>().ok());
+    let (outcome, rate_limits, text) = match answer {
+        Some(answer) => (
             Outcome::Status {
-                code: status,
-                retry_after,
+                code: answer.get(0).as_f64().unwrap_or_default() as u16,
+                retry_after: answer.get(1).as_string(),
             },
-            rate_limits,
-            body,
+            answer.get(2).as_string(),
+            answer.get(3).as_string(),
         ),
-        FetchResult::Failed => (Outcome::NetworkError, None, None),
+        None => (Outcome::NetworkError, None, None),
     };
-    if inner.debug
-        && !matches!(
-            outcome,
-            Outcome::Status {
-                code: 200..=299,
-                ..
-            }
-        )
-    {
-        let what = match &outcome {
-            Outcome::Status { code, .. } => {
-                let mut text = "status ".to_owned();
-                push_u64(&mut text, u64::from(*code));
-                text
-            }
-            Outcome::NetworkError => "network error".to_owned(),
-        };
-        // The URL without its query: Sentry's carries the public key.
-        let shown = url.split('?').next().unwrap_or_default();
-        platform::warn(&("mv3-telemetry: POST ".to_owned() + shown + " failed: " + &what));
-    }
     inner.with_engine(|engine, entropy, driver| {
         if keepalive {
             driver.release_keepalive(size);
@@ -307,7 +294,7 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
             request.id,
             &outcome,
             rate_limits.as_deref(),
-            answer.as_deref(),
+            text.as_deref(),
             now_ms(),
             entropy,
         );
