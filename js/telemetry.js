@@ -65,7 +65,7 @@ function readStoredState(storage) {
 /**
  * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
- * supplies it. `start(stored)` is given the promise of the start-up read.
+ * supplies it. `start(record, legacy)` is given the values of the start-up read.
  */
 export function createTelemetry(options, loadCore) {
   validateOptions(options);
@@ -184,7 +184,9 @@ export function createTelemetry(options, loadCore) {
   let readyAt;
   const ready = (async () => {
     const loaded = await loadCore(coreOptionsText(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
-    await loaded.start(stored);
+    const found = await readForStart();
+    // Synchronous in the core; awaited only so a stand-in may be slow.
+    await loaded.start(found?.[RECORD_KEY], found?.[LEGACY_STATE_KEY]);
     core = loaded;
     lastConsent = core.consentStatus();
     await sweepIfNeeded(core);
@@ -203,6 +205,15 @@ export function createTelemetry(options, loadCore) {
     bufferedDrops = 0;
     readyAt = clock();
   })();
+  // The start-up read issued in the first turn; if it failed, one more read
+  // of the core's two keys, then a fresh start (warned in debug mode).
+  function readForStart() {
+    if (!stored) return Promise.resolve(undefined);
+    return stored.catch(() => new Promise((resolve) => resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY]))).catch((error) => {
+      warn('could not read stored state', error);
+      return undefined;
+    }));
+  }
   // The stored record was unreadable: the chunks it named can only be found
   // by listing the keys (`getKeys`, Chrome 130+; skipped where it is missing).
   // Done before the buffered calls run, while the core has written no chunk:

@@ -10,7 +10,9 @@ mod common;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use mv3_telemetry::core::ids::is_uuid_v4;
-use mv3_telemetry::core::names::{CHUNK_PREFIX, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED};
+use mv3_telemetry::core::names::{
+    CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
+};
 use mv3_telemetry::wasm::Client;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -114,11 +116,24 @@ async fn started(config: &JsValue, storage: &JsValue) -> Client {
         transport(),
     )
     .expect("valid config");
-    JsFuture::from(client.start(JsValue::UNDEFINED))
-        .await
-        .expect("start resolves");
+    start(&client, storage).await;
     client.wake();
     client
+}
+
+/// What the wrapper does at start-up: one read of the record and the
+/// pre-log state, handed to the core's synchronous `start`.
+async fn start(client: &Client, storage: &JsValue) {
+    let get: Function = Reflect::get(storage, &"get".into())
+        .unwrap()
+        .unchecked_into();
+    let keys = Array::of2(&RECORD_KEY.into(), &LEGACY_STATE_KEY.into());
+    let promise: Promise = get.call1(storage, &keys).unwrap().unchecked_into();
+    let items = JsFuture::from(promise).await.unwrap();
+    let value = |key: &str| Reflect::get(&items, &key.into()).unwrap();
+    client
+        .start(value(RECORD_KEY), value(LEGACY_STATE_KEY))
+        .expect("start restores");
 }
 
 /// Everything in a storage area, as `{key: value}`.
@@ -485,9 +500,7 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
         transport(),
     )
     .unwrap();
-    JsFuture::from(client.start(JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    start(&client, &storage).await;
     client.track(
         "order".into(),
         Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()),

@@ -113,23 +113,25 @@ pub async fn storage_get(
 }
 
 /// The string values of `keys` in the object a storage `get` resolved with.
-/// A value that is there but not a string (foreign code wrote a number or an
-/// object under our key) reads as empty text: the core then counts it as
-/// corrupt state instead of taking it for an absent key.
-pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
+fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     keys.iter()
-        .map(|key| {
-            let value = Reflect::get(items, &JsValue::from_str(key)).ok()?;
-            if value.is_undefined() {
-                return None;
-            }
-            Some(
-                value
-                    .dyn_ref::<JsString>()
-                    .map_or_else(String::new, string_from_js),
-            )
-        })
+        .map(|key| stored_text(&Reflect::get(items, &JsValue::from_str(key)).ok()?))
         .collect()
+}
+
+/// A value read from storage as text: `None` when absent. A value that is
+/// there but not a string (foreign code wrote a number or an object under
+/// our key) reads as empty text: the core then counts it as corrupt state
+/// instead of taking it for an absent key.
+pub fn stored_text(value: &JsValue) -> Option<String> {
+    if value.is_undefined() {
+        return None;
+    }
+    Some(
+        value
+            .dyn_ref::<JsString>()
+            .map_or_else(String::new, string_from_js),
+    )
 }
 
 /// Writes several string values in one `set` (one storage transaction).

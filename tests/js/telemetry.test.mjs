@@ -56,7 +56,7 @@ test('the core receives its options as one JSON text with every default filled i
   assert.ok(!('extraPatterns' in options.scrub) && !('beforeSend' in options) && !('storage' in options));
 });
 
-test('start-up reads storage once, during init, and hands that read to start() with the panic note in it', async () => {
+test('start-up reads storage once, during init, and hands the record from that read to start(), the panic note coming from the same read', async () => {
   const storage = createMemoryStorage();
   const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
   storage.data.set(RECORD_KEY, '{"v":2}');
@@ -71,13 +71,15 @@ test('start-up reads storage once, during init, and hands that read to start() w
   loaded.open();
   await telemetry.ready;
   assert.equal(reads.length, 1, 'no second read for the panic note');
-  const [stored] = core.calls.find((c) => c.method === 'start').args;
-  assert.deepEqual(await stored, { [RECORD_KEY]: '{"v":2}', [PANIC_KEY]: note });
+  const [record, legacy] = core.calls.find((c) => c.method === 'start').args;
+  assert.equal(record, '{"v":2}');
+  assert.equal(legacy, undefined, 'absent keys are undefined');
   assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
 });
 
-test('a failed start-up read is not an unhandled rejection, and the panic note is read again', async () => {
+test('a failed start-up read is not an unhandled rejection, the record is read again for start(), and so is the panic note', async () => {
   const storage = createMemoryStorage();
+  storage.data.set(RECORD_KEY, '{"v":2}');
   storage.data.set(PANIC_KEY, JSON.stringify({ message: 'boom', stack: '', ts: 1 }));
   const get = storage.get.bind(storage);
   let first = true;
@@ -92,6 +94,7 @@ test('a failed start-up read is not an unhandled rejection, and the panic note i
     await nextTask();
     assert.deepEqual(unhandled, []);
     assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+    assert.deepEqual(core.calls.find((c) => c.method === 'start').args, ['{"v":2}', undefined], 'the core starts from the second read');
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
