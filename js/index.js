@@ -3,6 +3,7 @@
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
 import { createTelemetry } from './telemetry.js';
 import { compress, post } from './transport.js';
+import { read, write } from './store.js';
 import { createMemoryStorage } from './memory-storage.js';
 import { normalizeToJson } from './normalize.js';
 import { connect } from './page.js';
@@ -54,7 +55,7 @@ export function init(options) {
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
     // A plain object: a bundled module namespace would cost its helper.
-    return new Client(coreOptions, storage, extraPatterns, beforeSend, { compress, post });
+    return new Client(coreOptions, storage, extraPatterns, beforeSend, { compress, post, read, write });
   });
   return instance;
 }

@@ -71,6 +71,13 @@ extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = post)]
     static POST: JsValue;
 }
+#[wasm_bindgen(module = "/js/store.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = read)]
+    static READ: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = write)]
+    static WRITE: JsValue;
+}
 #[wasm_bindgen(module = "/js/constants.js")]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = ALARM_NAME)]
@@ -310,11 +317,13 @@ fn core_loader(storage: JsValue) -> Function {
     load.into_js_value().unchecked_into()
 }
 
-/// `js/transport.js` as `index.js` hands it to the core.
+/// `js/transport.js` and `js/store.js` as `index.js` hands them to the core.
 fn transport() -> JsValue {
     let object = Object::new();
     COMPRESS.with(|f| Reflect::set(&object, &"compress".into(), f).unwrap());
     POST.with(|f| Reflect::set(&object, &"post".into(), f).unwrap());
+    READ.with(|f| Reflect::set(&object, &"read".into(), f).unwrap());
+    WRITE.with(|f| Reflect::set(&object, &"write".into(), f).unwrap());
     object.into()
 }
 

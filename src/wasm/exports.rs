@@ -94,29 +94,30 @@ impl Client {
     /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
-    /// `transport` is `js/transport.js` (its `compress` and `post`), which
-    /// runs the requests the core decides.
+    /// `host` holds `compress` and `post` of `js/transport.js` and `read` and
+    /// `write` of `js/store.js`, which carry out the requests and storage
+    /// calls the core decides.
     #[wasm_bindgen(constructor)]
     pub fn new(
         options: &str,
         storage: JsValue,
         extra_patterns: JsValue,
         before_send: JsValue,
-        transport: JsValue,
+        host: JsValue,
     ) -> Result<Client, JsValue> {
         let options = Options::from_json(options)
             .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
         let storage = if storage.is_undefined() || storage.is_null() {
             chrome_storage_local()
         } else {
-            Some(storage.unchecked_into())
+            Some(storage)
         };
         let inner = Inner {
             endpoint: options.endpoint.clone(),
             gzip: options.gzip,
             debug: options.debug,
             storage,
-            transport: transport.unchecked_into(),
+            host: host.unchecked_into(),
             state: RefCell::new(State {
                 engine: None,
                 entropy: CryptoEntropy::new(),

@@ -22,15 +22,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
 
-    /// `chrome.storage.local`, or any object with the same three methods.
-    pub type StorageArea;
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn set(this: &StorageArea, items: &Object) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn remove(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
-
     /// `chrome.alarms`.
     type Alarms;
     #[wasm_bindgen(method, catch)]
@@ -38,17 +29,18 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn clear(this: &Alarms, name: &str) -> Result<JsValue, JsValue>;
 
-    /// `js/transport.js`'s functions: compression and the POST, run by JS.
-    pub type Transport;
+    /// The JS functions that carry effects out: `compress` and `post` of
+    /// `js/transport.js`, `read` and `write` of `js/store.js`.
+    pub type Host;
     /// Resolves with the body to send: gzip bytes, or the text itself.
     #[wasm_bindgen(method)]
-    pub fn compress(this: &Transport, text: &str, gzip: bool) -> Promise;
+    pub fn compress(this: &Host, text: &str, gzip: bool) -> Promise;
     /// Resolves with `[status, retryAfter, rateLimits, text]`, or `null`
     /// when no answer came.
     #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
     pub fn post(
-        this: &Transport,
+        this: &Host,
         url: &str,
         body: &JsValue,
         content_type: &str,
@@ -56,6 +48,18 @@ extern "C" {
         keepalive: bool,
         read_body: bool,
         timeout_ms: u32,
+        debug: bool,
+    ) -> Promise;
+    /// Resolves with what the storage area's `get(keys)` found, or `null`.
+    #[wasm_bindgen(method)]
+    pub fn read(this: &Host, area: &JsValue, keys: &Array, debug: bool) -> Promise;
+    /// Resolves with `[set landed, remove landed]`.
+    #[wasm_bindgen(method)]
+    pub fn write(
+        this: &Host,
+        area: &JsValue,
+        pairs: &Array,
+        removals: &Array,
         debug: bool,
     ) -> Promise;
 
@@ -98,22 +102,12 @@ fn path(root: &JsValue, keys: &[&str]) -> Option<JsValue> {
 }
 
 /// `chrome.storage.local` when running in an extension.
-pub fn chrome_storage_local() -> Option<StorageArea> {
-    path(&global(), &["chrome", "storage", "local"]).map(JsCast::unchecked_into)
-}
-
-/// Reads string values from a storage area: one `get` for every key.
-pub async fn storage_get(
-    area: &StorageArea,
-    keys: &[String],
-) -> Result<Vec<Option<String>>, JsValue> {
-    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-    let items = JsFuture::from(area.get(&list)?).await?;
-    Ok(read_items(&items, keys))
+pub fn chrome_storage_local() -> Option<JsValue> {
+    path(&global(), &["chrome", "storage", "local"])
 }
 
 /// The string values of `keys` in the object a storage `get` resolved with.
-fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
+pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     keys.iter()
         .map(|key| stored_text(&Reflect::get(items, &JsValue::from_str(key)).ok()?))
         .collect()
@@ -132,21 +126,6 @@ pub fn stored_text(value: &JsValue) -> Option<String> {
             .dyn_ref::<JsString>()
             .map_or_else(String::new, string_from_js),
     )
-}
-
-/// Writes several string values in one `set` (one storage transaction).
-pub async fn storage_set(area: &StorageArea, pairs: &[(String, String)]) -> Result<(), JsValue> {
-    let items = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(value))?;
-    }
-    JsFuture::from(area.set(&items)?).await.map(drop)
-}
-
-/// Removes keys in one `remove`.
-pub async fn storage_remove(area: &StorageArea, keys: &[String]) -> Result<(), JsValue> {
-    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-    JsFuture::from(area.remove(&list)?).await.map(drop)
 }
 
 /// A JS string into Rust with one `TextEncoder.encodeInto` into wasm memory,

@@ -1,5 +1,6 @@
-//! Carries out what the engine and the driver decide: requests, storage reads
-//! and writes, timers and the alarm. It holds the engine in a `RefCell`; a JS
+//! Carries out what the engine and the driver decide: requests and storage
+//! calls through the JS host (`js/transport.js`, `js/store.js`), timers and
+//! the alarm. It holds the engine in a `RefCell`; a JS
 //! callback that runs while the engine is borrowed (`beforeSend`, a
 //! `scrub.extraPatterns` RegExp) and calls back into the SDK finds it busy:
 //! recording calls are then deferred until the outer call ends, and reads
@@ -13,10 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use super::platform::{
-    self, now_ms, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy, StorageArea,
-    Timer, Transport,
-};
+use super::platform::{self, now_ms, read_items, set_alarm, CryptoEntropy, Host, Timer};
 use crate::core::backoff::Outcome;
 use crate::core::dest::Kind;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
@@ -29,9 +27,10 @@ pub(crate) struct Inner {
     pub endpoint: String,
     pub gzip: bool,
     pub debug: bool,
-    pub storage: Option<StorageArea>,
-    /// `js/transport.js`: compression and fetch.
-    pub transport: Transport,
+    /// `chrome.storage.local`, or the `storage` option: handed to [`Host`].
+    pub storage: Option<JsValue>,
+    /// `js/transport.js` and `js/store.js`: fetch, compression, storage.
+    pub host: Host,
     pub state: RefCell<State>,
     /// Calls that arrived while the engine was busy, run when it is free.
     pub deferred: RefCell<Vec<DeferredCall>>,
@@ -125,16 +124,6 @@ impl Inner {
         self.last_consent.set(engine.consent());
         *self.last_id.borrow_mut() = engine.anonymous_id().map(str::to_owned);
     }
-
-    /// Logs in debug mode.
-    pub fn warn(&self, message: &str, error: Option<&JsValue>) {
-        if self.debug {
-            let detail = error.and_then(JsValue::as_string).unwrap_or_default();
-            platform::warn(
-                &(message.to_owned() + if detail.is_empty() { "" } else { ": " } + &detail),
-            );
-        }
-    }
 }
 
 /// One driver tick: polls the engine and carries out the plan.
@@ -208,13 +197,15 @@ fn on_timer(weak: &Weak<Inner>) {
 
 async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
     let values = match &inner.storage {
-        Some(area) => match storage_get(area, &keys).await {
-            Ok(values) => Some(values),
-            Err(error) => {
-                inner.warn("mv3-telemetry: could not read queued items", Some(&error));
-                None
-            }
-        },
+        Some(area) => {
+            let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+            // `js/store.js` resolves with null when the read failed (warned there).
+            JsFuture::from(inner.host.read(area, &list, inner.debug))
+                .await
+                .ok()
+                .filter(|items| !items.is_null())
+                .map(|items| read_items(&items, &keys))
+        }
         None => Some(vec![None; keys.len()]),
     };
     let retry_later = values.is_none();
@@ -236,8 +227,8 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     } else {
         request.url.clone()
     };
-    let transport = &inner.transport;
-    let Ok(body) = JsFuture::from(transport.compress(&request.body, inner.gzip)).await else {
+    let host = &inner.host;
+    let Ok(body) = JsFuture::from(host.compress(&request.body, inner.gzip)).await else {
         return;
     };
     // The body is the text itself unless it was compressed.
@@ -262,7 +253,7 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     }
     // Only an OTLP answer's body matters (`partialSuccess`).
     let read_body = request.dest == Some(Kind::Otlp);
-    let answer = JsFuture::from(transport.post(
+    let answer = JsFuture::from(host.post(
         &url,
         &body,
         request.content_type,
@@ -352,20 +343,21 @@ pub(crate) async fn persist_now(inner: &Rc<Inner>) {
         }
         let Some(Some(writes)) = writes else { return };
         inner.persisting.set(true);
-        let mut ok = true;
-        if !writes.set.is_empty() {
-            if let Err(error) = storage_set(area, &writes.set).await {
-                inner.warn("mv3-telemetry: could not persist state", Some(&error));
-                ok = false;
-            }
+        let pairs = Array::new();
+        for (key, value) in &writes.set {
+            pairs.push(&JsValue::from_str(key));
+            pairs.push(&JsValue::from_str(value));
         }
-        let mut removed = ok;
-        if ok && !writes.remove.is_empty() {
-            if let Err(error) = storage_remove(area, &writes.remove).await {
-                inner.warn("mv3-telemetry: could not remove old state", Some(&error));
-                removed = false;
-            }
-        }
+        let removals: Array = writes.remove.iter().map(|k| JsValue::from_str(k)).collect();
+        // `js/store.js` runs the `set`, then the `remove` if the set landed,
+        // and warns about a failure; it resolves with what landed.
+        let landed = JsFuture::from(inner.host.write(area, &pairs, &removals, inner.debug))
+            .await
+            .ok()
+            .and_then(|landed| landed.dyn_into::<Array>().ok());
+        let (ok, removed) = landed.map_or((false, false), |landed| {
+            (landed.get(0).is_truthy(), landed.get(1).is_truthy())
+        });
         inner.persisting.set(false);
         inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
         if !ok || !removed {
