@@ -20,6 +20,8 @@ const BUFFER_FULL = DROP_REASON_INDEX.queue_full;
 // What a page client's call is answered with when the buffer above is full.
 const BUFFER_FULL_CODE = RECORD_DROPPED_BASE + BUFFER_FULL;
 
+const pause = (ms) => new Promise((resolve) => globalThis.setTimeout(resolve, ms));
+
 // Every drop reason at zero: stats() has one shape before and after `ready`.
 const NO_DROPS = Object.freeze(Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])));
 
@@ -292,10 +294,18 @@ export function createTelemetry(options, loadCore) {
         warn('setConsent(granted) needs a boolean; ignored', typeof granted);
         return ready.then(() => {}, () => {});
       }
-      return deferred((c) => c.setConsent(granted).then(() => {
+      return deferred(async (c) => {
+        // The core applies the choice at once, or answers undefined while a
+        // hook has it busy: then it is asked again (bounded, about a second).
+        let changed;
+        for (let tries = 0; (changed = c.setConsent(granted)) === undefined && tries < 1000; tries++) await pause(1);
+        // Storage reflects the choice before this resolves; on a revoke the
+        // purge is stored before the wake sends the deletion request.
+        if (changed) await c.persist();
+        c.wake();
         lastConsent = c.consentStatus();
         return mirrorConsent(lastConsent);
-      }));
+      });
     },
     captureError(error, context) {
       try {

@@ -287,7 +287,10 @@ async fn revoking_consent_purges_storage() {
     client.track("queued".into(), None, None, None);
     JsFuture::from(client.persist()).await.unwrap();
     assert_eq!(stored_items(&storage).await.len(), 1);
-    JsFuture::from(client.set_consent(false)).await.unwrap();
+    // What the wrapper does: apply, persist, wake.
+    assert_eq!(client.set_consent(false), Some(true), "consent changed");
+    JsFuture::from(client.persist()).await.unwrap();
+    client.wake();
     let state = stored(&storage).await.to_string();
     assert!(!state.contains(&id), "{state}");
     assert!(stored_items(&storage).await.is_empty(), "{state}");

@@ -216,36 +216,25 @@ impl Client {
         self.inner.last_id.borrow().clone()
     }
 
-    /// Applies the user's choice; resolves once storage reflects it. On a
-    /// revoke, storage is purged before the deletion request is sent.
+    /// Applies the user's choice at once. The wrapper then awaits
+    /// [`Client::persist`] and calls [`Client::wake`], so that `setConsent`
+    /// resolves once storage reflects the choice and, on a revoke, storage is
+    /// purged before the deletion request is sent. Returns whether consent
+    /// changed (`false` before start too), or `undefined` while the engine is
+    /// busy with an outer call (a hook calling back in): the wrapper tries
+    /// again a moment later.
     #[wasm_bindgen(js_name = setConsent)]
-    pub fn set_consent(&self, granted: bool) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            for _ in 0..1_000 {
-                if !inner.busy() {
-                    break;
-                }
-                platform::sleep(1).await;
-            }
-            let change = inner.with_engine(|engine, entropy, _| {
-                let change = engine.set_consent(granted, now_ms(), entropy);
-                (
-                    change,
-                    engine.consent(),
-                    engine.anonymous_id().map(str::to_owned),
-                )
-            });
-            if let Some((change, consent, id)) = change {
-                inner.last_consent.set(consent);
-                *inner.last_id.borrow_mut() = id;
-                if change != ConsentChange::Unchanged {
-                    persist_now(&inner).await;
-                }
-            }
-            tick(&inner);
-            Ok(JsValue::UNDEFINED)
-        })
+    pub fn set_consent(&self, granted: bool) -> Option<bool> {
+        let inner = &self.inner;
+        if inner.busy() {
+            return None;
+        }
+        let change = inner.with_engine(|engine, entropy, _| {
+            let change = engine.set_consent(granted, now_ms(), entropy);
+            inner.remember_identity(engine);
+            change
+        });
+        Some(change.is_some_and(|change| change != ConsentChange::Unchanged))
     }
 
     /// Records a usage event; `props_json` is the wrapper's normalized props.

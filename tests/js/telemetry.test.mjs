@@ -298,3 +298,20 @@ test('after an unreadable record, every chunk key is removed before the first bu
   // Besides the extension's own key, only the consent mirrored for page clients.
   assert.deepEqual([...storage.data.keys()].filter((k) => k !== 'mv3t.consent'), ['their.key']);
 });
+
+test('setConsent asks a busy core again, then persists before the wake that may send the deletion request', async () => {
+  const core = fakeCore();
+  const apply = core.setConsent;
+  let busy = 2;
+  core.setConsent = (granted) => (busy-- > 0 ? (core.calls.push({ method: 'setConsent', args: [granted] }), undefined) : apply(granted));
+  const telemetry = createTelemetry({ ...BASE }, loaderFor(core));
+  await telemetry.ready;
+  await nextTask(); // the start-up wake
+  const before = core.calls.length;
+  await telemetry.setConsent(false);
+  assert.deepEqual(core.calls.slice(before).map((c) => c.method), ['setConsent', 'setConsent', 'setConsent', 'persist', 'wake']);
+  assert.equal(telemetry.consentStatus(), 'denied');
+  const unchanged = core.calls.length;
+  await telemetry.setConsent(false);
+  assert.deepEqual(core.calls.slice(unchanged).map((c) => c.method), ['setConsent', 'wake'], 'no write when nothing changed');
+});
