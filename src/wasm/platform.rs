@@ -1,5 +1,6 @@
-//! Bindings to the service worker's globals. Everything is reached through
-//! the global scope (`self`), never `window`: a worker has none.
+//! Bindings to the service worker's globals and to the JS host (the
+//! functions of `js/transport.js` and `js/store.js`). Everything is reached
+//! through the global scope (`self`), never `window`: a worker has none.
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -130,7 +131,7 @@ pub fn stored_text(value: &JsValue) -> Option<String> {
 
 /// A JS string into Rust with one `TextEncoder.encodeInto` into wasm memory,
 /// not a per-character loop: chunks and the record can be large.
-pub fn string_from_js(text: &JsString) -> String {
+fn string_from_js(text: &JsString) -> String {
     let capacity = text.length() as usize * 3;
     let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
     // SAFETY: the view covers `bytes`' spare capacity only while `encodeInto`
