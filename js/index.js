@@ -2,6 +2,8 @@
 // Import this from the extension's service worker; see README.md.
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
 import { createTelemetry } from './telemetry.js';
+import { compress, post } from './transport.js';
+import { read, write } from './store.js';
 import { createMemoryStorage } from './memory-storage.js';
 import { normalizeToJson } from './normalize.js';
 import { connect } from './page.js';
@@ -52,7 +54,8 @@ export function init(options) {
   loadWasm().catch(() => {});
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
-    return new Client(coreOptions, storage, extraPatterns, beforeSend);
+    // A plain object: a bundled module namespace would cost its helper.
+    return new Client(coreOptions, storage, extraPatterns, beforeSend, { compress, post, read, write });
   });
   return instance;
 }

@@ -249,3 +249,14 @@ export function coreOptions(options) {
   }
   return out;
 }
+
+/**
+ * coreOptions as the one JSON text the core reads (src/core/options.rs): one
+ * string crossing instead of a read per field. JSON has no Infinity (it would
+ * become null, i.e. the default); the one option that accepts it,
+ * slowThresholdMs, means "never slow", and the largest finite number means
+ * the same.
+ */
+export function coreOptionsText(options) {
+  return JSON.stringify(coreOptions(options), (_, value) => (value === Infinity ? Number.MAX_VALUE : value));
+}

@@ -6,7 +6,7 @@ import {
   ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG,
   PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
 } from './constants.js';
-import { coreOptions, validateOptions } from './options.js';
+import { coreOptionsText, validateOptions } from './options.js';
 import { describeCauses } from './causes.js';
 import { boundText, coerceName, describeThrown, mergeProps, normalizeToJson } from './normalize.js';
 import { listenToPages } from './bridge.js';
@@ -19,6 +19,8 @@ const MAX_BUFFERED_CALLS = 1000;
 const BUFFER_FULL = DROP_REASON_INDEX.queue_full;
 // What a page client's call is answered with when the buffer above is full.
 const BUFFER_FULL_CODE = RECORD_DROPPED_BASE + BUFFER_FULL;
+
+const pause = (ms) => new Promise((resolve) => globalThis.setTimeout(resolve, ms));
 
 // Every drop reason at zero: stats() has one shape before and after `ready`.
 const NO_DROPS = Object.freeze(Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])));
@@ -63,9 +65,9 @@ function readStoredState(storage) {
 }
 
 /**
- * Builds the Telemetry object. `loadCore(coreOptions, storage, extraPatterns,
+ * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
- * supplies it. `start(stored)` is given the promise of the start-up read.
+ * supplies it. `start(record, legacy)` is given the values of the start-up read.
  */
 export function createTelemetry(options, loadCore) {
   validateOptions(options);
@@ -183,8 +185,10 @@ export function createTelemetry(options, loadCore) {
 
   let readyAt;
   const ready = (async () => {
-    const loaded = await loadCore(coreOptions(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
-    await loaded.start(stored);
+    const loaded = await loadCore(coreOptionsText(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
+    const found = await readForStart();
+    // Synchronous in the core; awaited only so a stand-in may be slow.
+    await loaded.start(found?.[RECORD_KEY], found?.[LEGACY_STATE_KEY]);
     core = loaded;
     lastConsent = core.consentStatus();
     await sweepIfNeeded(core);
@@ -203,6 +207,15 @@ export function createTelemetry(options, loadCore) {
     bufferedDrops = 0;
     readyAt = clock();
   })();
+  // The start-up read issued in the first turn; if it failed, one more read
+  // of the core's two keys, then a fresh start (warned in debug mode).
+  function readForStart() {
+    if (!stored) return Promise.resolve(undefined);
+    return stored.catch(() => new Promise((resolve) => resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY]))).catch((error) => {
+      warn('could not read stored state', error);
+      return undefined;
+    }));
+  }
   // The stored record was unreadable: the chunks it named can only be found
   // by listing the keys (`getKeys`, Chrome 130+; skipped where it is missing).
   // Done before the buffered calls run, while the core has written no chunk:
@@ -281,10 +294,18 @@ export function createTelemetry(options, loadCore) {
         warn('setConsent(granted) needs a boolean; ignored', typeof granted);
         return ready.then(() => {}, () => {});
       }
-      return deferred((c) => c.setConsent(granted).then(() => {
+      return deferred(async (c) => {
+        // The core applies the choice at once, or answers undefined while a
+        // hook has it busy: then it is asked again (bounded, about a second).
+        let changed;
+        for (let tries = 0; (changed = c.setConsent(granted)) === undefined && tries < 1000; tries++) await pause(1);
+        // Storage reflects the choice before this resolves; on a revoke the
+        // purge is stored before the wake sends the deletion request.
+        if (changed) await c.persist();
+        c.wake();
         lastConsent = c.consentStatus();
         return mirrorConsent(lastConsent);
-      }));
+      });
     },
     captureError(error, context) {
       try {

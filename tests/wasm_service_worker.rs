@@ -10,7 +10,9 @@ mod common;
 
 use js_sys::{Array, Function, Object, Promise, Reflect};
 use mv3_telemetry::core::ids::is_uuid_v4;
-use mv3_telemetry::core::names::{CHUNK_PREFIX, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED};
+use mv3_telemetry::core::names::{
+    CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
+};
 use mv3_telemetry::wasm::Client;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -62,6 +64,20 @@ extern "C" {
     #[wasm_bindgen(js_name = createMemoryStorage)]
     fn _js_memory_storage();
 }
+#[wasm_bindgen(module = "/js/transport.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = compress)]
+    static COMPRESS: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = post)]
+    static POST: JsValue;
+}
+#[wasm_bindgen(module = "/js/store.js")]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = read)]
+    static READ: JsValue;
+    #[wasm_bindgen(thread_local_v2, js_name = write)]
+    static WRITE: JsValue;
+}
 #[wasm_bindgen(module = "/js/constants.js")]
 extern "C" {
     #[wasm_bindgen(thread_local_v2, js_name = ALARM_NAME)]
@@ -100,17 +116,31 @@ fn config_default() -> JsValue {
 
 async fn started(config: &JsValue, storage: &JsValue) -> Client {
     let client = Client::new(
-        config.clone(),
+        &text_of(config),
         storage.clone(),
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
+        transport(),
     )
     .expect("valid config");
-    JsFuture::from(client.start(JsValue::UNDEFINED))
-        .await
-        .expect("start resolves");
+    start(&client, storage).await;
     client.wake();
     client
+}
+
+/// What the wrapper does at start-up: one read of the record and the
+/// pre-log state, handed to the core's synchronous `start`.
+async fn start(client: &Client, storage: &JsValue) {
+    let get: Function = Reflect::get(storage, &"get".into())
+        .unwrap()
+        .unchecked_into();
+    let keys = Array::of2(&RECORD_KEY.into(), &LEGACY_STATE_KEY.into());
+    let promise: Promise = get.call1(storage, &keys).unwrap().unchecked_into();
+    let items = JsFuture::from(promise).await.unwrap();
+    let value = |key: &str| Reflect::get(&items, &key.into()).unwrap();
+    client
+        .start(value(RECORD_KEY), value(LEGACY_STATE_KEY))
+        .expect("start restores");
 }
 
 /// Everything in a storage area, as `{key: value}`.
@@ -257,7 +287,10 @@ async fn revoking_consent_purges_storage() {
     client.track("queued".into(), None, None, None);
     JsFuture::from(client.persist()).await.unwrap();
     assert_eq!(stored_items(&storage).await.len(), 1);
-    JsFuture::from(client.set_consent(false)).await.unwrap();
+    // What the wrapper does: apply, persist, wake.
+    assert_eq!(client.set_consent(false), Some(true), "consent changed");
+    JsFuture::from(client.persist()).await.unwrap();
+    client.wake();
     let state = stored(&storage).await.to_string();
     assert!(!state.contains(&id), "{state}");
     assert!(stored_items(&storage).await.is_empty(), "{state}");
@@ -271,11 +304,38 @@ fn core_loader(storage: JsValue) -> Function {
             wasm_bindgen_futures::future_to_promise(async move {
                 // A slow core load, so the calls below really are made before ready.
                 sleep(200).await;
-                Ok(Client::new(config, storage, JsValue::UNDEFINED, JsValue::UNDEFINED)?.into())
+                // The wrapper hands the core its options as one JSON text.
+                let text = config.as_string().unwrap_or_default();
+                Ok(Client::new(
+                    &text,
+                    storage,
+                    JsValue::UNDEFINED,
+                    JsValue::UNDEFINED,
+                    transport(),
+                )?
+                .into())
             })
         },
     );
     load.into_js_value().unchecked_into()
+}
+
+/// `js/transport.js` and `js/store.js` as `index.js` hands them to the core.
+fn transport() -> JsValue {
+    let object = Object::new();
+    COMPRESS.with(|f| Reflect::set(&object, &"compress".into(), f).unwrap());
+    POST.with(|f| Reflect::set(&object, &"post".into(), f).unwrap());
+    READ.with(|f| Reflect::set(&object, &"read".into(), f).unwrap());
+    WRITE.with(|f| Reflect::set(&object, &"write".into(), f).unwrap());
+    object.into()
+}
+
+/// Options as the wrapper hands them to the core: one JSON text.
+fn text_of(config: &JsValue) -> String {
+    js_sys::JSON::stringify(config)
+        .unwrap()
+        .as_string()
+        .unwrap()
 }
 
 fn options(json: &str) -> JsValue {
@@ -397,10 +457,11 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
         r#"{"endpoint":"https://c.example","posthog":{"apiKey":"phc_x","types":["event"]}}"#,
     ] {
         let made = Client::new(
-            options(json),
+            json,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            transport(),
         );
         assert!(made.is_ok(), "{json} is taken");
     }
@@ -422,10 +483,11 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
         (r#"{"compression":"none"}"#, "endpoint"),
     ] {
         let error = Client::new(
-            options(json),
+            json,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
+            transport(),
         )
         .err()
         .unwrap_or_else(|| panic!("{json} is refused"));
@@ -443,15 +505,14 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     let storage = create_memory_storage();
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
     let client = Client::new(
-        config_default(),
+        &text_of(&config_default()),
         storage.clone(),
         patterns.into(),
         JsValue::UNDEFINED,
+        transport(),
     )
     .unwrap();
-    JsFuture::from(client.start(JsValue::UNDEFINED))
-        .await
-        .unwrap();
+    start(&client, &storage).await;
     client.track(
         "order".into(),
         Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()),

@@ -13,6 +13,8 @@ pub enum Error {
         /// What is wrong, e.g. `must be at least 1`.
         reason: &'static str,
     },
+    /// The options text is not a JSON object (the wrapper always passes one).
+    OptionsNotAnObject,
     /// Stored state could not be decoded at this byte (it is then discarded).
     CorruptSnapshot {
         /// Where decoding stopped (0 when the record's shape was wrong).
@@ -30,6 +32,7 @@ impl Error {
             Error::InvalidOption { field, reason } => {
                 "mv3-telemetry: option `".to_owned() + field + "` " + reason
             }
+            Error::OptionsNotAnObject => "mv3-telemetry: options must be an object".to_owned(),
             Error::CorruptSnapshot { offset } => {
                 let mut text = "mv3-telemetry: stored state was unreadable at byte ".to_owned();
                 super::json::push_u64(&mut text, *offset as u64);

@@ -14,6 +14,7 @@ pub mod fingerprint;
 pub mod ids;
 pub mod json;
 pub mod names;
+pub mod options;
 pub mod policy;
 pub mod props;
 pub mod sanitize;

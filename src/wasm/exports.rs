@@ -7,18 +7,16 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::future_to_promise;
 
-use super::options::{global_patterns, scrubber, Options};
-use super::platform::{self, chrome_storage_local, now_ms, read_items, storage_get, CryptoEntropy};
+use super::options::{global_patterns, scrubber};
+use super::platform::{self, chrome_storage_local, now_ms, stored_text, CryptoEntropy};
 use super::runtime::{arm_persist, persist_now, schedule_persist, tick, Inner, State};
 use crate::core::driver::Driver;
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
-use crate::core::names::{
-    record_dropped, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
-    RECORD_NOT_READY,
-};
+use crate::core::names::{record_dropped, RECORD_ACCEPTED, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
+use crate::core::options::Options;
 use crate::core::scrub::Scrubber;
 use crate::core::{Consent, ConsentChange, DropReason, Engine, ErrorInput, Recorded, Source};
 
@@ -91,28 +89,35 @@ pub struct Client {
 
 #[wasm_bindgen]
 impl Client {
-    /// Reads the wrapper's options object. `storage` overrides
+    /// Reads the wrapper's options, one JSON text (`coreOptions` of
+    /// `js/options.js`, stringified); a `TypeError` names a bad field. `storage` overrides
     /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
     /// tests and non-extension workers; `undefined` uses the extension's.
     /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
+    /// `host` holds `compress` and `post` of `js/transport.js` and `read` and
+    /// `write` of `js/store.js`, which carry out the requests and storage
+    /// calls the core decides.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        options: JsValue,
+        options: &str,
         storage: JsValue,
         extra_patterns: JsValue,
         before_send: JsValue,
+        host: JsValue,
     ) -> Result<Client, JsValue> {
-        let options = Options::read(&options)?;
+        let options = Options::from_json(options)
+            .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
         let storage = if storage.is_undefined() || storage.is_null() {
             chrome_storage_local()
         } else {
-            Some(storage.unchecked_into())
+            Some(storage)
         };
         let inner = Inner {
             endpoint: options.endpoint.clone(),
             gzip: options.gzip,
             debug: options.debug,
             storage,
+            host: host.unchecked_into(),
             state: RefCell::new(State {
                 engine: None,
                 entropy: CryptoEntropy::new(),
@@ -139,80 +144,64 @@ impl Client {
         })
     }
 
-    /// Restores persisted state from one storage read (the small record; item
-    /// bodies are read when a batch needs them). `prefetched` is the result of
-    /// that read if the wrapper issued it while the wasm was compiling (a
-    /// promise of `storage.get([RECORD_KEY, LEGACY_STATE_KEY])`), or undefined.
-    /// Resolves when ready; delivery starts with the first [`Client::wake`].
-    pub fn start(&self, prefetched: JsValue) -> Promise {
-        let inner = self.inner.clone();
-        let pending = self.pending.borrow_mut().take();
-        future_to_promise(async move {
-            let Some(Pending {
-                options,
-                patterns,
-                before_send,
-            }) = pending
-            else {
-                return Ok(JsValue::UNDEFINED);
-            };
-            let keys = [RECORD_KEY.to_owned(), LEGACY_STATE_KEY.to_owned()];
-            let prefetched = match prefetched.dyn_into::<Promise>() {
-                Ok(promise) => JsFuture::from(promise)
-                    .await
-                    .ok()
-                    .map(|items| read_items(&items, &keys)),
-                Err(_) => None,
-            };
-            let stored = match (&inner.storage, prefetched) {
-                (_, Some(values)) => values,
-                (Some(area), None) => storage_get(area, &keys).await.unwrap_or_else(|e| {
-                    inner.warn("mv3-telemetry: could not read stored state", Some(&e));
-                    vec![None, None]
-                }),
-                (None, None) => vec![None, None],
-            };
-            let stored = Stored {
-                record: stored[0].as_deref(),
-                legacy: stored[1].as_deref(),
-            };
-            let mut state = inner.state.borrow_mut();
-            let state = &mut *state;
-            let scrubber = scrubber(options.scrub, patterns);
-            let restored = Engine::restore(
-                options.policy,
-                options.context,
-                scrubber,
-                options.default_consent,
-                stored,
-                &mut state.entropy,
-            );
-            let (mut engine, problem) =
-                restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
-            if let (Some(problem), true) = (problem, inner.debug) {
-                platform::warn(&problem.message());
-            }
-            // The worker was stopped with items still to send: the usual MV3
-            // case, and the answer to "did it lose them?".
-            let restored_items = if inner.debug {
-                engine.stats().queued
-            } else {
-                0
-            };
-            if restored_items > 0 {
-                let mut text = "mv3-telemetry: ".to_owned();
-                push_u64(&mut text, restored_items);
-                platform::warn(&(text + " queued items restored from storage; delivering them"));
-            }
-            engine.set_routes(options.routes);
-            if let Some(hook) = before_send {
-                engine.set_before_send(js_hook(hook, inner.debug));
-            }
-            inner.remember_identity(&engine);
-            inner.last_stats.set(engine.stats());
-            state.engine = Some(engine);
-            Ok(JsValue::UNDEFINED)
-        })
+    /// Restores persisted state from the start-up read, which the wrapper
+    /// issued while the wasm was compiling: `record` and `legacy` are the
+    /// values it found under `RECORD_KEY` and `LEGACY_STATE_KEY` (undefined
+    /// when absent). Item bodies are read when a batch needs them. Synchronous:
+    /// the read is JS's job, restoring the core's; delivery starts with the
+    /// first [`Client::wake`]. Throws a `TypeError` only for options the
+    /// engine refuses.
+    pub fn start(&self, record: JsValue, legacy: JsValue) -> Result<(), JsValue> {
+        let Some(Pending {
+            options,
+            patterns,
+            before_send,
+        }) = self.pending.borrow_mut().take()
+        else {
+            return Ok(());
+        };
+        let inner = &self.inner;
+        let (record, legacy) = (stored_text(&record), stored_text(&legacy));
+        let stored = Stored {
+            record: record.as_deref(),
+            legacy: legacy.as_deref(),
+        };
+        let mut state = inner.state.borrow_mut();
+        let state = &mut *state;
+        let scrubber = scrubber(options.scrub, patterns);
+        let restored = Engine::restore(
+            options.policy,
+            options.context,
+            scrubber,
+            options.default_consent,
+            stored,
+            &mut state.entropy,
+        );
+        let (mut engine, problem) =
+            restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
+        if let (Some(problem), true) = (problem, inner.debug) {
+            platform::warn(&problem.message());
+        }
+        // The worker was stopped with items still to send: the usual MV3
+        // case, and the answer to "did it lose them?".
+        let restored_items = if inner.debug {
+            engine.stats().queued
+        } else {
+            0
+        };
+        if restored_items > 0 {
+            let mut text = "mv3-telemetry: ".to_owned();
+            push_u64(&mut text, restored_items);
+            platform::warn(&(text + " queued items restored from storage; delivering them"));
+        }
+        engine.set_routes(options.routes);
+        if let Some(hook) = before_send {
+            engine.set_before_send(js_hook(hook, inner.debug));
+        }
+        inner.remember_identity(&engine);
+        inner.last_stats.set(engine.stats());
+        state.engine = Some(engine);
+        Ok(())
     }
 
     /// `pending`, `granted` or `denied`.
@@ -227,36 +216,25 @@ impl Client {
         self.inner.last_id.borrow().clone()
     }
 
-    /// Applies the user's choice; resolves once storage reflects it. On a
-    /// revoke, storage is purged before the deletion request is sent.
+    /// Applies the user's choice at once. The wrapper then awaits
+    /// [`Client::persist`] and calls [`Client::wake`], so that `setConsent`
+    /// resolves once storage reflects the choice and, on a revoke, storage is
+    /// purged before the deletion request is sent. Returns whether consent
+    /// changed (`false` before start too), or `undefined` while the engine is
+    /// busy with an outer call (a hook calling back in): the wrapper tries
+    /// again a moment later.
     #[wasm_bindgen(js_name = setConsent)]
-    pub fn set_consent(&self, granted: bool) -> Promise {
-        let inner = self.inner.clone();
-        future_to_promise(async move {
-            for _ in 0..1_000 {
-                if !inner.busy() {
-                    break;
-                }
-                platform::sleep(1).await;
-            }
-            let change = inner.with_engine(|engine, entropy, _| {
-                let change = engine.set_consent(granted, now_ms(), entropy);
-                (
-                    change,
-                    engine.consent(),
-                    engine.anonymous_id().map(str::to_owned),
-                )
-            });
-            if let Some((change, consent, id)) = change {
-                inner.last_consent.set(consent);
-                *inner.last_id.borrow_mut() = id;
-                if change != ConsentChange::Unchanged {
-                    persist_now(&inner).await;
-                }
-            }
-            tick(&inner);
-            Ok(JsValue::UNDEFINED)
-        })
+    pub fn set_consent(&self, granted: bool) -> Option<bool> {
+        let inner = &self.inner;
+        if inner.busy() {
+            return None;
+        }
+        let change = inner.with_engine(|engine, entropy, _| {
+            let change = engine.set_consent(granted, now_ms(), entropy);
+            inner.remember_identity(engine);
+            change
+        });
+        Some(change.is_some_and(|change| change != ConsentChange::Unchanged))
     }
 
     /// Records a usage event; `props_json` is the wrapper's normalized props.

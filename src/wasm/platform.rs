@@ -1,5 +1,6 @@
-//! Bindings to the service worker's globals. Everything is reached through
-//! the global scope (`self`), never `window`: a worker has none.
+//! Bindings to the service worker's globals and to the JS host (the
+//! functions of `js/transport.js` and `js/store.js`). Everything is reached
+//! through the global scope (`self`), never `window`: a worker has none.
 
 use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
@@ -10,9 +11,6 @@ use crate::core::ids::Entropy;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = fetch, catch)]
-    fn global_fetch(url: &str, init: &Object) -> Result<Promise, JsValue>;
-
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
 
@@ -25,18 +23,6 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
 
-    #[wasm_bindgen(js_namespace = AbortSignal, js_name = timeout)]
-    fn abort_signal_timeout(ms: u32) -> JsValue;
-
-    /// `chrome.storage.local`, or any object with the same three methods.
-    pub type StorageArea;
-    #[wasm_bindgen(method, catch)]
-    fn get(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn set(this: &StorageArea, items: &Object) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn remove(this: &StorageArea, keys: &JsValue) -> Result<Promise, JsValue>;
-
     /// `chrome.alarms`.
     type Alarms;
     #[wasm_bindgen(method, catch)]
@@ -44,36 +30,39 @@ extern "C" {
     #[wasm_bindgen(method, catch)]
     fn clear(this: &Alarms, name: &str) -> Result<JsValue, JsValue>;
 
-    #[wasm_bindgen(js_name = Blob)]
-    type JsBlob;
-    #[wasm_bindgen(constructor, js_class = "Blob")]
-    fn new(parts: &Array) -> JsBlob;
+    /// The JS functions that carry effects out: `compress` and `post` of
+    /// `js/transport.js`, `read` and `write` of `js/store.js`.
+    pub type Host;
+    /// Resolves with the body to send: gzip bytes, or the text itself.
     #[wasm_bindgen(method)]
-    fn stream(this: &JsBlob) -> JsValue;
-
-    type ReadableStream;
-    #[wasm_bindgen(method, js_name = pipeThrough)]
-    fn pipe_through(this: &ReadableStream, transform: &JsValue) -> JsValue;
-
-    #[wasm_bindgen(js_name = CompressionStream)]
-    type Compression;
-    #[wasm_bindgen(constructor, js_class = "CompressionStream", catch)]
-    fn new(format: &str) -> Result<Compression, JsValue>;
-
-    /// The fetch `Response`.
-    #[wasm_bindgen(js_name = Response)]
-    pub type HttpResponse;
-    #[wasm_bindgen(constructor, js_class = "Response")]
-    fn new(body: &JsValue) -> HttpResponse;
-    #[wasm_bindgen(method, js_name = arrayBuffer)]
-    fn array_buffer(this: &HttpResponse) -> Promise;
-    #[wasm_bindgen(method, catch)]
-    fn text(this: &HttpResponse) -> Result<Promise, JsValue>;
-    /// The HTTP status.
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &HttpResponse) -> u16;
-    #[wasm_bindgen(method, getter)]
-    fn headers(this: &HttpResponse) -> HttpHeaders;
+    pub fn compress(this: &Host, text: &str, gzip: bool) -> Promise;
+    /// Resolves with `[status, retryAfter, rateLimits, text]`, or `null`
+    /// when no answer came.
+    #[wasm_bindgen(method)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn post(
+        this: &Host,
+        url: &str,
+        body: &JsValue,
+        content_type: &str,
+        headers: &Array,
+        keepalive: bool,
+        read_body: bool,
+        timeout_ms: u32,
+        debug: bool,
+    ) -> Promise;
+    /// Resolves with what the storage area's `get(keys)` found, or `null`.
+    #[wasm_bindgen(method)]
+    pub fn read(this: &Host, area: &JsValue, keys: &Array, debug: bool) -> Promise;
+    /// Resolves with `[set landed, remove landed]`.
+    #[wasm_bindgen(method)]
+    pub fn write(
+        this: &Host,
+        area: &JsValue,
+        pairs: &Array,
+        removals: &Array,
+        debug: bool,
+    ) -> Promise;
 
     #[derive(Clone)]
     type TextEncoder;
@@ -86,9 +75,6 @@ extern "C" {
     #[wasm_bindgen(method, getter)]
     fn written(this: &EncodeResult) -> u32;
 
-    type HttpHeaders;
-    #[wasm_bindgen(method)]
-    fn get(this: &HttpHeaders, name: &str) -> Option<String>;
 }
 
 /// Milliseconds since the Unix epoch (`Date.now()`).
@@ -117,58 +103,35 @@ fn path(root: &JsValue, keys: &[&str]) -> Option<JsValue> {
 }
 
 /// `chrome.storage.local` when running in an extension.
-pub fn chrome_storage_local() -> Option<StorageArea> {
-    path(&global(), &["chrome", "storage", "local"]).map(JsCast::unchecked_into)
-}
-
-/// Reads string values from a storage area: one `get` for every key.
-pub async fn storage_get(
-    area: &StorageArea,
-    keys: &[String],
-) -> Result<Vec<Option<String>>, JsValue> {
-    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-    let items = JsFuture::from(area.get(&list)?).await?;
-    Ok(read_items(&items, keys))
+pub fn chrome_storage_local() -> Option<JsValue> {
+    path(&global(), &["chrome", "storage", "local"])
 }
 
 /// The string values of `keys` in the object a storage `get` resolved with.
-/// A value that is there but not a string (foreign code wrote a number or an
-/// object under our key) reads as empty text: the core then counts it as
-/// corrupt state instead of taking it for an absent key.
 pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     keys.iter()
-        .map(|key| {
-            let value = Reflect::get(items, &JsValue::from_str(key)).ok()?;
-            if value.is_undefined() {
-                return None;
-            }
-            Some(
-                value
-                    .dyn_ref::<JsString>()
-                    .map_or_else(String::new, string_from_js),
-            )
-        })
+        .map(|key| stored_text(&Reflect::get(items, &JsValue::from_str(key)).ok()?))
         .collect()
 }
 
-/// Writes several string values in one `set` (one storage transaction).
-pub async fn storage_set(area: &StorageArea, pairs: &[(String, String)]) -> Result<(), JsValue> {
-    let items = Object::new();
-    for (key, value) in pairs {
-        Reflect::set(&items, &JsValue::from_str(key), &JsValue::from_str(value))?;
+/// A value read from storage as text: `None` when absent. A value that is
+/// there but not a string (foreign code wrote a number or an object under
+/// our key) reads as empty text: the core then counts it as corrupt state
+/// instead of taking it for an absent key.
+pub fn stored_text(value: &JsValue) -> Option<String> {
+    if value.is_undefined() {
+        return None;
     }
-    JsFuture::from(area.set(&items)?).await.map(drop)
-}
-
-/// Removes keys in one `remove`.
-pub async fn storage_remove(area: &StorageArea, keys: &[String]) -> Result<(), JsValue> {
-    let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-    JsFuture::from(area.remove(&list)?).await.map(drop)
+    Some(
+        value
+            .dyn_ref::<JsString>()
+            .map_or_else(String::new, string_from_js),
+    )
 }
 
 /// A JS string into Rust with one `TextEncoder.encodeInto` into wasm memory,
 /// not a per-character loop: chunks and the record can be large.
-pub fn string_from_js(text: &JsString) -> String {
+fn string_from_js(text: &JsString) -> String {
     let capacity = text.length() as usize * 3;
     let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
     // SAFETY: the view covers `bytes`' spare capacity only while `encodeInto`
@@ -284,92 +247,5 @@ impl Entropy for CryptoEntropy {
             *byte = self.pool[self.used];
             self.used += 1;
         }
-    }
-}
-
-/// gzip through `CompressionStream`; `None` when the platform lacks it.
-pub async fn gzip(text: &str) -> Option<Uint8Array> {
-    let compression = Compression::new("gzip").ok()?;
-    let blob = JsBlob::new(&Array::of1(&JsValue::from_str(text)));
-    let stream: ReadableStream = blob.stream().unchecked_into();
-    let compressed = stream.pipe_through(&compression);
-    let buffer = JsFuture::from(HttpResponse::new(&compressed).array_buffer())
-        .await
-        .ok()?;
-    Some(Uint8Array::new(&buffer))
-}
-
-/// What a `fetch` ended with.
-pub enum FetchResult {
-    /// An HTTP answer.
-    Answered {
-        /// The HTTP status.
-        status: u16,
-        /// The `Retry-After` header, if any.
-        retry_after: Option<String>,
-        /// Sentry's `X-Sentry-Rate-Limits` header, if any.
-        rate_limits: Option<String>,
-        /// The body of a 2xx answer, when asked for.
-        body: Option<String>,
-    },
-    /// No answer (network, CORS, timeout).
-    Failed,
-}
-
-/// `POST`s a body with its headers. Never sends cookies.
-#[allow(clippy::too_many_arguments)]
-pub async fn post(
-    url: &str,
-    body: &JsValue,
-    gzipped: bool,
-    content_type: &str,
-    extra_headers: &[(String, String)],
-    keepalive: bool,
-    read_body: bool,
-    timeout_ms: u32,
-) -> FetchResult {
-    let init = Object::new();
-    let headers = Object::new();
-    let set = |target: &Object, key: &str, value: &JsValue| {
-        let _ = Reflect::set(target, &JsValue::from_str(key), value);
-    };
-    set(&headers, "Content-Type", &JsValue::from_str(content_type));
-    if gzipped {
-        set(&headers, "Content-Encoding", &JsValue::from_str("gzip"));
-    }
-    for (name, value) in extra_headers {
-        set(&headers, name, &JsValue::from_str(value));
-    }
-    set(&init, "method", &JsValue::from_str("POST"));
-    set(&init, "headers", &headers);
-    set(&init, "body", body);
-    set(&init, "credentials", &JsValue::from_str("omit"));
-    set(&init, "keepalive", &JsValue::from_bool(keepalive));
-    set(&init, "signal", &abort_signal_timeout(timeout_ms));
-    let Ok(promise) = global_fetch(url, &init) else {
-        return FetchResult::Failed;
-    };
-    let Ok(response) = JsFuture::from(promise).await else {
-        return FetchResult::Failed;
-    };
-    let response: HttpResponse = response.unchecked_into();
-    let status = response.status();
-    let text = if read_body && (200..300).contains(&status) {
-        match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|v| v.as_string()),
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    let headers = response.headers();
-    FetchResult::Answered {
-        status,
-        retry_after: headers.get("retry-after"),
-        rate_limits: headers.get("x-sentry-rate-limits"),
-        body: text,
     }
 }

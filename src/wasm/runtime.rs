@@ -1,5 +1,6 @@
-//! Carries out what the engine and the driver decide: requests, storage reads
-//! and writes, timers and the alarm. It holds the engine in a `RefCell`; a JS
+//! Carries out what the engine and the driver decide: requests and storage
+//! calls through the JS host (`js/transport.js`, `js/store.js`), timers and
+//! the alarm. It holds the engine in a `RefCell`; a JS
 //! callback that runs while the engine is borrowed (`beforeSend`, a
 //! `scrub.extraPatterns` RegExp) and calls back into the SDK finds it busy:
 //! recording calls are then deferred until the outer call ends, and reads
@@ -8,14 +9,12 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::Function;
+use js_sys::{Array, Function, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use super::platform::{
-    self, gzip, now_ms, post, set_alarm, storage_get, storage_remove, storage_set, CryptoEntropy,
-    FetchResult, StorageArea, Timer,
-};
+use super::platform::{self, now_ms, read_items, set_alarm, CryptoEntropy, Host, Timer};
 use crate::core::backoff::Outcome;
 use crate::core::dest::Kind;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
@@ -28,7 +27,10 @@ pub(crate) struct Inner {
     pub endpoint: String,
     pub gzip: bool,
     pub debug: bool,
-    pub storage: Option<StorageArea>,
+    /// `chrome.storage.local`, or the `storage` option: handed to [`Host`].
+    pub storage: Option<JsValue>,
+    /// `js/transport.js` and `js/store.js`: fetch, compression, storage.
+    pub host: Host,
     pub state: RefCell<State>,
     /// Calls that arrived while the engine was busy, run when it is free.
     pub deferred: RefCell<Vec<DeferredCall>>,
@@ -122,16 +124,6 @@ impl Inner {
         self.last_consent.set(engine.consent());
         *self.last_id.borrow_mut() = engine.anonymous_id().map(str::to_owned);
     }
-
-    /// Logs in debug mode.
-    pub fn warn(&self, message: &str, error: Option<&JsValue>) {
-        if self.debug {
-            let detail = error.and_then(JsValue::as_string).unwrap_or_default();
-            platform::warn(
-                &(message.to_owned() + if detail.is_empty() { "" } else { ": " } + &detail),
-            );
-        }
-    }
 }
 
 /// One driver tick: polls the engine and carries out the plan.
@@ -205,13 +197,15 @@ fn on_timer(weak: &Weak<Inner>) {
 
 async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
     let values = match &inner.storage {
-        Some(area) => match storage_get(area, &keys).await {
-            Ok(values) => Some(values),
-            Err(error) => {
-                inner.warn("mv3-telemetry: could not read queued items", Some(&error));
-                None
-            }
-        },
+        Some(area) => {
+            let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
+            // `js/store.js` resolves with null when the read failed (warned there).
+            JsFuture::from(inner.host.read(area, &list, inner.debug))
+                .await
+                .ok()
+                .filter(|items| !items.is_null())
+                .map(|items| read_items(&items, &keys))
+        }
         None => Some(vec![None; keys.len()]),
     };
     let retry_later = values.is_none();
@@ -224,21 +218,24 @@ async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
     }
 }
 
+/// Sends one request through `js/transport.js`: JS compresses the body and
+/// runs the fetch; the core decides everything around them (the URL, the
+/// headers, `keepalive`, what the answer means).
 async fn deliver(inner: Rc<Inner>, request: Request) {
     let url = if request.url.is_empty() {
         inner.endpoint.clone() + request.endpoint.path()
     } else {
         request.url.clone()
     };
-    let (body, gzipped, size) = match inner.gzip.then_some(()) {
-        Some(()) => match gzip(&request.body).await {
-            Some(bytes) => {
-                let size = bytes.length() as usize;
-                (JsValue::from(bytes), true, size)
-            }
-            None => (JsValue::from_str(&request.body), false, request.body.len()),
-        },
-        None => (JsValue::from_str(&request.body), false, request.body.len()),
+    let host = &inner.host;
+    let Ok(body) = JsFuture::from(host.compress(&request.body, inner.gzip)).await else {
+        return;
+    };
+    // The body is the text itself unless it was compressed.
+    let size = if body.is_string() {
+        request.body.len()
+    } else {
+        body.unchecked_ref::<Uint8Array>().length() as usize
     };
     // Consent may have been revoked while the body was compressed.
     let keepalive = inner.with_engine(|engine, _, driver| {
@@ -249,56 +246,37 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     let Some(Some(keepalive)) = keepalive else {
         return;
     };
+    let headers = Array::new();
+    for (name, value) in &request.headers {
+        headers.push(&JsValue::from_str(name));
+        headers.push(&JsValue::from_str(value));
+    }
     // Only an OTLP answer's body matters (`partialSuccess`).
     let read_body = request.dest == Some(Kind::Otlp);
-    let result = post(
+    let answer = JsFuture::from(host.post(
         &url,
         &body,
-        gzipped,
         request.content_type,
-        &request.headers,
+        &headers,
         keepalive,
         read_body,
         REQUEST_TIMEOUT_MS,
-    )
-    .await;
-    let (outcome, rate_limits, answer) = match result {
-        FetchResult::Answered {
-            status,
-            retry_after,
-            rate_limits,
-            body,
-        } => (
+        inner.debug,
+    ))
+    .await
+    .ok()
+    .and_then(|answer| answer.dyn_into::<Array>().ok());
+    let (outcome, rate_limits, text) = match answer {
+        Some(answer) => (
             Outcome::Status {
-                code: status,
-                retry_after,
+                code: answer.get(0).as_f64().unwrap_or_default() as u16,
+                retry_after: answer.get(1).as_string(),
             },
-            rate_limits,
-            body,
+            answer.get(2).as_string(),
+            answer.get(3).as_string(),
         ),
-        FetchResult::Failed => (Outcome::NetworkError, None, None),
+        None => (Outcome::NetworkError, None, None),
     };
-    if inner.debug
-        && !matches!(
-            outcome,
-            Outcome::Status {
-                code: 200..=299,
-                ..
-            }
-        )
-    {
-        let what = match &outcome {
-            Outcome::Status { code, .. } => {
-                let mut text = "status ".to_owned();
-                push_u64(&mut text, u64::from(*code));
-                text
-            }
-            Outcome::NetworkError => "network error".to_owned(),
-        };
-        // The URL without its query: Sentry's carries the public key.
-        let shown = url.split('?').next().unwrap_or_default();
-        platform::warn(&("mv3-telemetry: POST ".to_owned() + shown + " failed: " + &what));
-    }
     inner.with_engine(|engine, entropy, driver| {
         if keepalive {
             driver.release_keepalive(size);
@@ -307,7 +285,7 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
             request.id,
             &outcome,
             rate_limits.as_deref(),
-            answer.as_deref(),
+            text.as_deref(),
             now_ms(),
             entropy,
         );
@@ -365,20 +343,21 @@ pub(crate) async fn persist_now(inner: &Rc<Inner>) {
         }
         let Some(Some(writes)) = writes else { return };
         inner.persisting.set(true);
-        let mut ok = true;
-        if !writes.set.is_empty() {
-            if let Err(error) = storage_set(area, &writes.set).await {
-                inner.warn("mv3-telemetry: could not persist state", Some(&error));
-                ok = false;
-            }
+        let pairs = Array::new();
+        for (key, value) in &writes.set {
+            pairs.push(&JsValue::from_str(key));
+            pairs.push(&JsValue::from_str(value));
         }
-        let mut removed = ok;
-        if ok && !writes.remove.is_empty() {
-            if let Err(error) = storage_remove(area, &writes.remove).await {
-                inner.warn("mv3-telemetry: could not remove old state", Some(&error));
-                removed = false;
-            }
-        }
+        let removals: Array = writes.remove.iter().map(|k| JsValue::from_str(k)).collect();
+        // `js/store.js` runs the `set`, then the `remove` if the set landed,
+        // and warns about a failure; it resolves with what landed.
+        let landed = JsFuture::from(inner.host.write(area, &pairs, &removals, inner.debug))
+            .await
+            .ok()
+            .and_then(|landed| landed.dyn_into::<Array>().ok());
+        let (ok, removed) = landed.map_or((false, false), |landed| {
+            (landed.get(0).is_truthy(), landed.get(1).is_truthy())
+        });
         inner.persisting.set(false);
         inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
         if !ok || !removed {

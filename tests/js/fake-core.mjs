@@ -25,7 +25,12 @@ export function fakeCore({ consent = 'granted', codes = {}, stats } = {}) {
     wake() { log('wake', []); },
     consentStatus() { return consent; },
     anonymousId() { return consent === 'granted' ? '00000000-0000-4000-8000-000000000000' : undefined; },
-    async setConsent(granted) { log('setConsent', [granted]); consent = granted ? 'granted' : 'denied'; },
+    setConsent(granted) {
+      log('setConsent', [granted]);
+      const before = consent;
+      consent = granted ? 'granted' : 'denied';
+      return consent !== before;
+    },
     track: record('track'),
     trackSystem: record('trackSystem'),
     captureError: record('captureError'),

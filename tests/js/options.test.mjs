@@ -3,7 +3,7 @@
 // field, and the core is handed every default.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateOptions, checkOptions, coreOptions } from '../../js/options.js';
+import { validateOptions, checkOptions, coreOptions, coreOptionsText } from '../../js/options.js';
 import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS } from '../../js/constants.js';
 
 const ENDPOINT = 'https://collector.example.com';
@@ -198,4 +198,13 @@ test('the core is handed each destination with its default types and host', () =
   assert.deepEqual(options.posthog, { apiKey: 'phc_x', host: 'https://us.i.posthog.com', types: ['event', 'error'] });
   assert.deepEqual(DESTINATION_TYPES.otlp, ['event', 'error', 'timing', 'feedback']);
   assert.equal(coreOptions({ endpoint: ENDPOINT }).sentry, undefined, 'absent destinations stay absent');
+});
+
+test('the core is handed its options as one JSON text, with an infinite slowThresholdMs as the largest finite number', () => {
+  const text = coreOptionsText({ endpoint: ENDPOINT, slowThresholdMs: Infinity, sampleRate: 0.5 });
+  assert.equal(typeof text, 'string');
+  const parsed = JSON.parse(text);
+  assert.equal(parsed.slowThresholdMs, Number.MAX_VALUE);
+  assert.equal(parsed.sampleRate, 0.5);
+  assert.deepEqual({ ...parsed, slowThresholdMs: Infinity }, coreOptions({ endpoint: ENDPOINT, slowThresholdMs: Infinity, sampleRate: 0.5 }));
 });

@@ -4,7 +4,7 @@
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTelemetry } from '../../js/telemetry.js';
-import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY } from '../../js/constants.js';
+import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY, DEFAULTS } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
 
@@ -36,7 +36,7 @@ test('calls made before ready are replayed in order once the core has started', 
   assert.equal(telemetry.stats().buffered, 0);
 });
 
-test('the core receives a plain options object with every default filled in, and the hook, patterns and storage beside it', async () => {
+test('the core receives its options as one JSON text with every default filled in, and the hook, patterns and storage beside it', async () => {
   const core = fakeCore();
   const load = loaderFor(core);
   const storage = createMemoryStorage();
@@ -44,15 +44,19 @@ test('the core receives a plain options object with every default filled in, and
   const patterns = [/ACME-\d+/];
   const telemetry = createTelemetry({ ...BASE, storage, beforeSend, scrub: { extraPatterns: patterns } }, load);
   await telemetry.ready;
-  const [options, givenStorage, givenPatterns, givenHook] = load.args;
-  assert.equal(typeof options, 'object', 'an object, not JSON text');
+  const [text, givenStorage, givenPatterns, givenHook] = load.args;
+  // One string crossing into wasm, read by the core's JSON parser (src/core/options.rs).
+  assert.equal(typeof text, 'string', 'JSON text, not an object read field by field');
+  const options = JSON.parse(text);
+  assert.equal(options.endpoint, BASE.endpoint);
+  assert.equal(options.batch.maxEvents, DEFAULTS.batch.maxEvents);
   assert.equal(givenStorage, storage);
   assert.equal(givenPatterns, patterns);
   assert.equal(givenHook, beforeSend);
   assert.ok(!('extraPatterns' in options.scrub) && !('beforeSend' in options) && !('storage' in options));
 });
 
-test('start-up reads storage once, during init, and hands that read to start() with the panic note in it', async () => {
+test('start-up reads storage once, during init, and hands the record from that read to start(), the panic note coming from the same read', async () => {
   const storage = createMemoryStorage();
   const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
   storage.data.set(RECORD_KEY, '{"v":2}');
@@ -67,13 +71,15 @@ test('start-up reads storage once, during init, and hands that read to start() w
   loaded.open();
   await telemetry.ready;
   assert.equal(reads.length, 1, 'no second read for the panic note');
-  const [stored] = core.calls.find((c) => c.method === 'start').args;
-  assert.deepEqual(await stored, { [RECORD_KEY]: '{"v":2}', [PANIC_KEY]: note });
+  const [record, legacy] = core.calls.find((c) => c.method === 'start').args;
+  assert.equal(record, '{"v":2}');
+  assert.equal(legacy, undefined, 'absent keys are undefined');
   assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
 });
 
-test('a failed start-up read is not an unhandled rejection, and the panic note is read again', async () => {
+test('a failed start-up read is not an unhandled rejection, the record is read again for start(), and so is the panic note', async () => {
   const storage = createMemoryStorage();
+  storage.data.set(RECORD_KEY, '{"v":2}');
   storage.data.set(PANIC_KEY, JSON.stringify({ message: 'boom', stack: '', ts: 1 }));
   const get = storage.get.bind(storage);
   let first = true;
@@ -88,6 +94,7 @@ test('a failed start-up read is not an unhandled rejection, and the panic note i
     await nextTask();
     assert.deepEqual(unhandled, []);
     assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+    assert.deepEqual(core.calls.find((c) => c.method === 'start').args, ['{"v":2}', undefined], 'the core starts from the second read');
   } finally {
     process.off('unhandledRejection', onUnhandled);
   }
@@ -290,4 +297,21 @@ test('after an unreadable record, every chunk key is removed before the first bu
   assert.deepEqual(order, ['remove mv3t.chunk.0.3,mv3t.chunk.2.0']);
   // Besides the extension's own key, only the consent mirrored for page clients.
   assert.deepEqual([...storage.data.keys()].filter((k) => k !== 'mv3t.consent'), ['their.key']);
+});
+
+test('setConsent asks a busy core again, then persists before the wake that may send the deletion request', async () => {
+  const core = fakeCore();
+  const apply = core.setConsent;
+  let busy = 2;
+  core.setConsent = (granted) => (busy-- > 0 ? (core.calls.push({ method: 'setConsent', args: [granted] }), undefined) : apply(granted));
+  const telemetry = createTelemetry({ ...BASE }, loaderFor(core));
+  await telemetry.ready;
+  await nextTask(); // the start-up wake
+  const before = core.calls.length;
+  await telemetry.setConsent(false);
+  assert.deepEqual(core.calls.slice(before).map((c) => c.method), ['setConsent', 'setConsent', 'setConsent', 'persist', 'wake']);
+  assert.equal(telemetry.consentStatus(), 'denied');
+  const unchanged = core.calls.length;
+  await telemetry.setConsent(false);
+  assert.deepEqual(core.calls.slice(unchanged).map((c) => c.method), ['setConsent', 'wake'], 'no write when nothing changed');
 });
