@@ -444,6 +444,25 @@ impl Scan<'_, '_> {
         if i < self.kv_skip.get() {
             return None;
         }
+        // A word then spaces (`at handleMessage`, prose): what follows the
+        // spaces decides, as below, but without scanning the name (it ends
+        // at the space) or looking back: unless an operator follows, only
+        // a flag (`-u user`) or a listed word one space before its value
+        // (`token 9f8K...`) makes it a name. Most words in text end here.
+        if matches!(self.at(r), b' ' | b'\t') {
+            let mut j = r + 1;
+            while matches!(self.at(j), b' ' | b'\t') && j - r < 8 {
+                j += 1;
+            }
+            if !matches!(self.at(j), b'=' | b':' | b'?' | b'.' | b'+' | b'|')
+                && (j - r > 1 || (self.prev(i) != Some(b'-') && name_lists(&b[i..r]) == 0))
+            {
+                if r - i <= 64 {
+                    self.kv_skip.set(r);
+                }
+                return None;
+            }
+        }
         // Names are at most 64 bytes, trailing dots and dashes included.
         let mut e = self.memo_run(NAME_SLOT, r, is_name_byte);
         if e - i > 64 {

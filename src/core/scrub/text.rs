@@ -28,7 +28,9 @@
 use std::borrow::Cow;
 
 use super::keys::KeyMatcher;
-use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, TRIGGER, URLISH};
+use super::scan::{
+    is, Hit, Out, Scan, ALNUM, CLASS, DELIM, DIGIT, NO_RUN, RUN_SLOTS, TRIGGER, URLISH,
+};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -105,7 +107,9 @@ impl Scan<'_, '_> {
         if let Some(h) = self.vendor_key(i, r) {
             return Some(h);
         }
-        if len >= 4 {
+        // An IBAN's country code is two letters then two check digits:
+        // looked at here, as most words of four letters or more are not.
+        if len >= 4 && is(self.at(i + 2), DIGIT) {
             if let Some(h) = self.iban(i) {
                 return Some(h);
             }
@@ -184,7 +188,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
-        runs: Default::default(),
+        runs: [NO_RUN; RUN_SLOTS],
     };
     let mut tok = Tok::pending(0);
     // Whether `tok` is the token the walk is in (false after a delimiter,
@@ -194,6 +198,17 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     while i < n {
         let c = b[i];
         let cls = CLASS[c as usize];
+        if cls & (DELIM | TRIGGER) == DELIM {
+            // Spaces and the like: they close the token and start nothing
+            // (no detector starts at them, and a URL's user info lies
+            // inside a token), so a run of them costs a tight loop.
+            open = false;
+            i += 1;
+            while i < n && CLASS[b[i] as usize] & (DELIM | TRIGGER) == DELIM {
+                i += 1;
+            }
+            continue;
+        }
         if cls & DELIM != 0 {
             open = false;
         } else {
