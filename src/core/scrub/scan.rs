@@ -270,14 +270,16 @@ pub(crate) struct Scan<'a, 'k> {
     pub(crate) out: Out<'a>,
     /// `text_kv` found no `name=` for word starts before this position.
     pub kv_skip: Cell<usize>,
-    /// The last run scanned by [`Scan::memo_run`] in each slot.
-    pub runs: [Cell<(usize, usize)>; RUN_SLOTS],
+    /// The last run scanned by [`Scan::memo_run`] in each slot. Borrowed
+    /// from the pass's frame: held by value, the zeroed array was built
+    /// and then copied into the state, twice the stores per pass.
+    pub runs: &'k [Cell<(usize, usize)>; RUN_SLOTS],
 }
 
 /// No run remembered yet: the value every slot of [`Scan::runs`] starts
 /// with. An array of this constant is one zeroing; `Default::default()`
-/// built the 13 slots one call at a time in the size-tuned build (about
-/// 3 instructions per byte of the bench corpus, most lines being short).
+/// built the 13 slots one call at a time in the size-tuned build (most
+/// lines are short, so this per-pass cost showed per byte).
 pub(crate) const NO_RUN: Cell<(usize, usize)> = Cell::new((0, 0));
 
 /// Slots of [`Scan::memo_run`]: one per vendor body alphabet, then

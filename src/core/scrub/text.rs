@@ -183,12 +183,13 @@ pub(crate) fn scrub_text<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
 pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     let b = text.as_bytes();
     let n = b.len();
+    let runs = [NO_RUN; RUN_SLOTS];
     let mut s = Scan {
         b,
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
-        runs: [NO_RUN; RUN_SLOTS],
+        runs: &runs,
     };
     let mut tok = Tok::pending(0);
     // Whether `tok` is the token the walk is in (false after a delimiter,
