@@ -531,6 +531,20 @@ impl Scan<'_, '_> {
         {
             return self.user_password(v);
         }
+        // A name whose parts start no listed word has no tier, nor has any
+        // tail of it (`keys::KeyMatcher::may_name`): the later word starts
+        // inside it (`runtime` and `lastError` of `chrome.runtime.lastError:
+        // ...`) end here, without splitting the name or reading the value
+        // again. Only after a separator: a start right after a replacement
+        // may cut a part in two.
+        let (ts, te) = self.tierless.get();
+        if te == e && ts < i && !is(b[i - 1], ALNUM) {
+            return None;
+        }
+        if !self.keys.may_name(&b[i..e]) {
+            self.tierless.set((i, e));
+            return None;
+        }
         self.assigned(&b[i..e], i, v, op)
     }
 

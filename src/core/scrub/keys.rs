@@ -451,6 +451,20 @@ impl KeyMatcher {
         Some(f(&arr[..n]))
     }
 
+    /// Whether a part of `name` may start a listed word: without one,
+    /// [`KeyMatcher::text_tier`] is `None`. Most names (`event`, `page`,
+    /// `Error`) hold none, which one pass over the parts tells, before
+    /// they are collected and matched. The parts after a separator are
+    /// the parts of the name cut there, so when a name holds none, none
+    /// of its tails does either.
+    pub(crate) fn may_name(&self, name: &[u8]) -> bool {
+        Parts::new(name).any(|p| {
+            let c = usize::from(p[0].to_ascii_lowercase());
+            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
+            self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
+        })
+    }
+
     /// How a name seen in text before an assigned value (`name=value`,
     /// `name: value`, `<name>value</name>`) is treated. The name is split
     /// once; most names (`event`, `Error`) hold no part that starts any
@@ -461,15 +475,7 @@ impl KeyMatcher {
         if !self.allow.is_empty() && std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)) {
             return Tier::None;
         }
-        // Most names (`event`, `page`, `Error`) hold no part that starts a
-        // listed word, which one pass over the parts tells, before they
-        // are collected and matched.
-        let may = Parts::new(name).any(|p| {
-            let c = usize::from(p[0].to_ascii_lowercase());
-            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
-            self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
-        });
-        if !may {
+        if !self.may_name(name) {
             return Tier::None;
         }
         Self::with_parts(name, |parts| {

@@ -270,6 +270,9 @@ pub(crate) struct Scan<'a, 'k> {
     pub(crate) out: Out<'a>,
     /// `text_kv` found no `name=` for word starts before this position.
     pub kv_skip: Cell<usize>,
+    /// The last name `text_kv` found without a part that may start a
+    /// listed word (start, end; `(0, 0)` for none).
+    pub tierless: Cell<(usize, usize)>,
     /// The last run scanned by [`Scan::memo_run`] in each slot. Borrowed
     /// from the pass's frame: held by value, the zeroed array was built
     /// and then copied into the state, twice the stores per pass.

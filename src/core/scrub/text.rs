@@ -189,6 +189,7 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
+        tierless: std::cell::Cell::new((0, 0)),
         runs: &runs,
     };
     let mut tok = Tok::pending(0);
