@@ -345,7 +345,10 @@ impl Scan<'_, '_> {
             }
         }
         let tier = self.keys.text_tier(name);
-        if tier == Tier::None {
+        if tier == Tier::Never {
+            self.tierless.set((name_start, name_start + name.len()));
+        }
+        if matches!(tier, Tier::None | Tier::Never) {
             return None;
         }
         let b = self.b;
@@ -531,18 +534,15 @@ impl Scan<'_, '_> {
         {
             return self.user_password(v);
         }
-        // A name whose parts start no listed word has no tier, nor has any
-        // tail of it (`keys::KeyMatcher::may_name`): the later word starts
+        // A tail of a name found without a part that may start a listed
+        // word (`Tier::Never`) is none either: the later word starts
         // inside it (`runtime` and `lastError` of `chrome.runtime.lastError:
         // ...`) end here, without splitting the name or reading the value
-        // again. Only after a separator: a start right after a replacement
-        // may cut a part in two.
+        // again. Only after an ASCII separator: a start right after a
+        // replacement may cut a part in two, and a non-ASCII byte belongs
+        // to the part it precedes.
         let (ts, te) = self.tierless.get();
-        if te == e && ts < i && !is(b[i - 1], ALNUM) {
-            return None;
-        }
-        if !self.keys.may_name(&b[i..e]) {
-            self.tierless.set((i, e));
+        if te == e && ts < i && b[i - 1] < 0x80 && !is(b[i - 1], ALNUM) {
             return None;
         }
         self.assigned(&b[i..e], i, v, op)

@@ -304,6 +304,11 @@ fn canonical(s: &str) -> String {
 pub(crate) enum Tier {
     /// Not a credential's name.
     None,
+    /// Not a credential's name, and no part of it may start a listed word
+    /// (`Error`, `runtime.lastError`). The parts after a separator are the
+    /// parts of the name cut there, so no tail of such a name (cut after
+    /// an ASCII separator) is a credential's name either.
+    Never,
     /// A credential's name (`password`, `api_key`, `DB_PASS`): any real
     /// value is filtered.
     Any,
@@ -451,20 +456,6 @@ impl KeyMatcher {
         Some(f(&arr[..n]))
     }
 
-    /// Whether a part of `name` may start a listed word: without one,
-    /// [`KeyMatcher::text_tier`] is `None`. Most names (`event`, `page`,
-    /// `Error`) hold none, which one pass over the parts tells, before
-    /// they are collected and matched. The parts after a separator are
-    /// the parts of the name cut there, so when a name holds none, none
-    /// of its tails does either.
-    pub(crate) fn may_name(&self, name: &[u8]) -> bool {
-        Parts::new(name).any(|p| {
-            let c = usize::from(p[0].to_ascii_lowercase());
-            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
-            self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
-        })
-    }
-
     /// How a name seen in text before an assigned value (`name=value`,
     /// `name: value`, `<name>value</name>`) is treated. The name is split
     /// once; most names (`event`, `Error`) hold no part that starts any
@@ -475,8 +466,16 @@ impl KeyMatcher {
         if !self.allow.is_empty() && std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)) {
             return Tier::None;
         }
-        if !self.may_name(name) {
-            return Tier::None;
+        // Most names (`event`, `page`, `Error`) hold no part that starts a
+        // listed word, which one pass over the parts tells, before they
+        // are collected and matched.
+        let may = Parts::new(name).any(|p| {
+            let c = usize::from(p[0].to_ascii_lowercase());
+            let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
+            self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
+        });
+        if !may {
+            return Tier::Never;
         }
         Self::with_parts(name, |parts| {
             if self.match_parts(parts) {

@@ -270,8 +270,8 @@ pub(crate) struct Scan<'a, 'k> {
     pub(crate) out: Out<'a>,
     /// `text_kv` found no `name=` for word starts before this position.
     pub kv_skip: Cell<usize>,
-    /// The last name `text_kv` found without a part that may start a
-    /// listed word (start, end; `(0, 0)` for none).
+    /// The last name found without a part that may start a listed word
+    /// (`Tier::Never`; start, end; `(0, 0)` for none).
     pub tierless: Cell<(usize, usize)>,
     /// The last run scanned by [`Scan::memo_run`] in each slot. Borrowed
     /// from the pass's frame: held by value, the zeroed array was built

@@ -46,6 +46,7 @@ impl Scan<'_, '_> {
     /// digit); `r` is the end of its run of letters and digits. Cheap checks
     /// on the run's length and the byte after it keep each detector from
     /// even starting on ordinary words and numbers.
+    #[inline(always)]
     fn at_word_start(&mut self, i: usize, r: usize, tok: &Tok) -> Option<Hit> {
         let c = self.b[i];
         if tok.query_like() && i == tok.start {
