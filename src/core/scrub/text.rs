@@ -201,17 +201,6 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     while i < n {
         let c = b[i];
         let cls = CLASS[c as usize];
-        if cls & (DELIM | TRIGGER) == DELIM {
-            // Spaces and the like: they close the token and start nothing
-            // (no detector starts at them, and a URL's user info lies
-            // inside a token), so a run of them costs a tight loop.
-            open = false;
-            i += 1;
-            while i < n && CLASS[b[i] as usize] & (DELIM | TRIGGER) == DELIM {
-                i += 1;
-            }
-            continue;
-        }
         if cls & DELIM != 0 {
             open = false;
         } else {
