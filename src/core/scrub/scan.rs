@@ -279,12 +279,6 @@ pub(crate) struct Scan<'a, 'k> {
     pub runs: &'k [Cell<(usize, usize)>; RUN_SLOTS],
 }
 
-/// No run remembered yet: the value every slot of [`Scan::runs`] starts
-/// with. An array of this constant is one zeroing; `Default::default()`
-/// built the 13 slots one call at a time in the size-tuned build (most
-/// lines are short, so this per-pass cost showed per byte).
-pub(crate) const NO_RUN: Cell<(usize, usize)> = Cell::new((0, 0));
-
 /// Slots of [`Scan::memo_run`]: one per vendor body alphabet, then
 /// unquoted values and names in `assign`.
 pub(crate) const RUN_SLOTS: usize = 13;

@@ -26,11 +26,10 @@
 //! `scrub(scrub(x)) == scrub(x)` hold.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::keys::KeyMatcher;
-use super::scan::{
-    is, Hit, Out, Scan, ALNUM, CLASS, DELIM, DIGIT, NO_RUN, RUN_SLOTS, TRIGGER, URLISH,
-};
+use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, DIGIT, RUN_SLOTS, TRIGGER, URLISH};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -184,7 +183,10 @@ pub(crate) fn scrub_text<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
 pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     let b = text.as_bytes();
     let n = b.len();
-    let runs = [NO_RUN; RUN_SLOTS];
+    // No run remembered yet: one zeroed array (`Default::default()` built
+    // the slots one call at a time in the size-tuned build, and most lines
+    // are short, so this per-pass cost showed per byte).
+    let runs = [const { Cell::new((0, 0)) }; RUN_SLOTS];
     let mut s = Scan {
         b,
         keys,
