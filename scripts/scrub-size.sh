@@ -30,7 +30,10 @@ copy_tree() {
   # Tracked and untracked (not ignored) files: the tree as it is now.
   git ls-files -z --cached --others --exclude-standard |
     while IFS= read -r -d '' f; do
-      [ -e "$f" ] && printf '%s\0' "$f"
+      # node_modules may be an untracked link here (a worktree's): linked
+      # below instead, as cp --parents cannot copy a link to a directory
+      # that way.
+      [ -e "$f" ] && [ "$f" != node_modules ] && printf '%s\0' "$f"
     done | xargs -0 cp --parents -t "$dir"
   ln -s "$root/target" "$dir/target"
   ln -s "$root/node_modules" "$dir/node_modules"
@@ -39,6 +42,32 @@ copy_tree() {
 take_scrub() {
   rm -rf "$2/src/core/scrub"
   git archive "$1" src/core/scrub | tar -x -m -C "$2"
+  shim_api "$2/src/core/scrub/mod.rs"
+}
+
+# The rest of the tree calls scrubber APIs that were split out of existing
+# code after the base (`core::props` calls `Scrubber::is_card_number`, the
+# number branch of `scrub_value` since 7a4c652). A base scrubber without
+# them would not build; adding each one, spelled as the base's own code
+# spells it, to the base copy keeps the comparison to the scrubber's own
+# changes: the shim is the code the base already shipped inside
+# `scrub_value`, so it adds about nothing there.
+shim_api() {
+  local mod="$1"
+  if ! grep -q 'fn is_card_number' "$mod"; then
+    cat >>"$mod" <<'RS'
+
+// Added by scripts/scrub-size.sh: the base's card-number check of JSON
+// numbers (its `scrub_value`), as the API the current tree calls.
+impl Scrubber {
+    /// Whether a JSON number's text is a valid card number.
+    pub fn is_card_number(&self, text: &str) -> bool {
+        let digits = text.as_bytes();
+        digits.len() >= 13 && digits.iter().all(u8::is_ascii_digit) && validate::card_ok(digits)
+    }
+}
+RS
+  fi
 }
 copy_tree "$work/new"
 copy_tree "$work/old"

@@ -345,7 +345,10 @@ impl Scan<'_, '_> {
             }
         }
         let tier = self.keys.text_tier(name);
-        if tier == Tier::None {
+        if tier == Tier::Never {
+            self.tierless.set((name_start, name_start + name.len()));
+        }
+        if matches!(tier, Tier::None | Tier::Never) {
             return None;
         }
         let b = self.b;
@@ -444,6 +447,25 @@ impl Scan<'_, '_> {
         if i < self.kv_skip.get() {
             return None;
         }
+        // A word then spaces (`at handleMessage`, prose): what follows the
+        // spaces decides, as below, but without scanning the name (it ends
+        // at the space) or looking back: unless an operator follows, only
+        // a flag (`-u user`) or a listed word one space before its value
+        // (`token 9f8K...`) makes it a name. Most words in text end here.
+        if matches!(self.at(r), b' ' | b'\t') {
+            let mut j = r + 1;
+            while matches!(self.at(j), b' ' | b'\t') && j - r < 8 {
+                j += 1;
+            }
+            if !matches!(self.at(j), b'=' | b':' | b'?' | b'.' | b'+' | b'|')
+                && (j - r > 1 || (self.prev(i) != Some(b'-') && name_lists(&b[i..r]) == 0))
+            {
+                if r - i <= 64 {
+                    self.kv_skip.set(r);
+                }
+                return None;
+            }
+        }
         // Names are at most 64 bytes, trailing dots and dashes included.
         let mut e = self.memo_run(NAME_SLOT, r, is_name_byte);
         if e - i > 64 {
@@ -511,6 +533,17 @@ impl Scan<'_, '_> {
             && (b[i..e].eq_ignore_ascii_case(b"u") || b[i..e].eq_ignore_ascii_case(b"user"))
         {
             return self.user_password(v);
+        }
+        // A tail of a name found without a part that may start a listed
+        // word (`Tier::Never`) is none either: the later word starts
+        // inside it (`runtime` and `lastError` of `chrome.runtime.lastError:
+        // ...`) end here, without splitting the name or reading the value
+        // again. Only after an ASCII separator: a start right after a
+        // replacement may cut a part in two, and a non-ASCII byte belongs
+        // to the part it precedes.
+        let (ts, te) = self.tierless.get();
+        if te == e && ts < i && b[i - 1] < 0x80 && !is(b[i - 1], ALNUM) {
+            return None;
         }
         self.assigned(&b[i..e], i, v, op)
     }

@@ -304,6 +304,11 @@ fn canonical(s: &str) -> String {
 pub(crate) enum Tier {
     /// Not a credential's name.
     None,
+    /// Not a credential's name, and no part of it may start a listed word
+    /// (`Error`, `runtime.lastError`). The parts after a separator are the
+    /// parts of the name cut there, so no tail of such a name (cut after
+    /// an ASCII separator) is a credential's name either.
+    Never,
     /// A credential's name (`password`, `api_key`, `DB_PASS`): any real
     /// value is filtered.
     Any,
@@ -470,7 +475,7 @@ impl KeyMatcher {
             self.first[c] & (bit | 1) != 0 || (p.len() < 64 && self.first_text[c] & bit != 0)
         });
         if !may {
-            return Tier::None;
+            return Tier::Never;
         }
         Self::with_parts(name, |parts| {
             if self.match_parts(parts) {

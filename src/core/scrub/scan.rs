@@ -270,8 +270,13 @@ pub(crate) struct Scan<'a, 'k> {
     pub(crate) out: Out<'a>,
     /// `text_kv` found no `name=` for word starts before this position.
     pub kv_skip: Cell<usize>,
-    /// The last run scanned by [`Scan::memo_run`] in each slot.
-    pub runs: [Cell<(usize, usize)>; RUN_SLOTS],
+    /// The last name found without a part that may start a listed word
+    /// (`Tier::Never`; start, end; `(0, 0)` for none).
+    pub tierless: Cell<(usize, usize)>,
+    /// The last run scanned by [`Scan::memo_run`] in each slot. Borrowed
+    /// from the pass's frame: held by value, the zeroed array was built
+    /// and then copied into the state, twice the stores per pass.
+    pub runs: &'k [Cell<(usize, usize)>; RUN_SLOTS],
 }
 
 /// Slots of [`Scan::memo_run`]: one per vendor body alphabet, then

@@ -26,9 +26,10 @@
 //! `scrub(scrub(x)) == scrub(x)` hold.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use super::keys::KeyMatcher;
-use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, TRIGGER, URLISH};
+use super::scan::{is, Hit, Out, Scan, ALNUM, CLASS, DELIM, DIGIT, RUN_SLOTS, TRIGGER, URLISH};
 use super::url::Tok;
 
 impl Scan<'_, '_> {
@@ -44,6 +45,7 @@ impl Scan<'_, '_> {
     /// digit); `r` is the end of its run of letters and digits. Cheap checks
     /// on the run's length and the byte after it keep each detector from
     /// even starting on ordinary words and numbers.
+    #[inline(always)]
     fn at_word_start(&mut self, i: usize, r: usize, tok: &Tok) -> Option<Hit> {
         let c = self.b[i];
         if tok.query_like() && i == tok.start {
@@ -105,7 +107,9 @@ impl Scan<'_, '_> {
         if let Some(h) = self.vendor_key(i, r) {
             return Some(h);
         }
-        if len >= 4 {
+        // An IBAN's country code is two letters then two check digits:
+        // looked at here, as most words of four letters or more are not.
+        if len >= 4 && is(self.at(i + 2), DIGIT) {
             if let Some(h) = self.iban(i) {
                 return Some(h);
             }
@@ -179,12 +183,17 @@ pub(crate) fn scrub_text<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
 pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     let b = text.as_bytes();
     let n = b.len();
+    // No run remembered yet: one zeroed array (`Default::default()` built
+    // the slots one call at a time in the size-tuned build, and most lines
+    // are short, so this per-pass cost showed per byte).
+    let runs = [const { Cell::new((0, 0)) }; RUN_SLOTS];
     let mut s = Scan {
         b,
         keys,
         out: Out::new(text),
         kv_skip: std::cell::Cell::new(0),
-        runs: Default::default(),
+        tierless: std::cell::Cell::new((0, 0)),
+        runs: &runs,
     };
     let mut tok = Tok::pending(0);
     // Whether `tok` is the token the walk is in (false after a delimiter,
