@@ -269,6 +269,9 @@ pub type Result<T> = std::result::Result<T, JsonError>;
 /// `text[from..to]` without a panic path (and the formatting code a str
 /// slicing panic links). Callers split only next to ASCII bytes, so the
 /// range is always on char boundaries and the fallback is unreachable.
+/// Inlined: it runs twice per string written or read, and the size-tuned
+/// build kept it a call (record path: -2% instructions for 28 B gzipped).
+#[inline(always)]
 fn slice(text: &str, from: usize, to: usize) -> &str {
     text.get(from..to).unwrap_or_default()
 }
