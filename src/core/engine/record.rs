@@ -194,8 +194,8 @@ impl Engine {
         // The wrapper names how it caught the error; uncaught ones crash the
         // session for release health.
         let unhandled = input.context.is_some_and(|c| {
-            c.contains("\"mechanism\":\"onerror\"")
-                || c.contains("\"mechanism\":\"onunhandledrejection\"")
+            mentions(c, "\"mechanism\":\"onerror\"")
+                || mentions(c, "\"mechanism\":\"onunhandledrejection\"")
         });
         if self.fold_repeat(&fingerprint) {
             self.health_error(unhandled, now);
@@ -535,4 +535,13 @@ impl Engine {
             }
         }
     }
+}
+
+/// Whether `needle` (not empty) occurs in `hay`, by a scan of byte windows.
+/// Size: `str::contains` links core's two-way searcher, about 1.2 KB of wasm,
+/// for this one check of a short context text.
+fn mentions(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
