@@ -293,8 +293,13 @@ fn canonical(s: &str) -> String {
         if !out.is_empty() {
             out.push('_');
         }
-        // Parts split on ASCII bytes only, so each part is valid UTF-8.
-        out.push_str(&String::from_utf8_lossy(p).to_ascii_lowercase());
+        // Parts split on ASCII bytes only, so each part is valid UTF-8
+        // (`from_utf8_lossy` would link its own decoder for nothing).
+        let start = out.len();
+        out.push_str(std::str::from_utf8(p).unwrap_or_default());
+        if let Some(part) = out.get_mut(start..) {
+            part.make_ascii_lowercase();
+        }
     }
     out
 }
