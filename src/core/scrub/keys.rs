@@ -423,15 +423,21 @@ impl KeyMatcher {
     /// not followed by a single neutral part.
     fn match_at(list: &[Vec<Box<[u8]>>], parts: &[&[u8]], s: usize) -> bool {
         let n = parts.len();
-        'entry: for entry in list {
+        let rest = &parts[s..];
+        let head = rest[0];
+        let c = head[0].to_ascii_lowercase();
+        for entry in list {
             let len = entry.len();
-            if s + len > n {
+            // The first part's length and first byte (entries are lower
+            // case) reject almost every entry without a call. No indexing:
+            // the size-tuned build called `Vec::index` for each one.
+            let first = entry.first().map_or(&[][..], |e| &e[..]);
+            if len > rest.len()
+                || first.len() != head.len()
+                || first.first() != Some(&c)
+                || !entry.iter().zip(rest).all(|(e, p)| eq_ic(p, e))
+            {
                 continue;
-            }
-            for k in 0..len {
-                if !eq_ic(parts[s + k], &entry[k]) {
-                    continue 'entry;
-                }
             }
             // Matched; ignore it only when exactly one neutral part follows.
             if s + len + 1 == n && in_packed(&NEUTRAL_PACKED, parts[n - 1]) {
@@ -481,18 +487,22 @@ impl KeyMatcher {
             if self.match_parts(parts) {
                 return Tier::Any;
             }
-            let maybe = parts.iter().any(|p| {
+            // Whether `p` may start a `TEXT_DENY` entry or be a credential
+            // word: most parts are neither, and skip the comparisons.
+            let starts = |p: &[u8]| {
                 p.len() < 64
                     && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len())
                         != 0
-            });
-            if !maybe {
+            };
+            if !parts.iter().any(|p| starts(p)) {
                 return Tier::None;
             }
-            if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
+            if (0..parts.len())
+                .any(|s| starts(parts[s]) && Self::match_at(&self.text_deny, parts, s))
+            {
                 return Tier::Weak;
             }
-            let has = |list: &[u8]| parts.iter().any(|p| in_packed(list, p));
+            let has = |list: &[u8]| parts.iter().any(|p| starts(p) && in_packed(list, p));
             // A name of one part that is a credential word holds no
             // `NOT_CREDENTIAL` part (the lists share no word): `key=...`
             // skips scanning that list, which cost more than the rest.

@@ -66,12 +66,14 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            if (8..=10).contains(&len) && next == b':' {
+            // `matches!` rather than `RangeInclusive::contains`, which the
+            // size-tuned build calls at every number.
+            if matches!(len, 8..=10) && next == b':' {
                 if let Some(h) = self.telegram_token(i, r) {
                     return Some(h);
                 }
             }
-            if len >= 13 || ((3..=6).contains(&len) && (next == b' ' || next == b'-')) {
+            if len >= 13 || (matches!(len, 3..=6) && (next == b' ' || next == b'-')) {
                 if let Some(h) = self.card(i) {
                     return Some(h);
                 }

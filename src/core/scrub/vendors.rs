@@ -558,7 +558,7 @@ impl Scan<'_, '_> {
         let b = self.b;
         let run = r - i;
         let c = b[i];
-        if !(b'A'..=b'z').contains(&c) {
+        if !matches!(c, b'A'..=b'z') {
             return None;
         }
         let g = usize::from(c - b'A');
