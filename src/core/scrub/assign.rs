@@ -211,6 +211,7 @@ fn name_lists(w: &[u8]) -> u32 {
 /// the last byte only, still one word in nine of English prose (`for`,
 /// `Cannot`, `storage`). The weights were chosen on the prose of `docs/`,
 /// where about one word in fifteen now passes.
+#[inline(always)]
 const fn name_bucket(w: &[u8]) -> usize {
     let second = w[if w.len() > 1 { 1 } else { 0 }];
     (5 * (w[0] | 0x20) as usize

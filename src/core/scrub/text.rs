@@ -143,7 +143,9 @@ impl Scan<'_, '_> {
             b'+' => self.phone(i),
             b'/' => self.slash_home(i, tok),
             b'-' => self.pem(i),
-            b':' => self.ipv6(i),
+            // Only `::` starts an address at a colon: most colons end
+            // there, without a call.
+            b':' if self.at(i + 1) == b':' => self.ipv6(i),
             b'"' | b'\'' | b'\\' => self.quoted_kv(i),
             b'?' | b'&' | b'#' | b';' if i >= tok.params_from && i < tok.end => {
                 self.url_param(i, i + 1, tok)
