@@ -66,7 +66,7 @@ fn secretish(v: &[u8]) -> bool {
         return false;
     }
     let word =
-        v[1..].iter().all(|c| c.is_ascii_lowercase() || *c == b'-') && v[0].is_ascii_alphabetic();
+        v[0].is_ascii_alphabetic() && v[1..].iter().all(|c| c.is_ascii_lowercase() || *c == b'-');
     let upper_word = v.iter().all(|c| c.is_ascii_uppercase() || *c == b'_');
     // The word shapes first: they reject most prose for less than the
     // literal list costs.

@@ -141,8 +141,10 @@ impl Scan<'_, '_> {
             b'@' => self.email(i, 1),
             b'%' if self.at(i + 1) == b'4' && self.at(i + 2) == b'0' => self.email(i, 3),
             b'+' => self.phone(i),
-            b'/' => self.slash_home(i, tok),
-            b'-' => self.pem(i),
+            // Home paths and PEM headers by their second byte first: most
+            // slashes and dashes are neither, and skip the calls.
+            b'/' if matches!(self.at(i + 1), b'h' | b'U') => self.slash_home(i, tok),
+            b'-' if self.at(i + 1) == b'-' => self.pem(i),
             // Only `::` starts an address at a colon: most colons end
             // there, without a call.
             b':' if self.at(i + 1) == b':' => self.ipv6(i),
@@ -261,7 +263,11 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
                 }
             }
         } else if cls & TRIGGER != 0 {
-            if c == b'/' && !tok.classified && (s.lit(i, b"/home/") || s.lit(i, b"/Users/")) {
+            if c == b'/'
+                && !tok.classified
+                && matches!(s.at(i + 1), b'h' | b'U')
+                && (s.lit(i, b"/home/") || s.lit(i, b"/Users/"))
+            {
                 tok = s.classify(tok.start);
             }
             s.at_trigger(i, &tok)
