@@ -300,7 +300,9 @@ impl Scan<'_, '_> {
         } else if i == self.out.last && self.out.after_placeholder {
             Some(b']')
         } else {
-            Some(self.b[i - 1])
+            // `get` rather than an index: no panic branch in each of the
+            // many places this is inlined.
+            self.b.get(i - 1).copied()
         }
     }
 

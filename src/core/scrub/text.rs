@@ -209,6 +209,13 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     while i < n {
         let c = b[i];
         let cls = CLASS[c as usize];
+        if cls == DELIM {
+            // Whitespace and brackets: no detector starts there, and a
+            // token's credentials never do (they lie inside the token).
+            open = false;
+            i += 1;
+            continue;
+        }
         if cls & DELIM != 0 {
             open = false;
         } else {
