@@ -225,8 +225,10 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
             }
             if cls & URLISH != 0 && !tok.classified {
                 tok = s.classify(tok.start);
-                if i >= tok.end {
-                    // Trailing punctuation (`Error:`) starts its own token.
+                // Trailing punctuation (`Error:`) starts its own token;
+                // when the token already starts here (the `:` after a word
+                // that was classified alone), that is the same token again.
+                if i >= tok.end && tok.start != i {
                     tok = s.classify(i);
                 }
             }
