@@ -450,12 +450,18 @@ impl KeyMatcher {
         let n = parts.len();
         let rest = &parts[s..];
         let key = (rest[0][0].to_ascii_lowercase(), rest[0].len());
-        for (entry, head) in list.parts.iter().zip(&list.heads) {
+        for (k, head) in list.heads.iter().enumerate() {
+            // Only the heads are read in the loop: zipping them with the
+            // entries cost more than the comparisons in the size-tuned
+            // build, and indexing called `Vec::index`.
+            if *head != key {
+                continue;
+            }
+            let Some(entry) = list.parts.get(k) else {
+                continue;
+            };
             let len = entry.len();
-            // Zipped, not indexed: the size-tuned build called
-            // `Vec::index` for each comparison.
-            if *head != key || len > rest.len() || !entry.iter().zip(rest).all(|(e, p)| eq_ic(p, e))
-            {
+            if len > rest.len() || !entry.iter().zip(rest).all(|(e, p)| eq_ic(p, e)) {
                 continue;
             }
             // Matched; ignore it only when exactly one neutral part follows.
