@@ -21,7 +21,8 @@
 //! prints (the profile the SDK ships with); `bench/RESULTS.md` gives both.
 //!
 //! `SCRUB_BENCH_PROFILE=1` (or `=clean`, `=dirty`: only lines without or
-//! with a secret) runs our scrubber alone for `perf record`.
+//! with a secret; `=only:N`: line N of the clean then dirty lists, 1000
+//! times) runs our scrubber alone for `perf record`.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -60,7 +61,8 @@ fn main() {
     let baseline = RegexBaseline::new();
 
     // `SCRUB_BENCH_PROFILE=1`: only our scrubber, many rounds (for perf);
-    // `=clean` or `=dirty`: only lines without or with a secret.
+    // `=clean` or `=dirty`: only lines without or with a secret;
+    // `=only:N`: one line of the corpus, to see what each kind costs.
     // `SCRUB_BENCH_ROUNDS=n` sets the rounds (default 20): callgrind's
     // instructions per byte are the difference between `n=1` and `n=0`
     // over the corpus bytes (200 kB without `--bench`), a figure that,
@@ -77,6 +79,16 @@ fn main() {
                 .cycle()
                 .take(lines.len())
                 .collect(),
+            Some(m) if m.starts_with("only:") => {
+                let all: Vec<String> = clean_lines().into_iter().chain(dirty_lines()).collect();
+                let k: usize = m[5..].parse().expect("only:N takes a line number");
+                assert!(
+                    k < all.len(),
+                    "only:N takes a line number below {}",
+                    all.len()
+                );
+                vec![all[k].clone(); 1000]
+            }
             _ => lines,
         };
         let bytes: usize = lines.iter().map(|l| l.len()).sum();

@@ -184,6 +184,29 @@ impl<'a> Parts<'a> {
     }
 }
 
+/// Parts [`split`] keeps on the stack: keys and names rarely have more,
+/// and a larger array cost its initialisation on every split.
+const STACK_PARTS: usize = 8;
+
+/// Calls `f` with the parts of `key`, on the stack for up to
+/// [`STACK_PARTS`] parts, else on the heap.
+fn split<R>(key: &[u8], f: impl FnOnce(&[&[u8]]) -> R) -> R {
+    let mut arr: [&[u8]; STACK_PARTS] = [&[]; STACK_PARTS];
+    let mut n = 0;
+    let mut it = Parts::new(key);
+    for p in it.by_ref() {
+        if n == arr.len() {
+            let mut v: Vec<&[u8]> = arr.to_vec();
+            v.push(p);
+            v.extend(it);
+            return f(&v);
+        }
+        arr[n] = p;
+        n += 1;
+    }
+    f(&arr[..n])
+}
+
 /// Character kinds for boundary detection; bytes >= 0x80 count as lower-case
 /// letters so non-ASCII keys split only on ASCII punctuation.
 #[derive(Clone, Copy, PartialEq)]
@@ -325,10 +348,27 @@ pub(crate) enum Tier {
     Random,
 }
 
+/// A list of entries split into lower-case parts, with each entry's first
+/// byte and first part's length alongside: matching scans these heads and
+/// follows an entry's pointers only when its head fits, where comparing
+/// the parts of every entry cost about twenty instructions each.
+struct Entries {
+    parts: Vec<Vec<Box<[u8]>>>,
+    heads: Vec<(u8, usize)>,
+}
+
+impl Entries {
+    /// Parts are never empty, nor are entries.
+    fn new(parts: Vec<Vec<Box<[u8]>>>) -> Self {
+        let heads = parts.iter().map(|e| (e[0][0], e[0].len())).collect();
+        Entries { parts, heads }
+    }
+}
+
 /// Compiled deny and allow lists.
 pub(crate) struct KeyMatcher {
-    deny: Vec<Vec<Box<[u8]>>>,
-    text_deny: Vec<Vec<Box<[u8]>>>,
+    deny: Entries,
+    text_deny: Entries,
     allow: Vec<String>,
     /// For each lower-cased first byte, a bit per length (1..63) of the deny
     /// entries' first parts starting with it. Most parts of most keys
@@ -374,8 +414,8 @@ impl KeyMatcher {
             first_text[usize::from(p[0])] |= 1u64 << p.len();
         }
         KeyMatcher {
-            deny,
-            text_deny,
+            deny: Entries::new(deny),
+            text_deny: Entries::new(text_deny),
             allow,
             first,
             first_text,
@@ -388,24 +428,9 @@ impl KeyMatcher {
     }
 
     /// Deny-list match on word parts, ignoring the allow list. The key is
-    /// split once (into a stack array for any sane key) and each deny entry
-    /// is compared at each part position.
+    /// split once and each deny entry is compared at each part position.
     pub(crate) fn matches_deny(&self, key: &[u8]) -> bool {
-        let mut arr: [&[u8]; 24] = [&[]; 24];
-        let mut n = 0;
-        let mut it = Parts::new(key);
-        for p in it.by_ref() {
-            if n == arr.len() {
-                // Absurdly long key: fall back to the heap.
-                let mut v: Vec<&[u8]> = arr.to_vec();
-                v.push(p);
-                v.extend(it);
-                return self.match_parts(&v);
-            }
-            arr[n] = p;
-            n += 1;
-        }
-        self.match_parts(&arr[..n])
+        split(key, |parts| self.match_parts(parts))
     }
 
     fn match_parts(&self, parts: &[&[u8]]) -> bool {
@@ -426,17 +451,23 @@ impl KeyMatcher {
 
     /// Whether an entry of `list` matches `parts` from part `s` on, and is
     /// not followed by a single neutral part.
-    fn match_at(list: &[Vec<Box<[u8]>>], parts: &[&[u8]], s: usize) -> bool {
+    fn match_at(list: &Entries, parts: &[&[u8]], s: usize) -> bool {
         let n = parts.len();
-        'entry: for entry in list {
-            let len = entry.len();
-            if s + len > n {
+        let rest = &parts[s..];
+        let key = (rest[0][0].to_ascii_lowercase(), rest[0].len());
+        for (k, head) in list.heads.iter().enumerate() {
+            // Only the heads are read in the loop: zipping them with the
+            // entries cost more than the comparisons in the size-tuned
+            // build, and indexing called `Vec::index`.
+            if *head != key {
                 continue;
             }
-            for k in 0..len {
-                if !eq_ic(parts[s + k], &entry[k]) {
-                    continue 'entry;
-                }
+            let Some(entry) = list.parts.get(k) else {
+                continue;
+            };
+            let len = entry.len();
+            if len > rest.len() || !entry.iter().zip(rest).all(|(e, p)| eq_ic(p, e)) {
+                continue;
             }
             // Matched; ignore it only when exactly one neutral part follows.
             if s + len + 1 == n && in_packed(&NEUTRAL_PACKED, parts[n - 1]) {
@@ -447,18 +478,15 @@ impl KeyMatcher {
         false
     }
 
-    /// Splits `key` into at most 24 parts on the stack; `None` for longer.
+    /// Calls `f` with the parts of `key`; `None` for more than 24 parts.
     fn with_parts<R>(key: &[u8], f: impl FnOnce(&[&[u8]]) -> R) -> Option<R> {
-        let mut arr: [&[u8]; 24] = [&[]; 24];
-        let mut n = 0;
-        for p in Parts::new(key) {
-            if n == arr.len() {
-                return None;
+        split(key, |parts| {
+            if parts.len() > 24 {
+                None
+            } else {
+                Some(f(parts))
             }
-            arr[n] = p;
-            n += 1;
-        }
-        Some(f(&arr[..n]))
+        })
     }
 
     /// How a name seen in text before an assigned value (`name=value`,
@@ -486,18 +514,22 @@ impl KeyMatcher {
             if self.match_parts(parts) {
                 return Tier::Any;
             }
-            let maybe = parts.iter().any(|p| {
+            // Whether `p` may start a `TEXT_DENY` entry or be a credential
+            // word: most parts are neither, and skip the comparisons.
+            let starts = |p: &[u8]| {
                 p.len() < 64
                     && self.first_text[usize::from(p[0].to_ascii_lowercase())] & (1u64 << p.len())
                         != 0
-            });
-            if !maybe {
+            };
+            if !parts.iter().any(|p| starts(p)) {
                 return Tier::None;
             }
-            if (0..parts.len()).any(|s| Self::match_at(&self.text_deny, parts, s)) {
+            if (0..parts.len())
+                .any(|s| starts(parts[s]) && Self::match_at(&self.text_deny, parts, s))
+            {
                 return Tier::Weak;
             }
-            let has = |list: &[u8]| parts.iter().any(|p| in_packed(list, p));
+            let has = |list: &[u8]| parts.iter().any(|p| starts(p) && in_packed(list, p));
             // A name of one part that is a credential word holds no
             // `NOT_CREDENTIAL` part (the lists share no word): `key=...`
             // skips scanning that list, which cost more than the rest.
@@ -526,9 +558,13 @@ impl KeyMatcher {
 
     /// URL query/fragment parameter decision: the URL list (whole name) or the
     /// key deny list, unless allowed.
-    pub(crate) fn is_sensitive_param(&self, name: &str) -> bool {
-        let listed = in_packed(&URL_PARAMS_PACKED, name.as_bytes());
-        (listed || self.matches_deny(name.as_bytes())) && !self.is_allowed(name)
+    /// `name` is cut from a `str` at ASCII bytes, so it is UTF-8; checked
+    /// only when there is an allow list, as in [`KeyMatcher::text_tier`].
+    pub(crate) fn is_sensitive_param(&self, name: &[u8]) -> bool {
+        let listed = in_packed(&URL_PARAMS_PACKED, name);
+        (listed || self.matches_deny(name))
+            && (self.allow.is_empty()
+                || !std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)))
     }
 }
 
@@ -601,7 +637,7 @@ mod tests {
         assert!(m.is_sensitive("user_email"));
         assert!(!m.is_sensitive("session_id"));
         assert!(m.is_sensitive("session"));
-        assert!(m.is_sensitive_param("state"));
-        assert!(!m.is_sensitive_param("error_code"));
+        assert!(m.is_sensitive_param(b"state"));
+        assert!(!m.is_sensitive_param(b"error_code"));
     }
 }

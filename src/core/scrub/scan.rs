@@ -291,15 +291,18 @@ impl Scan<'_, '_> {
     }
 
     /// The byte before `i` as a second pass would see it: `]` right after a
-    /// placeholder, `None` at the start of the text.
-    #[inline]
+    /// placeholder, `None` at the start of the text. Inlined: called at
+    /// most word starts, where the call cost more than the body.
+    #[inline(always)]
     pub(crate) fn prev(&self, i: usize) -> Option<u8> {
         if i == 0 {
             None
         } else if i == self.out.last && self.out.after_placeholder {
             Some(b']')
         } else {
-            Some(self.b[i - 1])
+            // `get` rather than an index: no panic branch in each of the
+            // many places this is inlined.
+            self.b.get(i - 1).copied()
         }
     }
 

@@ -66,12 +66,14 @@ impl Scan<'_, '_> {
                     return Some(h);
                 }
             }
-            if (8..=10).contains(&len) && next == b':' {
+            // `matches!` rather than `RangeInclusive::contains`, which the
+            // size-tuned build calls at every number.
+            if matches!(len, 8..=10) && next == b':' {
                 if let Some(h) = self.telegram_token(i, r) {
                     return Some(h);
                 }
             }
-            if len >= 13 || ((3..=6).contains(&len) && (next == b' ' || next == b'-')) {
+            if len >= 13 || (matches!(len, 3..=6) && (next == b' ' || next == b'-')) {
                 if let Some(h) = self.card(i) {
                     return Some(h);
                 }
@@ -139,9 +141,13 @@ impl Scan<'_, '_> {
             b'@' => self.email(i, 1),
             b'%' if self.at(i + 1) == b'4' && self.at(i + 2) == b'0' => self.email(i, 3),
             b'+' => self.phone(i),
-            b'/' => self.slash_home(i, tok),
-            b'-' => self.pem(i),
-            b':' => self.ipv6(i),
+            // Home paths and PEM headers by their second byte first: most
+            // slashes and dashes are neither, and skip the calls.
+            b'/' if matches!(self.at(i + 1), b'h' | b'U') => self.slash_home(i, tok),
+            b'-' if self.at(i + 1) == b'-' => self.pem(i),
+            // Only `::` starts an address at a colon: most colons end
+            // there, without a call.
+            b':' if self.at(i + 1) == b':' => self.ipv6(i),
             b'"' | b'\'' | b'\\' => self.quoted_kv(i),
             b'?' | b'&' | b'#' | b';' if i >= tok.params_from && i < tok.end => {
                 self.url_param(i, i + 1, tok)
@@ -203,6 +209,13 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
     while i < n {
         let c = b[i];
         let cls = CLASS[c as usize];
+        if cls == DELIM {
+            // Whitespace and brackets: no detector starts there, and a
+            // token's credentials never do (they lie inside the token).
+            open = false;
+            i += 1;
+            continue;
+        }
         if cls & DELIM != 0 {
             open = false;
         } else {
@@ -212,8 +225,10 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
             }
             if cls & URLISH != 0 && !tok.classified {
                 tok = s.classify(tok.start);
-                if i >= tok.end {
-                    // Trailing punctuation (`Error:`) starts its own token.
+                // Trailing punctuation (`Error:`) starts its own token;
+                // when the token already starts here (the `:` after a word
+                // that was classified alone), that is the same token again.
+                if i >= tok.end && tok.start != i {
                     tok = s.classify(i);
                 }
             }
@@ -257,7 +272,11 @@ pub(crate) fn scrub_once<'a>(text: &'a str, keys: &KeyMatcher) -> Cow<'a, str> {
                 }
             }
         } else if cls & TRIGGER != 0 {
-            if c == b'/' && !tok.classified && (s.lit(i, b"/home/") || s.lit(i, b"/Users/")) {
+            if c == b'/'
+                && !tok.classified
+                && matches!(s.at(i + 1), b'h' | b'U')
+                && (s.lit(i, b"/home/") || s.lit(i, b"/Users/"))
+            {
                 tok = s.classify(tok.start);
             }
             s.at_trigger(i, &tok)

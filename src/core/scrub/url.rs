@@ -230,10 +230,7 @@ impl Scan<'_, '_> {
         if j >= end || b[j] != b'=' || j == name_start || j - name_start > 64 {
             return None;
         }
-        // Names are ASCII punctuation-delimited, so this slice is on char
-        // boundaries; a name with non-UTF-8-boundary bytes cannot occur.
-        let name = std::str::from_utf8(&b[name_start..j]).ok()?;
-        if !self.keys.is_sensitive_param(name) {
+        if !self.keys.is_sensitive_param(&b[name_start..j]) {
             return None;
         }
         let vstart = j + 1;
