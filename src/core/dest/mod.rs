@@ -419,6 +419,30 @@ pub(crate) fn number(item: &Json, key: &str) -> Option<u64> {
     item.get(key).and_then(Json::as_u64)
 }
 
+/// Appends `lit`, then the string field `key` of `item` (`""` if absent) as
+/// a JSON string. The lookup inside: a `&str` returned to each call site
+/// goes through memory in wasm (size).
+#[inline(never)]
+pub(crate) fn put_field(out: &mut String, lit: &str, item: &Json, key: &str) {
+    put_str(out, lit, text(item, key));
+}
+
+/// Appends `lit`, then the string field `key` of `item`, if it has one.
+#[inline(never)]
+pub(crate) fn put_opt_field(out: &mut String, lit: &str, item: &Json, key: &str) {
+    if let Some(value) = opt_text(item, key) {
+        put_str(out, lit, value);
+    }
+}
+
+/// Appends `lit`, then the integer field `key` of `item`, if it has one.
+#[inline(never)]
+pub(crate) fn put_opt_u64(out: &mut String, lit: &str, item: &Json, key: &str) {
+    if let Some(n) = number(item, key) {
+        put_u64(out, lit, n);
+    }
+}
+
 /// What every encoder needs besides the items: who sends, and when.
 #[derive(Debug, Clone, Copy)]
 pub struct Meta<'a> {
@@ -456,15 +480,22 @@ pub(crate) fn app_path(file: &str) -> (&'static str, &str) {
     }
 }
 
-/// Appends `lit`, then a frame's file as [`app_path`] rewrites it, as a JSON string.
+/// Appends `lit`, then `prefix` (ASCII that needs no escaping) and `rest`
+/// as one JSON string: no allocation to join them.
 #[inline(never)]
-pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
-    let (prefix, rest) = app_path(file);
+pub(crate) fn put_joined(out: &mut String, lit: &str, prefix: &str, rest: &str) {
     put(out, lit);
     put(out, "\"");
     put(out, prefix);
     push_escaped(out, rest);
     put(out, "\"");
+}
+
+/// Appends `lit`, then a frame's file as [`app_path`] rewrites it, as a JSON string.
+#[inline(never)]
+pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
+    let (prefix, rest) = app_path(file);
+    put_joined(out, lit, prefix, rest);
 }
 
 /// Appends `lit`, then `ms` as an RFC 3339 timestamp string.

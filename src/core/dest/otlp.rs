@@ -6,11 +6,13 @@
 //! decimal strings; receivers ignore unknown keys, so a misspelt key is
 //! silently lost: `tests/destinations.rs` compares values.
 
-use super::{list, number, opt_text, put, put_str, put_u64, sep, split_last, text, ItemType, Meta};
+use super::{
+    list, number, opt_text, put, put_joined, put_str, put_u64, sep, split_last, text, ItemType,
+    Meta,
+};
 use crate::core::json::{self, push_i64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
-use crate::core::wire::{SDK_NAME, SDK_VERSION};
 
 /// The path of log records.
 pub const LOGS_PATH: &str = "/v1/logs";
@@ -46,6 +48,25 @@ fn push_attr_int(out: &mut String, key: &str, n: u64) {
     put_str(out, "{\"key\":", key);
     put_u64(out, ",\"value\":{\"intValue\":\"", n);
     put(out, "\"}}");
+}
+
+/// The attribute `key` with `item`'s string field `field`; when the field
+/// is absent, `""`, or nothing if `optional`.
+#[inline(never)]
+fn push_attr_field(out: &mut String, key: &str, item: &Json, field: &str, optional: bool) {
+    match opt_text(item, field) {
+        Some(value) => push_attr_str(out, key, value),
+        None if !optional => push_attr_str(out, key, ""),
+        None => {}
+    }
+}
+
+/// The attribute `key` with `item`'s integer field `field`, if it has one.
+#[inline(never)]
+fn push_attr_number(out: &mut String, key: &str, item: &Json, field: &str) {
+    if let Some(n) = number(item, field) {
+        push_attr_int(out, key, n);
+    }
 }
 
 /// A JSON value as an OTLP `AnyValue`.
@@ -95,12 +116,21 @@ fn push_any(out: &mut String, value: &Json) {
 fn push_pairs(out: &mut String, prefix: &str, pairs: &[(String, Json)]) {
     for (key, value) in pairs {
         sep(out);
-        put_str(out, "{\"key\":", &(prefix.to_owned() + key));
+        put_joined(out, "{\"key\":", prefix, key);
         put(out, ",\"value\":");
         push_any(out, value);
         put(out, "}");
     }
 }
+
+/// The SDK's resource attributes, after `app.installation.id` (so after a comma).
+const SDK_ATTRS: &str = concat!(
+    ",{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"mv3-telemetry\"}}",
+    ",{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"webjs\"}}",
+    ",{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"",
+    env!("CARGO_PKG_VERSION"),
+    "\"}}"
+);
 
 /// `{"resource":{"attributes":[…]},"scopeLogs|scopeMetrics":[{"scope":{…},"`.
 #[inline(never)]
@@ -113,9 +143,8 @@ fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     push_attr_str(out, "service.version", &c.app_version);
     push_attr_str(out, "deployment.environment.name", &c.environment);
     push_attr_str(out, "app.installation.id", meta.anonymous_id);
-    push_attr_str(out, "telemetry.sdk.name", SDK_NAME);
-    push_attr_str(out, "telemetry.sdk.language", "webjs");
-    push_attr_str(out, "telemetry.sdk.version", SDK_VERSION);
+    // The constant attributes, one literal: `telemetry.sdk.name`, `.language`, `.version`.
+    put(out, SDK_ATTRS);
     push_attr_str(out, "browser.name", name);
     push_attr_str(out, "browser.version", version);
     push_attr_str(out, "browser.language", &c.locale);
@@ -171,29 +200,21 @@ fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     put_str(out, ",\"eventName\":", event_name);
     put_str(out, ",\"body\":{\"stringValue\":", body);
     put(out, "},\"attributes\":[");
-    push_attr_str(out, "log.record.uid", text(item, "id"));
-    if let Some(session) = opt_text(item, "session_id") {
-        push_attr_str(out, "session.id", session);
-    }
+    push_attr_field(out, "log.record.uid", item, "id", false);
+    push_attr_field(out, "session.id", item, "session_id", true);
     let (pairs, prefix) = match kind {
         Some(ItemType::Event) => (item.get("props"), "props."),
         Some(ItemType::Error) => {
-            push_attr_str(out, "exception.type", text(item, "kind"));
-            push_attr_str(out, "exception.message", text(item, "message"));
+            push_attr_field(out, "exception.type", item, "kind", false);
+            push_attr_field(out, "exception.message", item, "message", false);
             push_attr_str(out, "exception.stacktrace", &stacktrace(item));
-            if let Some(count) = number(item, "count") {
-                push_attr_int(out, "exception.count", count);
-            }
+            push_attr_number(out, "exception.count", item, "count");
             (item.get("context"), "context.")
         }
         _ => {
-            push_attr_str(out, "feedback.type", text(item, "kind"));
-            if let Some(rating) = number(item, "rating") {
-                push_attr_int(out, "feedback.rating", rating);
-            }
-            if let Some(contact) = opt_text(item, "contact") {
-                push_attr_str(out, "feedback.contact", contact);
-            }
+            push_attr_field(out, "feedback.type", item, "kind", false);
+            push_attr_number(out, "feedback.rating", item, "rating");
+            push_attr_field(out, "feedback.contact", item, "contact", true);
             (None, "")
         }
     };

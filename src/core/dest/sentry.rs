@@ -6,8 +6,8 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    list, number, opt_text, put, put_path, put_str, put_time, put_u64, sep, split_last, text,
-    ItemType, Meta,
+    list, number, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path, put_str,
+    put_time, put_u64, sep, split_last, text, ItemType, Meta,
 };
 use crate::core::json::{self, push_u64, Json};
 use crate::core::time::Millis;
@@ -232,11 +232,7 @@ fn event_payload(item: &Json, out: &mut String) {
             sep(out);
             put(out, "{\"timestamp\":");
             push_seconds(out, number(crumb, "ts").unwrap_or(0));
-            put_str(
-                out,
-                ",\"category\":\"track\",\"message\":",
-                text(crumb, "name"),
-            );
+            put_field(out, ",\"category\":\"track\",\"message\":", crumb, "name");
             put(out, "}");
         }
         put(out, "]}");
@@ -293,7 +289,7 @@ fn push_exception(
     out: &mut String,
 ) {
     put_str(out, "{\"type\":", non_empty(text(value, "kind"), "Error"));
-    put_str(out, ",\"value\":", text(value, "message"));
+    put_field(out, ",\"value\":", value, "message");
     put_str(
         out,
         ",\"mechanism\":{\"type\":",
@@ -350,11 +346,8 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
         put_path(out, ",\"filename\":", file);
         put_path(out, ",\"abs_path\":", file);
     }
-    for (from, to) in [("line", ",\"lineno\":"), ("column", ",\"colno\":")] {
-        if let Some(n) = number(frame, from) {
-            put_u64(out, to, n);
-        }
-    }
+    put_opt_u64(out, ",\"lineno\":", frame, "line");
+    put_opt_u64(out, ",\"colno\":", frame, "column");
     // The extension's own files (reduced to `/path` at record time) are the
     // app; `<anonymous>`, `native` and other origins are not.
     let in_app = file.is_some_and(|f| f.starts_with('/'));
@@ -390,9 +383,7 @@ fn feedback_payload(item: &Json, out: &mut String) {
             message
         },
     );
-    if let Some(contact) = opt_text(item, "contact") {
-        put_str(out, ",\"contact_email\":", contact);
-    }
+    put_opt_field(out, ",\"contact_email\":", item, "contact");
     put_str(out, "}},\"tags\":{\"feedback.type\":", kind);
     if let Some(rating) = rating {
         put_u64(out, ",\"feedback.rating\":\"", rating);
