@@ -404,13 +404,19 @@ pub(crate) fn sep(out: &mut String) {
 /// The array under `key` of a stored item, empty if absent.
 #[inline(never)]
 pub(crate) fn list<'a>(item: &'a Json, key: &str) -> &'a [Json] {
-    item.get(key).and_then(Json::as_array).unwrap_or_default()
+    match item.get(key) {
+        Some(Json::Array(values)) => values,
+        _ => &[],
+    }
 }
 
 /// A string field of a stored item, if present.
 #[inline(never)]
 pub(crate) fn opt_text<'a>(item: &'a Json, key: &str) -> Option<&'a str> {
-    item.get(key).and_then(Json::as_str)
+    match item.get(key) {
+        Some(Json::String(value)) => Some(value),
+        _ => None,
+    }
 }
 
 /// An integer field of a stored item, if present.
@@ -441,6 +447,19 @@ pub(crate) fn put_opt_u64(out: &mut String, lit: &str, item: &Json, key: &str) {
     if let Some(n) = number(item, key) {
         put_u64(out, lit, n);
     }
+}
+
+/// The item's type as an enum (`None` for an unknown one): one call where
+/// the encoders branch on it.
+#[inline(never)]
+pub(crate) fn item_type(item: &Json) -> Option<ItemType> {
+    ItemType::from_name(text(item, "type"))
+}
+
+/// The item's `ts`, or `now` if it has none.
+#[inline(never)]
+pub(crate) fn timestamp(item: &Json, now: Millis) -> Millis {
+    number(item, "ts").unwrap_or(now)
 }
 
 /// What every encoder needs besides the items: who sends, and when.

@@ -7,10 +7,10 @@
 //! silently lost: `tests/destinations.rs` compares values.
 
 use super::{
-    list, number, opt_text, put, put_joined, put_str, put_u64, sep, split_last, text, ItemType,
-    Meta,
+    item_type, list, number, opt_text, put, put_field, put_joined, put_opt_u64, put_str, put_u64,
+    sep, split_last, text, timestamp, ItemType, Meta,
 };
-use crate::core::json::{self, push_i64, Json};
+use crate::core::json::{self, push_escaped, push_i64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
 
@@ -23,15 +23,32 @@ pub const METRICS_PATH: &str = "/v1/metrics";
 pub const SCALE: i32 = crate::core::sketch::SCALE;
 
 // Severity numbers (logs data model): INFO 9 for events and feedback, ERROR
-// 17 for errors, written with their text in one literal.
-const SEVERITY_INFO: &str = ",\"severityNumber\":9,\"severityText\":\"INFO\"";
-const SEVERITY_ERROR: &str = ",\"severityNumber\":17,\"severityText\":\"ERROR\"";
+// 17 for errors, written with their text and the event name's key in one
+// literal (macros: `concat!` takes literals only).
+macro_rules! SEVERITY_INFO {
+    () => {
+        ",\"severityNumber\":9,\"severityText\":\"INFO\""
+    };
+}
+macro_rules! SEVERITY_ERROR {
+    () => {
+        ",\"severityNumber\":17,\"severityText\":\"ERROR\""
+    };
+}
 
 /// `lit`, then nanoseconds since the epoch as a decimal string (int64).
 fn push_nanos(out: &mut String, lit: &str, ms: Millis) {
     put_u64(out, lit, ms);
     // `"` was opened by `lit`: the digits of ms, then six zeros (0 stays 0).
     put(out, if ms > 0 { "000000\"" } else { "\"" });
+}
+
+/// `lit` (which opens a string), then `n` and the closing quote: an int64
+/// as OTLP JSON writes it.
+#[inline(never)]
+fn push_int64(out: &mut String, lit: &str, n: u64) {
+    put_u64(out, lit, n);
+    put(out, "\"");
 }
 
 /// One attribute `{"key":…,"value":{"stringValue":…}}`, after a comma if needed.
@@ -46,8 +63,8 @@ fn push_attr_str(out: &mut String, key: &str, value: &str) {
 fn push_attr_int(out: &mut String, key: &str, n: u64) {
     sep(out);
     put_str(out, "{\"key\":", key);
-    put_u64(out, ",\"value\":{\"intValue\":\"", n);
-    put(out, "\"}}");
+    push_int64(out, ",\"value\":{\"intValue\":\"", n);
+    put(out, "}}");
 }
 
 /// The attribute `key` with `item`'s string field `field`; when the field
@@ -185,78 +202,92 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
 #[inline(never)]
 fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     // The type as an enum once: string matches cost a compare per arm (size).
-    let kind = ItemType::from_name(text(item, "type"));
-    let (severity, event_name, body) = match kind {
-        Some(ItemType::Event) => (SEVERITY_INFO, text(item, "name"), text(item, "name")),
-        Some(ItemType::Error) => (SEVERITY_ERROR, "exception", text(item, "message")),
-        Some(ItemType::Feedback) => (SEVERITY_INFO, "feedback", text(item, "message")),
+    let kind = item_type(item);
+    let (head, body) = match kind {
+        Some(ItemType::Event) => (concat!(SEVERITY_INFO!(), ",\"eventName\":"), "name"),
+        Some(ItemType::Error) => (
+            concat!(SEVERITY_ERROR!(), ",\"eventName\":\"exception\""),
+            "message",
+        ),
+        Some(ItemType::Feedback) => (
+            concat!(SEVERITY_INFO!(), ",\"eventName\":\"feedback\""),
+            "message",
+        ),
         _ => return false,
     };
-    let ts = number(item, "ts").unwrap_or(meta.now);
+    let ts = timestamp(item, meta.now);
     sep(out);
     push_nanos(out, "{\"timeUnixNano\":\"", ts);
     push_nanos(out, ",\"observedTimeUnixNano\":\"", ts);
-    put(out, severity);
-    put_str(out, ",\"eventName\":", event_name);
-    put_str(out, ",\"body\":{\"stringValue\":", body);
+    put(out, head);
+    // An event's name is its `eventName` and its body.
+    if kind == Some(ItemType::Event) {
+        put_field(out, "", item, "name");
+    }
+    put_field(out, ",\"body\":{\"stringValue\":", item, body);
     put(out, "},\"attributes\":[");
     push_attr_field(out, "log.record.uid", item, "id", false);
     push_attr_field(out, "session.id", item, "session_id", true);
     let (pairs, prefix) = match kind {
-        Some(ItemType::Event) => (item.get("props"), "props."),
+        Some(ItemType::Event) => ("props", "props."),
         Some(ItemType::Error) => {
             push_attr_field(out, "exception.type", item, "kind", false);
             push_attr_field(out, "exception.message", item, "message", false);
-            push_attr_str(out, "exception.stacktrace", &stacktrace(item));
+            push_stacktrace(item, out);
             push_attr_number(out, "exception.count", item, "count");
-            (item.get("context"), "context.")
+            ("context", "context.")
         }
         _ => {
             push_attr_field(out, "feedback.type", item, "kind", false);
             push_attr_number(out, "feedback.rating", item, "rating");
             push_attr_field(out, "feedback.contact", item, "contact", true);
-            (None, "")
+            ("", "")
         }
     };
-    if let Some(Json::Object(pairs)) = pairs {
+    if let Some(Json::Object(pairs)) = item.get(pairs) {
         push_pairs(out, prefix, pairs);
     }
     put(out, "]}");
     true
 }
 
-/// V8's own text form, innermost frame first, as `exception.stacktrace`
-/// expects; each cause follows as a `Caused by: ` block (the direct cause
-/// first), as Java and Node print a cause chain.
-fn stacktrace(item: &Json) -> String {
-    let mut out = String::new();
-    push_trace(item, &mut out);
+/// The `exception.stacktrace` attribute: V8's own text form, innermost
+/// frame first, as the attribute expects; each cause follows as a
+/// `Caused by: ` block (the direct cause first), as Java and Node print a
+/// cause chain. Written straight into the JSON string, escaped as it goes.
+fn push_stacktrace(item: &Json, out: &mut String) {
+    sep(out);
+    put(
+        out,
+        "{\"key\":\"exception.stacktrace\",\"value\":{\"stringValue\":\"",
+    );
+    push_trace(item, out);
     for cause in list(item, "causes") {
-        put(&mut out, "\nCaused by: ");
-        push_trace(cause, &mut out);
+        put(out, "\\nCaused by: ");
+        push_trace(cause, out);
     }
-    out
+    put(out, "\"}}");
 }
 
-/// `Kind: message` and an `    at …` line per frame of an error or a cause.
+/// `Kind: message` and an `    at …` line per frame of an error or a
+/// cause, escaped for a JSON string.
+#[inline(never)]
 fn push_trace(value: &Json, out: &mut String) {
-    put(out, text(value, "kind"));
+    push_escaped(out, text(value, "kind"));
     put(out, ": ");
-    put(out, text(value, "message"));
+    push_escaped(out, text(value, "message"));
     for frame in list(value, "stack") {
-        put(out, "\n    at ");
+        put(out, "\\n    at ");
         let function = text(frame, "function");
         if !function.is_empty() {
-            put(out, function);
+            push_escaped(out, function);
             put(out, " (");
         }
         let (prefix, rest) = super::app_path(text(frame, "file"));
         put(out, prefix);
-        put(out, rest);
+        push_escaped(out, rest);
         for key in ["line", "column"] {
-            if let Some(n) = number(frame, key) {
-                put_u64(out, ":", n);
-            }
+            put_opt_u64(out, ":", frame, key);
         }
         if !function.is_empty() {
             put(out, ")");
@@ -289,6 +320,7 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     push_resource_open(meta, "scopeMetrics", out);
     put(out, "metrics\":[");
     for s in series {
+        let sketch = s.sketch;
         sep(out);
         put_str(out, "{\"name\":", s.name);
         put(out, ",\"unit\":\"ms\",\"exponentialHistogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"attributes\":[");
@@ -297,33 +329,27 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
         }
         push_nanos(out, "],\"startTimeUnixNano\":\"", s.start);
         push_nanos(out, ",\"timeUnixNano\":\"", s.end);
-        put_u64(out, ",\"count\":\"", s.sketch.count());
-        put(out, "\",\"sum\":");
-        put(out, float(s.sketch.sum()).as_str());
-        for (key, value) in [(",\"min\":", s.sketch.min()), (",\"max\":", s.sketch.max())] {
-            if let Some(v) = value {
-                put(out, key);
-                put(out, float(v).as_str());
-            }
+        push_int64(out, ",\"count\":\"", sketch.count());
+        put_ms(out, ",\"sum\":", sketch.sum());
+        if let (Some(min), Some(max)) = (sketch.min(), sketch.max()) {
+            put_ms(out, ",\"min\":", min);
+            put_ms(out, ",\"max\":", max);
         }
-        put(out, ",\"scale\":");
-        push_i64(out, i64::from(SCALE));
-        put_u64(out, ",\"zeroCount\":\"", s.sketch.zeros());
-        put(out, "\",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
+        // SCALE is 6 (checked below): a literal.
+        push_int64(out, ",\"scale\":6,\"zeroCount\":\"", sketch.zeros());
+        put(out, ",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
         // Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
         // covers (base^(i-1), base^i]: the same interval.
         // The offset is the first bucket's: written on the first pass.
         let mut first = true;
-        for (index, c) in s.sketch.buckets() {
+        for (index, c) in sketch.buckets() {
             if first {
                 push_i64(out, i64::from(index.saturating_sub(1)));
                 put(out, ",\"bucketCounts\":[");
                 first = false;
-            } else {
-                put(out, ",");
             }
-            put_u64(out, "\"", c);
-            put(out, "\"");
+            sep(out);
+            push_int64(out, "\"", c);
         }
         if first {
             put(out, "0,\"bucketCounts\":[");
@@ -333,8 +359,15 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     put(out, "]}]}]}");
 }
 
-/// A finite float as JSON, exactly enough for a millisecond figure: the
-/// microsecond writer the v1 items use (no float formatting code).
-fn float(value: f64) -> json::Number {
-    crate::core::wire::items::ms_number(value)
+const _: () = assert!(
+    SCALE == 6,
+    "the metrics writer writes the scale as a literal"
+);
+
+/// `lit`, then a finite float as JSON, exactly enough for a millisecond
+/// figure: the microsecond writer the v1 items use (no float formatting code).
+#[inline(never)]
+fn put_ms(out: &mut String, lit: &str, value: f64) {
+    put(out, lit);
+    put(out, crate::core::wire::items::ms_number(value).as_str());
 }

@@ -6,8 +6,8 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    list, number, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path, put_str,
-    put_time, put_u64, sep, split_last, text, ItemType, Meta,
+    item_type, list, number, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path,
+    put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_u64, Json};
 use crate::core::time::Millis;
@@ -54,11 +54,14 @@ pub fn reason(reason: DropReason) -> &'static str {
 /// A UUID's 32 hex digits without dashes: Sentry's `event_id`. The same
 /// stored `id` gives the same `event_id` on every retry.
 pub fn event_id(id: &str) -> String {
-    let mut out = String::with_capacity(32);
-    for b in id.bytes().filter(|b| *b != b'-') {
-        out.push(b as char);
+    let mut hex = Vec::with_capacity(32);
+    for &b in id.as_bytes() {
+        if b != b'-' {
+            hex.push(b);
+        }
     }
-    out
+    // Only ASCII dashes were taken out: still UTF-8.
+    String::from_utf8(hex).unwrap_or_default()
 }
 
 /// Unix seconds with milliseconds, `1796032800.123`: written from integers
@@ -91,7 +94,7 @@ pub fn envelope(
     let Ok(item) = json::parse(item_text) else {
         return false;
     };
-    let kind = ItemType::from_name(text(&item, "type"));
+    let kind = item_type(&item);
     if !matches!(kind, Some(ItemType::Error | ItemType::Feedback)) {
         return false;
     }
@@ -182,7 +185,7 @@ pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)],
 fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put_str(out, "{\"event_id\":", id);
     put(out, ",\"timestamp\":");
-    push_seconds(out, number(item, "ts").unwrap_or(meta.now));
+    push_seconds(out, timestamp(item, meta.now));
     put(out, ",\"platform\":\"javascript\"");
     if let Some(release) = release(meta.app_name, &meta.context.app_version) {
         put_str(out, ",\"release\":", &release);
@@ -231,7 +234,7 @@ fn event_payload(item: &Json, out: &mut String) {
         for crumb in crumbs {
             sep(out);
             put(out, "{\"timestamp\":");
-            push_seconds(out, number(crumb, "ts").unwrap_or(0));
+            push_seconds(out, timestamp(crumb, 0));
             put_field(out, ",\"category\":\"track\",\"message\":", crumb, "name");
             put(out, "}");
         }
