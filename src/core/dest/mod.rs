@@ -441,12 +441,15 @@ pub(crate) fn put_opt_field(out: &mut String, lit: &str, item: &Json, key: &str)
     }
 }
 
-/// Appends `lit`, then the integer field `key` of `item`, if it has one.
+/// Appends `lit`, then the integer field `key` of `item`, if it has one;
+/// true if it had.
 #[inline(never)]
-pub(crate) fn put_opt_u64(out: &mut String, lit: &str, item: &Json, key: &str) {
-    if let Some(n) = number(item, key) {
+pub(crate) fn put_opt_u64(out: &mut String, lit: &str, item: &Json, key: &str) -> bool {
+    let n = number(item, key);
+    if let Some(n) = n {
         put_u64(out, lit, n);
     }
+    n.is_some()
 }
 
 /// The item's type as an enum (`None` for an unknown one): one call where

@@ -286,9 +286,8 @@ fn push_trace(value: &Json, out: &mut String) {
         let (prefix, rest) = super::app_path(text(frame, "file"));
         put(out, prefix);
         push_escaped(out, rest);
-        for key in ["line", "column"] {
-            put_opt_u64(out, ":", frame, key);
-        }
+        put_opt_u64(out, ":", frame, "line");
+        put_opt_u64(out, ":", frame, "column");
         if !function.is_empty() {
             put(out, ")");
         }

@@ -6,10 +6,10 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    item_type, list, number, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path,
-    put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+    item_type, list, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path, put_str,
+    put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
-use crate::core::json::{self, push_u64, Json};
+use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
 use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, DropReason};
 
@@ -187,8 +187,14 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put(out, ",\"timestamp\":");
     push_seconds(out, timestamp(item, meta.now));
     put(out, ",\"platform\":\"javascript\"");
-    if let Some(release) = release(meta.app_name, &meta.context.app_version) {
-        put_str(out, ",\"release\":", &release);
+    // `release(…)` written in place: no String.
+    let version = &meta.context.app_version;
+    if !version.is_empty() {
+        put(out, ",\"release\":\"");
+        push_escaped(out, meta.app_name);
+        put(out, "@");
+        push_escaped(out, version);
+        put(out, "\"");
     }
     put_str(out, ",\"environment\":", &meta.context.environment);
     // The anonymous ID and nothing else about the user; `infer_ip: never`
@@ -220,8 +226,7 @@ fn event_payload(item: &Json, out: &mut String) {
     put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
     push_exception_list(item, false, out);
     put(out, "]}");
-    if let Some(count) = number(item, "count") {
-        put_u64(out, ",\"extra\":{\"count\":", count);
+    if put_opt_u64(out, ",\"extra\":{\"count\":", item, "count") {
         if let Some(context) = item.get("context") {
             put(out, ",\"context\":");
             json::write(context, out);
@@ -367,29 +372,20 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
 #[inline(never)]
 fn feedback_payload(item: &Json, out: &mut String) {
     let kind = text(item, "kind");
-    let rating = number(item, "rating");
-    // Sentry requires a message; a rating-only feedback says its rating.
     let message = text(item, "message");
-    let mut fallback = String::new();
+    put(out, ",\"feedback\":{\"message\":");
     if message.is_empty() {
-        put(&mut fallback, kind);
-        if let Some(rating) = rating {
-            put_u64(&mut fallback, " rating ", rating);
-        }
+        // Sentry requires a message; a rating-only feedback says its rating.
+        put(out, "\"");
+        push_escaped(out, kind);
+        put_opt_u64(out, " rating ", item, "rating");
+        put(out, "\"");
+    } else {
+        push_string(out, message);
     }
-    put_str(
-        out,
-        ",\"feedback\":{\"message\":",
-        if message.is_empty() {
-            &fallback
-        } else {
-            message
-        },
-    );
     put_opt_field(out, ",\"contact_email\":", item, "contact");
     put_str(out, "}},\"tags\":{\"feedback.type\":", kind);
-    if let Some(rating) = rating {
-        put_u64(out, ",\"feedback.rating\":\"", rating);
+    if put_opt_u64(out, ",\"feedback.rating\":\"", item, "rating") {
         put(out, "\"");
     }
     put(out, "}}");
