@@ -479,27 +479,31 @@ pub struct Meta<'a> {
     pub now: Millis,
 }
 
-/// A v1 stack frame's file as the backends should see it: the SDK reduces
+/// Appends a v1 stack frame's file as the backends should see it, escaped
+/// for a JSON string (without quotes). The SDK reduces
 /// `chrome-extension://<id>/path` to `/path` at record time, and Sentry (and
 /// PostHog's error tracking, which uses Sentry's shape) want `app:///path`
 /// so source maps match across installs and Sentry's browser-extension
-/// inbound filter does not drop the event. As a prefix and the rest of
-/// `file`, so no call allocates: `("app://", "/path")`.
-pub(crate) fn app_path(file: &str) -> (&'static str, &str) {
+/// inbound filter does not drop the event: `/path` and
+/// `chrome-extension://<id>/path` become `app:///path`, anything else stays.
+/// Written, not returned: a returned pair of strings goes through memory.
+#[inline(never)]
+pub(crate) fn push_app_path(out: &mut String, file: &str) {
+    let mut rest = file;
     if file.starts_with('/') {
-        ("app://", file)
-    } else if let Some(rest) = file.strip_prefix("chrome-extension://") {
+        put(out, "app://");
+    } else if let Some(tail) = file.strip_prefix("chrome-extension://") {
         // An index loop: `split_once('/')` links a char searcher, and
         // iterator adapters stay calls at this opt-level (size).
-        let bytes = rest.as_bytes();
+        let bytes = tail.as_bytes();
         let mut at = 0;
         while at < bytes.len() && bytes[at] != b'/' {
             at += 1;
         }
-        ("app:///", rest.get(at + 1..).unwrap_or_default())
-    } else {
-        ("", file)
+        put(out, "app:///");
+        rest = tail.get(at + 1..).unwrap_or_default();
     }
+    push_escaped(out, rest);
 }
 
 /// Appends `lit`, then `prefix` (ASCII that needs no escaping) and `rest`
@@ -513,11 +517,13 @@ pub(crate) fn put_joined(out: &mut String, lit: &str, prefix: &str, rest: &str) 
     put(out, "\"");
 }
 
-/// Appends `lit`, then a frame's file as [`app_path`] rewrites it, as a JSON string.
+/// Appends `lit`, then a frame's file as [`push_app_path`] rewrites it, as a JSON string.
 #[inline(never)]
 pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
-    let (prefix, rest) = app_path(file);
-    put_joined(out, lit, prefix, rest);
+    put(out, lit);
+    put(out, "\"");
+    push_app_path(out, file);
+    put(out, "\"");
 }
 
 /// Appends `lit`, then `ms` as an RFC 3339 timestamp string.

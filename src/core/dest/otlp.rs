@@ -283,9 +283,7 @@ fn push_trace(value: &Json, out: &mut String) {
             push_escaped(out, function);
             put(out, " (");
         }
-        let (prefix, rest) = super::app_path(text(frame, "file"));
-        put(out, prefix);
-        push_escaped(out, rest);
+        super::push_app_path(out, text(frame, "file"));
         put_opt_u64(out, ":", frame, "line");
         put_opt_u64(out, ":", frame, "column");
         if !function.is_empty() {
