@@ -286,7 +286,6 @@ pub(crate) fn push_exception_list(item: &Json, posthog: bool, out: &mut String) 
 /// One exception value: the thrown error (`depth` 0) or one of its `n`
 /// causes. With causes, the mechanisms link them the way Sentry's own SDK
 /// does (`exception_id` per value, a cause's `parent_id` the value it caused).
-#[inline(never)]
 fn push_exception(
     value: &Json,
     mechanism: &str,
