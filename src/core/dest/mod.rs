@@ -508,7 +508,6 @@ pub(crate) fn push_app_path(out: &mut String, file: &str) {
 
 /// Appends `lit`, then `prefix` (ASCII that needs no escaping) and `rest`
 /// as one JSON string: no allocation to join them.
-#[inline(never)]
 pub(crate) fn put_joined(out: &mut String, lit: &str, prefix: &str, rest: &str) {
     put(out, lit);
     put(out, "\"");
