@@ -219,7 +219,6 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put(out, "}");
 }
 
-#[inline(never)]
 fn event_payload(item: &Json, out: &mut String) {
     put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
     push_exception_list(item, false, out);
