@@ -140,15 +140,6 @@ fn push_pairs(out: &mut String, prefix: &str, pairs: &[(String, Json)]) {
     }
 }
 
-/// The SDK's resource attributes, after `app.installation.id` (so after a comma).
-const SDK_ATTRS: &str = concat!(
-    ",{\"key\":\"telemetry.sdk.name\",\"value\":{\"stringValue\":\"mv3-telemetry\"}}",
-    ",{\"key\":\"telemetry.sdk.language\",\"value\":{\"stringValue\":\"webjs\"}}",
-    ",{\"key\":\"telemetry.sdk.version\",\"value\":{\"stringValue\":\"",
-    env!("CARGO_PKG_VERSION"),
-    "\"}}"
-);
-
 /// `{"resource":{"attributes":[…]},"scopeLogs|scopeMetrics":[{"scope":{…},"`.
 #[inline(never)]
 fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
@@ -161,7 +152,9 @@ fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     push_attr_str(out, "deployment.environment.name", &c.environment);
     push_attr_str(out, "app.installation.id", meta.anonymous_id);
     // The constant attributes, one literal: `telemetry.sdk.name`, `.language`, `.version`.
-    put(out, SDK_ATTRS);
+    push_attr_str(out, "telemetry.sdk.name", "mv3-telemetry");
+    push_attr_str(out, "telemetry.sdk.language", "webjs");
+    push_attr_str(out, "telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
     push_attr_str(out, "browser.name", name);
     push_attr_str(out, "browser.version", version);
     push_attr_str(out, "browser.language", &c.locale);
