@@ -23,18 +23,9 @@ pub const METRICS_PATH: &str = "/v1/metrics";
 pub const SCALE: i32 = crate::core::sketch::SCALE;
 
 // Severity numbers (logs data model): INFO 9 for events and feedback, ERROR
-// 17 for errors, written with their text and the event name's key in one
-// literal (macros: `concat!` takes literals only).
-macro_rules! SEVERITY_INFO {
-    () => {
-        ",\"severityNumber\":9,\"severityText\":\"INFO\""
-    };
-}
-macro_rules! SEVERITY_ERROR {
-    () => {
-        ",\"severityNumber\":17,\"severityText\":\"ERROR\""
-    };
-}
+// 17 for errors, written with their text in one literal.
+const SEVERITY_INFO: &str = ",\"severityNumber\":9,\"severityText\":\"INFO\"";
+const SEVERITY_ERROR: &str = ",\"severityNumber\":17,\"severityText\":\"ERROR\"";
 
 /// `lit`, then nanoseconds since the epoch as a decimal string (int64).
 fn push_nanos(out: &mut String, lit: &str, ms: Millis) {
@@ -196,27 +187,23 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
 fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     // The type as an enum once: string matches cost a compare per arm (size).
     let kind = item_type(item);
-    let (head, body) = match kind {
-        Some(ItemType::Event) => (concat!(SEVERITY_INFO!(), ",\"eventName\":"), "name"),
-        Some(ItemType::Error) => (
-            concat!(SEVERITY_ERROR!(), ",\"eventName\":\"exception\""),
-            "message",
-        ),
-        Some(ItemType::Feedback) => (
-            concat!(SEVERITY_INFO!(), ",\"eventName\":\"feedback\""),
-            "message",
-        ),
+    // The event name: an event's own (`""` here), else a literal.
+    let (severity, event_name, body) = match kind {
+        Some(ItemType::Event) => (SEVERITY_INFO, "", "name"),
+        Some(ItemType::Error) => (SEVERITY_ERROR, "\"exception\"", "message"),
+        Some(ItemType::Feedback) => (SEVERITY_INFO, "\"feedback\"", "message"),
         _ => return false,
     };
     let ts = timestamp(item, meta.now);
     sep(out);
     push_nanos(out, "{\"timeUnixNano\":\"", ts);
     push_nanos(out, ",\"observedTimeUnixNano\":\"", ts);
-    put(out, head);
-    // An event's name is its `eventName` and its body.
-    if kind == Some(ItemType::Event) {
+    put(out, severity);
+    put(out, ",\"eventName\":");
+    if event_name.is_empty() {
         put_field(out, "", item, "name");
     }
+    put(out, event_name);
     put_field(out, ",\"body\":{\"stringValue\":", item, body);
     put(out, "},\"attributes\":[");
     push_attr_field(out, "log.record.uid", item, "id", false);
