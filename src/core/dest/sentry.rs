@@ -317,14 +317,11 @@ fn push_exception(
         }
         put_u64(out, ",\"exception_id\":", depth as u64);
     }
-    put(
-        out,
-        if posthog {
-            "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
-        } else {
-            "},\"stacktrace\":{\"frames\":["
-        },
-    );
+    put(out, "},\"stacktrace\":{");
+    if posthog {
+        put(out, "\"type\":\"raw\",");
+    }
+    put(out, "\"frames\":[");
     // v1 frames are V8's order, innermost first; Sentry wants the caller first.
     for frame in list(value, "stack").iter().rev() {
         sep(out);
