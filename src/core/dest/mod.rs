@@ -385,6 +385,14 @@ pub(crate) fn put_str(out: &mut String, lit: &str, value: &str) {
     push_string(out, value);
 }
 
+/// Appends `lit`, then `true` or `false` (literals the JSON writer has
+/// already, so no second copy of the key per value).
+#[inline(never)]
+pub(crate) fn put_bool(out: &mut String, lit: &str, value: bool) {
+    put(out, lit);
+    put(out, if value { "true" } else { "false" });
+}
+
 /// Appends `lit`, then `n` in decimal.
 #[inline(never)]
 pub(crate) fn put_u64(out: &mut String, lit: &str, n: u64) {

@@ -7,8 +7,8 @@
 //! silently lost: `tests/destinations.rs` compares values.
 
 use super::{
-    item_type, list, number, opt_text, put, put_field, put_joined, put_opt_u64, put_str, put_u64,
-    sep, split_last, text, timestamp, ItemType, Meta,
+    item_type, list, number, opt_text, put, put_bool, put_field, put_joined, put_opt_u64, put_str,
+    put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_i64, Json};
 use crate::core::sketch::Sketch;
@@ -81,14 +81,10 @@ fn push_attr_number(out: &mut String, key: &str, item: &Json, field: &str) {
 fn push_any(out: &mut String, value: &Json) {
     match value {
         Json::Null => put(out, "{}"),
-        Json::Bool(b) => put(
-            out,
-            if *b {
-                "{\"boolValue\":true}"
-            } else {
-                "{\"boolValue\":false}"
-            },
-        ),
+        Json::Bool(b) => {
+            put_bool(out, "{\"boolValue\":", *b);
+            put(out, "}");
+        }
         Json::Number(n) => {
             if let Some(i) = n.as_i64() {
                 put(out, "{\"intValue\":\"");

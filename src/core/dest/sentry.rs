@@ -6,8 +6,8 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    item_type, list, opt_text, put, put_field, put_opt_field, put_opt_u64, put_path, put_str,
-    put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+    item_type, list, opt_text, put, put_bool, put_field, put_opt_field, put_opt_u64, put_path,
+    put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
 use crate::core::time::Millis;
@@ -299,14 +299,7 @@ fn push_exception(
         ",\"mechanism\":{\"type\":",
         if depth == 0 { mechanism } else { "chained" },
     );
-    put(
-        out,
-        if handled {
-            ",\"handled\":true"
-        } else {
-            ",\"handled\":false"
-        },
-    );
+    put_bool(out, ",\"handled\":", handled);
     if n > 0 {
         if depth > 0 {
             put_u64(
@@ -352,14 +345,8 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
     // The extension's own files (reduced to `/path` at record time) are the
     // app; `<anonymous>`, `native` and other origins are not.
     let in_app = file.is_some_and(|f| f.starts_with('/'));
-    put(
-        out,
-        if in_app {
-            ",\"in_app\":true}"
-        } else {
-            ",\"in_app\":false}"
-        },
-    );
+    put_bool(out, ",\"in_app\":", in_app);
+    put(out, "}");
 }
 
 #[inline(never)]
