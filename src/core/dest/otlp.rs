@@ -46,7 +46,9 @@ fn push_int64(out: &mut String, lit: &str, n: u64) {
 fn push_attr_str(out: &mut String, key: &str, value: &str) {
     sep(out);
     put_str(out, "{\"key\":", key);
-    put_str(out, ",\"value\":{\"stringValue\":", value);
+    // Literals `push_any` and `push_pairs` have too.
+    put(out, ",\"value\":");
+    put_str(out, "{\"stringValue\":", value);
     put(out, "}}");
 }
 
@@ -54,7 +56,8 @@ fn push_attr_str(out: &mut String, key: &str, value: &str) {
 fn push_attr_int(out: &mut String, key: &str, n: u64) {
     sep(out);
     put_str(out, "{\"key\":", key);
-    push_int64(out, ",\"value\":{\"intValue\":\"", n);
+    put(out, ",\"value\":");
+    push_int64(out, "{\"intValue\":\"", n);
     put(out, "}}");
 }
 
