@@ -385,6 +385,14 @@ pub(crate) fn put_str(out: &mut String, lit: &str, value: &str) {
     push_string(out, value);
 }
 
+/// Appends `lit`, then `true` or `false` (literals the JSON writer has
+/// already, so no second copy of the key per value).
+#[inline(never)]
+pub(crate) fn put_bool(out: &mut String, lit: &str, value: bool) {
+    put(out, lit);
+    put(out, if value { "true" } else { "false" });
+}
+
 /// Appends `lit`, then `n` in decimal.
 #[inline(never)]
 pub(crate) fn put_u64(out: &mut String, lit: &str, n: u64) {
@@ -404,19 +412,65 @@ pub(crate) fn sep(out: &mut String) {
 /// The array under `key` of a stored item, empty if absent.
 #[inline(never)]
 pub(crate) fn list<'a>(item: &'a Json, key: &str) -> &'a [Json] {
-    item.get(key).and_then(Json::as_array).unwrap_or_default()
+    match item.get(key) {
+        Some(Json::Array(values)) => values,
+        _ => &[],
+    }
 }
 
 /// A string field of a stored item, if present.
 #[inline(never)]
 pub(crate) fn opt_text<'a>(item: &'a Json, key: &str) -> Option<&'a str> {
-    item.get(key).and_then(Json::as_str)
+    match item.get(key) {
+        Some(Json::String(value)) => Some(value),
+        _ => None,
+    }
 }
 
 /// An integer field of a stored item, if present.
 #[inline(never)]
 pub(crate) fn number(item: &Json, key: &str) -> Option<u64> {
     item.get(key).and_then(Json::as_u64)
+}
+
+/// Appends `lit`, then the string field `key` of `item` (`""` if absent) as
+/// a JSON string. The lookup inside: a `&str` returned to each call site
+/// goes through memory in wasm (size).
+#[inline(never)]
+pub(crate) fn put_field(out: &mut String, lit: &str, item: &Json, key: &str) {
+    put_str(out, lit, text(item, key));
+}
+
+/// Appends `lit`, then the string field `key` of `item`, if it has one.
+#[inline(never)]
+pub(crate) fn put_opt_field(out: &mut String, lit: &str, item: &Json, key: &str) {
+    if let Some(value) = opt_text(item, key) {
+        put_str(out, lit, value);
+    }
+}
+
+/// Appends `lit`, then the integer field `key` of `item`, if it has one;
+/// true if it had.
+#[inline(never)]
+pub(crate) fn put_opt_u64(out: &mut String, lit: &str, item: &Json, key: &str) -> bool {
+    let n = number(item, key);
+    if let Some(n) = n {
+        put_u64(out, lit, n);
+    }
+    n.is_some()
+}
+
+/// The item's type as an enum (`None` for an unknown one): one call where
+/// the encoders branch on it.
+#[inline(never)]
+pub(crate) fn item_type(item: &Json) -> Option<ItemType> {
+    ItemType::from_name(text(item, "type"))
+}
+
+/// The item's `ts`, or `now` if it has none.
+#[inline(never)]
+pub(crate) fn timestamp(item: &Json, now: Millis) -> Millis {
+    number(item, "ts").unwrap_or(now)
 }
 
 /// What every encoder needs besides the items: who sends, and when.
@@ -433,37 +487,49 @@ pub struct Meta<'a> {
     pub now: Millis,
 }
 
-/// A v1 stack frame's file as the backends should see it: the SDK reduces
+/// Appends a v1 stack frame's file as the backends should see it, escaped
+/// for a JSON string (without quotes). The SDK reduces
 /// `chrome-extension://<id>/path` to `/path` at record time, and Sentry (and
 /// PostHog's error tracking, which uses Sentry's shape) want `app:///path`
 /// so source maps match across installs and Sentry's browser-extension
-/// inbound filter does not drop the event. As a prefix and the rest of
-/// `file`, so no call allocates: `("app://", "/path")`.
-pub(crate) fn app_path(file: &str) -> (&'static str, &str) {
+/// inbound filter does not drop the event: `/path` and
+/// `chrome-extension://<id>/path` become `app:///path`, anything else stays.
+/// Written, not returned: a returned pair of strings goes through memory.
+#[inline(never)]
+pub(crate) fn push_app_path(out: &mut String, file: &str) {
+    let mut rest = file;
     if file.starts_with('/') {
-        ("app://", file)
-    } else if let Some(rest) = file.strip_prefix("chrome-extension://") {
+        put(out, "app://");
+    } else if let Some(tail) = file.strip_prefix("chrome-extension://") {
         // An index loop: `split_once('/')` links a char searcher, and
         // iterator adapters stay calls at this opt-level (size).
-        let bytes = rest.as_bytes();
+        let bytes = tail.as_bytes();
         let mut at = 0;
         while at < bytes.len() && bytes[at] != b'/' {
             at += 1;
         }
-        ("app:///", rest.get(at + 1..).unwrap_or_default())
-    } else {
-        ("", file)
+        put(out, "app:///");
+        rest = tail.get(at + 1..).unwrap_or_default();
     }
+    push_escaped(out, rest);
 }
 
-/// Appends `lit`, then a frame's file as [`app_path`] rewrites it, as a JSON string.
-#[inline(never)]
-pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
-    let (prefix, rest) = app_path(file);
+/// Appends `lit`, then `prefix` (ASCII that needs no escaping) and `rest`
+/// as one JSON string: no allocation to join them.
+pub(crate) fn put_joined(out: &mut String, lit: &str, prefix: &str, rest: &str) {
     put(out, lit);
     put(out, "\"");
     put(out, prefix);
     push_escaped(out, rest);
+    put(out, "\"");
+}
+
+/// Appends `lit`, then a frame's file as [`push_app_path`] rewrites it, as a JSON string.
+#[inline(never)]
+pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
+    put(out, lit);
+    put(out, "\"");
+    push_app_path(out, file);
     put(out, "\"");
 }
 

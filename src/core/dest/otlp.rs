@@ -6,11 +6,13 @@
 //! decimal strings; receivers ignore unknown keys, so a misspelt key is
 //! silently lost: `tests/destinations.rs` compares values.
 
-use super::{list, number, opt_text, put, put_str, put_u64, sep, split_last, text, ItemType, Meta};
-use crate::core::json::{self, push_i64, Json};
+use super::{
+    item_type, list, number, opt_text, put, put_bool, put_field, put_joined, put_opt_u64, put_str,
+    put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+};
+use crate::core::json::{self, push_escaped, push_i64, Json};
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
-use crate::core::wire::{SDK_NAME, SDK_VERSION};
 
 /// The path of log records.
 pub const LOGS_PATH: &str = "/v1/logs";
@@ -29,14 +31,27 @@ const SEVERITY_ERROR: &str = ",\"severityNumber\":17,\"severityText\":\"ERROR\""
 fn push_nanos(out: &mut String, lit: &str, ms: Millis) {
     put_u64(out, lit, ms);
     // `"` was opened by `lit`: the digits of ms, then six zeros (0 stays 0).
-    put(out, if ms > 0 { "000000\"" } else { "\"" });
+    if ms > 0 {
+        put(out, "000000");
+    }
+    put(out, "\"");
+}
+
+/// `lit` (which opens a string), then `n` and the closing quote: an int64
+/// as OTLP JSON writes it.
+#[inline(never)]
+fn push_int64(out: &mut String, lit: &str, n: u64) {
+    put_u64(out, lit, n);
+    put(out, "\"");
 }
 
 /// One attribute `{"key":…,"value":{"stringValue":…}}`, after a comma if needed.
 fn push_attr_str(out: &mut String, key: &str, value: &str) {
     sep(out);
     put_str(out, "{\"key\":", key);
-    put_str(out, ",\"value\":{\"stringValue\":", value);
+    // Literals `push_any` and `push_pairs` have too.
+    put(out, ",\"value\":");
+    put_str(out, "{\"stringValue\":", value);
     put(out, "}}");
 }
 
@@ -44,22 +59,38 @@ fn push_attr_str(out: &mut String, key: &str, value: &str) {
 fn push_attr_int(out: &mut String, key: &str, n: u64) {
     sep(out);
     put_str(out, "{\"key\":", key);
-    put_u64(out, ",\"value\":{\"intValue\":\"", n);
-    put(out, "\"}}");
+    put(out, ",\"value\":");
+    push_int64(out, "{\"intValue\":\"", n);
+    put(out, "}}");
+}
+
+/// The attribute `key` with `item`'s string field `field`; when the field
+/// is absent, `""`, or nothing if `optional`.
+#[inline(never)]
+fn push_attr_field(out: &mut String, key: &str, item: &Json, field: &str, optional: bool) {
+    match opt_text(item, field) {
+        Some(value) => push_attr_str(out, key, value),
+        None if !optional => push_attr_str(out, key, ""),
+        None => {}
+    }
+}
+
+/// The attribute `key` with `item`'s integer field `field`, if it has one.
+#[inline(never)]
+fn push_attr_number(out: &mut String, key: &str, item: &Json, field: &str) {
+    if let Some(n) = number(item, field) {
+        push_attr_int(out, key, n);
+    }
 }
 
 /// A JSON value as an OTLP `AnyValue`.
 fn push_any(out: &mut String, value: &Json) {
     match value {
         Json::Null => put(out, "{}"),
-        Json::Bool(b) => put(
-            out,
-            if *b {
-                "{\"boolValue\":true}"
-            } else {
-                "{\"boolValue\":false}"
-            },
-        ),
+        Json::Bool(b) => {
+            put_bool(out, "{\"boolValue\":", *b);
+            put(out, "}");
+        }
         Json::Number(n) => {
             if let Some(i) = n.as_i64() {
                 put(out, "{\"intValue\":\"");
@@ -95,7 +126,7 @@ fn push_any(out: &mut String, value: &Json) {
 fn push_pairs(out: &mut String, prefix: &str, pairs: &[(String, Json)]) {
     for (key, value) in pairs {
         sep(out);
-        put_str(out, "{\"key\":", &(prefix.to_owned() + key));
+        put_joined(out, "{\"key\":", prefix, key);
         put(out, ",\"value\":");
         push_any(out, value);
         put(out, "}");
@@ -113,9 +144,10 @@ fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     push_attr_str(out, "service.version", &c.app_version);
     push_attr_str(out, "deployment.environment.name", &c.environment);
     push_attr_str(out, "app.installation.id", meta.anonymous_id);
-    push_attr_str(out, "telemetry.sdk.name", SDK_NAME);
+    // The constant attributes, one literal: `telemetry.sdk.name`, `.language`, `.version`.
+    push_attr_str(out, "telemetry.sdk.name", "mv3-telemetry");
     push_attr_str(out, "telemetry.sdk.language", "webjs");
-    push_attr_str(out, "telemetry.sdk.version", SDK_VERSION);
+    push_attr_str(out, "telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
     push_attr_str(out, "browser.name", name);
     push_attr_str(out, "browser.version", version);
     push_attr_str(out, "browser.language", &c.locale);
@@ -156,87 +188,86 @@ pub fn logs(meta: &Meta, items: &[&str], out: &mut String) -> usize {
 #[inline(never)]
 fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     // The type as an enum once: string matches cost a compare per arm (size).
-    let kind = ItemType::from_name(text(item, "type"));
+    let kind = item_type(item);
+    // The event name: an event's own (`""` here), else a literal.
     let (severity, event_name, body) = match kind {
-        Some(ItemType::Event) => (SEVERITY_INFO, text(item, "name"), text(item, "name")),
-        Some(ItemType::Error) => (SEVERITY_ERROR, "exception", text(item, "message")),
-        Some(ItemType::Feedback) => (SEVERITY_INFO, "feedback", text(item, "message")),
+        Some(ItemType::Event) => (SEVERITY_INFO, "", "name"),
+        Some(ItemType::Error) => (SEVERITY_ERROR, "\"exception\"", "message"),
+        Some(ItemType::Feedback) => (SEVERITY_INFO, "\"feedback\"", "message"),
         _ => return false,
     };
-    let ts = number(item, "ts").unwrap_or(meta.now);
+    let ts = timestamp(item, meta.now);
     sep(out);
     push_nanos(out, "{\"timeUnixNano\":\"", ts);
     push_nanos(out, ",\"observedTimeUnixNano\":\"", ts);
     put(out, severity);
-    put_str(out, ",\"eventName\":", event_name);
-    put_str(out, ",\"body\":{\"stringValue\":", body);
-    put(out, "},\"attributes\":[");
-    push_attr_str(out, "log.record.uid", text(item, "id"));
-    if let Some(session) = opt_text(item, "session_id") {
-        push_attr_str(out, "session.id", session);
+    put(out, ",\"eventName\":");
+    if event_name.is_empty() {
+        put_field(out, "", item, "name");
     }
+    put(out, event_name);
+    put_field(out, ",\"body\":{\"stringValue\":", item, body);
+    put(out, "},\"attributes\":[");
+    push_attr_field(out, "log.record.uid", item, "id", false);
+    push_attr_field(out, "session.id", item, "session_id", true);
     let (pairs, prefix) = match kind {
-        Some(ItemType::Event) => (item.get("props"), "props."),
+        Some(ItemType::Event) => ("props", "props."),
         Some(ItemType::Error) => {
-            push_attr_str(out, "exception.type", text(item, "kind"));
-            push_attr_str(out, "exception.message", text(item, "message"));
-            push_attr_str(out, "exception.stacktrace", &stacktrace(item));
-            if let Some(count) = number(item, "count") {
-                push_attr_int(out, "exception.count", count);
-            }
-            (item.get("context"), "context.")
+            push_attr_field(out, "exception.type", item, "kind", false);
+            push_attr_field(out, "exception.message", item, "message", false);
+            push_stacktrace(item, out);
+            push_attr_number(out, "exception.count", item, "count");
+            ("context", "context.")
         }
         _ => {
-            push_attr_str(out, "feedback.type", text(item, "kind"));
-            if let Some(rating) = number(item, "rating") {
-                push_attr_int(out, "feedback.rating", rating);
-            }
-            if let Some(contact) = opt_text(item, "contact") {
-                push_attr_str(out, "feedback.contact", contact);
-            }
-            (None, "")
+            push_attr_field(out, "feedback.type", item, "kind", false);
+            push_attr_number(out, "feedback.rating", item, "rating");
+            push_attr_field(out, "feedback.contact", item, "contact", true);
+            ("", "")
         }
     };
-    if let Some(Json::Object(pairs)) = pairs {
+    if let Some(Json::Object(pairs)) = item.get(pairs) {
         push_pairs(out, prefix, pairs);
     }
     put(out, "]}");
     true
 }
 
-/// V8's own text form, innermost frame first, as `exception.stacktrace`
-/// expects; each cause follows as a `Caused by: ` block (the direct cause
-/// first), as Java and Node print a cause chain.
-fn stacktrace(item: &Json) -> String {
-    let mut out = String::new();
-    push_trace(item, &mut out);
+/// The `exception.stacktrace` attribute: V8's own text form, innermost
+/// frame first, as the attribute expects; each cause follows as a
+/// `Caused by: ` block (the direct cause first), as Java and Node print a
+/// cause chain. Written straight into the JSON string, escaped as it goes.
+fn push_stacktrace(item: &Json, out: &mut String) {
+    sep(out);
+    put(
+        out,
+        "{\"key\":\"exception.stacktrace\",\"value\":{\"stringValue\":\"",
+    );
+    push_trace(item, out);
     for cause in list(item, "causes") {
-        put(&mut out, "\nCaused by: ");
-        push_trace(cause, &mut out);
+        put(out, "\\nCaused by: ");
+        push_trace(cause, out);
     }
-    out
+    put(out, "\"}}");
 }
 
-/// `Kind: message` and an `    at …` line per frame of an error or a cause.
+/// `Kind: message` and an `    at …` line per frame of an error or a
+/// cause, escaped for a JSON string.
+#[inline(never)]
 fn push_trace(value: &Json, out: &mut String) {
-    put(out, text(value, "kind"));
+    push_escaped(out, text(value, "kind"));
     put(out, ": ");
-    put(out, text(value, "message"));
+    push_escaped(out, text(value, "message"));
     for frame in list(value, "stack") {
-        put(out, "\n    at ");
+        put(out, "\\n    at ");
         let function = text(frame, "function");
         if !function.is_empty() {
-            put(out, function);
+            push_escaped(out, function);
             put(out, " (");
         }
-        let (prefix, rest) = super::app_path(text(frame, "file"));
-        put(out, prefix);
-        put(out, rest);
-        for key in ["line", "column"] {
-            if let Some(n) = number(frame, key) {
-                put_u64(out, ":", n);
-            }
-        }
+        super::push_app_path(out, text(frame, "file"));
+        put_opt_u64(out, ":", frame, "line");
+        put_opt_u64(out, ":", frame, "column");
         if !function.is_empty() {
             put(out, ")");
         }
@@ -268,6 +299,7 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     push_resource_open(meta, "scopeMetrics", out);
     put(out, "metrics\":[");
     for s in series {
+        let sketch = s.sketch;
         sep(out);
         put_str(out, "{\"name\":", s.name);
         put(out, ",\"unit\":\"ms\",\"exponentialHistogram\":{\"aggregationTemporality\":1,\"dataPoints\":[{\"attributes\":[");
@@ -276,33 +308,27 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
         }
         push_nanos(out, "],\"startTimeUnixNano\":\"", s.start);
         push_nanos(out, ",\"timeUnixNano\":\"", s.end);
-        put_u64(out, ",\"count\":\"", s.sketch.count());
-        put(out, "\",\"sum\":");
-        put(out, float(s.sketch.sum()).as_str());
-        for (key, value) in [(",\"min\":", s.sketch.min()), (",\"max\":", s.sketch.max())] {
-            if let Some(v) = value {
-                put(out, key);
-                put(out, float(v).as_str());
-            }
+        push_int64(out, ",\"count\":\"", sketch.count());
+        put_ms(out, ",\"sum\":", sketch.sum());
+        if let (Some(min), Some(max)) = (sketch.min(), sketch.max()) {
+            put_ms(out, ",\"min\":", min);
+            put_ms(out, ",\"max\":", max);
         }
-        put(out, ",\"scale\":");
-        push_i64(out, i64::from(SCALE));
-        put_u64(out, ",\"zeroCount\":\"", s.sketch.zeros());
-        put(out, "\",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
+        // SCALE is 6 (checked below): a literal.
+        push_int64(out, ",\"scale\":6,\"zeroCount\":\"", sketch.zeros());
+        put(out, ",\"zeroThreshold\":0.001,\"positive\":{\"offset\":");
         // Sketch bucket `i` covers (γ^(i-1), γ^i], OTel bucket `i - 1`
         // covers (base^(i-1), base^i]: the same interval.
         // The offset is the first bucket's: written on the first pass.
         let mut first = true;
-        for (index, c) in s.sketch.buckets() {
+        for (index, c) in sketch.buckets() {
             if first {
                 push_i64(out, i64::from(index.saturating_sub(1)));
                 put(out, ",\"bucketCounts\":[");
                 first = false;
-            } else {
-                put(out, ",");
             }
-            put_u64(out, "\"", c);
-            put(out, "\"");
+            sep(out);
+            push_int64(out, "\"", c);
         }
         if first {
             put(out, "0,\"bucketCounts\":[");
@@ -312,8 +338,15 @@ pub fn metrics(meta: &Meta, series: &[Series], out: &mut String) {
     put(out, "]}]}]}");
 }
 
-/// A finite float as JSON, exactly enough for a millisecond figure: the
-/// microsecond writer the v1 items use (no float formatting code).
-fn float(value: f64) -> json::Number {
-    crate::core::wire::items::ms_number(value)
+const _: () = assert!(
+    SCALE == 6,
+    "the metrics writer writes the scale as a literal"
+);
+
+/// `lit`, then a finite float as JSON, exactly enough for a millisecond
+/// figure: the microsecond writer the v1 items use (no float formatting code).
+#[inline(never)]
+fn put_ms(out: &mut String, lit: &str, value: f64) {
+    put(out, lit);
+    put(out, crate::core::wire::items::ms_number(value).as_str());
 }

@@ -4,7 +4,8 @@
 //! anonymous: PostHog creates no person profile for the anonymous ID.
 
 use super::{
-    number, put, put_str, put_time, put_u64, sentry, sep, text, ItemType, Meta, PosthogOptions,
+    item_type, put, put_field, put_opt_u64, put_str, put_time, sentry, sep, text, timestamp,
+    ItemType, Meta, PosthogOptions,
 };
 use crate::core::json::{self, Json};
 
@@ -37,7 +38,7 @@ pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut St
 /// One event for an event or error item; `false`, writing nothing, for others.
 #[inline(never)]
 fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
-    let (name, error) = match ItemType::from_name(text(item, "type")) {
+    let (name, error) = match item_type(item) {
         Some(ItemType::Event) => (text(item, "name"), false),
         Some(ItemType::Error) => ("$exception", true),
         _ => return false,
@@ -46,12 +47,8 @@ fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
     put_str(out, "{\"event\":", name);
     put_str(out, ",\"distinct_id\":", meta.anonymous_id);
     // The stored id: a retried batch carries the same uuid, and PostHog de-duplicates on it.
-    put_str(out, ",\"uuid\":", text(item, "id"));
-    put_time(
-        out,
-        ",\"timestamp\":",
-        number(item, "ts").unwrap_or(meta.now),
-    );
+    put_field(out, ",\"uuid\":", item, "id");
+    put_time(out, ",\"timestamp\":", timestamp(item, meta.now));
     put_str(
         out,
         concat!(
@@ -68,9 +65,7 @@ fn event(meta: &Meta, item: &Json, out: &mut String) -> bool {
         put(out, ",\"$exception_level\":\"error\",\"$exception_list\":[");
         sentry::push_exception_list(item, true, out);
         put(out, "]");
-        if let Some(count) = number(item, "count") {
-            put_u64(out, ",\"count\":", count);
-        }
+        put_opt_u64(out, ",\"count\":", item, "count");
     } else if let Some(Json::Object(props)) = item.get("props") {
         for (key, value) in props {
             // Our own keys win: a prop cannot turn person processing back on.

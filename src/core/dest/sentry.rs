@@ -6,10 +6,10 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    list, number, opt_text, put, put_path, put_str, put_time, put_u64, sep, split_last, text,
-    ItemType, Meta,
+    item_type, list, opt_text, put, put_bool, put_field, put_opt_field, put_opt_u64, put_path,
+    put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
-use crate::core::json::{self, push_u64, Json};
+use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
 use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, DropReason};
 
@@ -55,8 +55,9 @@ pub fn reason(reason: DropReason) -> &'static str {
 /// stored `id` gives the same `event_id` on every retry.
 pub fn event_id(id: &str) -> String {
     let mut out = String::with_capacity(32);
-    for b in id.bytes().filter(|b| *b != b'-') {
-        out.push(b as char);
+    // `split` on a char is linked already (size).
+    for part in id.split('-') {
+        put(&mut out, part);
     }
     out
 }
@@ -91,7 +92,7 @@ pub fn envelope(
     let Ok(item) = json::parse(item_text) else {
         return false;
     };
-    let kind = ItemType::from_name(text(&item, "type"));
+    let kind = item_type(&item);
     if !matches!(kind, Some(ItemType::Error | ItemType::Feedback)) {
         return false;
     }
@@ -182,10 +183,16 @@ pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)],
 fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put_str(out, "{\"event_id\":", id);
     put(out, ",\"timestamp\":");
-    push_seconds(out, number(item, "ts").unwrap_or(meta.now));
+    push_seconds(out, timestamp(item, meta.now));
     put(out, ",\"platform\":\"javascript\"");
-    if let Some(release) = release(meta.app_name, &meta.context.app_version) {
-        put_str(out, ",\"release\":", &release);
+    // `release(…)` written in place: no String.
+    let version = &meta.context.app_version;
+    if !version.is_empty() {
+        put(out, ",\"release\":\"");
+        push_escaped(out, meta.app_name);
+        put(out, "@");
+        push_escaped(out, version);
+        put(out, "\"");
     }
     put_str(out, ",\"environment\":", &meta.context.environment);
     // The anonymous ID and nothing else about the user; `infer_ip: never`
@@ -212,13 +219,11 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     put(out, "}");
 }
 
-#[inline(never)]
 fn event_payload(item: &Json, out: &mut String) {
     put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
     push_exception_list(item, false, out);
     put(out, "]}");
-    if let Some(count) = number(item, "count") {
-        put_u64(out, ",\"extra\":{\"count\":", count);
+    if put_opt_u64(out, ",\"extra\":{\"count\":", item, "count") {
         if let Some(context) = item.get("context") {
             put(out, ",\"context\":");
             json::write(context, out);
@@ -231,12 +236,8 @@ fn event_payload(item: &Json, out: &mut String) {
         for crumb in crumbs {
             sep(out);
             put(out, "{\"timestamp\":");
-            push_seconds(out, number(crumb, "ts").unwrap_or(0));
-            put_str(
-                out,
-                ",\"category\":\"track\",\"message\":",
-                text(crumb, "name"),
-            );
+            push_seconds(out, timestamp(crumb, 0));
+            put_field(out, ",\"category\":\"track\",\"message\":", crumb, "name");
             put(out, "}");
         }
         put(out, "]}");
@@ -282,7 +283,6 @@ pub(crate) fn push_exception_list(item: &Json, posthog: bool, out: &mut String) 
 /// One exception value: the thrown error (`depth` 0) or one of its `n`
 /// causes. With causes, the mechanisms link them the way Sentry's own SDK
 /// does (`exception_id` per value, a cause's `parent_id` the value it caused).
-#[inline(never)]
 fn push_exception(
     value: &Json,
     mechanism: &str,
@@ -293,20 +293,13 @@ fn push_exception(
     out: &mut String,
 ) {
     put_str(out, "{\"type\":", non_empty(text(value, "kind"), "Error"));
-    put_str(out, ",\"value\":", text(value, "message"));
+    put_field(out, ",\"value\":", value, "message");
     put_str(
         out,
         ",\"mechanism\":{\"type\":",
         if depth == 0 { mechanism } else { "chained" },
     );
-    put(
-        out,
-        if handled {
-            ",\"handled\":true"
-        } else {
-            ",\"handled\":false"
-        },
-    );
+    put_bool(out, ",\"handled\":", handled);
     if n > 0 {
         if depth > 0 {
             put_u64(
@@ -317,14 +310,11 @@ fn push_exception(
         }
         put_u64(out, ",\"exception_id\":", depth as u64);
     }
-    put(
-        out,
-        if posthog {
-            "},\"stacktrace\":{\"type\":\"raw\",\"frames\":["
-        } else {
-            "},\"stacktrace\":{\"frames\":["
-        },
-    );
+    put(out, "},\"stacktrace\":{");
+    if posthog {
+        put(out, "\"type\":\"raw\",");
+    }
+    put(out, "\"frames\":[");
     // v1 frames are V8's order, innermost first; Sentry wants the caller first.
     for frame in list(value, "stack").iter().rev() {
         sep(out);
@@ -350,52 +340,32 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
         put_path(out, ",\"filename\":", file);
         put_path(out, ",\"abs_path\":", file);
     }
-    for (from, to) in [("line", ",\"lineno\":"), ("column", ",\"colno\":")] {
-        if let Some(n) = number(frame, from) {
-            put_u64(out, to, n);
-        }
-    }
+    put_opt_u64(out, ",\"lineno\":", frame, "line");
+    put_opt_u64(out, ",\"colno\":", frame, "column");
     // The extension's own files (reduced to `/path` at record time) are the
     // app; `<anonymous>`, `native` and other origins are not.
     let in_app = file.is_some_and(|f| f.starts_with('/'));
-    put(
-        out,
-        if in_app {
-            ",\"in_app\":true}"
-        } else {
-            ",\"in_app\":false}"
-        },
-    );
+    put_bool(out, ",\"in_app\":", in_app);
+    put(out, "}");
 }
 
 #[inline(never)]
 fn feedback_payload(item: &Json, out: &mut String) {
     let kind = text(item, "kind");
-    let rating = number(item, "rating");
-    // Sentry requires a message; a rating-only feedback says its rating.
     let message = text(item, "message");
-    let mut fallback = String::new();
+    put(out, ",\"feedback\":{\"message\":");
     if message.is_empty() {
-        put(&mut fallback, kind);
-        if let Some(rating) = rating {
-            put_u64(&mut fallback, " rating ", rating);
-        }
+        // Sentry requires a message; a rating-only feedback says its rating.
+        put(out, "\"");
+        push_escaped(out, kind);
+        put_opt_u64(out, " rating ", item, "rating");
+        put(out, "\"");
+    } else {
+        push_string(out, message);
     }
-    put_str(
-        out,
-        ",\"feedback\":{\"message\":",
-        if message.is_empty() {
-            &fallback
-        } else {
-            message
-        },
-    );
-    if let Some(contact) = opt_text(item, "contact") {
-        put_str(out, ",\"contact_email\":", contact);
-    }
+    put_opt_field(out, ",\"contact_email\":", item, "contact");
     put_str(out, "}},\"tags\":{\"feedback.type\":", kind);
-    if let Some(rating) = rating {
-        put_u64(out, ",\"feedback.rating\":\"", rating);
+    if put_opt_u64(out, ",\"feedback.rating\":\"", item, "rating") {
         put(out, "\"");
     }
     put(out, "}}");
