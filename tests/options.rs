@@ -7,6 +7,10 @@ use mv3_telemetry::core::options::{number, Options};
 use mv3_telemetry::core::policy::OPTION_LIMITS;
 use mv3_telemetry::core::{Consent, Policy};
 
+#[path = "common/option_cases.rs"]
+mod option_cases;
+use option_cases::REFUSED_DESTINATION_OPTIONS;
+
 const ENDPOINT: &str = r#""endpoint":"https://collector.example.com""#;
 
 fn read(fields: &str) -> Options {
@@ -196,21 +200,7 @@ fn valid_destinations_are_taken_and_invalid_ones_refused_naming_the_field() {
         posthog.routes.destinations.posthog.unwrap().host,
         "https://us.i.posthog.com"
     );
-    for (text, field) in [
-        (
-            r#"{"sentry":{"dsn":"https://o1.ingest.sentry.io/1"}}"#,
-            "sentry.dsn",
-        ),
-        (
-            r#"{"otlp":{"endpoint":"https://otel.example.com/v1/logs"}}"#,
-            "otlp.endpoint",
-        ),
-        (
-            r#"{"posthog":{"apiKey":"phc_x","types":["timing"]}}"#,
-            "posthog.types",
-        ),
-        (r#"{"compression":"none"}"#, "endpoint"),
-    ] {
+    for &(text, field) in REFUSED_DESTINATION_OPTIONS {
         let message = refused(text);
         assert!(message.contains(&format!("`{field}`")), "{text}: {message}");
     }

@@ -467,21 +467,7 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
     }
     // The wrapper checks these first, with longer messages; the core keeps
     // its own check, so a wrapper bypassed still cannot configure them.
-    for (json, field) in [
-        (
-            r#"{"sentry":{"dsn":"https://o1.ingest.sentry.io/1"}}"#,
-            "sentry.dsn",
-        ),
-        (
-            r#"{"otlp":{"endpoint":"https://otel.example.com/v1/logs"}}"#,
-            "otlp.endpoint",
-        ),
-        (
-            r#"{"posthog":{"apiKey":"phc_x","types":["timing"]}}"#,
-            "posthog.types",
-        ),
-        (r#"{"compression":"none"}"#, "endpoint"),
-    ] {
+    for &(json, field) in common::option_cases::REFUSED_DESTINATION_OPTIONS {
         let error = Client::new(
             json,
             JsValue::UNDEFINED,

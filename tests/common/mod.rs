@@ -4,5 +4,8 @@
 
 pub mod driver_cases;
 pub mod engine_cases;
+// Used by the service worker; the host reads it in tests/options.rs.
+#[cfg(target_arch = "wasm32")]
+pub mod option_cases;
 pub mod routing_cases;
 pub mod source_cases;
