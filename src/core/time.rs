@@ -35,7 +35,8 @@ pub fn utc_day(ms: Millis) -> i64 {
     (ms as i64).div_euclid(MS_PER_DAY)
 }
 
-fn push_padded(out: &mut String, value: i64, width: usize) {
+/// Appends `value` in decimal, zero-padded to `width` digits.
+pub(crate) fn push_padded(out: &mut String, value: i64, width: usize) {
     let mut digits = String::with_capacity(width);
     super::json::push_u64(&mut digits, value.unsigned_abs());
     if value < 0 {

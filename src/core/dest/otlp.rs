@@ -64,14 +64,12 @@ fn push_attr_int(out: &mut String, key: &str, n: u64) {
     put(out, "}}");
 }
 
-/// The attribute `key` with `item`'s string field `field`; when the field
-/// is absent, `""`, or nothing if `optional`.
+/// The attribute `key` with `item`'s string field `field`, if it has one
+/// (the fields every item of its type has are always there: `wire::items`).
 #[inline(never)]
-fn push_attr_field(out: &mut String, key: &str, item: &Json, field: &str, optional: bool) {
-    match opt_text(item, field) {
-        Some(value) => push_attr_str(out, key, value),
-        None if !optional => push_attr_str(out, key, ""),
-        None => {}
+fn push_attr_field(out: &mut String, key: &str, item: &Json, field: &str) {
+    if let Some(value) = opt_text(item, field) {
+        push_attr_str(out, key, value);
     }
 }
 
@@ -156,11 +154,7 @@ fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     put(out, scope_key);
     put(
         out,
-        concat!(
-            "\":[{\"scope\":{\"name\":\"mv3-telemetry\",\"version\":\"",
-            env!("CARGO_PKG_VERSION"),
-            "\"},\""
-        ),
+        concat!("\":[{\"scope\":{\"name\":\"mv3-telemetry\"},\""),
     );
 }
 
@@ -199,7 +193,6 @@ fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     let ts = timestamp(item, meta.now);
     sep(out);
     push_nanos(out, "{\"timeUnixNano\":\"", ts);
-    push_nanos(out, ",\"observedTimeUnixNano\":\"", ts);
     put(out, severity);
     put(out, ",\"eventName\":");
     if event_name.is_empty() {
@@ -208,21 +201,21 @@ fn log_record(meta: &Meta, item: &Json, out: &mut String) -> bool {
     put(out, event_name);
     put_field(out, ",\"body\":{\"stringValue\":", item, body);
     put(out, "},\"attributes\":[");
-    push_attr_field(out, "log.record.uid", item, "id", false);
-    push_attr_field(out, "session.id", item, "session_id", true);
+    push_attr_field(out, "log.record.uid", item, "id");
+    push_attr_field(out, "session.id", item, "session_id");
     let (pairs, prefix) = match kind {
         Some(ItemType::Event) => ("props", "props."),
         Some(ItemType::Error) => {
-            push_attr_field(out, "exception.type", item, "kind", false);
-            push_attr_field(out, "exception.message", item, "message", false);
+            push_attr_field(out, "exception.type", item, "kind");
+            push_attr_field(out, "exception.message", item, "message");
             push_stacktrace(item, out);
             push_attr_number(out, "exception.count", item, "count");
             ("context", "context.")
         }
         _ => {
-            push_attr_field(out, "feedback.type", item, "kind", false);
+            push_attr_field(out, "feedback.type", item, "kind");
             push_attr_number(out, "feedback.rating", item, "rating");
-            push_attr_field(out, "feedback.contact", item, "contact", true);
+            push_attr_field(out, "feedback.contact", item, "contact");
             ("", "")
         }
     };

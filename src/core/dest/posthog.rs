@@ -16,11 +16,7 @@ pub const BATCH_PATH: &str = "/batch/";
 /// skipped). Returns how many events it wrote.
 pub fn batch(options: &PosthogOptions, meta: &Meta, items: &[&str], out: &mut String) -> usize {
     put_str(out, "{\"api_key\":", &options.api_key);
-    put_time(
-        out,
-        ",\"historical_migration\":false,\"sent_at\":",
-        meta.now,
-    );
+    put_time(out, ",\"sent_at\":", meta.now);
     put(out, ",\"batch\":[");
     let mut written = 0;
     for stored in items {

@@ -10,7 +10,7 @@ use super::{
     put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
-use crate::core::time::Millis;
+use crate::core::time::{push_padded, Millis};
 use crate::core::wire::{DropCounts, DropReason};
 
 /// `sentry_client` and the envelope's `sdk`: `mv3-telemetry/<version>`.
@@ -51,32 +51,27 @@ pub fn reason(reason: DropReason) -> &'static str {
     }
 }
 
-/// A UUID's 32 hex digits without dashes: Sentry's `event_id`. The same
-/// stored `id` gives the same `event_id` on every retry.
-pub fn event_id(id: &str) -> String {
-    let mut out = String::with_capacity(32);
+/// Appends `lit`, then a UUID's 32 hex digits without dashes as a JSON
+/// string: Sentry's `event_id`. The same stored `id` gives the same
+/// `event_id` on every retry. Written in place: no `String` (size).
+#[inline(never)]
+fn put_event_id(out: &mut String, lit: &str, id: &str) {
+    put(out, lit);
+    put(out, "\"");
     // `split` on a char is linked already (size).
     for part in id.split('-') {
-        put(&mut out, part);
+        push_escaped(out, part);
     }
-    out
+    put(out, "\"");
 }
 
 /// Unix seconds with milliseconds, `1796032800.123`: written from integers
 /// (no float formatting in the wasm build).
 fn push_seconds(out: &mut String, ms: Millis) {
     push_u64(out, ms / 1000);
-    let frac = ms % 1000;
-    // Three decimals: the point and the zeros the digits of `frac` lack.
-    put(
-        out,
-        match frac {
-            0..=9 => ".00",
-            10..=99 => ".0",
-            _ => ".",
-        },
-    );
-    push_u64(out, frac);
+    put(out, ".");
+    // The time writer's zero padding: linked already (size).
+    push_padded(out, (ms % 1000) as i64, 3);
 }
 
 /// Writes one envelope for one stored v1 item (`error` or `feedback`, as
@@ -96,18 +91,17 @@ pub fn envelope(
     if !matches!(kind, Some(ItemType::Error | ItemType::Feedback)) {
         return false;
     }
-    let id = event_id(text(&item, "id"));
-    push_header(Some(&id), meta.now, out);
-    let mut payload = String::with_capacity(item_text.len() + 512);
-    push_common(meta, &id, &item, &mut payload);
-    let item_type = if kind == Some(ItemType::Error) {
-        event_payload(&item, &mut payload);
-        "event"
+    let id = text(&item, "id");
+    push_header(Some(id), meta.now, out);
+    let error = kind == Some(ItemType::Error);
+    push_item_header(if error { "event" } else { "feedback" }, out);
+    push_common(meta, id, &item, out);
+    if error {
+        event_payload(&item, out);
     } else {
-        feedback_payload(&item, &mut payload);
-        "feedback"
-    };
-    push_item(item_type, &payload, out);
+        feedback_payload(&item, out);
+    }
+    put(out, "\n");
     push_client_report(meta.now, drops, out);
     true
 }
@@ -141,7 +135,7 @@ pub fn drops_of(
 pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String) {
     put(out, "{");
     if let Some(id) = event_id {
-        put_str(out, "\"event_id\":", id);
+        put_event_id(out, "\"event_id\":", id);
         sep(out);
     }
     put_time(out, "\"sent_at\":", now);
@@ -149,13 +143,15 @@ pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String)
     put(out, "}}\n");
 }
 
-/// One item: its header line (`type`, `length` in bytes) and its payload line.
-fn push_item(item_type: &str, payload: &str, out: &mut String) {
+/// An item's header line, `{"type":…}`: its payload follows on one line,
+/// ended by a newline. No `length`: Sentry reads an item without one up to
+/// the next newline, and the JSON written here has none (a newline in a
+/// string is escaped), so the payload is written straight into the
+/// envelope, never into a `String` of its own to be measured (size).
+#[inline(never)]
+fn push_item_header(item_type: &str, out: &mut String) {
     put_str(out, "{\"type\":", item_type);
-    put_u64(out, ",\"length\":", payload.len() as u64);
     put(out, "}\n");
-    put(out, payload);
-    put(out, "\n");
 }
 
 #[inline(never)]
@@ -163,25 +159,25 @@ pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)],
     if drops.iter().all(|d| d.2 == 0) {
         return;
     }
-    let mut payload = String::from("{\"timestamp\":");
-    push_seconds(&mut payload, now);
-    put(&mut payload, ",\"discarded_events\":[");
+    push_item_header("client_report", out);
+    put(out, "{\"timestamp\":");
+    push_seconds(out, now);
+    put(out, ",\"discarded_events\":[");
     for (why, category, quantity) in drops.iter().filter(|d| d.2 > 0) {
-        sep(&mut payload);
-        put_str(&mut payload, "{\"reason\":", reason(*why));
-        put_str(&mut payload, ",\"category\":", category);
-        put_u64(&mut payload, ",\"quantity\":", *quantity);
-        put(&mut payload, "}");
+        sep(out);
+        put_str(out, "{\"reason\":", reason(*why));
+        put_str(out, ",\"category\":", category);
+        put_u64(out, ",\"quantity\":", *quantity);
+        put(out, "}");
     }
-    put(&mut payload, "]}");
-    push_item("client_report", &payload, out);
+    put(out, "]}\n");
 }
 
 /// `release`, `environment`, `user`, `sdk`, `contexts`: the same on events
 /// and feedback. Leaves the payload object open after `contexts`.
 #[inline(never)]
 fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    put_str(out, "{\"event_id\":", id);
+    put_event_id(out, "{\"event_id\":", id);
     put(out, ",\"timestamp\":");
     push_seconds(out, timestamp(item, meta.now));
     put(out, ",\"platform\":\"javascript\"");
@@ -211,11 +207,6 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
         put_str(out, ",\"version\":", version);
     }
     put_str(out, "},\"os\":{\"name\":", &meta.context.os);
-    put_str(
-        out,
-        "},\"app\":{\"app_version\":",
-        &meta.context.app_version,
-    );
     put(out, "}");
 }
 
@@ -459,8 +450,8 @@ pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
     if update.release.is_empty() {
         return false;
     }
-    let mut payload = String::with_capacity(320);
-    let p = &mut payload;
+    push_item_header("session", out);
+    let p = out;
     put_str(p, "{\"sid\":", update.sid);
     put_str(p, ",\"did\":", update.did);
     if update.init {
@@ -474,7 +465,6 @@ pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
     put_u64(p, ",\"errors\":", update.errors);
     put_str(p, ",\"attrs\":{\"release\":", update.release);
     put_str(p, ",\"environment\":", update.environment);
-    put(p, "}}");
-    push_item("session", &payload, out);
+    put(p, "}}\n");
     true
 }
