@@ -152,10 +152,7 @@ fn push_resource_open(meta: &Meta, scope_key: &str, out: &mut String) {
     push_attr_str(out, "os.type", &c.os);
     put(out, "]},\"");
     put(out, scope_key);
-    put(
-        out,
-        concat!("\":[{\"scope\":{\"name\":\"mv3-telemetry\"},\""),
-    );
+    put(out, "\":[{\"scope\":{\"name\":\"mv3-telemetry\"},\"");
 }
 
 /// The `/v1/logs` body for stored v1 items (events, errors, feedback;
