@@ -441,14 +441,6 @@ pub(crate) fn put_field(out: &mut String, lit: &str, item: &Json, key: &str) {
     put_str(out, lit, text(item, key));
 }
 
-/// Appends `lit`, then the string field `key` of `item`, if it has one.
-#[inline(never)]
-pub(crate) fn put_opt_field(out: &mut String, lit: &str, item: &Json, key: &str) {
-    if let Some(value) = opt_text(item, key) {
-        put_str(out, lit, value);
-    }
-}
-
 /// Appends `lit`, then the integer field `key` of `item`, if it has one;
 /// true if it had.
 #[inline(never)]

@@ -31,10 +31,7 @@ const SEVERITY_ERROR: &str = ",\"severityNumber\":17,\"severityText\":\"ERROR\""
 fn push_nanos(out: &mut String, lit: &str, ms: Millis) {
     put_u64(out, lit, ms);
     // `"` was opened by `lit`: the digits of ms, then six zeros (0 stays 0).
-    if ms > 0 {
-        put(out, "000000");
-    }
-    put(out, "\"");
+    put(out, if ms > 0 { "000000\"" } else { "\"" });
 }
 
 /// `lit` (which opens a string), then `n` and the closing quote: an int64

@@ -6,8 +6,8 @@
 //! reported. Everything is written from the stored v1 item at send time.
 
 use super::{
-    item_type, list, opt_text, put, put_bool, put_field, put_opt_field, put_opt_u64, put_path,
-    put_str, put_time, put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+    item_type, list, opt_text, put, put_bool, put_field, put_opt_u64, put_path, put_str, put_time,
+    put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
 use crate::core::time::{push_padded, Millis};
@@ -76,8 +76,9 @@ fn push_seconds(out: &mut String, ms: Millis) {
 
 /// Writes one envelope for one stored v1 item (`error` or `feedback`, as
 /// sent: errors with their `count`) and, if any, the drops to report for
-/// `category`. Returns `false` (writing nothing) if the item cannot go to
-/// Sentry: then only [`client_report_envelope`] is worth sending.
+/// `category`, as [`drops_of`] lists them (none zero). Returns `false`
+/// (writing nothing) if the item cannot go to Sentry: then only
+/// [`client_report_envelope`] is worth sending.
 pub fn envelope(
     meta: &Meta,
     item_text: &str,
@@ -109,7 +110,7 @@ pub fn envelope(
 /// An envelope with only a `client_report`: drops reported while no item
 /// goes to Sentry. Writes nothing when there is nothing to report.
 pub fn client_report_envelope(meta: &Meta, drops: &[(DropReason, &str, u64)], out: &mut String) {
-    if drops.iter().all(|d| d.2 == 0) {
+    if drops.is_empty() {
         return;
     }
     push_header(None, meta.now, out);
@@ -133,10 +134,13 @@ pub fn drops_of(
 
 /// The envelope header line: `event_id` (for an event or feedback), `sent_at`, `sdk`.
 pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String) {
-    put(out, "{");
-    if let Some(id) = event_id {
-        put_event_id(out, "\"event_id\":", id);
-        sep(out);
+    // `{"event_id":` as the payload writes it: one literal.
+    match event_id {
+        Some(id) => {
+            put_event_id(out, "{\"event_id\":", id);
+            put(out, ",");
+        }
+        None => put(out, "{"),
     }
     put_time(out, "\"sent_at\":", now);
     put(out, SDK);
@@ -156,14 +160,14 @@ fn push_item_header(item_type: &str, out: &mut String) {
 
 #[inline(never)]
 pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
-    if drops.iter().all(|d| d.2 == 0) {
+    if drops.is_empty() {
         return;
     }
     push_item_header("client_report", out);
     put(out, "{\"timestamp\":");
     push_seconds(out, now);
     put(out, ",\"discarded_events\":[");
-    for (why, category, quantity) in drops.iter().filter(|d| d.2 > 0) {
+    for (why, category, quantity) in drops {
         sep(out);
         put_str(out, "{\"reason\":", reason(*why));
         put_str(out, ",\"category\":", category);
@@ -354,7 +358,9 @@ fn feedback_payload(item: &Json, out: &mut String) {
     } else {
         push_string(out, message);
     }
-    put_opt_field(out, ",\"contact_email\":", item, "contact");
+    if let Some(contact) = opt_text(item, "contact") {
+        put_str(out, ",\"contact_email\":", contact);
+    }
     put_str(out, "}},\"tags\":{\"feedback.type\":", kind);
     if put_opt_u64(out, ",\"feedback.rating\":\"", item, "rating") {
         put(out, "\"");
