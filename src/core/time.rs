@@ -50,25 +50,31 @@ pub(crate) fn push_padded(out: &mut String, value: i64, width: usize) {
 
 /// `2026-11-21T10:00:00.000Z` for a Unix timestamp in milliseconds.
 pub fn format_rfc3339(ms: Millis) -> String {
+    let mut out = String::with_capacity(24);
+    push_rfc3339(&mut out, ms);
+    out
+}
+
+/// Appends [`format_rfc3339`]'s text: writers that put a timestamp into a
+/// body need no `String` of their own (size).
+pub fn push_rfc3339(out: &mut String, ms: Millis) {
     let ms = ms as i64;
     let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
     let in_day = ms.rem_euclid(MS_PER_DAY);
-    let mut out = String::with_capacity(24);
-    push_padded(&mut out, year, 4);
+    push_padded(out, year, 4);
     out.push('-');
-    push_padded(&mut out, month as i64, 2);
+    push_padded(out, month as i64, 2);
     out.push('-');
-    push_padded(&mut out, day as i64, 2);
+    push_padded(out, day as i64, 2);
     out.push('T');
-    push_padded(&mut out, in_day / 3_600_000, 2);
+    push_padded(out, in_day / 3_600_000, 2);
     out.push(':');
-    push_padded(&mut out, in_day / 60_000 % 60, 2);
+    push_padded(out, in_day / 60_000 % 60, 2);
     out.push(':');
-    push_padded(&mut out, in_day / 1000 % 60, 2);
+    push_padded(out, in_day / 1000 % 60, 2);
     out.push('.');
-    push_padded(&mut out, in_day % 1000, 3);
+    push_padded(out, in_day % 1000, 3);
     out.push('Z');
-    out
 }
 
 const MONTHS: [&str; 12] = [

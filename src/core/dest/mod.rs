@@ -11,7 +11,7 @@ pub mod sentry;
 
 use super::error::{Error, Result};
 use super::json::{push_escaped, push_string, push_u64, Json};
-use super::time::{format_rfc3339, Millis};
+use super::time::{push_rfc3339, Millis};
 use super::wire::Context;
 
 /// The kinds of item a destination can carry, as a set of bits.
@@ -528,5 +528,8 @@ pub(crate) fn put_path(out: &mut String, lit: &str, file: &str) {
 /// Appends `lit`, then `ms` as an RFC 3339 timestamp string.
 #[inline(never)]
 pub(crate) fn put_time(out: &mut String, lit: &str, ms: Millis) {
-    put_str(out, lit, &format_rfc3339(ms));
+    put(out, lit);
+    put(out, "\"");
+    push_rfc3339(out, ms);
+    put(out, "\"");
 }

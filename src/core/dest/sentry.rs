@@ -16,12 +16,12 @@ use crate::core::wire::{DropCounts, DropReason};
 /// `sentry_client` and the envelope's `sdk`: `mv3-telemetry/<version>`.
 pub const CLIENT: &str = concat!("mv3-telemetry/", env!("CARGO_PKG_VERSION"));
 
-/// The `sdk` object, as the envelope header and the event payload end it
-/// (one literal: the version is known at compile time).
-const SDK: &str = concat!(
+/// The `sdk` object that ends the envelope header line (one literal: the
+/// version is known at compile time).
+const SDK_END: &str = concat!(
     ",\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"",
     env!("CARGO_PKG_VERSION"),
-    "\""
+    "\"}}\n"
 );
 
 /// The Sentry data category of a v1 item type, for rate limits and client
@@ -95,15 +95,23 @@ pub fn envelope(
     let id = text(&item, "id");
     push_header(Some(id), meta.now, out);
     let error = kind == Some(ItemType::Error);
-    push_item_header(if error { "event" } else { "feedback" }, out);
-    push_common(meta, id, &item, out);
+    put_event_id(
+        out,
+        if error {
+            "{\"type\":\"event\"}\n{\"event_id\":"
+        } else {
+            "{\"type\":\"feedback\"}\n{\"event_id\":"
+        },
+        id,
+    );
+    push_common(meta, &item, out);
     if error {
         event_payload(&item, out);
     } else {
         feedback_payload(&item, out);
     }
     put(out, "\n");
-    push_client_report(meta.now, drops, out);
+    push_client_report(drops, out);
     true
 }
 
@@ -114,7 +122,7 @@ pub fn client_report_envelope(meta: &Meta, drops: &[(DropReason, &str, u64)], ou
         return;
     }
     push_header(None, meta.now, out);
-    push_client_report(meta.now, drops, out);
+    push_client_report(drops, out);
 }
 
 /// The drops of `counts` under `category`, as [`envelope`] takes them.
@@ -143,30 +151,25 @@ pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String)
         None => put(out, "{"),
     }
     put_time(out, "\"sent_at\":", now);
-    put(out, SDK);
-    put(out, "}}\n");
+    put(out, SDK_END);
 }
 
-/// An item's header line, `{"type":…}`: its payload follows on one line,
-/// ended by a newline. No `length`: Sentry reads an item without one up to
-/// the next newline, and the JSON written here has none (a newline in a
-/// string is escaped), so the payload is written straight into the
-/// envelope, never into a `String` of its own to be measured (size).
-#[inline(never)]
-fn push_item_header(item_type: &str, out: &mut String) {
-    put_str(out, "{\"type\":", item_type);
-    put(out, "}\n");
-}
+// Each item starts with its header line, `{"type":…}`, written with the
+// start of its payload in one literal; the payload follows on one line,
+// ended by a newline. No `length`: Sentry reads an item without one up to
+// the next newline, and the JSON written here has none (a newline in a
+// string is escaped), so the payload is written straight into the
+// envelope, never into a `String` of its own to be measured (size).
 
+/// A `client_report` item for `drops` (as [`drops_of`] lists them), or
+/// nothing if there are none. Without a `timestamp`, which is optional:
+/// Relay takes the time it received the report.
 #[inline(never)]
-pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)], out: &mut String) {
+pub(crate) fn push_client_report(drops: &[(DropReason, &str, u64)], out: &mut String) {
     if drops.is_empty() {
         return;
     }
-    push_item_header("client_report", out);
-    put(out, "{\"timestamp\":");
-    push_seconds(out, now);
-    put(out, ",\"discarded_events\":[");
+    put(out, "{\"type\":\"client_report\"}\n{\"discarded_events\":[");
     for (why, category, quantity) in drops {
         sep(out);
         put_str(out, "{\"reason\":", reason(*why));
@@ -177,11 +180,13 @@ pub(crate) fn push_client_report(now: Millis, drops: &[(DropReason, &str, u64)],
     put(out, "]}\n");
 }
 
-/// `release`, `environment`, `user`, `sdk`, `contexts`: the same on events
-/// and feedback. Leaves the payload object open after `contexts`.
+/// What follows the payload's `event_id` (written with the item header):
+/// `timestamp`, `platform`, `release`, `environment`, `user`, `sdk`,
+/// `contexts`; the same on events and feedback. Leaves the payload object
+/// open inside `contexts.os`: the
+/// payload writers close it with their first literal.
 #[inline(never)]
-fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
-    put_event_id(out, "{\"event_id\":", id);
+fn push_common(meta: &Meta, item: &Json, out: &mut String) {
     put(out, ",\"timestamp\":");
     push_seconds(out, timestamp(item, meta.now));
     put(out, ",\"platform\":\"javascript\"");
@@ -198,11 +203,15 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
     // The anonymous ID and nothing else about the user; `infer_ip: never`
     // keeps Sentry from storing the sender's IP address.
     put_str(out, ",\"user\":{\"id\":", meta.anonymous_id);
-    put(out, "}");
-    put(out, SDK);
+    // The user closed, the `sdk` with its settings, `contexts` opened: one
+    // literal (gzip shares its text with `SDK`'s).
     put(
         out,
-        ",\"settings\":{\"infer_ip\":\"never\"}},\"contexts\":{",
+        concat!(
+            "},\"sdk\":{\"name\":\"mv3-telemetry\",\"version\":\"",
+            env!("CARGO_PKG_VERSION"),
+            "\",\"settings\":{\"infer_ip\":\"never\"}},\"contexts\":{"
+        ),
     );
     let (browser, version) =
         split_last(&meta.context.browser, b' ').unwrap_or((meta.context.browser.as_str(), ""));
@@ -211,11 +220,10 @@ fn push_common(meta: &Meta, id: &str, item: &Json, out: &mut String) {
         put_str(out, ",\"version\":", version);
     }
     put_str(out, "},\"os\":{\"name\":", &meta.context.os);
-    put(out, "}");
 }
 
 fn event_payload(item: &Json, out: &mut String) {
-    put(out, "},\"level\":\"error\",\"exception\":{\"values\":[");
+    put(out, "}},\"level\":\"error\",\"exception\":{\"values\":[");
     push_exception_list(item, false, out);
     put(out, "]}");
     if put_opt_u64(out, ",\"extra\":{\"count\":", item, "count") {
@@ -348,7 +356,7 @@ fn push_frame(frame: &Json, posthog: bool, out: &mut String) {
 fn feedback_payload(item: &Json, out: &mut String) {
     let kind = text(item, "kind");
     let message = text(item, "message");
-    put(out, ",\"feedback\":{\"message\":");
+    put(out, "},\"feedback\":{\"message\":");
     if message.is_empty() {
         // Sentry requires a message; a rating-only feedback says its rating.
         put(out, "\"");
@@ -456,9 +464,8 @@ pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
     if update.release.is_empty() {
         return false;
     }
-    push_item_header("session", out);
     let p = out;
-    put_str(p, "{\"sid\":", update.sid);
+    put_str(p, "{\"type\":\"session\"}\n{\"sid\":", update.sid);
     put_str(p, ",\"did\":", update.did);
     if update.init {
         put(p, ",\"init\":true");

@@ -252,18 +252,14 @@ impl Engine {
             {
                 let taken = std::mem::take(&mut cursor.unreported);
                 if taken != DropCounts::default() {
-                    sentry::push_client_report(now, &sentry::drops_of(&taken, category), &mut body);
+                    sentry::push_client_report(&sentry::drops_of(&taken, category), &mut body);
                     drops.push((index, taken));
                 }
             }
         }
         let session_drops = std::mem::take(&mut self.state.health.unreported);
         if session_drops != DropCounts::default() {
-            sentry::push_client_report(
-                now,
-                &sentry::drops_of(&session_drops, "session"),
-                &mut body,
-            );
+            sentry::push_client_report(&sentry::drops_of(&session_drops, "session"), &mut body);
         }
         self.state.health.drops_at = None;
         if ended == 0
