@@ -1,7 +1,7 @@
 // mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
 // Import this from the extension's service worker; see README.md.
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
-import { createTelemetry } from './telemetry.js';
+import { createTelemetry, readStoredState } from './telemetry.js';
 import { compress, post } from './transport.js';
 import { read, write } from './store.js';
 import { createMemoryStorage } from './memory-storage.js';
@@ -52,11 +52,16 @@ export function init(options) {
   // registering listeners run while it is in flight. A failure surfaces
   // through `ready`; this early call only must not leave it unhandled.
   loadWasm().catch(() => {});
+  // Then the start-up storage read, the other wait (9-16 ms, the longer with
+  // more queued): issued before the options are checked and the instance is
+  // built, about 2 ms earlier than createTelemetry would. Invalid options throw
+  // below; the read's answer is then dropped.
+  const stored = readStoredState(options?.storage ?? globalThis.chrome?.storage?.local);
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
     // A plain object: a bundled module namespace would cost its helper.
     return new Client(coreOptions, storage, extraPatterns, beforeSend, { compress, post, read, write });
-  });
+  }, stored);
   return instance;
 }
 

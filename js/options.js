@@ -194,11 +194,13 @@ export function checkOptions(options) {
   return destinations;
 }
 
-function manifestField(key) {
+// getManifest() builds a new object from the whole manifest at each call
+// (a copy from the browser's data): called once for both fields.
+function manifest() {
   try {
-    return globalThis.chrome?.runtime?.getManifest?.()?.[key] ?? '';
+    return globalThis.chrome?.runtime?.getManifest?.() ?? {};
   } catch {
-    return '';
+    return {};
   }
 }
 
@@ -218,10 +220,11 @@ function browserFacts() {
  * area are passed to the Client separately.
  */
 export function coreOptions(options) {
+  const { version, name } = manifest();
   const out = {
     endpoint: options.endpoint,
-    appVersion: options.appVersion ?? manifestField('version'),
-    appName: manifestField('name'),
+    appVersion: options.appVersion ?? version ?? '',
+    appName: name ?? '',
     environment: options.environment ?? DEFAULTS.environment,
     defaultConsent: options.defaultConsent ?? DEFAULTS.defaultConsent,
     batch: {},

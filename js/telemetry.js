@@ -51,7 +51,7 @@ function feedbackFields(input) {
  * releases before the log) and a previous worker's panic note. Issued before
  * the wasm is loaded, so the read overlaps the compile instead of following it.
  */
-function readStoredState(storage) {
+export function readStoredState(storage) {
   if (!storage) return undefined;
   try {
     const read = Promise.resolve(storage.get([RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY, CONSENT_KEY]));
@@ -68,8 +68,10 @@ function readStoredState(storage) {
  * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
  * supplies it. `start(record, legacy)` is given the values of the start-up read.
+ * `stored`, when given, is that read already issued (readStoredState) on the
+ * storage area these options use.
  */
-export function createTelemetry(options, loadCore) {
+export function createTelemetry(options, loadCore, stored = undefined) {
   validateOptions(options);
   const debug = options.debug === true;
   let core = null;
@@ -84,7 +86,7 @@ export function createTelemetry(options, loadCore) {
   const captured = new WeakSet();
   const clock = () => globalThis.performance?.now?.() ?? Date.now();
   const startedAt = clock();
-  const stored = readStoredState(storage);
+  stored ??= readStoredState(storage);
 
   // The code is looked at, and `what` and `name` made into a message, only in
   // debug mode: outside it, a record call costs one crossing into wasm.

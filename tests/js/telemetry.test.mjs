@@ -3,7 +3,7 @@
 // task), record codes decoded only in debug mode, and panic containment.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTelemetry } from '../../js/telemetry.js';
+import { createTelemetry, readStoredState } from '../../js/telemetry.js';
 import { DROP_REASONS, DROP_REASON_INDEX, PANIC_KEY, RECORD_DROPPED_BASE, RECORD_NOT_CONSENTED, RECORD_NOT_READY, ALARM_NAME, RECORD_KEY, LEGACY_STATE_KEY, CONSENT_KEY, DEFAULTS } from '../../js/constants.js';
 import { createMemoryStorage } from '../../js/memory-storage.js';
 import { fakeCore, loaderFor, gate, nextTask, BASE, capturingWarnings } from './fake-core.mjs';
@@ -74,6 +74,25 @@ test('start-up reads storage once, during init, and hands the record from that r
   const [record, legacy] = core.calls.find((c) => c.method === 'start').args;
   assert.equal(record, '{"v":2}');
   assert.equal(legacy, undefined, 'absent keys are undefined');
+  assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
+});
+
+test('a start-up read issued before createTelemetry (js/index.js issues it in init, before the options are checked) is the one read: start() and the panic note use it', async () => {
+  const storage = createMemoryStorage();
+  const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
+  storage.data.set(RECORD_KEY, '{"v":2}');
+  storage.data.set(PANIC_KEY, note);
+  const reads = [];
+  const get = storage.get.bind(storage);
+  storage.get = (keys) => { reads.push(keys); return get(keys); };
+  const early = readStoredState(storage);
+  // Written after the early read was issued: the record start() gets is the early read's.
+  storage.data.set(RECORD_KEY, '{"v":3}');
+  const core = fakeCore();
+  const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core), early);
+  await telemetry.ready;
+  assert.deepEqual(reads, [[RECORD_KEY, LEGACY_STATE_KEY, PANIC_KEY, CONSENT_KEY]], 'no read besides the early one');
+  assert.deepEqual(core.calls.find((c) => c.method === 'start').args, ['{"v":2}', undefined]);
   assert.equal(core.calls.find((c) => c.method === 'captureError')?.args[0], 'sdk_panic');
 });
 
