@@ -18,7 +18,6 @@ import { launchExtensions, median, timeInWorker, workerHeapBytes } from './lib.m
 import { buildPeers, SDKS } from './peers/build.mjs';
 import { startCollector, tally } from './peers/collector.mjs';
 import { kib, markdownTable, ms, num, us } from './peers/report.mjs';
-import { extractSection, LEAN_END, LEAN_START, replaceSection } from './lean/report.mjs';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS || 3));
 const ONLY = process.env.BENCH_SDKS ? process.env.BENCH_SDKS.split(',') : null;
@@ -291,10 +290,14 @@ async function main() {
 
   const report = render({ results, host, chromium: env.version, seconds: (Date.now() - started) / 1000 });
   console.log(`\n${report.table}\n`);
-  // bench/lean.mjs owns the section between its markers: keep it.
+  // Other scripts own the marked sections after this one (bench/lean.mjs,
+  // the scrubber's and the collector-load figures, each between its
+  // `<!-- name:start -->` and `<!-- name:end -->`): keep them all, as they are.
   const resultsPath = join(ROOT, 'bench/RESULTS.md');
-  const lean = existsSync(resultsPath) ? extractSection(readFileSync(resultsPath, 'utf8')) : '';
-  writeFileSync(resultsPath, lean ? replaceSection(report.markdown, lean.slice(LEAN_START.length, -LEAN_END.length)) : report.markdown);
+  const existing = existsSync(resultsPath) ? readFileSync(resultsPath, 'utf8') : '';
+  const firstSection = existing.search(/^<!-- [\w-]+:start -->$/m);
+  const kept = firstSection < 0 ? '' : existing.slice(firstSection);
+  writeFileSync(resultsPath, kept ? `${report.markdown.trimEnd()}\n\n${kept}` : report.markdown);
   log(`wrote bench/RESULTS.md (${((Date.now() - started) / 1000).toFixed(0)} s)`);
 }
 
