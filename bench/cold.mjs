@@ -41,12 +41,12 @@
 // in turn (stopped with CDP ServiceWorker.stopAllWorkers, woken by a message).
 // Medians are printed. The machine's other work shows in every figure: compare
 // packages only within one run.
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { CHROMIUM_ARGS, ROOT, prepareExtension, sleep, writeBlankPage } from '../tests/e2e/lib/harness.mjs';
-import { launchExtensions, median } from './lib.mjs';
+import { CHROMIUM_ARGS, ROOT, prepareExtension, sleep } from '../tests/e2e/lib/harness.mjs';
+import { emptyWorkerExtension, launchExtensions, median } from './lib.mjs';
 import { analyzeTrace, printAnalysis } from './cold/analyze.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.COLD_ROUNDS || 15));
@@ -130,18 +130,7 @@ function sdkExtension(name, pkg, options) {
 }
 
 function emptyExtension() {
-  const dir = mkdtempSync(join(tmpdir(), 'mv3t-cold-empty-'));
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'examples/extension/manifest.json'), 'utf8'));
-  manifest.name = 'cold bench: empty module worker';
-  delete manifest.options_ui; delete manifest.action; delete manifest.content_scripts;
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  writeFileSync(join(dir, 'background.js'), [
-    'self.__cold = { t0: performance.now() };',
-    "chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => { sendResponse({ ok: true, value: 'pong' }); });",
-    '',
-  ].join('\n'));
-  writeBlankPage(dir);
-  return dir;
+  return emptyWorkerExtension('cold bench: empty module worker', 'self.__cold = { t0: performance.now() };');
 }
 
 async function readStamps(browser) {

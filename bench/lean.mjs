@@ -67,12 +67,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { EXAMPLE_EXTENSION, ROOT, prepareExtension, sleep, startMock, writeBlankPage } from '../tests/e2e/lib/harness.mjs';
-import { TEN_PROPS, launchExtensions, median } from './lib.mjs';
+import { EXAMPLE_EXTENSION, ROOT, prepareExtension, sleep, startMock } from '../tests/e2e/lib/harness.mjs';
+import { TEN_PROPS, emptyWorkerExtension, launchExtensions, median } from './lib.mjs';
 import { fmt, profileBusyUs, ratio, renderTable, replaceSection, retryAllowance } from './lean/report.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.LEAN_ROUNDS || 11));
@@ -141,26 +141,9 @@ function stableBuild() {
 
 // ------------------------------------------------------- test extensions
 
-const MANIFEST = JSON.parse(readFileSync(join(EXAMPLE_EXTENSION, 'manifest.json'), 'utf8'));
-
 /** An extension whose module worker imports nothing and stamps its first line. */
 function emptyExtension() {
-  const dir = mkdtempSync(join(tmpdir(), 'mv3t-lean-empty-'));
-  const manifest = { ...MANIFEST, name: 'lean bench: empty module worker' };
-  delete manifest.options_ui;
-  delete manifest.action;
-  // Its files are not in the empty extension (and it must not load them).
-  delete manifest.content_scripts;
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
-  // The stamp is the first statement; the listener lets the harness wake it
-  // with the same message as the SDK's worker.
-  writeFileSync(join(dir, 'background.js'), [
-    'self.__benchT0 = performance.now();',
-    "chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => { sendResponse({ ok: true, value: 'pong' }); });",
-    '',
-  ].join('\n'));
-  writeBlankPage(dir);
-  return dir;
+  return emptyWorkerExtension('lean bench: empty module worker', 'self.__benchT0 = performance.now();');
 }
 
 /**

@@ -1,10 +1,10 @@
 // Shared by the benchmarks in bench/: statistics and the package's size.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { Browser, CHROMIUM, CHROMIUM_ARGS, ROOT, waitFor, withTimeout } from '../tests/e2e/lib/harness.mjs';
+import { Browser, CHROMIUM, CHROMIUM_ARGS, EXAMPLE_EXTENSION, ROOT, waitFor, withTimeout, writeBlankPage } from '../tests/e2e/lib/harness.mjs';
 
 /** The median of a list of numbers (null when it is empty). */
 export function median(xs) {
@@ -183,4 +183,26 @@ export async function workerHeapBytes(browser) {
   } finally {
     await session.detach();
   }
+}
+
+/**
+ * The floor of a cold start: an extension (the example's manifest without its
+ * pages and content scripts, whose files it does not have) whose module
+ * worker imports nothing. `stamp` is its first statement; the listener lets
+ * a harness wake it with the same message as the SDK's worker.
+ */
+export function emptyWorkerExtension(name, stamp) {
+  const dir = mkdtempSync(join(tmpdir(), 'mv3t-empty-'));
+  const manifest = { ...JSON.parse(readFileSync(join(EXAMPLE_EXTENSION, 'manifest.json'), 'utf8')), name };
+  delete manifest.options_ui;
+  delete manifest.action;
+  delete manifest.content_scripts;
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+  writeFileSync(join(dir, 'background.js'), [
+    stamp,
+    "chrome.runtime.onMessage.addListener((msg, sender, sendResponse) => { sendResponse({ ok: true, value: 'pong' }); });",
+    '',
+  ].join('\n'));
+  writeBlankPage(dir);
+  return dir;
 }

@@ -1,7 +1,7 @@
 // mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
 // Import this from the extension's service worker; see README.md.
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
-import { createTelemetry, readStoredState } from './telemetry.js';
+import { createTelemetry, readStoredState, storageOf } from './telemetry.js';
 import { compress, post } from './transport.js';
 import { read, write } from './store.js';
 import { createMemoryStorage } from './memory-storage.js';
@@ -56,7 +56,7 @@ export function init(options) {
   // more queued): issued before the options are checked and the instance is
   // built, about 2 ms earlier than createTelemetry would. Invalid options throw
   // below; the read's answer is then dropped.
-  const stored = readStoredState(options?.storage ?? globalThis.chrome?.storage?.local);
+  const stored = readStoredState(storageOf(options));
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
     // A plain object: a bundled module namespace would cost its helper.

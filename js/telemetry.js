@@ -47,6 +47,15 @@ function feedbackFields(input) {
 }
 
 /**
+ * The storage area `options` use: `options.storage`, else
+ * `chrome.storage.local` (undefined where there is none). One rule for the
+ * early read `index.js` issues and for the instance.
+ */
+export function storageOf(options) {
+  return options?.storage ?? globalThis.chrome?.storage?.local;
+}
+
+/**
  * Starts the one storage read of start-up: the core's record (and the state of
  * releases before the log) and a previous worker's panic note. Issued before
  * the wasm is loaded, so the read overlaps the compile instead of following it.
@@ -68,8 +77,8 @@ export function readStoredState(storage) {
  * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
  * supplies it. `start(record, legacy)` is given the values of the start-up read.
- * `stored`, when given, is that read already issued (readStoredState) on the
- * storage area these options use.
+ * `stored`, when given, is that read already issued (readStoredState) on
+ * `storageOf(options)`.
  */
 export function createTelemetry(options, loadCore, stored = undefined) {
   validateOptions(options);
@@ -81,7 +90,7 @@ export function createTelemetry(options, loadCore, stored = undefined) {
   let awake = false;
   const warn = (...args) => debug && console.warn('mv3-telemetry:', ...args);
   const chrome = globalThis.chrome;
-  const storage = options.storage ?? chrome?.storage?.local;
+  const storage = storageOf(options);
   let lastConsent = options.defaultConsent ?? DEFAULTS.defaultConsent;
   const captured = new WeakSet();
   const clock = () => globalThis.performance?.now?.() ?? Date.now();

@@ -56,14 +56,19 @@ test('the core receives its options as one JSON text with every default filled i
   assert.ok(!('extraPatterns' in options.scrub) && !('beforeSend' in options) && !('storage' in options));
 });
 
-test('start-up reads storage once, during init, and hands the record from that read to start(), the panic note coming from the same read', async () => {
+/** A storage holding a record and a previous worker's panic note, whose get() calls are listed in `reads`. */
+function storageWithRecordAndPanicNote() {
   const storage = createMemoryStorage();
-  const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
   storage.data.set(RECORD_KEY, '{"v":2}');
-  storage.data.set(PANIC_KEY, note);
+  storage.data.set(PANIC_KEY, JSON.stringify({ message: 'boom', stack: '', ts: 1 }));
   const reads = [];
   const get = storage.get.bind(storage);
   storage.get = (keys) => { reads.push(keys); return get(keys); };
+  return { storage, reads };
+}
+
+test('start-up reads storage once, during init, and hands the record from that read to start(), the panic note coming from the same read', async () => {
+  const { storage, reads } = storageWithRecordAndPanicNote();
   const core = fakeCore();
   const loaded = gate();
   const telemetry = createTelemetry({ ...BASE, storage }, loaderFor(core, loaded.promise));
@@ -78,13 +83,7 @@ test('start-up reads storage once, during init, and hands the record from that r
 });
 
 test('a start-up read issued before createTelemetry (js/index.js issues it in init, before the options are checked) is the one read: start() and the panic note use it', async () => {
-  const storage = createMemoryStorage();
-  const note = JSON.stringify({ message: 'boom', stack: '', ts: 1 });
-  storage.data.set(RECORD_KEY, '{"v":2}');
-  storage.data.set(PANIC_KEY, note);
-  const reads = [];
-  const get = storage.get.bind(storage);
-  storage.get = (keys) => { reads.push(keys); return get(keys); };
+  const { storage, reads } = storageWithRecordAndPanicNote();
   const early = readStoredState(storage);
   // Written after the early read was issued: the record start() gets is the early read's.
   storage.data.set(RECORD_KEY, '{"v":3}');

@@ -4,6 +4,13 @@
 //! Relay takes at most one event-creating item (event, feedback) per
 //! envelope, so an envelope carries one stored item, plus the drops not yet
 //! reported. Everything is written from the stored v1 item at send time.
+//!
+//! Each item starts with its header line, `{"type":…}`, written with the
+//! start of its payload in one literal; the payload follows on one line,
+//! ended by a newline. No `length`: Sentry reads an item without one up to
+//! the next newline, and the JSON written here has none (a newline in a
+//! string is escaped), so the payload is written straight into the
+//! envelope, never into a `String` of its own to be measured (size).
 
 use super::{
     item_type, list, opt_text, put, put_bool, put_field, put_opt_u64, put_path, put_str, put_time,
@@ -154,13 +161,6 @@ pub(crate) fn push_header(event_id: Option<&str>, now: Millis, out: &mut String)
     put(out, SDK_END);
 }
 
-// Each item starts with its header line, `{"type":…}`, written with the
-// start of its payload in one literal; the payload follows on one line,
-// ended by a newline. No `length`: Sentry reads an item without one up to
-// the next newline, and the JSON written here has none (a newline in a
-// string is escaped), so the payload is written straight into the
-// envelope, never into a `String` of its own to be measured (size).
-
 /// A `client_report` item for `drops` (as [`drops_of`] lists them), or
 /// nothing if there are none. Without a `timestamp`, which is optional:
 /// Relay takes the time it received the report.
@@ -183,8 +183,8 @@ pub(crate) fn push_client_report(drops: &[(DropReason, &str, u64)], out: &mut St
 /// What follows the payload's `event_id` (written with the item header):
 /// `timestamp`, `platform`, `release`, `environment`, `user`, `sdk`,
 /// `contexts`; the same on events and feedback. Leaves the payload object
-/// open inside `contexts.os`: the
-/// payload writers close it with their first literal.
+/// open inside `contexts.os`: the payload writers close it with their first
+/// literal.
 #[inline(never)]
 fn push_common(meta: &Meta, item: &Json, out: &mut String) {
     put(out, ",\"timestamp\":");
@@ -204,7 +204,7 @@ fn push_common(meta: &Meta, item: &Json, out: &mut String) {
     // keeps Sentry from storing the sender's IP address.
     put_str(out, ",\"user\":{\"id\":", meta.anonymous_id);
     // The user closed, the `sdk` with its settings, `contexts` opened: one
-    // literal (gzip shares its text with `SDK`'s).
+    // literal (gzip shares its text with `SDK_END`'s).
     put(
         out,
         concat!(
@@ -465,6 +465,7 @@ pub fn push_session_item(update: &SessionUpdate, out: &mut String) -> bool {
         return false;
     }
     let p = out;
+    // The item header with the start of the payload (module doc).
     put_str(p, "{\"type\":\"session\"}\n{\"sid\":", update.sid);
     put_str(p, ",\"did\":", update.did);
     if update.init {
