@@ -119,17 +119,26 @@ export function normalizeToJson(value) {
 }
 
 // The common case, a plain object of strings, finite numbers, booleans and
-// nulls, is already JSON-safe: skip the walk (it is most of track()'s cost).
+// nulls, or of plain arrays of them (`tags: ['a', 'b']`), is already
+// JSON-safe: skip the walk (it is most of track()'s cost). At most 100
+// values in all, so the check stays cheap.
 function isFlatPlain(value) {
   if (typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return false;
   let n = 0;
   for (const key in value) {
     if (!Object.prototype.hasOwnProperty.call(value, key) || ++n > 100) return false;
     const v = value[key];
-    const t = typeof v;
-    if (t === 'string' ? v.length > MAX_TEXT_CHARS : !(t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v)))) return false;
+    if (isFlatValue(v)) continue;
+    if (!Array.isArray(v) || Object.getPrototypeOf(v) !== Array.prototype || (n += v.length) > 100) return false;
+    // `of`, not `every`: a hole reads as undefined and sends the array to the walk.
+    for (const item of v) if (!isFlatValue(item)) return false;
   }
   return true;
+}
+
+function isFlatValue(v) {
+  const t = typeof v;
+  return t === 'string' ? v.length <= MAX_TEXT_CHARS : t === 'boolean' || v === null || (t === 'number' && Number.isFinite(v));
 }
 
 /** A name the core can take: primitives as text; anything else is empty, which the core counts as `invalid`. */

@@ -12,6 +12,7 @@
 //! [`Scrubber::scrub_value`] (keys, strings, card numbers), applied in the
 //! same order, so both paths give the same text (a host test compares them).
 
+use crate::core::json::PushByte;
 use std::borrow::Cow;
 
 use crate::core::json::{push_string, Reader, Result, Token};
@@ -126,7 +127,7 @@ impl Writer<'_, '_> {
                 self.cleaning.truncated = true;
                 self.out.push_str("{\"value\":");
                 self.value(&mut reader, other, 1)?;
-                self.out.push('}');
+                self.out.push_byte(b'}');
             }
         }
         reader.finish()
@@ -162,7 +163,7 @@ impl Writer<'_, '_> {
     }
 
     fn array(&mut self, reader: &mut Reader<'_>, depth: usize) -> Result<()> {
-        self.out.push('[');
+        self.out.push_byte(b'[');
         let mut n = 0;
         while reader.next_item(n == 0)? {
             let item = reader.value()?;
@@ -171,18 +172,18 @@ impl Writer<'_, '_> {
                 reader.skip(item)?;
             } else {
                 if n > 0 {
-                    self.out.push(',');
+                    self.out.push_byte(b',');
                 }
                 self.value(reader, item, depth + 1)?;
             }
             n += 1;
         }
-        self.out.push(']');
+        self.out.push_byte(b']');
         Ok(())
     }
 
     fn object(&mut self, reader: &mut Reader<'_>, depth: usize) -> Result<()> {
-        self.out.push('{');
+        self.out.push_byte(b'{');
         let base = self.keys.len();
         // Once scrubbing renamed a key, later keys may collide with it.
         let mut renamed = false;
@@ -201,7 +202,7 @@ impl Writer<'_, '_> {
             };
             let at = self.out.len();
             if base < self.keys.len() {
-                self.out.push(',');
+                self.out.push_byte(b',');
             }
             let key_start = self.out.len();
             let filtered = match self.cache.get(&key) {
@@ -240,7 +241,7 @@ impl Writer<'_, '_> {
                 continue;
             }
             self.keys.push((key_start, self.out.len()));
-            self.out.push(':');
+            self.out.push_byte(b':');
             if filtered {
                 reader.skip(item)?;
                 push_string(self.out, FILTERED);
@@ -249,7 +250,7 @@ impl Writer<'_, '_> {
             }
         }
         self.keys.truncate(base);
-        self.out.push('}');
+        self.out.push_byte(b'}');
         Ok(())
     }
 }

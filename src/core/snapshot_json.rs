@@ -3,6 +3,7 @@
 //! keeps its behaviour without the serde bridge. The engine rewrite replaces
 //! this file with its own persisted record; delete it then.
 
+use crate::core::json::PushByte;
 use std::collections::VecDeque;
 
 use super::engine::{
@@ -64,24 +65,24 @@ impl Snapshot {
                 push_u64(out, series.opened_at);
                 out.push_str(",\"sketch\":");
                 series.sketch.to_json(out);
-                out.push('}');
+                out.push_byte(b'}');
             });
         }
         if !self.breadcrumbs.is_empty() {
             out.push_str(",\"breadcrumbs\":");
             json::push_array(&mut out, &self.breadcrumbs, |out, (name, at)| {
-                out.push('[');
+                out.push_byte(b'[');
                 push_string(out, name);
-                out.push(',');
+                out.push_byte(b',');
                 push_u64(out, *at);
-                out.push(']');
+                out.push_byte(b']');
             });
         }
         if !self.extra.is_empty() {
             out.push_str(",\"extra\":");
             json::write(&Json::Object(self.extra.clone()), &mut out);
         }
-        out.push('}');
+        out.push_byte(b'}');
         out
     }
 
@@ -140,7 +141,7 @@ fn session_to_json(session: &Session, out: &mut String) {
     push_string(out, &session.id);
     out.push_str(",\"last_activity\":");
     push_u64(out, session.last_activity);
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 fn session_from_json(v: &Json) -> Option<Session> {
@@ -169,7 +170,7 @@ fn item_to_json(item: &QueuedItem, out: &mut String) {
         out.push_str(",\"count\":");
         push_u64(out, item.count);
     }
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 fn item_from_json(v: &Json) -> Option<QueuedItem> {
@@ -207,9 +208,9 @@ fn batch_to_json(batch: &Batch, out: &mut String) {
         push_string(out, &target.anonymous_id);
         out.push_str(",\"requested_at\":");
         push_u64(out, target.requested_at);
-        out.push('}');
+        out.push_byte(b'}');
     }
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 fn batch_from_json(v: &Json) -> Option<Batch> {

@@ -4,6 +4,7 @@
 //! See the README's "Every extension context" and DESIGN section 3.
 
 use crate::core::json::push_string;
+use crate::core::json::PushByte;
 
 /// The longest origin kept (a scheme, a host name of at most 253 characters
 /// and a port fit).
@@ -95,7 +96,7 @@ impl Source {
         if item.ends_with('}') {
             item.pop();
             self.push_fields(&mut item);
-            item.push('}');
+            item.push_byte(b'}');
         }
         item
     }

@@ -19,6 +19,7 @@
 //! `stack` string costs at most one pass over its lines.
 
 use super::json::{self, parse_u64, Json};
+use crate::core::json::PushByte;
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -58,7 +59,7 @@ impl Frame {
         json::push_optional_u64(out, self.line.map(u64::from));
         out.push_str(",\"column\":");
         json::push_optional_u64(out, self.column.map(u64::from));
-        out.push('}');
+        out.push_byte(b'}');
     }
 
     /// Reads what [`to_json`](Frame::to_json) wrote (absent parts are

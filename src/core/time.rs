@@ -1,6 +1,7 @@
 //! Time formatting and parsing without a date crate (size): RFC 3339 output
 //! for `sent_at`, HTTP-date input for `Retry-After`.
 
+use crate::core::json::PushByte;
 /// Milliseconds since the Unix epoch, as every core API takes time.
 pub type Millis = u64;
 
@@ -40,10 +41,10 @@ pub(crate) fn push_padded(out: &mut String, value: i64, width: usize) {
     let mut digits = String::with_capacity(width);
     super::json::push_u64(&mut digits, value.unsigned_abs());
     if value < 0 {
-        out.push('-');
+        out.push_byte(b'-');
     }
     for _ in digits.len()..width {
-        out.push('0');
+        out.push_byte(b'0');
     }
     out.push_str(&digits);
 }
@@ -62,19 +63,19 @@ pub fn push_rfc3339(out: &mut String, ms: Millis) {
     let (year, month, day) = civil_from_days(ms.div_euclid(MS_PER_DAY));
     let in_day = ms.rem_euclid(MS_PER_DAY);
     push_padded(out, year, 4);
-    out.push('-');
+    out.push_byte(b'-');
     push_padded(out, month as i64, 2);
-    out.push('-');
+    out.push_byte(b'-');
     push_padded(out, day as i64, 2);
-    out.push('T');
+    out.push_byte(b'T');
     push_padded(out, in_day / 3_600_000, 2);
-    out.push(':');
+    out.push_byte(b':');
     push_padded(out, in_day / 60_000 % 60, 2);
-    out.push(':');
+    out.push_byte(b':');
     push_padded(out, in_day / 1000 % 60, 2);
-    out.push('.');
+    out.push_byte(b'.');
     push_padded(out, in_day % 1000, 3);
-    out.push('Z');
+    out.push_byte(b'Z');
 }
 
 const MONTHS: [&str; 12] = [

@@ -70,6 +70,22 @@ test('normalizeToJson keeps what can be kept and marks what cannot', () => {
   assert.equal(normalizeToJson({ a: 'b', n: 1, t: true, z: null }), '{"a":"b","n":1,"t":true,"z":null}');
 });
 
+test('flat props with arrays of primitives take the quick path and give the text the careful walk gives', () => {
+  assert.equal(normalizeToJson({ tags: ['a', 'b'], n: [1, 2.5], mixed: [true, null, 'x'], empty: [] }),
+    '{"tags":["a","b"],"n":[1,2.5],"mixed":[true,null,"x"],"empty":[]}');
+  // What the quick path must not take: the walk's own marks show it ran.
+  assert.equal(normalizeToJson({ bad: [1, NaN] }), '{"bad":[1,"NaN"]}');
+  assert.equal(normalizeToJson({ holes: [1, , 3] }), '{"holes":[1,null,3]}'); // eslint-disable-line no-sparse-arrays
+  assert.equal(normalizeToJson({ nested: [[1]] }), '{"nested":[[1]]}');
+  const long = JSON.parse(normalizeToJson({ list: ['x'.repeat(MAX_TEXT_CHARS + 50)] }));
+  assert.equal(long.list[0].length, MAX_TEXT_CHARS + 1, 'a long string in an array is still cut');
+  const many = JSON.parse(normalizeToJson({ list: Array.from({ length: 5000 }, (_, i) => i) }));
+  assert.ok((many.list?.length ?? 0) <= 1000, 'bounded by the walk, not copied whole');
+  const getter = [1];
+  Object.defineProperty(getter, 0, { get() { throw new Error('read'); } });
+  assert.doesNotThrow(() => normalizeToJson({ getter }));
+});
+
 test('coerceName turns primitives into text and anything else into the empty name the core counts as invalid', () => {
   assert.equal(coerceName('x'), 'x');
   assert.equal(coerceName(42), '42');

@@ -13,6 +13,7 @@ use super::error::{Error, Result};
 use super::json::{push_escaped, push_string, push_u64, Json};
 use super::time::{push_rfc3339, Millis};
 use super::wire::Context;
+use crate::core::json::PushByte;
 
 /// The kinds of item a destination can carry, as a set of bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -405,7 +406,7 @@ pub(crate) fn put_u64(out: &mut String, lit: &str, n: u64) {
 #[inline(never)]
 pub(crate) fn sep(out: &mut String) {
     if !matches!(out.as_bytes().last(), None | Some(b'[' | b'{')) {
-        out.push(',');
+        out.push_byte(b',');
     }
 }
 

@@ -7,6 +7,7 @@ use crate::core::backoff::{classify, full_jitter_delay, retry_after_delay, Outco
 use crate::core::dest::response::{self, RateLimits, Response};
 use crate::core::dest::Kind;
 use crate::core::ids::Entropy;
+use crate::core::json::PushByte;
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::time::{format_rfc3339, Millis};
 use crate::core::wire::{batch_body, deletion_body, DropReason, Endpoint, Envelope};
@@ -484,11 +485,11 @@ impl Engine {
             request.body = batch_body(&envelope, bytes, |out| {
                 for (i, item) in items.enumerate() {
                     if i > 0 {
-                        out.push(',');
+                        out.push_byte(b',');
                     }
                     if timings {
                         out.push_str(without_otlp_tail(&item.json));
-                        out.push('}');
+                        out.push_byte(b'}');
                     } else {
                         item.write_wire(out);
                     }
@@ -507,7 +508,7 @@ impl Engine {
                 if lane.endpoint == Endpoint::Performance && kind != Kind::Otlp {
                     let cut = without_otlp_tail(&text).len();
                     text.truncate(cut);
-                    text.push('}');
+                    text.push_byte(b'}');
                 }
                 text
             })

@@ -8,6 +8,7 @@
 //! boundaries are (`docs/persistence.md`). A cursor is the same idea for one
 //! destination: items below its `floor` are done for it.
 
+use crate::core::json::PushByte;
 use std::collections::VecDeque;
 
 use crate::core::dest::Kind;
@@ -55,7 +56,7 @@ impl QueuedItem {
                 out.push_str(open);
                 out.push_str(",\"count\":");
                 crate::core::json::push_u64(out, self.count);
-                out.push('}');
+                out.push_byte(b'}');
             }
             _ => out.push_str(&self.json),
         }

@@ -7,6 +7,7 @@
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
 use crate::core::dest::Kind;
+use crate::core::json::PushByte;
 use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
@@ -35,7 +36,7 @@ pub(crate) fn chunk_key(index: usize, n: u64) -> String {
     let mut key = String::with_capacity(24);
     key.push_str(CHUNK_PREFIX);
     push_u64(&mut key, index as u64);
-    key.push('.');
+    key.push_byte(b'.');
     push_u64(&mut key, n);
     key
 }
@@ -44,17 +45,17 @@ pub(crate) fn chunk_key(index: usize, n: u64) -> String {
 /// Tabs and newlines never occur unescaped in JSON text, IDs or fingerprints.
 pub(crate) fn write_item_line(item: &QueuedItem, out: &mut String) {
     push_u64(out, item.seq);
-    out.push('\t');
+    out.push_byte(b'\t');
     push_u64(out, item.recorded_at);
-    out.push('\t');
+    out.push_byte(b'\t');
     push_u64(out, item.count);
-    out.push('\t');
+    out.push_byte(b'\t');
     out.push_str(&item.session_id);
-    out.push('\t');
+    out.push_byte(b'\t');
     out.push_str(item.fingerprint.as_deref().unwrap_or(""));
-    out.push('\t');
+    out.push_byte(b'\t');
     out.push_str(&item.json);
-    out.push('\n');
+    out.push_byte(b'\n');
 }
 
 /// The length of the line [`write_item_line`] writes for `item`.
@@ -103,9 +104,9 @@ pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
 
 fn key(out: &mut String, name: &str) {
     if !out.ends_with('{') && !out.ends_with('[') {
-        out.push(',');
+        out.push_byte(b',');
     }
-    out.push('"');
+    out.push_byte(b'"');
     out.push_str(name);
     out.push_str("\":");
 }
@@ -127,14 +128,14 @@ fn write_counts(out: &mut String, name: &str, counts: &DropCounts) {
 
 /// The small record, as stored under `mv3t.record`.
 pub(crate) fn write_record(state: &State, out: &mut String) {
-    out.push('{');
+    out.push_byte(b'{');
     field_u64(out, "v", RECORD_VERSION);
     field_str(out, "consent", state.consent.as_str());
     if state.consent != Consent::Granted {
         // Only the choice, and a deletion request still to deliver.
         write_deletion(state, out);
         write_garbage(state, out);
-        out.push('}');
+        out.push_byte(b'}');
         return;
     }
     if let Some(id) = &state.anonymous_id {
@@ -142,54 +143,54 @@ pub(crate) fn write_record(state: &State, out: &mut String) {
     }
     if let Some(session) = &state.session {
         key(out, "session");
-        out.push('{');
+        out.push_byte(b'{');
         field_str(out, "id", &session.id);
         field_u64(out, "at", session.last_activity);
-        out.push('}');
+        out.push_byte(b'}');
     }
     field_u64(out, "seq", state.next_seq);
     field_u64(out, "not_before", state.not_before);
     if state.gates != [0; 3] {
         key(out, "gates");
-        out.push('[');
+        out.push_byte(b'[');
         for (i, gate) in state.gates.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                out.push_byte(b',');
             }
             push_u64(out, *gate);
         }
-        out.push(']');
+        out.push_byte(b']');
     }
     key(out, "totals");
-    out.push('{');
+    out.push_byte(b'{');
     field_u64(out, "sent", state.totals.sent);
     field_u64(out, "retries", state.totals.retries);
     field_u64(out, "truncated", state.totals.truncated);
     write_counts(out, "dropped", &state.totals.dropped);
-    out.push('}');
+    out.push_byte(b'}');
     write_counts(out, "unreported", &state.unreported);
     key(out, "lanes");
-    out.push('[');
+    out.push_byte(b'[');
     for lane in &state.lanes {
         write_lane(lane, out);
     }
-    out.push(']');
+    out.push_byte(b']');
     write_deletion(state, out);
     write_timings(state, out);
     if !state.breadcrumbs.is_empty() {
         key(out, "crumbs");
-        out.push('[');
+        out.push_byte(b'[');
         for (name, at) in &state.breadcrumbs {
             if !out.ends_with('[') {
-                out.push(',');
+                out.push_byte(b',');
             }
-            out.push('[');
+            out.push_byte(b'[');
             push_string(out, name);
-            out.push(',');
+            out.push_byte(b',');
             push_u64(out, *at);
-            out.push(']');
+            out.push_byte(b']');
         }
-        out.push(']');
+        out.push_byte(b']');
     }
     if !state.extra.is_empty() {
         key(out, "extra");
@@ -197,22 +198,22 @@ pub(crate) fn write_record(state: &State, out: &mut String) {
     }
     if !state.folds.is_empty() {
         key(out, "folds");
-        out.push('[');
+        out.push_byte(b'[');
         for (seq, count) in &state.folds {
             if !out.ends_with('[') {
-                out.push(',');
+                out.push_byte(b',');
             }
-            out.push('[');
+            out.push_byte(b'[');
             push_u64(out, *seq);
-            out.push(',');
+            out.push_byte(b',');
             push_u64(out, *count);
-            out.push(']');
+            out.push_byte(b']');
         }
-        out.push(']');
+        out.push_byte(b']');
     }
     write_health(state, out);
     write_garbage(state, out);
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 /// Release health (`health.rs`): the current session and the ended ones
@@ -227,7 +228,7 @@ fn write_health(state: &State, out: &mut String) {
         return;
     }
     key(out, "health");
-    out.push('{');
+    out.push_byte(b'{');
     if let Some(due) = health.due {
         field_u64(out, "due", due);
     }
@@ -239,16 +240,16 @@ fn write_health(state: &State, out: &mut String) {
     }
     field_u64(out, "attempts", u64::from(health.attempts));
     key(out, "sessions");
-    out.push('[');
+    out.push_byte(b'[');
     let sessions = health.ended.iter().map(|s| (s, true));
     for (i, (session, ended)) in sessions
         .chain(health.current.iter().map(|s| (s, false)))
         .enumerate()
     {
         if i > 0 {
-            out.push(',');
+            out.push_byte(b',');
         }
-        out.push('{');
+        out.push_byte(b'{');
         field_str(out, "sid", &session.sid);
         field_u64(out, "started", session.started);
         field_u64(out, "last", session.last);
@@ -259,7 +260,7 @@ fn write_health(state: &State, out: &mut String) {
             | u64::from(session.changed) << 2
             | u64::from(ended) << 3;
         field_u64(out, "flags", flags);
-        out.push('}');
+        out.push_byte(b'}');
     }
     out.push_str("]}");
 }
@@ -300,13 +301,13 @@ fn write_deletion(state: &State, out: &mut String) {
         // Stored only after a failed attempt, so a revocation leaves storage
         // free of the ID unless delivery needs it.
         key(out, "deletion");
-        out.push('{');
+        out.push_byte(b'{');
         field_str(out, "batch_id", &deletion.batch_id);
         field_str(out, "anonymous_id", &deletion.anonymous_id);
         field_u64(out, "requested_at", deletion.requested_at);
         field_u64(out, "attempts", u64::from(deletion.attempts));
         field_u64(out, "retry_at", deletion.retry_at);
-        out.push('}');
+        out.push_byte(b'}');
     }
 }
 
@@ -315,12 +316,12 @@ fn write_timings(state: &State, out: &mut String) {
         return;
     }
     key(out, "timings");
-    out.push('[');
+    out.push_byte(b'[');
     for series in &state.timings {
         if !out.ends_with('[') {
-            out.push(',');
+            out.push_byte(b',');
         }
-        out.push('{');
+        out.push_byte(b'{');
         field_str(out, "name", &series.name);
         field_str(out, "props", &series.props);
         field_u64(out, "opened_at", series.opened_at);
@@ -332,9 +333,9 @@ fn write_timings(state: &State, out: &mut String) {
                 field_str(out, "origin", origin);
             }
         }
-        out.push('}');
+        out.push_byte(b'}');
     }
-    out.push(']');
+    out.push_byte(b']');
 }
 
 fn write_garbage(state: &State, out: &mut String) {
@@ -343,22 +344,22 @@ fn write_garbage(state: &State, out: &mut String) {
     }
     {
         key(out, "garbage");
-        out.push('[');
+        out.push_byte(b'[');
         for stale in &state.garbage {
             if !out.ends_with('[') {
-                out.push(',');
+                out.push_byte(b',');
             }
             push_string(out, stale);
         }
-        out.push(']');
+        out.push_byte(b']');
     }
 }
 
 fn write_lane(lane: &Lane, out: &mut String) {
     if !out.ends_with('[') {
-        out.push(',');
+        out.push_byte(b',');
     }
-    out.push('{');
+    out.push_byte(b'{');
     field_u64(out, "first", lane.first_chunk);
     field_u64(out, "next", lane.next_chunk);
     field_u64(out, "floor", lane.floor);
@@ -400,20 +401,20 @@ fn write_lane(lane: &Lane, out: &mut String) {
     let others = lane.cursors.iter().filter(|c| c.dest.is_some());
     if lane.cursors.iter().any(|c| c.dest.is_some()) {
         key(out, "dests");
-        out.push('[');
+        out.push_byte(b'[');
         for cursor in others {
             if !out.ends_with('[') {
-                out.push(',');
+                out.push_byte(b',');
             }
-            out.push('{');
+            out.push_byte(b'{');
             field_str(out, "d", cursor.dest.map_or("", Kind::option));
             field_u64(out, "floor", cursor.floor);
             write_cursor(cursor, stored_before(lane, cursor), count, out);
-            out.push('}');
+            out.push_byte(b'}');
         }
-        out.push(']');
+        out.push_byte(b']');
     }
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 /// Items of the lane before `cursor`'s first (those of them in storage
@@ -446,11 +447,11 @@ fn write_cursor(cursor: &Cursor, before: usize, count: usize, out: &mut String) 
     // exactly these items under the same id.
     if let Some(batch) = cursor.batch.as_ref().filter(|b| before + b.len <= count) {
         key(out, "batch");
-        out.push('{');
+        out.push_byte(b'{');
         field_str(out, "id", &batch.id);
         field_u64(out, "len", batch.len as u64);
         write_counts(out, "dropped", &batch.dropped);
-        out.push('}');
+        out.push_byte(b'}');
     }
 }
 

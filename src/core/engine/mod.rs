@@ -15,6 +15,7 @@ mod log;
 mod record;
 mod timing;
 
+use crate::core::json::PushByte;
 use std::collections::VecDeque;
 
 use super::dest::{Destinations, ItemType, Kind};
@@ -187,7 +188,7 @@ impl Stats {
         push_u64(&mut out, self.truncated);
         out.push_str(",\"dropped\":");
         self.dropped.write_json_all(&mut out);
-        out.push('}');
+        out.push_byte(b'}');
         out
     }
 }

@@ -3,6 +3,7 @@
 
 use crate::core::fingerprint::fingerprint;
 use crate::core::ids::Entropy;
+use crate::core::json::PushByte;
 use crate::core::json::{self, Json, Number};
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::props::write_props;
@@ -408,7 +409,7 @@ impl Engine {
         let day = format_rfc3339(now)[..10].to_owned();
         let mut props = String::from("{\"day\":");
         json::push_string(&mut props, &day);
-        props.push('}');
+        props.push_byte(b'}');
         self.record_unsampled_event("daily_active", Some(&props), now, entropy)
             == Recorded::Accepted
     }

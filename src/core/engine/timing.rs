@@ -4,6 +4,7 @@
 
 use crate::core::ids::Entropy;
 use crate::core::json;
+use crate::core::json::PushByte;
 use crate::core::sanitize::Cleaning;
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;
@@ -66,7 +67,7 @@ impl Engine {
             json::push_string(&mut props, &name);
             props.push_str(",\"duration_ms\":");
             props.push_str(items::ms_number(duration).as_str());
-            props.push('}');
+            props.push_byte(b'}');
             self.record_unsampled_event("slow_operation", Some(&props), now, entropy);
         }
         Recorded::Accepted

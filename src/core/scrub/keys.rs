@@ -9,6 +9,7 @@
 //! is `[tokenizer, version]` and contains no entry.
 
 use super::scan::{eq_ic, in_packed, pack, packed_len, packed_words};
+use crate::core::json::PushByte;
 
 /// The base deny list (`docs/DESIGN.md` section 6), as written by users: each entry is split into
 /// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
@@ -314,7 +315,7 @@ fn canonical(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for p in Parts::new(s.as_bytes()) {
         if !out.is_empty() {
-            out.push('_');
+            out.push_byte(b'_');
         }
         // Parts split on ASCII bytes only, so each part is valid UTF-8
         // (`from_utf8_lossy` would link its own decoder for nothing).

@@ -1,6 +1,7 @@
 //! Every item body on the wire, written directly as JSON text: items are
 //! serialized once, when recorded, and stored and sent as they are.
 
+use crate::core::json::PushByte;
 use crate::core::json::{push_string, push_u64, Number};
 use crate::core::sketch::Summary;
 use crate::core::source::is_web_file;
@@ -19,7 +20,7 @@ pub fn event_json(id: &str, name: &str, ts: Millis, props: &str) -> String {
     push_u64(&mut out, ts);
     out.push_str(",\"props\":");
     out.push_str(props);
-    out.push('}');
+    out.push_byte(b'}');
     out
 }
 
@@ -55,13 +56,13 @@ pub fn error_json<'a>(
     out.push_str(",\"breadcrumbs\":[");
     for (i, (name, at)) in breadcrumbs.enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push_byte(b',');
         }
         out.push_str("{\"name\":");
         push_string(&mut out, name);
         out.push_str(",\"ts\":");
         push_u64(&mut out, *at);
-        out.push('}');
+        out.push_byte(b'}');
     }
     out.push_str("]}");
     out
@@ -72,7 +73,7 @@ fn push_stack(out: &mut String, frames: &[Frame]) {
     out.push_str(",\"stack\":[");
     for (i, frame) in frames.iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push_byte(b',');
         }
         out.push_str("{\"function\":");
         push_optional_string(out, frame.function.as_deref());
@@ -86,9 +87,9 @@ fn push_stack(out: &mut String, frames: &[Frame]) {
         if frame.file.as_deref().is_some_and(is_web_file) {
             out.push_str(",\"in_app\":false");
         }
-        out.push('}');
+        out.push_byte(b'}');
     }
-    out.push(']');
+    out.push_byte(b']');
 }
 
 /// One link of an error's cause chain (`error.cause` in JS), scrubbed like
@@ -119,14 +120,14 @@ pub fn push_causes(item: &mut String, causes: &[Cause]) {
     item.push_str(",\"causes\":[");
     for (i, cause) in causes.iter().enumerate() {
         if i > 0 {
-            item.push(',');
+            item.push_byte(b',');
         }
         item.push_str("{\"kind\":");
         push_string(item, &cause.kind);
         item.push_str(",\"message\":");
         push_string(item, &cause.message);
         push_stack(item, &cause.frames);
-        item.push('}');
+        item.push_byte(b'}');
     }
     item.push_str("]}");
 }
@@ -173,7 +174,7 @@ pub fn feedback_json(
         out.push_str(",\"contact\":");
         push_string(&mut out, contact);
     }
-    out.push('}');
+    out.push_byte(b'}');
     out
 }
 
@@ -220,7 +221,7 @@ pub fn ms_number(value: f64) -> Number {
     push_u64(&mut text, micros / 1000);
     let frac = micros % 1000;
     if frac != 0 {
-        text.push('.');
+        text.push_byte(b'.');
         let digits = [frac / 100, frac / 10 % 10, frac % 10];
         let used = if frac % 100 == 0 {
             1

@@ -7,6 +7,7 @@ use super::json::push_string as push_json_string;
 /// The digit writer, re-exported for the engine and the glue (it lives in [`super::json`]).
 pub use super::json::push_u64;
 use super::json::Json;
+use crate::core::json::PushByte;
 
 /// The SDK's name as sent in every batch.
 pub const SDK_NAME: &str = "mv3-telemetry";
@@ -76,9 +77,9 @@ impl Endpoint {
 
     /// Appends the endpoint as a JSON string of its lowercase name: `"events"`.
     pub fn to_json(self, out: &mut String) {
-        out.push('"');
+        out.push_byte(b'"');
         out.push_str(self.name());
-        out.push('"');
+        out.push_byte(b'"');
     }
 
     /// Reads what [`to_json`](Endpoint::to_json) wrote; `None` for anything else.
@@ -213,7 +214,7 @@ impl DropCounts {
     }
 
     fn write_reasons(&self, out: &mut String, keep: impl Fn(DropReason, u64) -> bool) {
-        out.push('{');
+        out.push_byte(b'{');
         let mut first = true;
         for reason in DropReason::ALL {
             let n = self.get(reason);
@@ -221,15 +222,15 @@ impl DropCounts {
                 continue;
             }
             if !first {
-                out.push(',');
+                out.push_byte(b',');
             }
             first = false;
-            out.push('"');
+            out.push_byte(b'"');
             out.push_str(reason.as_str());
             out.push_str("\":");
             push_u64(out, n);
         }
-        out.push('}');
+        out.push_byte(b'}');
     }
 }
 
@@ -314,7 +315,7 @@ pub fn batch_body(
     write_items(&mut out);
     out.push_str("],\"dropped\":");
     envelope.dropped.write_json(&mut out);
-    out.push('}');
+    out.push_byte(b'}');
     out
 }
 
@@ -326,17 +327,17 @@ fn write_context(out: &mut String, context: &Context) {
         ("os", &context.os),
         ("locale", &context.locale),
     ];
-    out.push('{');
+    out.push_byte(b'{');
     for (i, (key, value)) in fields.into_iter().enumerate() {
         if i > 0 {
-            out.push(',');
+            out.push_byte(b',');
         }
-        out.push('"');
+        out.push_byte(b'"');
         out.push_str(key);
         out.push_str("\":");
         push_json_string(out, value);
     }
-    out.push('}');
+    out.push_byte(b'}');
 }
 
 /// The body of `POST /v1/deletion`.
@@ -346,6 +347,6 @@ pub fn deletion_body(anonymous_id: &str, requested_at: &str) -> String {
     push_json_string(&mut out, anonymous_id);
     out.push_str(",\"requested_at\":");
     push_json_string(&mut out, requested_at);
-    out.push('}');
+    out.push_byte(b'}');
     out
 }
