@@ -3,14 +3,18 @@
 // 16-hex-digit hash (`__wbg_setTimeout_7788f782c212e2b3`), and each name is
 // stored twice, in the .wasm import section and as a key of the glue's import
 // object; hashes do not compress. Renaming them saves about 2.5 KB gzipped.
-// Exports keep their names (the glue's `InitOutput`, e.g. `memory`, is seen
-// by callers). Used by scripts/package.sh; fails loudly if the glue does not
-// have the shape it expects, rather than ship a module that cannot link.
+// The exports get short names too (the glue calls each as `wasm.<name>`;
+// closure shims are named after their whole Rust type, 200 characters and
+// more): about 0.4 KB. `memory` keeps its name, as callers of the glue's
+// default export may read it. The `.d.ts` files given after the glue are
+// rewritten to match. Used by scripts/package.sh; fails loudly if the glue
+// does not have the shape it expects, rather than ship a module that cannot
+// link.
 //
-// Usage: node scripts/minify-imports.mjs <module_bg.wasm> <glue.js>
+// Usage: node scripts/minify-imports.mjs <module_bg.wasm> <glue.js> [types.d.ts...]
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [wasmPath, gluePath] = process.argv.slice(2);
+const [wasmPath, gluePath, ...typesPaths] = process.argv.slice(2);
 const wasm = readFileSync(wasmPath);
 let glue = readFileSync(gluePath, 'utf8');
 
@@ -69,7 +73,42 @@ function shortName(i) {
   return i < LETTERS.length ? LETTERS[i] : LETTERS[Math.floor(i / LETTERS.length) - 1] + LETTERS[i % LETTERS.length];
 }
 
+// `name` as a whole identifier (not a prefix of a longer one), after `prefix`.
+function wordRegExp(name, prefix = '') {
+  return new RegExp(`(?<![\\w$])${prefix}${name.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
+}
+
+// The export section (at `pos`, ending at `end`) with short names; each
+// renamed export must be called as `wasm.<name>` in the glue.
+const exportNames = new Map();
+function renameExports(end) {
+  const count = uleb();
+  const entries = [encodeUleb(count)];
+  for (let i = 0; i < count; i++) {
+    const name = readName();
+    const descStart = pos;
+    pos++; // kind
+    uleb(); // index
+    let short = name;
+    if (name !== 'memory') {
+      short = `_${shortName(exportNames.size)}`;
+      // Reached only as `wasm.<name>`: never by a computed key (the glue's
+      // own functions may share the name, as `scrubJson` does).
+      if ([`'${name}'`, `"${name}"`, `\`${name}\``].some((q) => glue.includes(q))) {
+        fail(`export ${name} is named in a string in the glue`);
+      }
+      glue = glue.replace(wordRegExp(name, 'wasm\\.'), `wasm.${short}`);
+      exportNames.set(name, short);
+    }
+    entries.push(encodeName(short), wasm.subarray(descStart, pos));
+  }
+  if (pos !== end) fail('the export section did not parse to its end');
+  const content = Buffer.concat(entries);
+  return Buffer.concat([Buffer.from([7]), encodeUleb(content.length), content]);
+}
+
 if (wasm.readUInt32LE(0) !== 0x6d736100) fail(`${wasmPath} is not a wasm module`);
+if (/\bwasm\[/.test(glue)) fail('the glue reaches an export by a computed key (wasm[...])');
 pos = 8;
 const parts = [wasm.subarray(0, 8)];
 let renamed = 0;
@@ -79,6 +118,10 @@ while (pos < wasm.length) {
   const size = uleb();
   const contentStart = pos;
   const end = contentStart + size;
+  if (id === 7) {
+    parts.push(renameExports(end));
+    continue;
+  }
   if (id !== 2) {
     parts.push(wasm.subarray(sectionStart, end));
     pos = end;
@@ -102,8 +145,7 @@ while (pos < wasm.length) {
     }
     const short = shortName(renamed++);
     // Each import is exactly one key of the glue's import object, `name: function(...)`.
-    const key = new RegExp(`(?<![\\w$])${field.replace(/\$/g, '\\$')}(?![\\w$])`, 'g');
-    const uses = glue.match(key)?.length ?? 0;
+    const uses = glue.match(wordRegExp(field))?.length ?? 0;
     const asKey = glue.split(`${field}: function`).length - 1;
     if (uses !== 1 || asKey !== 1) fail(`import ${field} is used ${uses} times in the glue (${asKey} as an import key)`);
     glue = glue.replace(`${field}: function`, `${short}: function`);
@@ -116,4 +158,14 @@ while (pos < wasm.length) {
 
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(gluePath, glue);
-console.log(`minify-imports: ${renamed} imports renamed`);
+for (const path of typesPaths) {
+  let types = readFileSync(path, 'utf8');
+  // Only the declarations of the wasm exports (`export const name:` in the
+  // _bg.wasm.d.ts, `readonly name:` of `InitOutput`): the glue's own
+  // functions of the same name keep it.
+  for (const [name, short] of exportNames) {
+    types = types.replace(new RegExp(`(?<=(?:readonly|export const) )${name.replace(/\$/g, '\\$')}(?=:)`, 'g'), short);
+  }
+  writeFileSync(path, types);
+}
+console.log(`minify-imports: ${renamed} imports and ${exportNames.size} exports renamed`);

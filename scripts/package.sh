@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package `mv3-telemetry` into pkg/:
 #   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
-#   + scripts/minify-imports.mjs: short import names in the .wasm and the glue
+#   + scripts/minify-imports.mjs: short import and export names in the .wasm, the glue and its types
 #   + index.js: js/index.js and the modules it imports, bundled into one file
 #     (one module for the worker to fetch and parse at every start)
 #   + js/index.d.ts
@@ -101,7 +101,7 @@ build_wasm
 
 # Short import names in the .wasm and in the glue that feeds them (~2.5 KB
 # gzipped; the script says why and checks the glue's shape).
-node scripts/minify-imports.mjs "$OUT/mv3_telemetry_bg.wasm" "$OUT/mv3_telemetry.js"
+node scripts/minify-imports.mjs "$OUT/mv3_telemetry_bg.wasm" "$OUT/mv3_telemetry.js" "$OUT/mv3_telemetry.d.ts" "$OUT/mv3_telemetry_bg.wasm.d.ts"
 
 # Minified ES modules (import.meta.url and the exports are kept as they are).
 # The wasm glue stays its own module: index.js finds the .wasm beside it.
