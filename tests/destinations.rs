@@ -73,7 +73,7 @@ fn error_item(mechanism: Option<&str>, count: u64) -> String {
         ],
         "0123456789abcdef0123456789abcdef",
         &json::to_string(&context),
-        crumbs.iter(),
+        &crumbs,
     );
     stored.strip_suffix('}').unwrap().to_owned() + ",\"count\":" + &count.to_string() + "}"
 }

@@ -563,7 +563,7 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
     for crumb in array_at(value, names.crumbs) {
         if let Some([name, at]) = crumb.as_array() {
             if let (Some(name), Some(at)) = (name.as_str(), at.as_u64()) {
-                state.breadcrumbs.push_back((name.to_owned(), at));
+                state.breadcrumbs.push((name.to_owned(), at));
             }
         }
     }

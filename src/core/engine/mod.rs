@@ -16,7 +16,6 @@ mod record;
 mod timing;
 
 use crate::core::json::PushByte;
-use std::collections::VecDeque;
 
 use super::dest::{Destinations, ItemType, Kind};
 use super::error::{Error, Result};
@@ -124,7 +123,7 @@ pub(crate) struct State {
     /// Next item sequence number.
     pub next_seq: u64,
     pub timings: Vec<TimingSeries>,
-    pub breadcrumbs: VecDeque<(String, Millis)>,
+    pub breadcrumbs: Vec<(String, Millis)>,
     /// Per-feature state of later layers (e.g. the last daily-active day).
     pub extra: Vec<(String, Json)>,
     /// Stored error items whose count grew after they were written: (seq, count).
@@ -149,7 +148,7 @@ impl State {
             gates: [0; 3],
             next_seq: 0,
             timings: Vec::new(),
-            breadcrumbs: VecDeque::new(),
+            breadcrumbs: Vec::new(),
             extra: Vec::new(),
             folds: Vec::new(),
             garbage: Vec::new(),

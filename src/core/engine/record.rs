@@ -100,10 +100,12 @@ impl Engine {
         let (recorded, clean) = self.record_event_item(name, props, now, entropy);
         if let (Recorded::Accepted, Some(clean)) = (recorded, clean) {
             // Breadcrumbs are the user's own track calls, not the SDK's events.
+            // A `Vec` rather than a `VecDeque`: shifting a few entries costs
+            // less than the ring buffer's code in the wasm build.
             if self.state.breadcrumbs.len() == BREADCRUMBS {
-                self.state.breadcrumbs.pop_front();
+                self.state.breadcrumbs.remove(0);
             }
-            self.state.breadcrumbs.push_back((clean, now));
+            self.state.breadcrumbs.push((clean, now));
         }
         recorded
     }
@@ -222,7 +224,7 @@ impl Engine {
             &frames,
             &fingerprint,
             &context,
-            crumbs.iter(),
+            crumbs,
         );
         items::push_causes(&mut json, &causes);
         if json.len() > self.policy.item_byte_limit() {
@@ -230,16 +232,7 @@ impl Engine {
             frames.truncate(10);
             // A cause keeps its type and message, the part that explains.
             causes.iter_mut().for_each(|c| c.frames.clear());
-            json = items::error_json(
-                &id,
-                now,
-                &kind,
-                &message,
-                &frames,
-                &fingerprint,
-                "{}",
-                [].iter(),
-            );
+            json = items::error_json(&id, now, &kind, &message, &frames, &fingerprint, "{}", &[]);
             // Without frames, causes fit unless their messages are huge:
             // then the item goes without them, as small as before causes.
             let mut with_causes = json.clone();

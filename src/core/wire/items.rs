@@ -29,7 +29,7 @@ pub const TRUNCATED_PROPS: &str = "{\"_truncated\":true}";
 
 /// An `error` item without its `count` (added at send time).
 #[allow(clippy::too_many_arguments)]
-pub fn error_json<'a>(
+pub fn error_json(
     id: &str,
     ts: Millis,
     kind: &str,
@@ -37,7 +37,7 @@ pub fn error_json<'a>(
     frames: &[Frame],
     fingerprint: &str,
     context: &str,
-    breadcrumbs: impl Iterator<Item = &'a (String, Millis)>,
+    breadcrumbs: &[(String, Millis)],
 ) -> String {
     let mut out = String::with_capacity(256 + message.len() + frames.len() * 96);
     out.push_str("{\"id\":");
@@ -54,7 +54,7 @@ pub fn error_json<'a>(
     out.push_str(",\"context\":");
     out.push_str(context);
     out.push_str(",\"breadcrumbs\":[");
-    for (i, (name, at)) in breadcrumbs.enumerate() {
+    for (i, (name, at)) in breadcrumbs.iter().enumerate() {
         if i > 0 {
             out.push_byte(b',');
         }

@@ -26,7 +26,7 @@ fn context() -> Context {
 }
 
 fn error_item(id: &str) -> String {
-    error_json(id, NOW, "TypeError", "boom", &[], "f", "{}", [].iter())
+    error_json(id, NOW, "TypeError", "boom", &[], "f", "{}", &[])
 }
 
 fn event_item(id: &str) -> String {
