@@ -360,7 +360,6 @@ impl Engine {
         stored: Stored<'_>,
         entropy: &mut dyn Entropy,
     ) -> Result<(Engine, Option<Error>)> {
-        let mut engine = Engine::new(policy, context, scrubber, Consent::Pending, entropy)?;
         let mut state = State::empty();
         let read = match (stored.record, stored.legacy) {
             (Some(record), legacy) => {
@@ -380,54 +379,40 @@ impl Engine {
             (None, Some(legacy)) => Some(log::read_legacy(legacy, &mut state)),
             (None, None) => None,
         };
-        match read {
-            Some(Ok(())) => {
-                engine.load(state);
-                // A grant without a valid ID was damage: its chunks are garbage
-                // already; a listing finds any others the damage hid.
-                engine.sweep_pending = engine.corrupt > 0;
-                engine.report_corrupt();
-                Ok((engine, None))
+        // Consent is never granted from a record that cannot be read; a
+        // denial that can still be read is kept (it only withholds).
+        let unreadable = matches!(read, Some(Err(_)));
+        let denied = unreadable
+            && stored
+                .record
+                .or(stored.legacy)
+                .is_some_and(log::reads_as_denied);
+        let consent = match read {
+            // The record says what consent is (`load`).
+            Some(Ok(())) => Consent::Pending,
+            _ if denied => Consent::Denied,
+            _ => default_consent,
+        };
+        // One engine, built once: the three paths differ only in what follows.
+        let mut engine = Engine::new(policy, context, scrubber, consent, entropy)?;
+        if unreadable {
+            if denied {
+                engine.state.consent = Consent::Denied;
             }
-            Some(Err(_)) => {
-                // Consent is never granted from a record that cannot be read;
-                // a denial that can still be read is kept (it only withholds).
-                let denied = stored
-                    .record
-                    .or(stored.legacy)
-                    .is_some_and(log::reads_as_denied);
-                let consent = if denied {
-                    Consent::Denied
-                } else {
-                    default_consent
-                };
-                let mut fresh = Engine::new(
-                    engine.policy,
-                    engine.context,
-                    engine.scrubber,
-                    consent,
-                    entropy,
-                )?;
-                if denied {
-                    fresh.state.consent = Consent::Denied;
-                }
-                fresh.dirty = true;
-                fresh.corrupt = 1;
-                fresh.sweep_pending = true;
-                fresh.report_corrupt();
-                Ok((fresh, Some(Error::CorruptSnapshot { offset: 0 })))
-            }
-            None => Ok((
-                Engine::new(
-                    engine.policy,
-                    engine.context,
-                    engine.scrubber,
-                    default_consent,
-                    entropy,
-                )?,
-                None,
-            )),
+            engine.dirty = true;
+            engine.corrupt = 1;
+            engine.sweep_pending = true;
+            engine.report_corrupt();
+            return Ok((engine, Some(Error::CorruptSnapshot { offset: 0 })));
         }
+        if read.is_some() {
+            engine.load(state);
+            // A grant without a valid ID was damage: its chunks are garbage
+            // already; a listing finds any others the damage hid.
+            engine.sweep_pending = engine.corrupt > 0;
+            engine.report_corrupt();
+        }
+        Ok((engine, None))
     }
 
     fn load(&mut self, mut state: State) {
