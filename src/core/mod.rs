@@ -21,6 +21,7 @@ pub mod sanitize;
 pub mod scrub;
 pub mod sketch;
 pub mod source;
+pub mod split;
 pub mod stack;
 pub mod time;
 pub mod wire;

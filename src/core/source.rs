@@ -5,6 +5,7 @@
 
 use crate::core::json::push_string;
 use crate::core::json::PushByte;
+use crate::core::split::split_last;
 
 /// The longest origin kept (a scheme, a host name of at most 253 characters
 /// and a port fit).
@@ -111,9 +112,9 @@ fn bare_origin(origin: &str) -> Option<&str> {
     let host = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"))?;
-    let (name, port) = match host.rsplit_once(':') {
+    let (name, port) = match split_last(host, b':') {
         // An IPv6 literal has colons inside its brackets.
-        Some((name, port)) if !port.contains(']') => (name, Some(port)),
+        Some((name, port)) if !port.bytes().any(|b| b == b']') => (name, Some(port)),
         _ => (host, None),
     };
     let name_ok = !name.is_empty()
@@ -133,7 +134,10 @@ pub fn web_origin(file: &str) -> Option<&str> {
     let rest = file
         .strip_prefix("https://")
         .or_else(|| file.strip_prefix("http://"))?;
-    let host_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let host_len = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
     Some(&file[..file.len() - rest.len() + host_len])
 }
 

@@ -20,6 +20,7 @@
 
 use super::json::{self, parse_u64, Json};
 use crate::core::json::PushByte;
+use crate::core::split::{pieces, split_first, split_last};
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -146,9 +147,9 @@ fn parse_location(loc: &str) -> (Option<String>, Option<u32>, Option<u32>) {
     // eval frames: `eval at foo (file:1:2), <anonymous>:1:1`. The origin of
     // the eval (innermost parenthesised location) is the useful file.
     if loc.starts_with("eval at ") {
-        if let Some(close) = loc.find(')') {
-            if let Some(open) = loc[..close].rfind('(') {
-                return parse_location(&loc[open + 1..close]);
+        if let Some((inside, _)) = split_first(loc, b')') {
+            if let Some((_, inner)) = split_last(inside, b'(') {
+                return parse_location(inner);
             }
         }
         if let Some((_, tail)) = rsplit_once(loc, ", ") {
@@ -230,11 +231,12 @@ fn parse_frame(text: &str) -> Frame {
 /// not an `at ...` line are skipped. At most [`MAX_FRAMES`] frames.
 pub fn parse_v8_stack(stack: &str) -> Vec<Frame> {
     let mut frames = Vec::new();
-    for line in stack.lines() {
+    for line in pieces(stack, b'\n') {
         if frames.len() >= MAX_FRAMES {
             break;
         }
-        let line = line.trim_start();
+        // `str::lines` without its char searcher (size): a `\r\n` ending too.
+        let line = line.strip_suffix('\r').unwrap_or(line).trim_start();
         let Some(rest) = line.strip_prefix("at ") else {
             continue;
         };

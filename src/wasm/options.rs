@@ -19,7 +19,7 @@ pub fn global_patterns(patterns: &JsValue) -> Vec<js_sys::RegExp> {
         .filter_map(|p| p.dyn_into::<js_sys::RegExp>().ok())
         .map(|re| {
             let flags = String::from(re.flags());
-            if flags.contains('g') {
+            if flags.bytes().any(|b| b == b'g') {
                 re
             } else {
                 js_sys::RegExp::new(&String::from(re.source()), &(flags + "g"))

@@ -14,6 +14,8 @@ use super::json::{push_escaped, push_string, push_u64, Json};
 use super::time::{push_rfc3339, Millis};
 use super::wire::Context;
 use crate::core::json::PushByte;
+use crate::core::split::split_first;
+pub(crate) use crate::core::split::split_last;
 
 /// The kinds of item a destination can carry, as a set of bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,13 +149,6 @@ fn invalid(field: &'static str, reason: &'static str) -> Error {
     Error::InvalidOption { field, reason }
 }
 
-/// `text` split at the last `byte` (ASCII). A byte scan: `rsplit_once`
-/// would link the reverse char searcher for a few short strings (size).
-pub(crate) fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().rposition(|b| b == byte)?;
-    Some((&text[..at], &text[at + 1..]))
-}
-
 /// `https://host[:port][/path]`, or `http:` for `localhost` and `127.0.0.1`
 /// only, without credentials, query or fragment: split into the origin and
 /// the path (without a trailing slash). `js/options.js` has given the user
@@ -212,7 +207,7 @@ impl SentryDsn {
         let at = dsn.bytes().position(|b| b == b'@').ok_or_else(bad)?;
         let key = dsn.get(scheme_len..at).ok_or_else(bad)?;
         // A secret key (`public:secret@`) is legacy and must never ship in an extension.
-        let public_key = key.split(':').next().unwrap_or_default();
+        let public_key = split_first(key, b':').map_or(key, |(public, _)| public);
         if public_key.is_empty() || !public_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(bad());
         }

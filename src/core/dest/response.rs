@@ -5,6 +5,7 @@
 use super::Kind;
 use crate::core::backoff::retry_after_delay;
 use crate::core::json::{self, parse_u64, Json};
+use crate::core::split::pieces;
 use crate::core::time::Millis;
 
 /// A bare Sentry 429 (no `X-Sentry-Rate-Limits`, no `Retry-After`) waits this long.
@@ -120,14 +121,14 @@ impl RateLimits {
             }
             return;
         }
-        for limit in header.split(',') {
-            let mut parts = limit.trim().split(':');
+        for limit in pieces(header, b',') {
+            let mut parts = pieces(limit.trim(), b':');
             let Some(seconds) = parts.next().and_then(seconds_ms) else {
                 continue;
             };
             let categories = parts.next().unwrap_or_default();
             // `"".split(';')` yields one empty category: the list-is-empty case.
-            for category in categories.split(';') {
+            for category in pieces(categories, b';') {
                 self.extend(categories, category.trim(), now.saturating_add(seconds));
             }
         }

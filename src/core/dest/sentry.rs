@@ -17,6 +17,7 @@ use super::{
     put_u64, sep, split_last, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
+use crate::core::split::pieces;
 use crate::core::time::{push_padded, Millis};
 use crate::core::wire::{DropCounts, DropReason};
 
@@ -65,8 +66,7 @@ pub fn reason(reason: DropReason) -> &'static str {
 fn put_event_id(out: &mut String, lit: &str, id: &str) {
     put(out, lit);
     put(out, "\"");
-    // `split` on a char is linked already (size).
-    for part in id.split('-') {
+    for part in pieces(id, b'-') {
         push_escaped(out, part);
     }
     put(out, "\"");

@@ -9,6 +9,7 @@
 //! destination: items below its `floor` are done for it.
 
 use crate::core::json::PushByte;
+use crate::core::split::pieces;
 use std::collections::VecDeque;
 
 use crate::core::dest::Kind;
@@ -337,7 +338,7 @@ impl Lane {
         let mut corrupt = 0;
         for (chunk, text) in chunks {
             let Some(text) = text else { continue };
-            for line in text.split('\n').filter(|l| !l.is_empty()) {
+            for line in pieces(&text, b'\n').filter(|l| !l.is_empty()) {
                 let Some(mut item) = super::log::parse_item_line(line) else {
                     corrupt += 1;
                     continue;

@@ -12,6 +12,7 @@ use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
 use crate::core::source::Source;
+use crate::core::split::split_first;
 use crate::core::wire::{DropCounts, Endpoint};
 
 use super::health::Health;
@@ -79,15 +80,17 @@ pub(crate) fn item_line_len(item: &QueuedItem) -> usize {
 
 /// Reads a line written by [`write_item_line`]; `None` if it is not one.
 pub(crate) fn parse_item_line(line: &str) -> Option<QueuedItem> {
-    let mut fields = line.splitn(6, '\t');
-    let seq = parse_u64(fields.next()?)?;
-    let recorded_at = parse_u64(fields.next()?)?;
-    let count = parse_u64(fields.next()?)?;
-    let session_id = fields.next()?.to_owned();
-    let fingerprint = Some(fields.next()?)
+    // Five fields, then the item's JSON (which has no raw tab: JSON escapes it).
+    let (seq, rest) = split_first(line, b'\t')?;
+    let (recorded_at, rest) = split_first(rest, b'\t')?;
+    let (count, rest) = split_first(rest, b'\t')?;
+    let (session_id, rest) = split_first(rest, b'\t')?;
+    let (fingerprint, json) = split_first(rest, b'\t')?;
+    let (seq, recorded_at, count) = (parse_u64(seq)?, parse_u64(recorded_at)?, parse_u64(count)?);
+    let session_id = session_id.to_owned();
+    let fingerprint = Some(fingerprint)
         .filter(|f| !f.is_empty())
         .map(str::to_owned);
-    let json = fields.next()?;
     if !(json.starts_with('{') && json.ends_with('}')) {
         return None;
     }
@@ -740,7 +743,7 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
 
 /// The lane index and chunk number of a key made by [`chunk_key`].
 pub(crate) fn parse_chunk_key(key: &str) -> Option<(usize, u64)> {
-    let (index, chunk) = key.strip_prefix(CHUNK_PREFIX)?.split_once('.')?;
+    let (index, chunk) = split_first(key.strip_prefix(CHUNK_PREFIX)?, b'.')?;
     let index = usize::try_from(parse_u64(index)?).ok()?;
     (index < 4).then_some(())?;
     Some((index, parse_u64(chunk)?))

@@ -1,0 +1,81 @@
+//! Splitting text at an ASCII byte.
+//!
+//! std's `split(char)`, `find(char)`, `split_once(char)` and their reverse
+//! forms link its char searchers and `memchr` (about 1.5 KB of wasm, see
+//! `docs/size.md`); here each is a loop over bytes. Splitting at an ASCII
+//! byte never cuts a UTF-8 character: every byte of a multi-byte character
+//! is above 0x7F.
+
+/// The text before and after the first `byte` (ASCII), as
+/// `str::split_once` gives it.
+pub fn split_first(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().position(|b| b == byte)?;
+    around(text, at)
+}
+
+/// The text before and after the last `byte` (ASCII), as
+/// `str::rsplit_once` gives it.
+pub fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
+    let at = text.bytes().rposition(|b| b == byte)?;
+    around(text, at)
+}
+
+fn around(text: &str, at: usize) -> Option<(&str, &str)> {
+    Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// The pieces of `text` between its `byte`s (ASCII), as `str::split` gives
+/// them: empty text is one empty piece.
+pub fn pieces(text: &str, byte: u8) -> Pieces<'_> {
+    Pieces {
+        rest: Some(text),
+        byte,
+    }
+}
+
+/// The iterator of [`pieces`].
+#[derive(Debug, Clone)]
+pub struct Pieces<'a> {
+    rest: Option<&'a str>,
+    byte: u8,
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        let rest = self.rest?;
+        match split_first(rest, self.byte) {
+            Some((piece, tail)) => {
+                self.rest = Some(tail);
+                Some(piece)
+            }
+            None => {
+                self.rest = None;
+                Some(rest)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_split_gives_what_the_std_split_it_replaces_gives() {
+        let cases = ["", ",", "a", "a,b", ",a,,b,", "é,ü,", "1:2:3", "::"];
+        for text in cases {
+            for byte in [b',', b':'] {
+                let c = char::from(byte);
+                assert_eq!(split_first(text, byte), text.split_once(c), "{text:?}");
+                assert_eq!(split_last(text, byte), text.rsplit_once(c), "{text:?}");
+                assert_eq!(
+                    pieces(text, byte).collect::<Vec<_>>(),
+                    text.split(c).collect::<Vec<_>>(),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+}
