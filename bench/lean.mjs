@@ -43,9 +43,9 @@
 //    import); every set() from just before one track() until storage has
 //    settled is counted: key length + value length (a string's length, or
 //    JSON.stringify's); remove() calls and keys are counted too.
-// 5. wasm memory: the worker imports the package's mv3_telemetry.js; calling
-//    its default export again returns the initialised wasm exports, whose
-//    memory.buffer.byteLength is read at `ready` and after 10,000 events with
+// 5. wasm memory: bench/lean/probe.js wraps WebAssembly.instantiateStreaming
+//    and .instantiate before the SDK loads and keeps the instance's memory,
+//    whose buffer.byteLength is read at `ready` and after 10,000 events with
 //    the collector answering 503.
 // 6. Retry storm: the collector answers 503 to everything; 1,000 events are
 //    tracked as fast as possible, each in a task of its own (a MessageChannel
@@ -86,7 +86,7 @@ const SAMPLING_US = 50;
 const BUDGET = { sizeKiB: 32, sizeAimKiB: 24, startAboveEmptyMs: 8, trackUs: 3, memReady: 512 * 1024, memAfter: 1024 * 1024 };
 const RETRY_DEFAULTS = { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 10 }; // DESIGN section 3
 const PKG = join(ROOT, 'pkg');
-const GLUE = 'mv3_telemetry.js'; // wasm-bindgen's glue, named by scripts/package.sh's --out-name
+const WASM = 'mv3_telemetry_bg.wasm'; // named by scripts/package.sh's --out-name
 
 const started = Date.now();
 const log = (...a) => console.log(`[lean ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s]`, ...a);
@@ -108,8 +108,10 @@ function packageFiles() {
 
 /**
  * Builds the crate with plain stable wasm-pack (no RUSTC_BOOTSTRAP, no
- * -Zbuild-std) into target/lean-stable-build/, glue minified like
- * scripts/package.sh does. Returns {wasm: {raw, gz, sha}, glue: {raw, gz}} or {error}.
+ * -Zbuild-std) into target/lean-stable-build/, its import and export names
+ * minified as scripts/package.sh does (the glue is bundled into index.js
+ * there and barely differs between the two builds: only the .wasm is
+ * compared). Returns {wasm: {raw, gz, sha}} or {error}.
  */
 function stableBuild() {
   const targetDir = join(ROOT, 'target/lean-stable-build');
@@ -125,14 +127,10 @@ function stableBuild() {
     mkdirSync(targetDir, { recursive: true });
     execFileSync('wasm-pack', ['build', '.', '--release', '--target', 'web', '--out-dir', outDir, '--out-name', 'mv3_telemetry'],
       { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 20 * 60_000 });
-    const wasm = readFileSync(join(outDir, 'mv3_telemetry_bg.wasm'));
-    const min = join(outDir, 'glue.min.js');
-    execFileSync('esbuild', ['--minify', '--format=esm', '--log-level=warning', join(outDir, GLUE), `--outfile=${min}`], { cwd: ROOT, env, timeout: 60_000 });
-    const glue = readFileSync(min);
-    return {
-      wasm: { raw: wasm.length, gz: gz(wasm), sha: createHash('sha256').update(wasm).digest('hex') },
-      glue: { raw: glue.length, gz: gz(glue) },
-    };
+    execFileSync('node', ['scripts/minify-imports.mjs', join(outDir, WASM), join(outDir, 'mv3_telemetry.js')],
+      { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+    const wasm = readFileSync(join(outDir, WASM));
+    return { wasm: { raw: wasm.length, gz: gz(wasm), sha: createHash('sha256').update(wasm).digest('hex') } };
   } catch (error) {
     const detail = String(error.stderr || error.message || error).trim().split('\n').slice(-3).join(' / ');
     return { error: detail.slice(0, 300) };
@@ -154,11 +152,10 @@ function sdkExtension(name, options) {
   const example = readFileSync(join(EXAMPLE_EXTENSION, 'background.js'), 'utf8');
   const background = [
     "import './bench-probe.js'; // first: wraps chrome.storage.local before the SDK loads",
-    `import __benchInitWasm from './vendor/mv3-telemetry/${GLUE}';`,
     example,
-    '// bench/lean.mjs: wasm memory through the package glue (its default export',
-    '// returns the already-initialised exports), and the time of `ready`.',
-    'self.__benchMemory = async () => (await __benchInitWasm()).memory.buffer.byteLength;',
+    '// bench/lean.mjs: wasm memory (the instance bench-probe.js caught as the',
+    '// package made it), and the time of `ready`.',
+    'self.__benchMemory = async () => self.__benchWasmMemory.buffer.byteLength;',
     'telemetry.ready.then(async () => {',
     '  const at = performance.now();',
     '  try { self.__benchMemAtReady = await self.__benchMemory(); } catch (e) { self.__benchMemError = String(e); }',
@@ -167,7 +164,11 @@ function sdkExtension(name, options) {
     '',
   ].join('\n');
   const dir = prepareExtension(options, {
-    files: { 'background.js': background, 'bench-probe.js': readFileSync(join(ROOT, 'bench/lean/probe.js'), 'utf8') },
+    files: {
+      'background.js': background,
+      'bench-probe.js': readFileSync(join(ROOT, 'bench/lean/probe.js'), 'utf8'),
+      'bench-wasm-memory.js': readFileSync(join(ROOT, 'bench/wasm-memory-probe.js'), 'utf8'),
+    },
   });
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   manifest.name = name;
@@ -405,7 +406,7 @@ async function storm(browser, mock, label) {
 // ------------------------------------------------------------------- main
 
 async function main() {
-  if (!existsSync(join(PKG, GLUE))) throw new Error(`pkg/${GLUE} is missing: run \`make package\` first`);
+  if (!existsSync(join(PKG, WASM))) throw new Error(`pkg/${WASM} is missing: run \`make package\` first`);
   const host = { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, loadStart: loadavg().map((l) => l.toFixed(2)).join(' ') };
   const figures = {};
 
@@ -568,8 +569,7 @@ function tableRows(f) {
       rows.push({ figure: 'plain stable build (no -Zbuild-std)', value: `build failed: ${f.stable.error}`, floor: '', ratio: '' });
     } else {
       const pkgWasm = f.files.find((x) => x.name.endsWith('.wasm'));
-      const pkgGlue = f.files.find((x) => x.name === GLUE);
-      const stableTotal = total - (pkgWasm?.gz ?? 0) - (pkgGlue?.gz ?? 0) + f.stable.wasm.gz + f.stable.glue.gz;
+      const stableTotal = total - (pkgWasm?.gz ?? 0) + f.stable.wasm.gz;
       const same = pkgWasm && pkgWasm.sha === f.stable.wasm.sha;
       rows.push({ figure: 'plain stable build (wasm-pack --release, wasm-opt -Oz): shipped total', value: fmt.kib(stableTotal), floor: `package ${fmt.kib(total)}${same ? ' (the package IS the stable build)' : ''}`, ratio: ratio(stableTotal, total) });
       rows.push({ figure: '  stable .wasm vs package .wasm, gzip -9', value: fmt.kib(f.stable.wasm.gz), floor: `package ${fmt.kib(pkgWasm?.gz ?? 0)}`, ratio: `${stableTotal - total >= 0 ? '+' : ''}${fmt.kib(stableTotal - total)} total` });

@@ -5,16 +5,14 @@
 // object; hashes do not compress. Renaming them saves about 2.5 KB gzipped.
 // The exports get short names too (the glue calls each as `wasm.<name>`;
 // closure shims are named after their whole Rust type, 200 characters and
-// more): about 0.4 KB. `memory` keeps its name, as callers of the glue's
-// default export may read it. The `.d.ts` files given after the glue are
-// rewritten to match. Used by scripts/package.sh; fails loudly if the glue
-// does not have the shape it expects, rather than ship a module that cannot
-// link.
+// more): about 0.7 KB. `memory` keeps its name. Used by scripts/package.sh;
+// fails loudly if the glue does not have the shape it expects, rather than
+// ship a module that cannot link.
 //
-// Usage: node scripts/minify-imports.mjs <module_bg.wasm> <glue.js> [types.d.ts...]
+// Usage: node scripts/minify-imports.mjs <module_bg.wasm> <glue.js>
 import { readFileSync, writeFileSync } from 'node:fs';
 
-const [wasmPath, gluePath, ...typesPaths] = process.argv.slice(2);
+const [wasmPath, gluePath] = process.argv.slice(2);
 const wasm = readFileSync(wasmPath);
 let glue = readFileSync(gluePath, 'utf8');
 
@@ -80,7 +78,7 @@ function wordRegExp(name, prefix = '') {
 
 // The export section (at `pos`, ending at `end`) with short names; each
 // renamed export must be called as `wasm.<name>` in the glue.
-const exportNames = new Map();
+let exportsRenamed = 0;
 function renameExports(end) {
   const count = uleb();
   const entries = [encodeUleb(count)];
@@ -91,14 +89,13 @@ function renameExports(end) {
     uleb(); // index
     let short = name;
     if (name !== 'memory') {
-      short = `_${shortName(exportNames.size)}`;
+      short = `_${shortName(exportsRenamed++)}`;
       // Reached only as `wasm.<name>`: never by a computed key (the glue's
       // own functions may share the name, as `scrubJson` does).
       if ([`'${name}'`, `"${name}"`, `\`${name}\``].some((q) => glue.includes(q))) {
         fail(`export ${name} is named in a string in the glue`);
       }
       glue = glue.replace(wordRegExp(name, 'wasm\\.'), `wasm.${short}`);
-      exportNames.set(name, short);
     }
     entries.push(encodeName(short), wasm.subarray(descStart, pos));
   }
@@ -158,14 +155,4 @@ while (pos < wasm.length) {
 
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(gluePath, glue);
-for (const path of typesPaths) {
-  let types = readFileSync(path, 'utf8');
-  // Only the declarations of the wasm exports (`export const name:` in the
-  // _bg.wasm.d.ts, `readonly name:` of `InitOutput`): the glue's own
-  // functions of the same name keep it.
-  for (const [name, short] of exportNames) {
-    types = types.replace(new RegExp(`(?<=(?:readonly|export const) )${name.replace(/\$/g, '\\$')}(?=:)`, 'g'), short);
-  }
-  writeFileSync(path, types);
-}
-console.log(`minify-imports: ${renamed} imports and ${exportNames.size} exports renamed`);
+console.log(`minify-imports: ${renamed} imports and ${exportsRenamed} exports renamed`);

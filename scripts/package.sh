@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the npm package `mv3-telemetry` into pkg/:
-#   wasm-pack build (release, --target web)  -> mv3_telemetry.js, _bg.wasm, .d.ts
-#   + scripts/minify-imports.mjs: short import and export names in the .wasm, the glue and its types
-#   + index.js: js/index.js and the modules it imports, bundled into one file
-#     (one module for the worker to fetch and parse at every start)
+#   wasm-pack build (release, --target web)  -> the glue mv3_telemetry.js, _bg.wasm
+#   + scripts/minify-imports.mjs: short import and export names in the .wasm and the glue
+#   + index.js: js/index.js, the modules it imports and the glue, bundled into
+#     one file (one module for the worker to fetch and parse at every start)
 #   + js/index.d.ts
 #   + page.js (ESM) and page.global.js (classic script): the page client
 #     connect(), no wasm, at most 2 KiB gzipped (checked here), + js/page.d.ts
@@ -99,16 +99,19 @@ build_wasm() {
 }
 build_wasm
 
-# Short import names in the .wasm and in the glue that feeds them (~2.5 KB
-# gzipped; the script says why and checks the glue's shape).
-node scripts/minify-imports.mjs "$OUT/mv3_telemetry_bg.wasm" "$OUT/mv3_telemetry.js" "$OUT/mv3_telemetry.d.ts" "$OUT/mv3_telemetry_bg.wasm.d.ts"
+# Short import and export names in the .wasm and in the glue that feeds them
+# (~3 KB gzipped; the script says why and checks the glue's shape).
+node scripts/minify-imports.mjs "$OUT/mv3_telemetry_bg.wasm" "$OUT/mv3_telemetry.js"
 
-# Minified ES modules (import.meta.url and the exports are kept as they are).
-# The wasm glue stays its own module: index.js finds the .wasm beside it.
-esbuild --minify --format=esm --log-level=warning "$OUT/mv3_telemetry.js" --outfile="$OUT/mv3_telemetry.js.min"
-mv "$OUT/mv3_telemetry.js.min" "$OUT/mv3_telemetry.js"
-esbuild --bundle --minify --format=esm --log-level=warning "--external:*/mv3_telemetry.js" \
-  "$JS_DIR/index.js" --outfile="$OUT/index.js"
+# One minified ES module: js/index.js with the glue bundled in (import.meta.url
+# and the exports are kept as they are; index.js finds the .wasm beside it).
+# The glue is internal: neither it nor its types are shipped on their own.
+bundle_dir="$(mktemp -d)"
+cp -R "$JS_DIR/." "$bundle_dir/"
+cp "$OUT/mv3_telemetry.js" "$bundle_dir/mv3_telemetry.js"
+esbuild --bundle --minify --format=esm --log-level=warning "$bundle_dir/index.js" --outfile="$OUT/index.js"
+rm -rf "$bundle_dir"
+rm -f "$OUT/mv3_telemetry.js" "$OUT/mv3_telemetry.d.ts" "$OUT/mv3_telemetry_bg.wasm.d.ts"
 # The page client: bundled alone (it must never pull the wasm glue in).
 esbuild --bundle --minify --format=esm --log-level=warning "$JS_DIR/page.js" --outfile="$OUT/page.js"
 esbuild --bundle --minify --format=iife --log-level=warning "$JS_DIR/page-global.js" --outfile="$OUT/page.global.js"

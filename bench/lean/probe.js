@@ -1,8 +1,12 @@
 // Loaded by bench/lean.mjs's test extensions as the FIRST import of the
 // service worker, so it runs before any module of the SDK is evaluated.
-// It stamps the worker's first line and wraps chrome.storage.local's writes
-// to count what every set() and remove() carries, whatever the keys and the
-// storage format of the SDK. It reads nothing of the SDK's state.
+// It stamps the worker's first line, keeps the wasm instance's memory, and
+// wraps chrome.storage.local's writes to count what every set() and remove()
+// carries, whatever the keys and the storage format of the SDK. It reads
+// nothing of the SDK's state.
+// Keeps the wasm instance's memory (a module of its own, shared with bench/peers).
+import './bench-wasm-memory.js';
+
 self.__benchT0 = performance.now();
 
 const area = chrome.storage.local;

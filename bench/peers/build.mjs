@@ -66,7 +66,6 @@ export async function buildPeers(collectorUrl, sdks = SDKS) {
       legalComments: 'none',
       logLevel: 'error',
       alias: {
-        'mv3-telemetry/glue': join(ROOT, 'pkg/mv3_telemetry.js'),
         'mv3-telemetry': join(ROOT, 'pkg/index.js'),
       },
       define: {
