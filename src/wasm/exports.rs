@@ -7,7 +7,7 @@ use std::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::future_to_promise;
+use wasm_bindgen_futures::spawn_local;
 
 use super::options::{global_patterns, scrubber};
 use super::platform::{self, chrome_storage_local, now_ms, stored_text, CryptoEntropy};
@@ -408,9 +408,14 @@ impl Client {
     /// Writes pending state to storage now.
     pub fn persist(&self) -> Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
-            persist_now(&inner).await;
-            Ok(JsValue::UNDEFINED)
+        // `Promise::new` and `spawn_local`, both linked already, rather than
+        // `future_to_promise` (size).
+        Promise::new(&mut |resolve, _reject| {
+            let inner = inner.clone();
+            spawn_local(async move {
+                persist_now(&inner).await;
+                let _ = resolve.call0(&JsValue::NULL);
+            });
         })
     }
 
