@@ -1,7 +1,8 @@
 //! Time formatting and parsing without a date crate (size): RFC 3339 output
 //! for `sent_at`, HTTP-date input for `Retry-After`.
 
-use crate::core::json::PushByte;
+use crate::core::json::{push_u64, PushByte};
+
 /// Milliseconds since the Unix epoch, as every core API takes time.
 pub type Millis = u64;
 
@@ -38,15 +39,21 @@ pub fn utc_day(ms: Millis) -> i64 {
 
 /// Appends `value` in decimal, zero-padded to `width` digits.
 pub(crate) fn push_padded(out: &mut String, value: i64, width: usize) {
-    let mut digits = String::with_capacity(width);
-    super::json::push_u64(&mut digits, value.unsigned_abs());
+    let magnitude = value.unsigned_abs();
     if value < 0 {
         out.push_byte(b'-');
     }
-    for _ in digits.len()..width {
+    // The digits are counted, not written into a `String` of their own.
+    let mut digits = 1;
+    let mut rest = magnitude / 10;
+    while rest > 0 {
+        digits += 1;
+        rest /= 10;
+    }
+    for _ in digits..width {
         out.push_byte(b'0');
     }
-    out.push_str(&digits);
+    push_u64(out, magnitude);
 }
 
 /// `2026-11-21T10:00:00.000Z` for a Unix timestamp in milliseconds.
