@@ -12,10 +12,9 @@
 //! [`Scrubber::scrub_value`] (keys, strings, card numbers), applied in the
 //! same order, so both paths give the same text (a host test compares them).
 
-use crate::core::json::PushByte;
 use std::borrow::Cow;
 
-use crate::core::json::{push_string, Reader, Result, Token};
+use crate::core::json::{push_string, PushByte, Reader, Result, Token};
 use crate::core::policy::Policy;
 use crate::core::sanitize::{truncate_chars, Cleaning, DEPTH_MARKER};
 use crate::core::scrub::{Scrubber, FILTERED};

@@ -3,8 +3,7 @@
 //! content script, the origin of the web page (never its path, query or title).
 //! See the README's "Every extension context" and DESIGN section 3.
 
-use crate::core::json::push_string;
-use crate::core::json::PushByte;
+use crate::core::json::{push_string, PushByte};
 use crate::core::split::split_last;
 
 /// The longest origin kept (a scheme, a host name of at most 253 characters

@@ -1,10 +1,10 @@
-//! Splitting text at an ASCII byte.
+//! Splitting text at an ASCII byte (or, for stack frames, a short pattern).
 //!
 //! std's `split(char)`, `find(char)`, `split_once(char)` and their reverse
 //! forms link its char searchers and `memchr` (about 1.5 KB of wasm, see
-//! `docs/size.md`); here each is a loop over bytes. Splitting at an ASCII
-//! byte never cuts a UTF-8 character: every byte of a multi-byte character
-//! is above 0x7F.
+//! `docs/size.md`), and its string patterns the two-way searcher; here each
+//! is a loop over bytes. Splitting at an ASCII byte never cuts a UTF-8
+//! character: every byte of a multi-byte character is above 0x7F.
 
 /// The text before and after the first `byte` (ASCII), as
 /// `str::split_once` gives it.
@@ -18,6 +18,18 @@ pub fn split_first(text: &str, byte: u8) -> Option<(&str, &str)> {
 pub fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
     let at = text.bytes().rposition(|b| b == byte)?;
     around(text, at)
+}
+
+/// The text before and after the last `pattern`, as `str::rsplit_once`
+/// gives it for a string pattern: a plain reverse scan (std's links its
+/// two-way searcher; the texts here are short).
+pub fn split_last_str<'a>(text: &'a str, pattern: &str) -> Option<(&'a str, &'a str)> {
+    let last = text.len().checked_sub(pattern.len())?;
+    let at = (0..=last)
+        .rev()
+        .find(|&i| text.as_bytes()[i..].starts_with(pattern.as_bytes()))?;
+    // A match of a whole UTF-8 pattern starts and ends on char boundaries.
+    Some((text.get(..at)?, text.get(at + pattern.len()..)?))
 }
 
 fn around(text: &str, at: usize) -> Option<(&str, &str)> {
@@ -74,6 +86,13 @@ mod tests {
                     pieces(text, byte).collect::<Vec<_>>(),
                     text.split(c).collect::<Vec<_>>(),
                     "{text:?}"
+                );
+            }
+            for pattern in [",", ", ", ":0x", "é,"] {
+                assert_eq!(
+                    split_last_str(text, pattern),
+                    text.rsplit_once(pattern),
+                    "{text:?} {pattern:?}"
                 );
             }
         }

@@ -18,9 +18,8 @@
 //! [`MAX_FRAMES`] frames, each line cut to [`MAX_LINE`] bytes, so a hostile
 //! `stack` string costs at most one pass over its lines.
 
-use super::json::{self, parse_u64, Json};
-use crate::core::json::PushByte;
-use crate::core::split::{pieces, split_first, split_last};
+use super::json::{self, parse_u64, Json, PushByte};
+use crate::core::split::{pieces, split_first, split_last, split_last_str};
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -104,17 +103,6 @@ fn reduce_file(file: &str) -> String {
     file.to_owned()
 }
 
-/// `str::rsplit_once` as a plain reverse byte scan. Size: the std version
-/// pulls in the two-way and char searchers (~2 KB of wasm); frames are short.
-fn rsplit_once<'a>(text: &'a str, pattern: &str) -> Option<(&'a str, &'a str)> {
-    let last = text.len().checked_sub(pattern.len())?;
-    let at = (0..=last)
-        .rev()
-        .find(|&i| text.as_bytes()[i..].starts_with(pattern.as_bytes()))?;
-    // A match of a whole UTF-8 pattern starts and ends on char boundaries.
-    Some((&text[..at], &text[at + pattern.len()..]))
-}
-
 /// Splits `loc:line:col` / `loc:line`; the numeric parts must be all digits.
 fn split_line_col(loc: &str) -> (&str, Option<u32>, Option<u32>) {
     let num = |s: &str| -> Option<u32> {
@@ -124,9 +112,9 @@ fn split_line_col(loc: &str) -> (&str, Option<u32>, Option<u32>) {
             None
         }
     };
-    if let Some((rest, last)) = rsplit_once(loc, ":") {
+    if let Some((rest, last)) = split_last(loc, b':') {
         if let Some(n) = num(last) {
-            if let Some((file, mid)) = rsplit_once(rest, ":") {
+            if let Some((file, mid)) = split_last(rest, b':') {
                 if let Some(l) = num(mid) {
                     return (file, Some(l), Some(n));
                 }
@@ -152,19 +140,19 @@ fn parse_location(loc: &str) -> (Option<String>, Option<u32>, Option<u32>) {
                 return parse_location(inner);
             }
         }
-        if let Some((_, tail)) = rsplit_once(loc, ", ") {
+        if let Some((_, tail)) = split_last_str(loc, ", ") {
             return parse_location(tail);
         }
         return (None, None, None);
     }
     // wasm frames: `url:wasm-function[12]:0x1a2b`, or the newer `url:0x1a2b`.
-    if let Some((before, hex)) = rsplit_once(loc, ":0x") {
+    if let Some((before, hex)) = split_last_str(loc, ":0x") {
         if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
             // At most 8 hex digits: fits. Size: not `u32::from_str_radix`.
             let offset = hex
                 .bytes()
                 .try_fold(0u32, |n, b| Some(n << 4 | (b as char).to_digit(16)?));
-            let (file, index) = match rsplit_once(before, ":wasm-function[") {
+            let (file, index) = match split_last_str(before, ":wasm-function[") {
                 Some((file, idx)) => (
                     file,
                     idx.strip_suffix(']')

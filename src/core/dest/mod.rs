@@ -10,12 +10,10 @@ pub mod response;
 pub mod sentry;
 
 use super::error::{Error, Result};
-use super::json::{push_escaped, push_string, push_u64, Json};
+use super::json::{push_escaped, push_string, push_u64, Json, PushByte};
 use super::time::{push_rfc3339, Millis};
 use super::wire::Context;
-use crate::core::json::PushByte;
-use crate::core::split::split_first;
-pub(crate) use crate::core::split::split_last;
+use crate::core::split::{split_first, split_last};
 
 /// The kinds of item a destination can carry, as a set of bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

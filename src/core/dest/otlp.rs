@@ -8,10 +8,11 @@
 
 use super::{
     item_type, list, number, opt_text, put, put_bool, put_field, put_joined, put_opt_u64, put_str,
-    put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+    put_u64, sep, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_i64, Json};
 use crate::core::sketch::Sketch;
+use crate::core::split::split_last;
 use crate::core::time::Millis;
 
 /// The path of log records.

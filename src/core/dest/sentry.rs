@@ -14,10 +14,10 @@
 
 use super::{
     item_type, list, opt_text, put, put_bool, put_field, put_opt_u64, put_path, put_str, put_time,
-    put_u64, sep, split_last, text, timestamp, ItemType, Meta,
+    put_u64, sep, text, timestamp, ItemType, Meta,
 };
 use crate::core::json::{self, push_escaped, push_string, push_u64, Json};
-use crate::core::split::pieces;
+use crate::core::split::{pieces, split_last};
 use crate::core::time::{push_padded, Millis};
 use crate::core::wire::{DropCounts, DropReason};
 

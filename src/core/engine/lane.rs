@@ -8,11 +8,11 @@
 //! boundaries are (`docs/persistence.md`). A cursor is the same idea for one
 //! destination: items below its `floor` are done for it.
 
-use crate::core::json::PushByte;
-use crate::core::split::pieces;
 use std::collections::VecDeque;
 
 use crate::core::dest::Kind;
+use crate::core::json::PushByte;
+use crate::core::split::pieces;
 use crate::core::time::Millis;
 use crate::core::wire::{DropCounts, Endpoint};
 

@@ -7,8 +7,7 @@
 //! The record is written and read by hand over [`Json`]: no serde in the wasm.
 
 use crate::core::dest::Kind;
-use crate::core::json::PushByte;
-use crate::core::json::{self, parse_u64, push_string, push_u64, Json};
+use crate::core::json::{self, parse_u64, push_string, push_u64, Json, PushByte};
 use crate::core::names::{CHUNK_PREFIX, LEGACY_STATE_KEY};
 use crate::core::sketch::Sketch;
 use crate::core::source::Source;

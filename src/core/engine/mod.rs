@@ -15,12 +15,10 @@ mod log;
 mod record;
 mod timing;
 
-use crate::core::json::PushByte;
-
 use super::dest::{Destinations, ItemType, Kind};
 use super::error::{Error, Result};
 use super::ids::Entropy;
-use super::json::Json;
+use super::json::{Json, PushByte};
 use super::policy::Policy;
 use super::props::KeyCache;
 use super::scrub::Scrubber;

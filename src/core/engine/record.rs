@@ -3,8 +3,7 @@
 
 use crate::core::fingerprint::fingerprint;
 use crate::core::ids::Entropy;
-use crate::core::json::PushByte;
-use crate::core::json::{self, Json, Number};
+use crate::core::json::{self, Json, Number, PushByte};
 use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::props::write_props;
 use crate::core::sanitize::{clean_name, truncate_chars, Cleaning};

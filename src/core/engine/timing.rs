@@ -3,8 +3,7 @@
 //! records a `slow_operation` event.
 
 use crate::core::ids::Entropy;
-use crate::core::json;
-use crate::core::json::PushByte;
+use crate::core::json::{self, PushByte};
 use crate::core::sanitize::Cleaning;
 use crate::core::sketch::Sketch;
 use crate::core::time::Millis;

@@ -1,8 +1,7 @@
 //! Every item body on the wire, written directly as JSON text: items are
 //! serialized once, when recorded, and stored and sent as they are.
 
-use crate::core::json::PushByte;
-use crate::core::json::{push_string, push_u64, Number};
+use crate::core::json::{push_string, push_u64, Number, PushByte};
 use crate::core::sketch::Summary;
 use crate::core::source::is_web_file;
 use crate::core::stack::Frame;

@@ -6,8 +6,7 @@ pub mod items;
 use super::json::push_string as push_json_string;
 /// The digit writer, re-exported for the engine and the glue (it lives in [`super::json`]).
 pub use super::json::push_u64;
-use super::json::Json;
-use crate::core::json::PushByte;
+use super::json::{Json, PushByte};
 
 /// The SDK's name as sent in every batch.
 pub const SDK_NAME: &str = "mv3-telemetry";
