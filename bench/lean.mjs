@@ -30,12 +30,14 @@
 //    found as the one far ahead of all others while the worker spins 400 ms)
 //    over a burst of LEAN_TRACK_BURST calls and the wait until storage has
 //    settled (the SDK's debounced persist done, then LEAN_QUIET_MS without a
-//    write), minus the same wait with no calls, divided by the calls. Without
+//    write), minus the same wait with no calls measured in the same round,
+//    divided by the calls; the median over rounds. Without
 //    /proc: the non-idle time of a V8 CPU profile of the worker (CDP Profiler,
 //    50 µs sampling, which slows JS down). Work in the browser process (the
 //    storage backend) is not counted. The persistence floor is the same
 //    measure of the least an SDK that keeps every event durable can do: each
-//    event's JSON built, the burst written in one chrome.storage.local.set.
+//    event's JSON built, the burst written in one chrome.storage.local.set;
+//    it too is measured in every round, beside that round's baseline.
 //    The JS floor is JSON.stringify(props)
 //    pushed into an array, timed in the same worker.
 // 4. Bytes one new event writes: chrome.storage.local.set/remove/clear are
@@ -328,6 +330,11 @@ async function measuredBurst(browser, calls, { minMs = 0, floor = false } = {}) 
   }
 }
 
+/** µs per call: the median over rounds of (busy - that round's baseline) / BURST. */
+function netPerCall(busy, base) {
+  return Math.max(0, median(busy.map((x, i) => x - base[i]))) / BURST;
+}
+
 /** The JS floor: JSON.stringify(props) kept in an array, µs per call (median of rounds). */
 function jsFloor(browser) {
   return browser.evaluate(([props, rounds]) => {
@@ -460,8 +467,14 @@ async function main() {
     figures.cold = cold;
 
     // 3. track() including deferred work, and 4. bytes per event
-    const track = { 0: [], 1000: [], sync0: [], sync1000: [], windows: [], q0: [], q1000: [], unsettled: 0 };
+    const track = { 0: [], 1000: [], sync0: [], sync1000: [], windows: [], q0: [], q1000: [], base: [], floorBusy: [], unsettled: 0 };
+    track.floorUs = await jsFloor(hold);
+    // Each round measures the SDK's bursts, the same wait with no calls and
+    // the persistence floor one after the other, so that every figure is
+    // taken net of a baseline from the same minute of the same machine (the
+    // floor alone moved by 2x between runs when it was measured apart).
     for (let r = 0; r < ROUNDS; r++) {
+      let windowMs = 0;
       for (const q of [0, QUEUED]) {
         const queued = await prepareQueue(hold, q);
         const b = await measuredBurst(hold, BURST);
@@ -470,27 +483,18 @@ async function main() {
         track[q === 0 ? 'sync0' : 'sync1000'].push(b.syncUs / BURST);
         track[q === 0 ? 'q0' : 'q1000'].push(queued);
         track.windows.push(b.settle.ms);
+        windowMs = Math.max(windowMs, b.settle.ms);
         if (!b.settle.ok) track.unsettled++;
       }
+      track.base.push((await measuredBurst(hold, 0, { minMs: windowMs })).busyUs);
+      track.floorBusy.push((await measuredBurst(hold, BURST, { minMs: windowMs, floor: true })).busyUs);
     }
     const windowMs = median(track.windows);
-    const baseline = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      // The same wait with no calls, as long as the bursts' median wait.
-      const b = await measuredBurst(hold, 0, { minMs: windowMs });
-      baseline.push(b.busyUs);
-    }
-    track.baselineUs = median(baseline);
-    track.floorUs = await jsFloor(hold);
-    const persistFloor = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const b = await measuredBurst(hold, BURST, { minMs: windowMs, floor: true });
-      persistFloor.push(b.busyUs);
-    }
-    track.persistFloorUs = Math.max(0, median(persistFloor) - track.baselineUs) / BURST;
+    track.baselineUs = median(track.base);
+    track.persistFloorUs = netPerCall(track.floorBusy, track.base);
     await hold.evaluate(() => chrome.storage.local.remove('bench.floor'));
     figures.track = track;
-    const perCall = (q) => Math.max(0, median(track[q]) - track.baselineUs) / BURST;
+    const perCall = (q) => netPerCall(track[q], track.base);
     log(`track incl. deferred: 0 queued ${perCall(0).toFixed(2)} µs, 1,000 queued ${perCall(1000).toFixed(2)} µs (baseline ${(track.baselineUs / 1000).toFixed(2)} ms per window of ${windowMs.toFixed(0)} ms); floor ${track.floorUs.toFixed(2)} µs`);
 
     const bytes = { 10: [], 1000: [], raw: { 10: [], 1000: [] } };
@@ -589,7 +593,7 @@ function tableRows(f) {
   }
   const t = f.track;
   for (const q of [0, 1000]) {
-    const per = Math.max(0, median(t[q]) - t.baselineUs) / BURST;
+    const per = netPerCall(t[q], t.base);
     const sync = median(t[q === 0 ? 'sync0' : 'sync1000']);
     rows.push({
       figure: `track(name, {10 props}) incl. deferred work, ${q === 0 ? '0' : '1,000'} queued (burst of ${BURST})`,
@@ -632,7 +636,7 @@ function notesFor(f, host) {
   const notes = [
     `Chromium ${f.chromium ?? '?'}, ${host.cores} cores (${host.cpu}); load average ${host.loadStart} at start, ${host.loadEnd} at the end. The machine was shared with other work: timed figures are noisy.`,
     `Rounds: ${ROUNDS} cold starts per figure (empty and SDK alternating); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
-    `track(): ${[...(t.methods ?? [])].map((m) => (m === 'CPU profile' ? `busy (non-idle) time of a V8 CPU profile of the worker (${SAMPLING_US} µs sampling, which slows JS down)` : 'CPU time of the worker\'s thread (/proc/<pid>/task/<tid>/schedstat)')).join(' in some rounds, ')} over the burst and the wait until storage settled, minus ${(t.baselineUs / 1000).toFixed(2)} ms (median of the same wait with no calls), divided by ${BURST} (per-round busy ms, 0 queued: ${t[0].map((x) => (x / 1000).toFixed(1)).join(' ')}; 1,000 queued: ${t[1000].map((x) => (x / 1000).toFixed(1)).join(' ')}); queue before the bursts: median ${median(t.q0)} and ${median(t.q1000)} items${t.unsettled ? `; ${t.unsettled} bursts did not settle within 10 s` : ''}. The JS floor: JSON.stringify(props) pushed into an array, 20,000 calls, median of 21. The persistence floor: what making each event durable costs at the least, measured like track(): per burst, each event's JSON (id, type, name, time, props) built and all ${BURST} written in one chrome.storage.local.set, minus the same baseline. 'The calls themselves': wall time of the loop of ${BURST} calls (wall time: under load it includes time the thread waited for a core, as does the floor).`,
+    `track(): ${[...(t.methods ?? [])].map((m) => (m === 'CPU profile' ? `busy (non-idle) time of a V8 CPU profile of the worker (${SAMPLING_US} µs sampling, which slows JS down)` : 'CPU time of the worker\'s thread (/proc/<pid>/task/<tid>/schedstat)')).join(' in some rounds, ')} over the burst and the wait until storage settled, minus the same wait with no calls measured in the same round (median ${(t.baselineUs / 1000).toFixed(2)} ms), divided by ${BURST}, median over rounds (per-round busy ms, 0 queued: ${t[0].map((x) => (x / 1000).toFixed(1)).join(' ')}; 1,000 queued: ${t[1000].map((x) => (x / 1000).toFixed(1)).join(' ')}); queue before the bursts: median ${median(t.q0)} and ${median(t.q1000)} items${t.unsettled ? `; ${t.unsettled} bursts did not settle within 10 s` : ''}. The JS floor: JSON.stringify(props) pushed into an array, 20,000 calls, median of 21. The persistence floor: what making each event durable costs at the least, measured like track(): per burst, each event's JSON (id, type, name, time, props) built and all ${BURST} written in one chrome.storage.local.set, in the same rounds, minus the same baselines. 'The calls themselves': wall time of the loop of ${BURST} calls (wall time: under load it includes time the thread waited for a core, as does the floor).`,
     `Queued at ready in the cold-start rounds: median ${median(f.cold.q0)} and ${median(f.cold.q1000)} items (stats().queued). The held SDK's collector got ${f.holdRequests ?? '?'} requests over the whole run, the flush() calls that empty the queue between rounds included.`,
     `Storage probe (chrome.storage.local wrapped before the SDK loaded): ${JSON.stringify(f.wrapped)}.`,
     `Retry allowance: Monte Carlo of the full-jitter schedule (delay after failure k uniform in [0, min(${RETRY_DEFAULTS.maxDelayMs}, ${RETRY_DEFAULTS.baseDelayMs}·2^(k-1))] ms, ${RETRY_DEFAULTS.maxAttempts} attempts then the next batch at once, one batch at a time, round trips taken as 0): mean ${f.allowance?.mean.toFixed(2)}, median ${f.allowance?.p50}, p99 ${f.allowance?.p99}, max ${f.allowance?.max} requests in ${STORM_MS / 1000} s.`,

@@ -1,5 +1,7 @@
 //! Random identifiers from injected entropy: the core never calls an RNG itself.
 
+use crate::core::json::PushByte;
+
 /// A source of random bytes. The browser glue fills it from
 /// `crypto.getRandomValues`; tests use [`SplitMix`], a plain seeded value.
 pub trait Entropy {
@@ -61,8 +63,13 @@ pub fn uuid_v4_from_bytes(mut bytes: [u8; 16]) -> String {
         text[at + 1] = HEX[(byte & 0x0f) as usize];
         at += 2;
     }
-    // Only ASCII hex digits and dashes were written.
-    String::from_utf8(text.to_vec()).unwrap_or_default()
+    // Only ASCII hex digits and dashes were written: appended byte by byte,
+    // as `String::from_utf8` would check them with the UTF-8 validator.
+    let mut out = String::with_capacity(text.len());
+    for &b in &text {
+        out.push_byte(b);
+    }
+    out
 }
 
 /// True when `text` is a lower-case UUID v4 as [`uuid_v4_from_bytes`] makes them.

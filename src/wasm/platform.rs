@@ -138,9 +138,13 @@ fn string_from_js(text: &JsString) -> String {
     // runs; nothing allocates in between, so wasm memory cannot move.
     let view = unsafe { Uint8Array::view_mut_raw(bytes.as_mut_ptr(), capacity) };
     let written = text_encoder().encode_into(text, &view).written() as usize;
-    // SAFETY: `encodeInto` wrote `written` bytes of UTF-8 (lone surrogates as U+FFFD).
-    unsafe { bytes.set_len(written.min(capacity)) };
-    String::from_utf8(bytes).unwrap_or_default()
+    // SAFETY: `encodeInto` wrote `written` bytes of UTF-8 (lone surrogates
+    // as U+FFFD): the length covers initialized bytes only, and the text
+    // needs no second check (`String::from_utf8` would link the validator).
+    unsafe {
+        bytes.set_len(written.min(capacity));
+        String::from_utf8_unchecked(bytes)
+    }
 }
 
 thread_local! {

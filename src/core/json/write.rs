@@ -121,9 +121,11 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    let digits = buf.get(buf.len() - len..).unwrap_or_default();
-    // One checked copy of at most 20 ASCII bytes; no `unsafe` to skip it.
-    out.push_str(std::str::from_utf8(digits).unwrap_or_default());
+    // Byte by byte: `str::from_utf8` for a checked copy would link the
+    // UTF-8 validator for text that is ASCII by construction.
+    for &digit in buf.get(buf.len() - len..).unwrap_or_default() {
+        out.push_byte(digit);
+    }
 }
 
 /// Appends `n` in decimal, with a `-` if it is negative.

@@ -9,7 +9,6 @@
 //! is `[tokenizer, version]` and contains no entry.
 
 use super::scan::{eq_ic, in_packed, pack, packed_len, packed_words};
-use crate::core::json::PushByte;
 
 /// The base deny list (`docs/DESIGN.md` section 6), as written by users: each entry is split into
 /// parts the same way keys are, so `api_key` matches `apiKey` and `X-API-KEY`.
@@ -311,19 +310,16 @@ fn lower_parts(s: &[u8]) -> Vec<Box<[u8]>> {
 
 /// Parts joined by `_`, lower-cased: the canonical form used for allow-list
 /// comparison, so allowing `token_count` also allows `tokenCount`.
-fn canonical(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for p in Parts::new(s.as_bytes()) {
+///
+/// Bytes rather than text: names cut from a `str` at ASCII bytes need no
+/// UTF-8 check (`str::from_utf8` would link the validator for them).
+fn canonical(s: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(s.len());
+    for p in Parts::new(s) {
         if !out.is_empty() {
-            out.push_byte(b'_');
+            out.push(b'_');
         }
-        // Parts split on ASCII bytes only, so each part is valid UTF-8
-        // (`from_utf8_lossy` would link its own decoder for nothing).
-        let start = out.len();
-        out.push_str(std::str::from_utf8(p).unwrap_or_default());
-        if let Some(part) = out.get_mut(start..) {
-            part.make_ascii_lowercase();
-        }
+        out.extend(p.iter().map(u8::to_ascii_lowercase));
     }
     out
 }
@@ -370,7 +366,7 @@ impl Entries {
 pub(crate) struct KeyMatcher {
     deny: Entries,
     text_deny: Entries,
-    allow: Vec<String>,
+    allow: Vec<Vec<u8>>,
     /// For each lower-cased first byte, a bit per length (1..63) of the deny
     /// entries' first parts starting with it. Most parts of most keys
     /// (`event`, `page`, `q`) start no entry, and this rejects them with one
@@ -393,7 +389,7 @@ impl KeyMatcher {
         }
         let allow = allow
             .iter()
-            .map(|a| canonical(a))
+            .map(|a| canonical(a.as_bytes()))
             .filter(|a| !a.is_empty())
             .collect();
         let mut first = Box::new([0u64; 256]);
@@ -424,7 +420,7 @@ impl KeyMatcher {
     }
 
     /// Whether the key is explicitly allowed (`scrub.allowKeys`).
-    pub(crate) fn is_allowed(&self, key: &str) -> bool {
+    pub(crate) fn is_allowed(&self, key: &[u8]) -> bool {
         !self.allow.is_empty() && self.allow.contains(&canonical(key))
     }
 
@@ -495,9 +491,7 @@ impl KeyMatcher {
     /// once; most names (`event`, `Error`) hold no part that starts any
     /// listed word, which one lookup per part tells.
     pub(crate) fn text_tier(&self, name: &[u8]) -> Tier {
-        // Names are cut from a `str` at ASCII bytes, so always UTF-8; the
-        // conversion only runs when there is an allow list.
-        if !self.allow.is_empty() && std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)) {
+        if self.is_allowed(name) {
             return Tier::None;
         }
         // Most names (`event`, `page`, `Error`) hold no part that starts a
@@ -554,18 +548,14 @@ impl KeyMatcher {
 
     /// Key-based filtering decision: denied and not allowed.
     pub(crate) fn is_sensitive(&self, key: &str) -> bool {
-        self.matches_deny(key.as_bytes()) && !self.is_allowed(key)
+        self.matches_deny(key.as_bytes()) && !self.is_allowed(key.as_bytes())
     }
 
     /// URL query/fragment parameter decision: the URL list (whole name) or the
     /// key deny list, unless allowed.
-    /// `name` is cut from a `str` at ASCII bytes, so it is UTF-8; checked
-    /// only when there is an allow list, as in [`KeyMatcher::text_tier`].
     pub(crate) fn is_sensitive_param(&self, name: &[u8]) -> bool {
         let listed = in_packed(&URL_PARAMS_PACKED, name);
-        (listed || self.matches_deny(name))
-            && (self.allow.is_empty()
-                || !std::str::from_utf8(name).is_ok_and(|n| self.is_allowed(n)))
+        (listed || self.matches_deny(name)) && !self.is_allowed(name)
     }
 }
 

@@ -175,13 +175,15 @@ pub(crate) fn jwt_header_ok(part: &[u8]) -> bool {
     if !base64url_decode(part, &mut buf) {
         return false;
     }
-    match std::str::from_utf8(&buf) {
-        Ok(text) => matches!(
-            crate::core::json::parse(text),
-            Ok(crate::core::json::Json::Object(_))
-        ),
-        Err(_) => false,
-    }
+    // Each byte as the char of the same number (Latin-1): JSON's structure
+    // is ASCII, so an object is still an object, and no UTF-8 validator is
+    // linked for this one check. A header that is not UTF-8 is taken as a
+    // token's, which only scrubs more.
+    let text: String = buf.iter().map(|&b| char::from(b)).collect();
+    matches!(
+        crate::core::json::parse(&text),
+        Ok(crate::core::json::Json::Object(_))
+    )
 }
 
 /// CRC-32 (IEEE 802.3, reflected, as zlib computes it), bit by bit: the
@@ -419,5 +421,15 @@ mod tests {
         assert!(!jwt_header_ok(b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVC")); // truncated
         assert!(!jwt_header_ok(b"eyJ"));
         assert!(!jwt_header_ok(b"eyJ!!!"));
+    }
+
+    #[test]
+    fn a_jwt_header_is_any_json_object_whatever_its_bytes_outside_ascii() {
+        // {"kid":"é"}: UTF-8 inside a string.
+        assert!(jwt_header_ok(b"eyJraWQiOiLDqSJ9"));
+        // {"kid":"<0xff>"}: not UTF-8, still an object's shape: a token.
+        assert!(jwt_header_ok(b"eyJraWQiOiL_In0"));
+        // ["alg"]: JSON, but not an object.
+        assert!(!jwt_header_ok(b"WyJhbGciXQ"));
     }
 }
