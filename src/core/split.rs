@@ -36,6 +36,13 @@ fn around(text: &str, at: usize) -> Option<(&str, &str)> {
     Some((text.get(..at)?, text.get(at + 1..)?))
 }
 
+/// Whether `bytes` holds `byte`: a plain loop, where `<[u8]>::contains`
+/// links `memchr` (265 B of wasm) for slices of a few dozen bytes.
+#[allow(clippy::manual_contains)]
+pub fn has_byte(bytes: &[u8], byte: u8) -> bool {
+    bytes.iter().any(|&b| b == byte)
+}
+
 /// The pieces of `text` between its `byte`s (ASCII), as `str::split` gives
 /// them: empty text is one empty piece.
 pub fn pieces(text: &str, byte: u8) -> Pieces<'_> {
@@ -86,6 +93,10 @@ mod tests {
                     pieces(text, byte).collect::<Vec<_>>(),
                     text.split(c).collect::<Vec<_>>(),
                     "{text:?}"
+                );
+                assert_eq!(
+                    has_byte(text.as_bytes(), byte),
+                    text.as_bytes().contains(&byte)
                 );
             }
             for pattern in [",", ", ", ":0x", "é,"] {

@@ -21,6 +21,7 @@
 use super::keys::{is_not_credential, Tier};
 use super::scan::{in_packed, is, pack, packed_len, Hit, Scan, ALNUM, B64URL, DELIM};
 use super::validate::looks_random;
+use crate::core::split::has_byte;
 
 const LITERALS: &[&[u8]] = &[
     b"true",
@@ -605,7 +606,7 @@ impl Scan<'_, '_> {
         let (vs, ve, _) = self.value_at(v, Op::Flag)?;
         let val = &self.b[vs..ve];
         let colon = val.iter().position(|&c| c == b':')?;
-        if colon == 0 || colon + 1 == val.len() || val.contains(&b'/') {
+        if colon == 0 || colon + 1 == val.len() || has_byte(val, b'/') {
             return None;
         }
         Hit::new(vs, ve, "[auth]")

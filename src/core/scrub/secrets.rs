@@ -4,6 +4,7 @@
 
 use super::scan::{eq_ic, is, Hit, Scan, ALNUM, B64URL, DIGIT};
 use super::validate::{base64url_decode, jwt_header_ok};
+use crate::core::split::has_byte;
 
 impl Scan<'_, '_> {
     /// JWT/JWE: base64url segments joined by dots, the first decoding to a
@@ -106,7 +107,7 @@ impl Scan<'_, '_> {
         let basic_creds = w.len() == 5 && t.len() >= 4 && t.len() <= 1024 && {
             let mut out = Vec::with_capacity(t.len());
             base64url_decode(t, &mut out)
-                && out.contains(&b':')
+                && has_byte(&out, b':')
                 && out.iter().all(|&c| (0x20..0x7f).contains(&c))
         };
         let ok = (has_digit && t.len() >= 6) || (t.len() >= 20 && !wordy) || basic_creds;
