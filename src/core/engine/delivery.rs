@@ -212,7 +212,7 @@ impl Engine {
         };
         let mut len = 0;
         let mut bytes = 0;
-        for item in lane.items.range(start..) {
+        for item in lane.items.get(start..).unwrap_or_default() {
             let size = item.wire_len();
             let fits = len == 0 || (len < max_events && bytes + size <= budget);
             if !fits || item.session_id != first.session_id {
@@ -456,7 +456,11 @@ impl Engine {
         let cursor = &lane.cursors[ci];
         let batch = cursor.batch.as_ref().expect("a batch is being sent");
         let start = lane.start_of(cursor.floor);
-        let items = lane.items.range(start..start + batch.len);
+        let items = lane
+            .items
+            .get(start..start + batch.len)
+            .unwrap_or_default()
+            .iter();
         let anonymous_id = self.state.anonymous_id.as_deref().unwrap_or_default();
         let mut request = Request {
             id,

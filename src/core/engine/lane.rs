@@ -8,8 +8,6 @@
 //! boundaries are (`docs/persistence.md`). A cursor is the same idea for one
 //! destination: items below its `floor` are done for it.
 
-use std::collections::VecDeque;
-
 use crate::core::dest::Kind;
 use crate::core::json::PushByte;
 use crate::core::split::pieces;
@@ -64,6 +62,90 @@ impl QueuedItem {
     }
 }
 
+/// A lane's items, oldest first: a `Vec` whose front is consumed by moving
+/// `head` past it. Not std's `VecDeque`: its ring-buffer code cost 1.3 KB
+/// gzip of wasm for this one item type, and every walk over a ring is two
+/// loops. Reads go through the live items as a slice (`Deref`).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Items {
+    all: Vec<QueuedItem>,
+    /// `all[..head]` were taken from the front (emptied, no heap held).
+    head: usize,
+}
+
+/// What a slot taken from the front holds until the next compaction.
+const TAKEN: QueuedItem = QueuedItem {
+    seq: 0,
+    recorded_at: 0,
+    session_id: String::new(),
+    json: String::new(),
+    fingerprint: None,
+    count: 0,
+    chunk: 0,
+};
+
+impl Items {
+    /// Appends `item` at the back.
+    ///
+    /// Where the `Vec` would grow, the taken front is dropped instead when it
+    /// is at least 1/64 of it: a full queue (the cap evicting one item per
+    /// new one) then keeps its capacity, as a ring would (wasm memory never
+    /// shrinks), for a move of the live items every `capacity / 64` pushes
+    /// at most.
+    #[inline(never)]
+    pub fn push_back(&mut self, item: QueuedItem) {
+        if self.head > 0
+            && self.all.len() == self.all.capacity()
+            && self.head * 64 >= self.all.len()
+        {
+            self.all.drain(..self.head);
+            self.head = 0;
+        }
+        self.all.push(item);
+    }
+
+    /// Takes the oldest item out.
+    pub fn pop_front(&mut self) -> Option<QueuedItem> {
+        let slot = self.all.get_mut(self.head)?;
+        self.head += 1;
+        Some(std::mem::replace(slot, TAKEN))
+    }
+
+    /// Takes the newest item out.
+    pub fn pop_back(&mut self) -> Option<QueuedItem> {
+        if self.all.len() > self.head {
+            self.all.pop()
+        } else {
+            None
+        }
+    }
+
+    /// Every live item, oldest first, leaving none.
+    pub fn take_all(&mut self) -> impl Iterator<Item = QueuedItem> + '_ {
+        let head = std::mem::take(&mut self.head);
+        self.all.drain(..).skip(head)
+    }
+}
+
+impl From<Vec<QueuedItem>> for Items {
+    fn from(all: Vec<QueuedItem>) -> Items {
+        Items { all, head: 0 }
+    }
+}
+
+impl std::ops::Deref for Items {
+    type Target = [QueuedItem];
+    fn deref(&self) -> &[QueuedItem] {
+        self.all.get(self.head..).unwrap_or_default()
+    }
+}
+
+impl std::ops::DerefMut for Items {
+    fn deref_mut(&mut self) -> &mut [QueuedItem] {
+        self.all.get_mut(self.head..).unwrap_or_default()
+    }
+}
+
 /// The items of a lane that are in storage but not read yet: after a
 /// restart, item bodies are read when a batch needs them, not at start-up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,7 +185,7 @@ pub(crate) struct Lane {
     pub endpoint: Endpoint,
     /// Items read or recorded in this worker's life, oldest first: stored ones
     /// (in chunk order) before those not written yet.
-    pub items: VecDeque<QueuedItem>,
+    pub items: Items,
     /// Wire bytes of `items`, kept so `poll` never sums.
     pub bytes: usize,
     /// Stored items not read yet (they come before `items`).
@@ -172,7 +254,7 @@ impl Lane {
     pub fn new(endpoint: Endpoint) -> Lane {
         Lane {
             endpoint,
-            items: VecDeque::new(),
+            items: Items::default(),
             bytes: 0,
             unread: None,
             first_chunk: 0,
@@ -221,7 +303,7 @@ impl Lane {
     pub fn front(&self) -> Option<(u64, Millis)> {
         match self.unread {
             Some(u) if u.count > 0 => Some((u.front_seq, u.front_at)),
-            _ => self.items.front().map(|i| (i.seq, i.recorded_at)),
+            _ => self.items.first().map(|i| (i.seq, i.recorded_at)),
         }
     }
 
@@ -251,7 +333,7 @@ impl Lane {
 
     /// True when every cursor has passed the front item (or there is none to pass it).
     fn front_done(&self) -> bool {
-        match self.items.front() {
+        match self.items.first() {
             Some(front) if self.unread.is_none() => {
                 self.cursors.iter().all(|c| c.floor > front.seq)
             }
@@ -293,7 +375,7 @@ impl Lane {
         }
         let item = self.items.pop_front()?;
         self.bytes -= item.wire_len();
-        self.floor = self.items.front().map_or(item.seq + 1, |next| next.seq);
+        self.floor = self.items.first().map_or(item.seq + 1, |next| next.seq);
         self.shorten_batch(item.seq);
         Some(self.retire_chunks())
     }
@@ -316,7 +398,7 @@ impl Lane {
         if self.unread.is_some() {
             return self.first_chunk..self.first_chunk;
         }
-        let new_first = match self.items.front() {
+        let new_first = match self.items.first() {
             Some(front) if front.chunk != NOT_STORED => front.chunk,
             _ => self.next_chunk,
         };
@@ -333,7 +415,7 @@ impl Lane {
         let Some(unread) = self.unread.take() else {
             return (0, self.first_chunk..self.first_chunk);
         };
-        let mut read = VecDeque::new();
+        let mut read = Vec::new();
         let mut evict = unread.evict;
         let mut corrupt = 0;
         for (chunk, text) in chunks {
@@ -352,7 +434,7 @@ impl Lane {
                     continue;
                 }
                 item.chunk = chunk;
-                read.push_back(item);
+                read.push(item);
             }
         }
         // Items the record counted that no chunk gave back (a chunk key
@@ -364,8 +446,8 @@ impl Lane {
         // The stored batch is made of stored items only: never of items
         // recorded since the start.
         let read_len = read.len();
-        read.extend(self.items.drain(..));
-        self.items = read;
+        read.extend(self.items.take_all());
+        self.items = Items::from(read);
         for cursor in &mut self.cursors {
             cursor.floor = cursor.floor.max(self.floor);
             let start = self.items.partition_point(|i| i.seq < cursor.floor);
@@ -397,7 +479,7 @@ impl Lane {
         // shrinks, so its peak is what the worker keeps).
         let mut size = 0;
         let mut take = 0;
-        for item in self.items.range(start..) {
+        for item in self.items.get(start..).unwrap_or_default() {
             let line = super::log::item_line_len(item);
             if take > 0 && size + line > CHUNK_MAX_BYTES {
                 break;
@@ -406,7 +488,13 @@ impl Lane {
             take += 1;
         }
         let mut text = String::with_capacity(size);
-        for item in self.items.range_mut(start..).take(take) {
+        for item in self
+            .items
+            .get_mut(start..)
+            .unwrap_or_default()
+            .iter_mut()
+            .take(take)
+        {
             item.chunk = chunk;
             super::log::write_item_line(item, &mut text);
         }
@@ -421,5 +509,88 @@ impl Lane {
         for item in self.items.iter_mut().filter(|i| i.chunk == chunk) {
             item.chunk = NOT_STORED;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(seq: u64) -> QueuedItem {
+        QueuedItem {
+            seq,
+            json: seq.to_string(),
+            ..TAKEN
+        }
+    }
+
+    fn seqs(items: &Items) -> Vec<u64> {
+        items.iter().map(|i| i.seq).collect()
+    }
+
+    #[test]
+    fn items_leave_from_the_front_in_order_across_compactions() {
+        let mut items = Items::default();
+        let mut expected = std::collections::VecDeque::new();
+        let mut next = 0;
+        let mut compactions = 0;
+        // Pushes and pops interleaved, so the taken front is dropped many
+        // times at different lengths; a VecDeque says what must remain.
+        for round in 0..50u64 {
+            for _ in 0..(round % 7 + 1) * 5 {
+                let head = items.head;
+                items.push_back(item(next));
+                compactions += usize::from(items.head < head);
+                expected.push_back(next);
+                next += 1;
+            }
+            for _ in 0..(round % 5 + 1) * 6 {
+                assert_eq!(items.pop_front().map(|i| i.seq), expected.pop_front());
+            }
+            if round % 9 == 0 {
+                assert_eq!(items.pop_back().map(|i| i.seq), expected.pop_back());
+            }
+            assert_eq!(seqs(&items), Vec::from(expected.clone()));
+            assert!(items.all.len() - items.head == expected.len());
+        }
+        assert!(compactions > 3, "{compactions} compactions");
+    }
+
+    #[test]
+    fn a_full_queue_evicting_one_item_per_new_one_keeps_its_capacity() {
+        let mut items = Items::default();
+        for seq in 0..1_000 {
+            items.push_back(item(seq));
+        }
+        let capacity = items.all.capacity();
+        for seq in 1_000..20_000 {
+            items.pop_front();
+            items.push_back(item(seq));
+        }
+        assert_eq!(items.all.capacity(), capacity);
+        assert_eq!(items.len(), 1_000);
+        assert_eq!(items.first().map(|i| i.seq), Some(19_000));
+    }
+
+    #[test]
+    fn an_emptied_queue_pops_nothing_at_either_end() {
+        let mut items = Items::from(vec![item(1), item(2)]);
+        assert_eq!(items.pop_front().map(|i| i.json), Some("1".to_string()));
+        assert_eq!(items.pop_back().map(|i| i.json), Some("2".to_string()));
+        assert!(items.pop_front().is_none());
+        assert!(items.pop_back().is_none());
+        assert!(items.is_empty());
+    }
+
+    #[test]
+    fn taking_all_gives_the_live_items_only_and_leaves_none() {
+        let mut items = Items::from((0..5).map(item).collect::<Vec<_>>());
+        items.pop_front();
+        items.pop_front();
+        let taken: Vec<u64> = items.take_all().map(|i| i.seq).collect();
+        assert_eq!(taken, [2, 3, 4]);
+        assert!(items.is_empty());
+        items.push_back(item(9));
+        assert_eq!(seqs(&items), [9]);
     }
 }

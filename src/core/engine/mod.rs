@@ -816,7 +816,7 @@ impl Engine {
     /// lane, or `None` when it is part of a batch in flight (then nothing can go).
     fn drop_newest(&mut self) -> Option<usize> {
         let newest = (0..4)
-            .filter_map(|i| self.state.lanes[i].items.back().map(|item| (item.seq, i)))
+            .filter_map(|i| self.state.lanes[i].items.last().map(|item| (item.seq, i)))
             .max();
         let (_, index) = newest?;
         let lane = &mut self.state.lanes[index];
@@ -824,7 +824,7 @@ impl Engine {
         // A stored item would come back from its chunk after a restart.
         let stored = lane
             .items
-            .back()
+            .last()
             .is_some_and(|i| i.chunk != lane::NOT_STORED);
         if lane.items.len() <= touched || stored {
             return None;

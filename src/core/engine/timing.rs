@@ -104,7 +104,7 @@ impl Engine {
             if recorded == Recorded::Accepted {
                 let lane = &mut self.state.lanes[Endpoint::Performance.lane_index().unwrap_or(2)];
                 let otlp = lane.cursors.iter().any(|c| c.dest == Some(Kind::Otlp));
-                if let Some(item) = lane.items.back_mut().filter(|i| i.seq == seq) {
+                if let Some(item) = lane.items.last_mut().filter(|i| i.seq == seq) {
                     item.recorded_at = series.opened_at;
                     if otlp {
                         let old_len = item.wire_len();

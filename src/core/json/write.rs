@@ -12,6 +12,11 @@ use super::{slice, Json};
 pub trait PushByte {
     /// Appends `byte` if it is ASCII (a non-ASCII byte is a bug: dropped).
     fn push_byte(&mut self, byte: u8);
+
+    /// Appends `bytes` in one copy if they are all ASCII (else nothing: a
+    /// bug). For text ASCII by construction (digits, hex): `str::from_utf8`
+    /// would link the UTF-8 validator, and a byte at a time costs a call each.
+    fn push_ascii(&mut self, bytes: &[u8]);
 }
 
 impl PushByte for String {
@@ -21,6 +26,14 @@ impl PushByte for String {
             // SAFETY: one ASCII byte is a whole UTF-8 character, so the
             // string stays valid UTF-8.
             unsafe { self.as_mut_vec() }.push(byte);
+        }
+    }
+
+    fn push_ascii(&mut self, bytes: &[u8]) {
+        if bytes.iter().all(u8::is_ascii) {
+            // SAFETY: ASCII bytes are whole UTF-8 characters, so the string
+            // stays valid UTF-8.
+            unsafe { self.as_mut_vec() }.extend_from_slice(bytes);
         }
     }
 }
@@ -121,11 +134,7 @@ pub fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // Byte by byte: `str::from_utf8` for a checked copy would link the
-    // UTF-8 validator for text that is ASCII by construction.
-    for &digit in buf.get(buf.len() - len..).unwrap_or_default() {
-        out.push_byte(digit);
-    }
+    out.push_ascii(buf.get(buf.len() - len..).unwrap_or_default());
 }
 
 /// Appends `n` in decimal, with a `-` if it is negative.
@@ -160,4 +169,31 @@ pub fn push_array<T>(
         write_item(out, item);
     }
     out.push_byte(b']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_is_appended_and_anything_else_is_refused_whole() {
+        let mut out = String::from("a");
+        out.push_byte(b'b');
+        out.push_byte(0xff);
+        out.push_ascii(b"cd-09");
+        out.push_ascii(&[b'x', 0xc3, 0xa9]);
+        assert_eq!(out, "abcd-09");
+    }
+
+    #[test]
+    fn integers_are_written_as_their_decimal_digits() {
+        for n in [0, 7, 10, 1_234_567_890, u64::MAX] {
+            let mut out = String::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        let mut out = String::new();
+        push_i64(&mut out, i64::MIN);
+        assert_eq!(out, i64::MIN.to_string());
+    }
 }
