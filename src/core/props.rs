@@ -57,7 +57,8 @@ impl KeyCache {
 
     fn put(&mut self, key: &str, filtered: bool) {
         if self.slots.is_empty() {
-            self.slots.resize(KEY_CACHE_SLOTS, None);
+            // Collected, not `resize`: that links a clone loop for the type.
+            self.slots = (0..KEY_CACHE_SLOTS).map(|_| None).collect();
         }
         if let Some(slot) = self.slots.get_mut(Self::slot(key)) {
             *slot = Some((key.into(), filtered));

@@ -206,7 +206,8 @@ async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
                 .filter(|items| !items.is_null())
                 .map(|items| read_items(&items, &keys))
         }
-        None => Some(vec![None; keys.len()]),
+        // Collected, not `vec![None; n]`: that links a clone loop for the type.
+        None => Some(keys.iter().map(|_| None).collect()),
     };
     let retry_later = values.is_none();
     inner.with_engine(|engine, _, driver| {

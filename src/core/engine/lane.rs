@@ -120,10 +120,10 @@ impl Items {
         }
     }
 
-    /// Every live item, oldest first, leaving none.
-    pub fn take_all(&mut self) -> impl Iterator<Item = QueuedItem> + '_ {
-        let head = std::mem::take(&mut self.head);
-        self.all.drain(..).skip(head)
+    /// The live items, oldest first, as a `Vec`.
+    pub fn into_vec(mut self) -> Vec<QueuedItem> {
+        self.all.drain(..self.head);
+        self.all
     }
 }
 
@@ -446,7 +446,7 @@ impl Lane {
         // The stored batch is made of stored items only: never of items
         // recorded since the start.
         let read_len = read.len();
-        read.extend(self.items.take_all());
+        read.append(&mut std::mem::take(&mut self.items).into_vec());
         self.items = Items::from(read);
         for cursor in &mut self.cursors {
             cursor.floor = cursor.floor.max(self.floor);
@@ -583,14 +583,11 @@ mod tests {
     }
 
     #[test]
-    fn taking_all_gives_the_live_items_only_and_leaves_none() {
+    fn as_a_vec_the_queue_holds_its_live_items_only() {
         let mut items = Items::from((0..5).map(item).collect::<Vec<_>>());
         items.pop_front();
         items.pop_front();
-        let taken: Vec<u64> = items.take_all().map(|i| i.seq).collect();
-        assert_eq!(taken, [2, 3, 4]);
-        assert!(items.is_empty());
-        items.push_back(item(9));
-        assert_eq!(seqs(&items), [9]);
+        let live: Vec<u64> = items.into_vec().iter().map(|i| i.seq).collect();
+        assert_eq!(live, [2, 3, 4]);
     }
 }
