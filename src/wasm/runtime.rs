@@ -72,13 +72,23 @@ impl Inner {
                 return None;
             };
             let state = &mut *state;
-            let engine = state.engine.as_mut()?;
-            let result = f(engine, &mut state.entropy, &mut state.driver);
-            self.last_stats.set(engine.stats());
-            result
+            f(state.engine.as_mut()?, &mut state.entropy, &mut state.driver)
         };
-        self.run_deferred();
+        self.after_call();
         Some(result)
+    }
+
+    /// What follows every call on the engine, kept out of [`Self::with_engine`]'s
+    /// instantiations (one per call site): the stats snapshot that `stats()`
+    /// answers from while the engine is busy, then the deferred calls.
+    #[inline(never)]
+    fn after_call(self: &Rc<Self>) {
+        if let Ok(state) = self.state.try_borrow() {
+            if let Some(engine) = state.engine.as_ref() {
+                self.last_stats.set(engine.stats());
+            }
+        }
+        self.run_deferred();
     }
 
     /// True while an outer call holds the engine.
