@@ -14,7 +14,7 @@
 
 use std::borrow::Cow;
 
-use crate::core::json::{push_string, PushByte, Reader, Result, Token};
+use crate::core::json::{push_clean_string, push_string, PushByte, Reader, Result, Token};
 use crate::core::policy::Policy;
 use crate::core::sanitize::{truncate_chars, Cleaning, DEPTH_MARKER};
 use crate::core::scrub::{Scrubber, FILTERED};
@@ -149,7 +149,13 @@ impl Writer<'_, '_> {
             Token::String(text) => {
                 let cut = truncate_chars(&text, self.policy.max_string_chars, self.cleaning);
                 let bounded = cut.as_deref().unwrap_or(&text);
-                push_string(self.out, &self.scrubber.scrub_text(bounded));
+                match (&text, cut.is_none(), self.scrubber.scrub_text(bounded)) {
+                    // Unescaped in the input, not cut, not scrubbed: clean.
+                    (Cow::Borrowed(_), true, Cow::Borrowed(same)) => {
+                        push_clean_string(self.out, same);
+                    }
+                    (_, _, scrubbed) => push_string(self.out, &scrubbed),
+                }
             }
             Token::Array | Token::Object if depth > self.policy.max_depth => {
                 self.cleaning.truncated = true;
@@ -207,7 +213,10 @@ impl Writer<'_, '_> {
             let key_start = self.out.len();
             let filtered = match self.cache.get(&key) {
                 Some(filtered) => {
-                    push_string(self.out, &key);
+                    match &key {
+                        Cow::Borrowed(clean) => push_clean_string(self.out, clean),
+                        Cow::Owned(escaped) => push_string(self.out, escaped),
+                    }
                     filtered
                 }
                 None => {

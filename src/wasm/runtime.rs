@@ -72,7 +72,11 @@ impl Inner {
                 return None;
             };
             let state = &mut *state;
-            f(state.engine.as_mut()?, &mut state.entropy, &mut state.driver)
+            f(
+                state.engine.as_mut()?,
+                &mut state.entropy,
+                &mut state.driver,
+            )
         };
         self.after_call();
         Some(result)

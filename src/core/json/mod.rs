@@ -28,8 +28,8 @@ mod write;
 
 pub use parse::{parse, Reader, Token, MAX_DEPTH};
 pub use write::{
-    push_array, push_escaped, push_i64, push_optional_string, push_optional_u64, push_string,
-    push_u64, to_string, write, PushByte,
+    push_array, push_clean_string, push_escaped, push_i64, push_optional_string, push_optional_u64,
+    push_string, push_u64, to_string, write, PushByte,
 };
 
 /// A JSON value. Objects keep insertion order (JS key order) in a Vec; numbers keep their text.

@@ -83,6 +83,19 @@ pub fn push_string(out: &mut String, text: &str) {
     out.push_byte(b'"');
 }
 
+/// Appends `text` as a quoted string literal that needs no escape: text
+/// read unescaped from a JSON string ([`Token::String`](super::Token) as
+/// `Cow::Borrowed`, which holds no `"`, `\` or control character), or any
+/// part of it. Skips [`push_string`]'s scan for characters to escape: on
+/// the record path every key and most string values are such text.
+pub fn push_clean_string(out: &mut String, text: &str) {
+    debug_assert!(!text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'));
+    out.reserve(text.len() + 2);
+    out.push_byte(b'"');
+    out.push_str(text);
+    out.push_byte(b'"');
+}
+
 /// Appends `text` escaped as [`push_string`] does, without the quotes: for a
 /// string written in parts.
 pub fn push_escaped(out: &mut String, text: &str) {
