@@ -51,10 +51,15 @@ fn text(object: &Json, key: &str) -> String {
 
 /// The strings of an array field; other elements are skipped.
 fn strings(value: &Json) -> Vec<String> {
-    value
-        .as_array()
-        .map(|items| items.iter().filter_map(Json::to_owned_str).collect())
-        .unwrap_or_default()
+    // Loops rather than `collect` here and below: each collect into a new
+    // element type links its own copy of std's iterator-to-`Vec` code.
+    let mut out = Vec::new();
+    for item in value.as_array().unwrap_or_default() {
+        if let Some(text) = item.to_owned_str() {
+            out.push(text);
+        }
+    }
+    out
 }
 
 impl Options {
@@ -156,12 +161,12 @@ fn destinations(options: &Json) -> Result<Destinations> {
         });
     }
     if let Some(otlp) = options.get("otlp") {
-        let pairs = field(otlp, "headers")
-            .as_object()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|(name, value)| Some((name.clone(), value.to_owned_str()?)))
-            .collect();
+        let mut pairs = Vec::new();
+        for (name, value) in field(otlp, "headers").as_object().unwrap_or_default() {
+            if let Some(value) = value.to_owned_str() {
+                pairs.push((name.clone(), value));
+            }
+        }
         out.otlp = Some(OtlpOptions::new(
             &text(otlp, "endpoint"),
             pairs,

@@ -14,18 +14,21 @@ pub fn global_patterns(patterns: &JsValue) -> Vec<js_sys::RegExp> {
     let Some(array) = patterns.dyn_ref::<Array>() else {
         return Vec::new();
     };
-    array
-        .iter()
-        .filter_map(|p| p.dyn_into::<js_sys::RegExp>().ok())
-        .map(|re| {
-            let flags = String::from(re.flags());
-            if flags.bytes().any(|b| b == b'g') {
-                re
-            } else {
-                js_sys::RegExp::new(&String::from(re.source()), &(flags + "g"))
-            }
-        })
-        .collect()
+    // A loop rather than `collect`: that links std's iterator-to-`Vec` code
+    // for the element type.
+    let mut out = Vec::new();
+    for pattern in array.iter() {
+        let Ok(re) = pattern.dyn_into::<js_sys::RegExp>() else {
+            continue;
+        };
+        let flags = String::from(re.flags());
+        out.push(if flags.bytes().any(|b| b == b'g') {
+            re
+        } else {
+            js_sys::RegExp::new(&String::from(re.source()), &(flags + "g"))
+        });
+    }
+    out
 }
 
 /// The scrubber with the user's keys and extra patterns.

@@ -109,9 +109,16 @@ pub fn chrome_storage_local() -> Option<JsValue> {
 
 /// The string values of `keys` in the object a storage `get` resolved with.
 pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
-    keys.iter()
-        .map(|key| stored_text(&Reflect::get(items, &JsValue::from_str(key)).ok()?))
-        .collect()
+    // A loop rather than `collect` (std's iterator-to-`Vec` code per type).
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        out.push(
+            Reflect::get(items, &JsValue::from_str(key))
+                .ok()
+                .and_then(|value| stored_text(&value)),
+        );
+    }
+    out
 }
 
 /// A value read from storage as text: `None` when absent. A value that is

@@ -505,19 +505,23 @@ impl Engine {
             return Some(request);
         };
         // Every other destination encodes the stored v1 items at send time.
-        let texts: Vec<String> = items
-            .map(|item| {
-                let mut text = String::with_capacity(item.wire_len() + 8);
-                item.write_wire(&mut text);
-                if lane.endpoint == Endpoint::Performance && kind != Kind::Otlp {
-                    let cut = without_otlp_tail(&text).len();
-                    text.truncate(cut);
-                    text.push_byte(b'}');
-                }
-                text
-            })
-            .collect();
-        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        // Loops rather than `collect`: each collect into a new element type
+        // links its own copy of std's iterator-to-`Vec` code.
+        let mut texts = Vec::with_capacity(batch.len);
+        for item in items {
+            let mut text = String::with_capacity(item.wire_len() + 8);
+            item.write_wire(&mut text);
+            if lane.endpoint == Endpoint::Performance && kind != Kind::Otlp {
+                let cut = without_otlp_tail(&text).len();
+                text.truncate(cut);
+                text.push_byte(b'}');
+            }
+            texts.push(text);
+        }
+        let mut refs = Vec::with_capacity(texts.len());
+        for text in &texts {
+            refs.push(text.as_str());
+        }
         let meta = crate::core::dest::Meta {
             app_name: &self.routes.app_name,
             context: &self.context,

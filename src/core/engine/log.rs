@@ -367,18 +367,14 @@ fn write_lane(lane: &Lane, out: &mut String) {
     field_u64(out, "floor", lane.floor);
     // What a restart finds in storage: stored items only (the rest is in
     // chunks written with this record, or not accepted yet).
-    let stored: Vec<&QueuedItem> = lane
-        .items
-        .iter()
-        .filter(|i| i.chunk != NOT_STORED)
-        .collect();
+    let (mut count, mut bytes) = (0, 0);
+    for item in lane.items.iter().filter(|i| i.chunk != NOT_STORED) {
+        count += 1;
+        bytes += item.wire_len();
+    }
     let (count, bytes, evict) = match lane.unread {
-        Some(u) => (
-            u.count + stored.len(),
-            u.bytes + stored.iter().map(|i| i.wire_len()).sum::<usize>(),
-            u.evict,
-        ),
-        None => (stored.len(), stored.iter().map(|i| i.wire_len()).sum(), 0),
+        Some(u) => (u.count + count, u.bytes + bytes, u.evict),
+        None => (count, bytes, 0),
     };
     field_u64(out, "count", count as u64);
     field_u64(out, "bytes", bytes as u64);
@@ -678,11 +674,14 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
     };
     let mut per_lane: [Vec<QueuedItem>; 4] = Default::default();
     for batch in array_at(&value, "batches") {
-        let items: Vec<(Endpoint, QueuedItem)> = array_at(batch, "items")
-            .iter()
-            .filter_map(legacy_item)
-            .collect();
-        let Some(endpoint) = items.first().map(|(e, _)| *e) else {
+        // The batch's lane is its first item's.
+        let mut endpoint = None;
+        let mut items = Vec::new();
+        for (e, item) in array_at(batch, "items").iter().filter_map(legacy_item) {
+            endpoint.get_or_insert(e);
+            items.push(item);
+        }
+        let Some(endpoint) = endpoint else {
             continue;
         };
         let Some(index) = endpoint.lane_index() else {
@@ -702,7 +701,7 @@ pub(crate) fn read_legacy(text: &str, state: &mut State) -> Result<(), Unreadabl
             // Only one batch per lane now: a second one joins the queue.
             state.unreported.merge(&counts_at(batch, "dropped"));
         }
-        per_lane[index].extend(items.into_iter().map(|(_, item)| item));
+        per_lane[index].append(&mut items);
     }
     for (endpoint, item) in array_at(&value, "queued").iter().filter_map(legacy_item) {
         if let Some(index) = endpoint.lane_index() {

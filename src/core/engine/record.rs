@@ -303,19 +303,25 @@ impl Engine {
         let Some(Ok(Json::Array(list))) = causes.map(json::parse) else {
             return Vec::new();
         };
-        list.iter()
-            .filter_map(|cause| {
-                let message = cause.get("message")?.as_str()?;
-                let text = |key| cause.get(key).and_then(Json::as_str);
-                Some(self.clean_thrown(
-                    text("kind").unwrap_or(""),
-                    message,
-                    text("stack"),
-                    cleaning,
-                ))
-            })
-            .take(items::MAX_CAUSES)
-            .collect()
+        // A loop rather than `collect`: that links std's iterator-to-`Vec`
+        // code for the element type.
+        let mut out = Vec::new();
+        for cause in &list {
+            if out.len() == items::MAX_CAUSES {
+                break;
+            }
+            let Some(message) = cause.get("message").and_then(Json::as_str) else {
+                continue;
+            };
+            let text = |key| cause.get(key).and_then(Json::as_str);
+            out.push(self.clean_thrown(
+                text("kind").unwrap_or(""),
+                message,
+                text("stack"),
+                cleaning,
+            ));
+        }
+        out
     }
 
     /// Adds one to the count of a queued error with this fingerprint, if any

@@ -302,10 +302,24 @@ impl<'a> Parts<'a> {
     }
 }
 
+/// The lower-cased parts of `s`. Loops rather than `collect` here and in
+/// [`KeyMatcher::new`]: each `collect` into a new element type links its own
+/// copy of std's iterator-to-`Vec` code (about 300 B of wasm each).
 fn lower_parts(s: &[u8]) -> Vec<Box<[u8]>> {
-    Parts::new(s)
-        .map(|p| p.to_ascii_lowercase().into_boxed_slice())
-        .collect()
+    let mut parts = Vec::new();
+    for p in Parts::new(s) {
+        parts.push(p.to_ascii_lowercase().into_boxed_slice());
+    }
+    parts
+}
+
+/// The lower-cased parts of each entry of a packed word list.
+fn lower_entries(packed: &'static [u8]) -> Vec<Vec<Box<[u8]>>> {
+    let mut entries = Vec::new();
+    for word in packed_words(packed) {
+        entries.push(lower_parts(word));
+    }
+    entries
 }
 
 /// Parts joined by `_`, lower-cased: the canonical form used for allow-list
@@ -319,7 +333,11 @@ fn canonical(s: &[u8]) -> Vec<u8> {
         if !out.is_empty() {
             out.push(b'_');
         }
-        out.extend(p.iter().map(u8::to_ascii_lowercase));
+        let start = out.len();
+        out.extend_from_slice(p);
+        if let Some(part) = out.get_mut(start..) {
+            part.make_ascii_lowercase();
+        }
     }
     out
 }
@@ -357,7 +375,10 @@ struct Entries {
 impl Entries {
     /// Parts are never empty, nor are entries.
     fn new(parts: Vec<Vec<Box<[u8]>>>) -> Self {
-        let heads = parts.iter().map(|e| (e[0][0], e[0].len())).collect();
+        let mut heads = Vec::with_capacity(parts.len());
+        for e in &parts {
+            heads.push((e[0][0], e[0].len()));
+        }
         Entries { parts, heads }
     }
 }
@@ -379,19 +400,20 @@ pub(crate) struct KeyMatcher {
 
 impl KeyMatcher {
     pub(crate) fn new(extra_deny: &[String], allow: &[String]) -> Self {
-        let mut deny: Vec<Vec<Box<[u8]>>> =
-            packed_words(&BASE_DENY_PACKED).map(lower_parts).collect();
+        let mut deny = lower_entries(&BASE_DENY_PACKED);
         for e in extra_deny {
             let p = lower_parts(e.as_bytes());
             if !p.is_empty() && !deny.contains(&p) {
                 deny.push(p);
             }
         }
-        let allow = allow
-            .iter()
-            .map(|a| canonical(a.as_bytes()))
-            .filter(|a| !a.is_empty())
-            .collect();
+        let mut allowed = Vec::new();
+        for a in allow {
+            let a = canonical(a.as_bytes());
+            if !a.is_empty() {
+                allowed.push(a);
+            }
+        }
         let mut first = Box::new([0u64; 256]);
         for e in &deny {
             let p = &e[0];
@@ -400,8 +422,7 @@ impl KeyMatcher {
             let bit = if p.len() < 64 { 1u64 << p.len() } else { 1 };
             first[usize::from(p[0].to_ascii_lowercase())] |= bit;
         }
-        let text_deny: Vec<Vec<Box<[u8]>>> =
-            packed_words(&TEXT_DENY_PACKED).map(lower_parts).collect();
+        let text_deny = lower_entries(&TEXT_DENY_PACKED);
         let mut first_text = Box::new([0u64; 256]);
         for p in text_deny
             .iter()
@@ -413,7 +434,7 @@ impl KeyMatcher {
         KeyMatcher {
             deny: Entries::new(deny),
             text_deny: Entries::new(text_deny),
-            allow,
+            allow: allowed,
             first,
             first_text,
         }
