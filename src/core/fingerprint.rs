@@ -16,6 +16,7 @@
 //! paths apart without letting deep framework frames (which vary with the
 //! caller's timing, e.g. async schedulers) split groups.
 
+use crate::core::json::PushByte;
 use crate::core::stack::Frame;
 
 /// Frames that take part in the fingerprint.
@@ -181,9 +182,13 @@ pub fn fingerprint(kind: &str, message: &str, frames: &[Frame]) -> String {
     // Hand-written hex: `format!("{:016x}")` would link core::fmt's integer
     // formatting into the wasm module for 16 characters.
     const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-    (0..16)
-        .map(|k| HEX_DIGITS[((h.0 >> (60 - 4 * k)) & 0xf) as usize] as char)
-        .collect()
+    let mut digits = [0u8; 16];
+    for (k, digit) in digits.iter_mut().enumerate() {
+        *digit = HEX_DIGITS[((h.0 >> (60 - 4 * k)) & 0xf) as usize];
+    }
+    let mut out = String::with_capacity(16);
+    out.push_ascii(&digits);
+    out
 }
 
 #[cfg(test)]

@@ -43,7 +43,11 @@ pub fn clean_name(name: &str, policy: &Policy, cleaning: &mut Cleaning) -> Optio
     }
     let mut owned: String = if trimmed.chars().any(char::is_control) {
         cleaning.truncated = true;
-        trimmed.chars().filter(|c| !c.is_control()).collect()
+        let mut kept = String::with_capacity(trimmed.len());
+        for c in trimmed.chars().filter(|c| !c.is_control()) {
+            kept.push(c);
+        }
+        kept
     } else {
         trimmed.to_owned()
     };

@@ -13,7 +13,7 @@ use crate::core::time::{format_rfc3339, Millis};
 use crate::core::wire::{batch_body, deletion_body, DropReason, Endpoint, Envelope};
 
 use super::lane::{Batch, Cursor};
-use super::log::chunk_key;
+use super::log::push_chunk_keys;
 use super::{Consent, Engine};
 
 /// Identifies one request handed to the platform.
@@ -279,7 +279,7 @@ impl Engine {
                 if let Some(chunks) = self.state.lanes[index].unread_chunks() {
                     // Every cursor of the lane waits for the same read.
                     if !self.reading[index] && !reading[index] {
-                        reads.extend(chunks.map(|n| chunk_key(index, n)));
+                        push_chunk_keys(&mut reads, index, chunks);
                         reading[index] = true;
                     }
                     break;
@@ -599,14 +599,16 @@ impl Engine {
     pub fn on_read(&mut self, keys: &[String], values: Option<Vec<Option<String>>>) {
         let mut per_lane: [Vec<(u64, Option<String>)>; 4] = Default::default();
         let mut asked = [false; 4];
-        let values = values.map(|v| v.into_iter().map(Some).collect::<Vec<_>>());
+        let mut values = values;
         for (at, key) in keys.iter().enumerate() {
             let Some((index, chunk)) = super::log::parse_chunk_key(key) else {
                 continue;
             };
             asked[index] = true;
-            if let Some(values) = &values {
-                per_lane[index].push((chunk, values.get(at).cloned().flatten().flatten()));
+            if let Some(values) = values.as_mut() {
+                // Taken, not cloned: each index is visited once.
+                let value = values.get_mut(at).and_then(Option::take);
+                per_lane[index].push((chunk, value));
             }
         }
         for index in 0..4 {
@@ -624,7 +626,7 @@ impl Engine {
             let cursors = self.state.lanes[index].cursors.len().max(1) as u64;
             self.corrupt += corrupt * cursors;
             self.report_corrupt();
-            self.state.garbage.extend(dead.map(|n| chunk_key(index, n)));
+            push_chunk_keys(&mut self.state.garbage, index, dead);
             self.apply_folds(index);
             self.dirty = true;
         }

@@ -41,6 +41,15 @@ pub(crate) fn chunk_key(index: usize, n: u64) -> String {
     key
 }
 
+/// Appends the keys of chunks `chunks` of lane `index` to `out`. One loop
+/// for every caller: `extend` with a `map` closure would instantiate std's
+/// extend code once per call site.
+pub(crate) fn push_chunk_keys(out: &mut Vec<String>, index: usize, chunks: std::ops::Range<u64>) {
+    for n in chunks {
+        out.push(chunk_key(index, n));
+    }
+}
+
 /// One item as stored: `seq \t recorded_at \t count \t session \t fingerprint \t json`.
 /// Tabs and newlines never occur unescaped in JSON text, IDs or fingerprints.
 pub(crate) fn write_item_line(item: &QueuedItem, out: &mut String) {
@@ -556,7 +565,9 @@ fn read_common(value: &Json, names: &Names, state: &mut State) -> Result<(), Unr
                     .and_then(|kind| Source::new(kind, str_at(series, "origin"))),
             })
         })();
-        state.timings.extend(parsed);
+        if let Some(series) = parsed {
+            state.timings.push(series);
+        }
     }
     for crumb in array_at(value, names.crumbs) {
         if let Some([name, at]) = crumb.as_array() {
@@ -611,7 +622,9 @@ pub(crate) fn read_record(text: &str, state: &mut State) -> Result<(), Unreadabl
         }
     }
     for stale in array_at(&value, "garbage") {
-        state.garbage.extend(stale.as_str().map(str::to_owned));
+        if let Some(stale) = stale.as_str() {
+            state.garbage.push(stale.to_owned());
+        }
     }
     read_health(&value, state);
     Ok(())

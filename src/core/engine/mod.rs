@@ -431,9 +431,7 @@ impl Engine {
             state.folds.clear();
             for (index, lane) in state.lanes.iter_mut().enumerate() {
                 let stored = lane.stored_chunks();
-                state
-                    .garbage
-                    .extend(stored.map(|n| log::chunk_key(index, n)));
+                log::push_chunk_keys(&mut state.garbage, index, stored);
                 lane.reset();
             }
         }
@@ -493,9 +491,7 @@ impl Engine {
     /// their chunks become garbage.
     pub(crate) fn settle_lane(&mut self, index: usize) {
         let dead = self.state.lanes[index].settle();
-        self.state
-            .garbage
-            .extend(dead.map(|n| log::chunk_key(index, n)));
+        log::push_chunk_keys(&mut self.state.garbage, index, dead);
         if self.state.lanes[index].endpoint == Endpoint::Errors {
             let floor = self.state.lanes[index].floor;
             self.state.folds.retain(|(seq, _)| *seq >= floor);
@@ -652,7 +648,9 @@ impl Engine {
         } else {
             writes.remove.push(super::names::RECORD_KEY.to_owned());
         }
-        writes.remove.extend(self.state.garbage.iter().cloned());
+        for key in &self.state.garbage {
+            writes.remove.push(key.clone());
+        }
         pending.removes = self.state.garbage.len();
         self.writing = Some(pending);
         Some(writes)
@@ -728,9 +726,7 @@ impl Engine {
     fn purge(&mut self) {
         for (index, lane) in self.state.lanes.iter_mut().enumerate() {
             let stored = lane.stored_chunks();
-            self.state
-                .garbage
-                .extend(stored.map(|n| log::chunk_key(index, n)));
+            log::push_chunk_keys(&mut self.state.garbage, index, stored);
             let next = lane.next_chunk;
             lane.reset();
             lane.first_chunk = next;
@@ -865,9 +861,7 @@ impl Engine {
     pub(crate) fn pop_lane_front(&mut self, index: usize) {
         let lane = &mut self.state.lanes[index];
         if let Some(dead) = lane.pop_front() {
-            self.state
-                .garbage
-                .extend(dead.map(|n| log::chunk_key(index, n)));
+            log::push_chunk_keys(&mut self.state.garbage, index, dead);
         }
         if lane.endpoint == Endpoint::Errors {
             let floor = lane.floor;

@@ -76,12 +76,17 @@ impl Engine {
     pub(crate) fn close_timing_windows(&mut self, now: Millis, entropy: &mut dyn Entropy) {
         let interval = self.policy.flush_interval_ms;
         let flush = self.flush_requested;
-        let (due, open): (Vec<_>, Vec<_>) = std::mem::take(&mut self.state.timings)
-            .into_iter()
-            .partition(|s| flush || now >= s.opened_at.saturating_add(interval));
-        self.state.timings = open;
+        // Due series taken out from the back, then popped in their order:
+        // plain `Vec` calls, where `partition` and a by-value loop would link
+        // std's iterator code for the series type.
+        let mut due = Vec::new();
+        for at in (0..self.state.timings.len()).rev() {
+            if flush || now >= self.state.timings[at].opened_at.saturating_add(interval) {
+                due.push(self.state.timings.remove(at));
+            }
+        }
         self.dirty = true;
-        for series in due {
+        while let Some(series) = due.pop() {
             let Some(summary) = series.sketch.summary() else {
                 continue;
             };

@@ -179,7 +179,10 @@ pub(crate) fn jwt_header_ok(part: &[u8]) -> bool {
     // is ASCII, so an object is still an object, and no UTF-8 validator is
     // linked for this one check. A header that is not UTF-8 is taken as a
     // token's, which only scrubs more.
-    let text: String = buf.iter().map(|&b| char::from(b)).collect();
+    let mut text = String::with_capacity(buf.len());
+    for &b in &buf {
+        text.push(char::from(b));
+    }
     matches!(
         crate::core::json::parse(&text),
         Ok(crate::core::json::Json::Object(_))
