@@ -2,6 +2,7 @@
 
 use super::json::parse_u64;
 use super::time::{parse_http_date, Millis};
+use crate::core::split::all_bytes;
 
 /// What the platform observed for one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +50,7 @@ pub fn classify(outcome: &Outcome) -> Verdict {
 /// Unparseable values are ignored (the caller falls back to backoff).
 pub fn retry_after_delay(value: &str, now: Millis) -> Option<Millis> {
     let value = value.trim();
-    if !value.is_empty() && value.len() <= 10 && value.bytes().all(|b| b.is_ascii_digit()) {
+    if !value.is_empty() && value.len() <= 10 && all_bytes(value, |b| b.is_ascii_digit()) {
         return parse_u64(value).map(|s| s.saturating_mul(1000));
     }
     parse_http_date(value).map(|at| at.saturating_sub(now))

@@ -4,7 +4,7 @@
 //! See the README's "Every extension context" and DESIGN section 3.
 
 use crate::core::json::{push_string, PushByte};
-use crate::core::split::split_last;
+use crate::core::split::{all_bytes, first_byte_not, has_byte, split_last};
 
 /// The longest origin kept (a scheme, a host name of at most 253 characters
 /// and a port fit).
@@ -113,15 +113,15 @@ fn bare_origin(origin: &str) -> Option<&str> {
         .or_else(|| origin.strip_prefix("http://"))?;
     let (name, port) = match split_last(host, b':') {
         // An IPv6 literal has colons inside its brackets.
-        Some((name, port)) if !port.bytes().any(|b| b == b']') => (name, Some(port)),
+        Some((name, port)) if !has_byte(port.as_bytes(), b']') => (name, Some(port)),
         _ => (host, None),
     };
     let name_ok = !name.is_empty()
-        && name.bytes().all(|b| {
+        && all_bytes(name, |b| {
             b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'[' | b']' | b':')
         });
     let port_ok = port.map_or(true, |p| {
-        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+        !p.is_empty() && p.len() <= 5 && all_bytes(p, |b| b.is_ascii_digit())
     });
     (name_ok && port_ok).then_some(origin)
 }
@@ -133,10 +133,8 @@ pub fn web_origin(file: &str) -> Option<&str> {
     let rest = file
         .strip_prefix("https://")
         .or_else(|| file.strip_prefix("http://"))?;
-    let host_len = rest
-        .bytes()
-        .position(|b| matches!(b, b'/' | b'?' | b'#'))
-        .unwrap_or(rest.len());
+    let host_len =
+        first_byte_not(rest.as_bytes(), |b| !matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
     Some(&file[..file.len() - rest.len() + host_len])
 }
 

@@ -9,15 +9,31 @@
 /// The text before and after the first `byte` (ASCII), as
 /// `str::split_once` gives it.
 pub fn split_first(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().position(|b| b == byte)?;
-    around(text, at)
+    // Index loops here: `position` and `rposition` would each link an
+    // iterator fold for their closure.
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == byte {
+            return around(text, at);
+        }
+        at += 1;
+    }
+    None
 }
 
 /// The text before and after the last `byte` (ASCII), as
 /// `str::rsplit_once` gives it.
 pub fn split_last(text: &str, byte: u8) -> Option<(&str, &str)> {
-    let at = text.bytes().rposition(|b| b == byte)?;
-    around(text, at)
+    let bytes = text.as_bytes();
+    let mut at = bytes.len();
+    while at > 0 {
+        at -= 1;
+        if bytes[at] == byte {
+            return around(text, at);
+        }
+    }
+    None
 }
 
 /// The text before and after the last `pattern`, as `str::rsplit_once`
@@ -34,6 +50,26 @@ pub fn split_last_str<'a>(text: &'a str, pattern: &str) -> Option<(&'a str, &'a 
 
 fn around(text: &str, at: usize) -> Option<(&str, &str)> {
     Some((text.get(..at)?, text.get(at + 1..)?))
+}
+
+/// Whether every byte of `bytes` passes `ok`, and the index of the first
+/// that does not. One loop through a function pointer for the checks of
+/// options and origins (not hot): `all`, `any` and `position` with a
+/// closure each link an iterator fold of their own.
+pub fn first_byte_not(bytes: &[u8], ok: fn(u8) -> bool) -> Option<usize> {
+    let mut at = 0;
+    while at < bytes.len() {
+        if !ok(bytes[at]) {
+            return Some(at);
+        }
+        at += 1;
+    }
+    None
+}
+
+/// Whether every byte of `text` passes `ok` (see [`first_byte_not`]).
+pub fn all_bytes(text: &str, ok: fn(u8) -> bool) -> bool {
+    first_byte_not(text.as_bytes(), ok).is_none()
 }
 
 /// Whether `bytes` holds `byte`: a plain loop, where `<[u8]>::contains`
@@ -97,6 +133,14 @@ mod tests {
                 assert_eq!(
                     has_byte(text.as_bytes(), byte),
                     text.as_bytes().contains(&byte)
+                );
+                assert_eq!(
+                    first_byte_not(text.as_bytes(), |b| b != b','),
+                    text.bytes().position(|b| b == b',')
+                );
+                assert_eq!(
+                    all_bytes(text, |b| b != b':'),
+                    text.bytes().all(|b| b != b':')
                 );
             }
             for pattern in [",", ", ", ":0x", "é,"] {

@@ -19,7 +19,7 @@
 //! `stack` string costs at most one pass over its lines.
 
 use super::json::{self, parse_u64, Json, PushByte};
-use crate::core::split::{pieces, split_first, split_last, split_last_str};
+use crate::core::split::{all_bytes, pieces, split_first, split_last, split_last_str};
 
 /// Most frames kept; deeper frames add bytes to every error report and
 /// almost never help to find the cause.
@@ -106,7 +106,7 @@ fn reduce_file(file: &str) -> String {
 /// Splits `loc:line:col` / `loc:line`; the numeric parts must be all digits.
 fn split_line_col(loc: &str) -> (&str, Option<u32>, Option<u32>) {
     let num = |s: &str| -> Option<u32> {
-        if !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()) {
+        if !s.is_empty() && all_bytes(s, |c| c.is_ascii_digit()) {
             parse_u64(s).and_then(|n| u32::try_from(n).ok())
         } else {
             None
@@ -147,7 +147,7 @@ fn parse_location(loc: &str) -> (Option<String>, Option<u32>, Option<u32>) {
     }
     // wasm frames: `url:wasm-function[12]:0x1a2b`, or the newer `url:0x1a2b`.
     if let Some((before, hex)) = split_last_str(loc, ":0x") {
-        if !hex.is_empty() && hex.len() <= 8 && hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+        if !hex.is_empty() && hex.len() <= 8 && all_bytes(hex, |c| c.is_ascii_hexdigit()) {
             // At most 8 hex digits: fits. Size: not `u32::from_str_radix`.
             let offset = hex
                 .bytes()

@@ -2,6 +2,7 @@
 //! for `sent_at`, HTTP-date input for `Retry-After`.
 
 use crate::core::json::{push_u64, PushByte};
+use crate::core::split::all_bytes;
 
 /// Milliseconds since the Unix epoch, as every core API takes time.
 pub type Millis = u64;
@@ -112,7 +113,7 @@ pub fn parse_http_date(text: &str) -> Option<Millis> {
             .map(|i| i as u32 + 1)
     };
     let num = |t: &str| -> Option<i64> {
-        if t.is_empty() || t.len() > 4 || !t.bytes().all(|b| b.is_ascii_digit()) {
+        if t.is_empty() || t.len() > 4 || !all_bytes(t, |b| b.is_ascii_digit()) {
             return None;
         }
         super::json::parse_u64(t).map(|n| n as i64)

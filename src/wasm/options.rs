@@ -7,6 +7,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::scrub::{ScrubOptions, Scrubber};
+use crate::core::split::has_byte;
 
 /// `scrub.extraPatterns`, each made global so every match is replaced. They run
 /// through the browser's own RegExp engine: no regex code in the wasm.
@@ -22,7 +23,7 @@ pub fn global_patterns(patterns: &JsValue) -> Vec<js_sys::RegExp> {
             continue;
         };
         let flags = String::from(re.flags());
-        out.push(if flags.bytes().any(|b| b == b'g') {
+        out.push(if has_byte(flags.as_bytes(), b'g') {
             re
         } else {
             js_sys::RegExp::new(&String::from(re.source()), &(flags + "g"))

@@ -13,7 +13,7 @@ use super::error::{Error, Result};
 use super::json::{push_escaped, push_string, push_u64, Json, PushByte};
 use super::time::{push_rfc3339, Millis};
 use super::wire::Context;
-use crate::core::split::{split_first, split_last};
+use crate::core::split::{all_bytes, first_byte_not, split_first, split_last};
 
 /// The kinds of item a destination can carry, as a set of bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -159,12 +159,12 @@ fn split_url<'a>(field: &'static str, url: &'a str) -> Result<(&'a str, &'a str)
         Some(rest) => (8, rest, true),
         None => (7, url.strip_prefix("http://").ok_or_else(bad)?, false),
     };
-    let host_end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    let host_end = first_byte_not(rest.as_bytes(), |b| b != b'/').unwrap_or(rest.len());
     let host = &rest[..host_end];
     // `[::1]` has colons of its own; a port follows the last one otherwise.
     let name = match split_last(host, b':') {
         Some((name, port)) if !host.ends_with(']') => {
-            if !port.bytes().all(|b| b.is_ascii_digit()) {
+            if !all_bytes(port, |b| b.is_ascii_digit()) {
                 return Err(bad());
             }
             name
@@ -173,7 +173,7 @@ fn split_url<'a>(field: &'static str, url: &'a str) -> Result<(&'a str, &'a str)
     };
     let local = matches!(name, "localhost" | "127.0.0.1" | "[::1]");
     if name.is_empty()
-        || url.bytes().any(|b| matches!(b, b'@' | b'?' | b'#' | b' '))
+        || !all_bytes(url, |b| !matches!(b, b'@' | b'?' | b'#' | b' '))
         || !(https || local)
     {
         return Err(bad());
@@ -202,17 +202,17 @@ impl SentryDsn {
         const FIELD: &str = "sentry.dsn";
         let bad = || invalid(FIELD, "must be https://<publicKey>@<host>/<projectId>");
         let scheme_len = if dsn.starts_with("https://") { 8 } else { 7 };
-        let at = dsn.bytes().position(|b| b == b'@').ok_or_else(bad)?;
+        let at = first_byte_not(dsn.as_bytes(), |b| b != b'@').ok_or_else(bad)?;
         let key = dsn.get(scheme_len..at).ok_or_else(bad)?;
         // A secret key (`public:secret@`) is legacy and must never ship in an extension.
         let public_key = split_first(key, b':').map_or(key, |(public, _)| public);
-        if public_key.is_empty() || !public_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        if public_key.is_empty() || !all_bytes(public_key, |b| b.is_ascii_alphanumeric()) {
             return Err(bad());
         }
         let url = dsn[..scheme_len].to_owned() + &dsn[at + 1..];
         let (origin, path) = split_url(FIELD, &url)?;
         let (prefix, project_id) = split_last(path, b'/').ok_or_else(bad)?;
-        if project_id.is_empty() || !project_id.bytes().all(|b| b.is_ascii_digit()) {
+        if project_id.is_empty() || !all_bytes(project_id, |b| b.is_ascii_digit()) {
             return Err(bad());
         }
         Ok(SentryDsn {
@@ -270,7 +270,7 @@ impl OtlpOptions {
             ));
         }
         for (name, _) in &headers {
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            if name.is_empty() || !all_bytes(name, |b| b.is_ascii_alphanumeric() || b == b'-') {
                 return Err(invalid("otlp.headers", "must map header names to strings"));
             }
         }
