@@ -33,7 +33,7 @@ const KEY_CACHE_SLOTS: usize = 64;
 /// Direct-mapped by a hash of the key, so a lookup is one comparison.
 #[derive(Debug, Default)]
 pub struct KeyCache {
-    slots: Vec<Option<(Box<str>, bool)>>,
+    slots: Vec<Option<(String, bool)>>,
     /// The writer's key positions, kept between calls for their capacity.
     positions: Vec<(usize, usize)>,
 }

@@ -305,16 +305,16 @@ impl<'a> Parts<'a> {
 /// The lower-cased parts of `s`. Loops rather than `collect` here and in
 /// [`KeyMatcher::new`]: each `collect` into a new element type links its own
 /// copy of std's iterator-to-`Vec` code (about 300 B of wasm each).
-fn lower_parts(s: &[u8]) -> Vec<Box<[u8]>> {
+fn lower_parts(s: &[u8]) -> Vec<Vec<u8>> {
     let mut parts = Vec::new();
     for p in Parts::new(s) {
-        parts.push(p.to_ascii_lowercase().into_boxed_slice());
+        parts.push(p.to_ascii_lowercase());
     }
     parts
 }
 
 /// The lower-cased parts of each entry of a packed word list.
-fn lower_entries(packed: &'static [u8]) -> Vec<Vec<Box<[u8]>>> {
+fn lower_entries(packed: &'static [u8]) -> Vec<Vec<Vec<u8>>> {
     let mut entries = Vec::new();
     for word in packed_words(packed) {
         entries.push(lower_parts(word));
@@ -368,13 +368,13 @@ pub(crate) enum Tier {
 /// follows an entry's pointers only when its head fits, where comparing
 /// the parts of every entry cost about twenty instructions each.
 struct Entries {
-    parts: Vec<Vec<Box<[u8]>>>,
+    parts: Vec<Vec<Vec<u8>>>,
     heads: Vec<(u8, usize)>,
 }
 
 impl Entries {
     /// Parts are never empty, nor are entries.
-    fn new(parts: Vec<Vec<Box<[u8]>>>) -> Self {
+    fn new(parts: Vec<Vec<Vec<u8>>>) -> Self {
         let mut heads = Vec::with_capacity(parts.len());
         for e in &parts {
             heads.push((e[0][0], e[0].len()));
