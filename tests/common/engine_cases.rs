@@ -145,12 +145,19 @@ impl Rig {
         sends
     }
 
-    /// Writes what changed to storage; returns the writes.
+    /// Writes what changed to storage, as the runtime does: write after
+    /// write until nothing is left (a write carries at most a few chunks).
+    /// Returns every write's sets and removals, in order.
     pub fn persist(&mut self) -> Option<Writes> {
-        let writes = self.engine.take_writes()?;
-        apply(&mut self.storage, &writes);
-        self.engine.writes_done(true);
-        Some(writes)
+        let mut all: Option<Writes> = None;
+        while let Some(writes) = self.engine.take_writes() {
+            apply(&mut self.storage, &writes);
+            self.engine.writes_done(true);
+            let all = all.get_or_insert_with(Writes::default);
+            all.set.extend(writes.set);
+            all.remove.extend(writes.remove);
+        }
+        all
     }
 
     /// The stored record, after a persist.
@@ -2225,6 +2232,34 @@ pub fn only_an_unreadable_record_asks_for_a_sweep_of_its_orphan_chunks() {
     let bodies = deliver_due(&mut rig);
     assert_eq!(item_count(&bodies), 1);
     assert_eq!(bodies[0]["items"][0]["name"], "new");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_write_carries_at_most_four_new_chunks_and_the_rest_follow_in_the_next() {
+    let mut rig = Rig::granted();
+    let props = json!({ "text": "x".repeat(300) });
+    for _ in 0..1_000 {
+        rig.track("bulk", props.clone());
+    }
+    // About 350 KB of items: more than four 32 KiB chunks.
+    let mut writes_taken = 0;
+    while let Some(writes) = rig.engine.take_writes() {
+        let chunks = writes
+            .set
+            .iter()
+            .filter(|(key, _)| key.starts_with(CHUNK_PREFIX))
+            .count();
+        assert!(chunks <= 4, "write {writes_taken} carries {chunks} chunks");
+        apply(&mut rig.storage, &writes);
+        rig.engine.writes_done(true);
+        writes_taken += 1;
+        assert!(writes_taken < 100, "writes end");
+    }
+    assert!(writes_taken >= 3, "{writes_taken} writes");
+    assert!(!rig.engine.is_dirty());
+    // Everything reached storage: a new worker finds all of it.
+    rig.restart(Consent::Pending);
+    assert_eq!(rig.engine.stats().queued, 1_000);
 }
 
 #[wasm_bindgen_test(unsupported = test)]

@@ -21,6 +21,12 @@ pub(crate) const NOT_STORED: u64 = u64::MAX;
 /// A chunk holds at most about this many bytes: storage gets space back
 /// chunk by chunk as the oldest items leave, which a full storage needs.
 pub(crate) const CHUNK_MAX_BYTES: usize = 32 * 1024;
+/// A write carries at most this many new chunks (128 KiB); the rest follow
+/// in the next write, at once. The chunks of a write are all in memory
+/// together, and wasm memory never shrinks: after a burst of thousands of
+/// events with the collector down, one write of every item took the worker
+/// from 768 KiB to 1,088 KiB.
+pub(crate) const MAX_CHUNKS_PER_WRITE: usize = 4;
 
 /// One recorded item, serialized once at record time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -502,6 +508,11 @@ impl Lane {
             self.first_chunk = chunk;
         }
         Some((chunk, text))
+    }
+
+    /// True while some item is not written to storage yet (they are the newest).
+    pub fn has_unstored(&self) -> bool {
+        self.items.last().is_some_and(|i| i.chunk == NOT_STORED)
     }
 
     /// A write of `chunk` failed: its items (those still here) are not stored.

@@ -629,11 +629,16 @@ impl Engine {
         let granted = self.state.consent == Consent::Granted;
         if granted {
             for (index, lane) in self.state.lanes.iter_mut().enumerate() {
-                while let Some((chunk, text)) = lane.take_unstored() {
+                while pending.chunks.len() < lane::MAX_CHUNKS_PER_WRITE {
+                    let Some((chunk, text)) = lane.take_unstored() else {
+                        break;
+                    };
                     writes.set.push((log::chunk_key(index, chunk), text));
                     pending.chunks.push((index, chunk));
                 }
             }
+            // What did not fit goes in the next write, right after this one.
+            self.dirty = self.state.lanes.iter().any(Lane::has_unstored);
         }
         let keep_record = granted
             || self.state.consent == Consent::Denied
