@@ -57,8 +57,10 @@ impl KeyCache {
 
     fn put(&mut self, key: &str, filtered: bool) {
         if self.slots.is_empty() {
-            // Collected, not `resize`: that links a clone loop for the type.
-            self.slots = (0..KEY_CACHE_SLOTS).map(|_| None).collect();
+            // A loop, not `resize` (a clone loop for the type) nor `collect`.
+            for _ in 0..KEY_CACHE_SLOTS {
+                self.slots.push(None);
+            }
         }
         if let Some(slot) = self.slots.get_mut(Self::slot(key)) {
             *slot = Some((key.into(), filtered));

@@ -474,7 +474,10 @@ impl Engine {
             item_count: batch.len,
         };
         let Some(kind) = cursor.dest else {
-            let bytes: usize = items.clone().map(|i| i.wire_len()).sum();
+            let mut bytes = 0;
+            for item in items.clone() {
+                bytes += item.wire_len();
+            }
             let session_id = lane.items.get(start).map_or("", |i| i.session_id.as_str());
             let sent_at = format_rfc3339(now);
             let envelope = Envelope {

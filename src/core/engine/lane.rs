@@ -288,11 +288,13 @@ impl Lane {
     /// Items of `items` some cursor has passed or holds in its batch: they
     /// are as sent, and must not change (folding) or be taken back.
     pub fn touched(&self) -> usize {
-        self.cursors
-            .iter()
-            .map(|c| self.start_of(c.floor) + c.batch.as_ref().map_or(0, |b| b.len))
-            .max()
-            .unwrap_or(0)
+        // Loops here and below rather than iterator chains: each chain with
+        // a closure links a fold of its own.
+        let mut most = 0;
+        for c in &self.cursors {
+            most = most.max(self.start_of(c.floor) + c.batch.as_ref().map_or(0, |b| b.len));
+        }
+        most
     }
 
     /// Items held, read or not.
@@ -447,7 +449,10 @@ impl Lane {
         // missing or holding garbage): lost, and counted as such.
         let missing = (unread.count as u64).saturating_sub(read.len() as u64);
         let corrupt = corrupt.max(missing);
-        let read_bytes: usize = read.iter().map(QueuedItem::wire_len).sum();
+        let mut read_bytes = 0;
+        for item in &read {
+            read_bytes += item.wire_len();
+        }
         self.bytes += read_bytes;
         // The stored batch is made of stored items only: never of items
         // recorded since the start.
@@ -468,12 +473,12 @@ impl Lane {
     /// written to a new chunk, returning its number and stored form; `None`
     /// when there are none. Call until `None`.
     pub fn take_unstored(&mut self) -> Option<(u64, String)> {
-        let unstored = self
-            .items
-            .iter()
-            .rev()
-            .take_while(|i| i.chunk == NOT_STORED)
-            .count();
+        let mut unstored = 0;
+        while unstored < self.items.len()
+            && self.items[self.items.len() - 1 - unstored].chunk == NOT_STORED
+        {
+            unstored += 1;
+        }
         if unstored == 0 {
             return None;
         }

@@ -131,11 +131,12 @@ impl Engine {
     /// The earliest close of an open timing window.
     pub(crate) fn timing_deadline(&self) -> Option<Millis> {
         let interval = self.policy.flush_interval_ms;
-        self.state
-            .timings
-            .iter()
-            .map(|s| s.opened_at.saturating_add(interval))
-            .min()
+        let mut earliest: Option<Millis> = None;
+        for s in &self.state.timings {
+            let at = s.opened_at.saturating_add(interval);
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
+        earliest
     }
 }
 
