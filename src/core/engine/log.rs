@@ -644,7 +644,7 @@ fn read_lane(stored: &Json, lane: &mut Lane) {
     }
     for dest in array_at(stored, "dests") {
         let Some(kind) =
-            str_at(dest, "d").and_then(|d| Kind::ALL.into_iter().find(|k| k.option() == d))
+            str_at(dest, "d").and_then(|d| Kind::ALL.iter().find(|k| k.option() == d).copied())
         else {
             continue;
         };

@@ -433,7 +433,9 @@ impl Engine {
                     self.count_drop(DropReason::HookError);
                     return Some(json);
                 };
-                for key in ["type", "id"] {
+                // By reference: an array iterated by value links its own
+                // `array::IntoIter` code.
+                for &key in &["type", "id"] {
                     let kept = original
                         .as_ref()
                         .and_then(|o| o.get(key))

@@ -71,7 +71,9 @@ impl Endpoint {
 
     /// The endpoint of a lowercase [`name`](Endpoint::name).
     pub fn from_name(name: &str) -> Option<Endpoint> {
-        Endpoint::ALL.into_iter().find(|e| e.name() == name)
+        // Over the array by reference: by value, iterating links an
+        // `array::IntoIter` and its fold for the type.
+        Endpoint::ALL.iter().find(|e| e.name() == name).copied()
     }
 
     /// Appends the endpoint as a JSON string of its lowercase name: `"events"`.
@@ -154,7 +156,7 @@ impl DropReason {
 
     /// Parses a wire key back.
     pub fn from_key(key: &str) -> Option<DropReason> {
-        DropReason::ALL.into_iter().find(|r| r.as_str() == key)
+        DropReason::ALL.iter().find(|r| r.as_str() == key).copied()
     }
 
     /// The five reasons `docs/DESIGN.md` section 5 always lists, even at zero.
