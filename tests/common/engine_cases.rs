@@ -2234,21 +2234,32 @@ pub fn only_an_unreadable_record_asks_for_a_sweep_of_its_orphan_chunks() {
     assert_eq!(bodies[0]["items"][0]["name"], "new");
 }
 
-#[wasm_bindgen_test(unsupported = test)]
-pub fn a_write_carries_at_most_four_new_chunks_and_the_rest_follow_in_the_next() {
+/// A granted rig holding `n` new items of about 350 bytes each.
+fn rig_with_bulk_items(n: usize) -> Rig {
     let mut rig = Rig::granted();
     let props = json!({ "text": "x".repeat(300) });
-    for _ in 0..1_000 {
+    for _ in 0..n {
         rig.track("bulk", props.clone());
     }
+    rig
+}
+
+/// The item chunks among a write's sets.
+fn new_chunks(writes: &Writes) -> Vec<&(String, String)> {
+    writes
+        .set
+        .iter()
+        .filter(|(key, _)| key.starts_with(CHUNK_PREFIX))
+        .collect()
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_write_carries_at_most_four_new_chunks_and_the_rest_follow_in_the_next() {
     // About 350 KB of items: more than four 32 KiB chunks.
+    let mut rig = rig_with_bulk_items(1_000);
     let mut writes_taken = 0;
     while let Some(writes) = rig.engine.take_writes() {
-        let chunks = writes
-            .set
-            .iter()
-            .filter(|(key, _)| key.starts_with(CHUNK_PREFIX))
-            .count();
+        let chunks = new_chunks(&writes).len();
         assert!(chunks <= 4, "write {writes_taken} carries {chunks} chunks");
         apply(&mut rig.storage, &writes);
         rig.engine.writes_done(true);
@@ -2264,25 +2275,17 @@ pub fn a_write_carries_at_most_four_new_chunks_and_the_rest_follow_in_the_next()
 
 #[wasm_bindgen_test(unsupported = test)]
 pub fn a_persist_splits_many_new_items_into_chunks_allocated_at_their_exact_size() {
-    let mut rig = Rig::granted();
-    let props = json!({ "text": "x".repeat(300) });
-    for _ in 0..400 {
-        rig.track("bulk", props.clone());
-    }
+    let mut rig = rig_with_bulk_items(400);
     let writes = rig.persist().expect("new items to write");
-    let chunks: Vec<_> = writes
-        .set
-        .iter()
-        .filter(|(key, _)| key.starts_with(CHUNK_PREFIX))
-        .collect();
+    let chunks = new_chunks(&writes);
     assert!(
         chunks.len() > 2,
         "about 150 KB of items make several chunks"
     );
     for (key, text) in chunks {
         assert!(text.len() <= 32 * 1024, "{key} holds at most 32 KiB");
-        // A chunk that outgrew its capacity would have doubled it: the
-        // persist holds all of them at once.
+        // A chunk that outgrew its capacity would have doubled it: a write
+        // holds up to four of them at once.
         assert_eq!(text.capacity(), text.len(), "{key} is allocated once");
     }
 }

@@ -599,10 +599,9 @@ impl Engine {
     /// Takes in chunks read for an [`Action::Read`]: `values[i]` is the value
     /// of `keys[i]` (`None` if absent). `values` is `None` when the read
     /// failed: the chunks stay unread and are asked for again later.
-    pub fn on_read(&mut self, keys: &[String], values: Option<Vec<Option<String>>>) {
+    pub fn on_read(&mut self, keys: &[String], mut values: Option<Vec<Option<String>>>) {
         let mut per_lane: [Vec<(u64, Option<String>)>; 4] = Default::default();
         let mut asked = [false; 4];
-        let mut values = values;
         for (at, key) in keys.iter().enumerate() {
             let Some((index, chunk)) = super::log::parse_chunk_key(key) else {
                 continue;

@@ -97,7 +97,8 @@ impl Items {
     /// is at least 1/64 of it: a full queue (the cap evicting one item per
     /// new one) then keeps its capacity, as a ring would (wasm memory never
     /// shrinks), for a move of the live items every `capacity / 64` pushes
-    /// at most.
+    /// at most. Not inlined: the compaction at each call site cost about
+    /// 300 B gzip of wasm.
     #[inline(never)]
     pub fn push_back(&mut self, item: QueuedItem) {
         if self.head > 0
