@@ -2,8 +2,7 @@
 // Import this from the extension's service worker; see README.md.
 import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
 import { createTelemetry, readStoredState, storageOf } from './telemetry.js';
-import { compress, post } from './transport.js';
-import { read, write } from './store.js';
+import { createHost } from './host.js';
 import { createMemoryStorage } from './memory-storage.js';
 import { normalizeToJson } from './normalize.js';
 import { connect } from './page.js';
@@ -59,8 +58,8 @@ export function init(options) {
   const stored = readStoredState(storageOf(options));
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
-    // A plain object: a bundled module namespace would cost its helper.
-    return new Client(coreOptions, storage, extraPatterns, beforeSend, { compress, post, read, write });
+    const area = storageOf({ storage });
+    return new Client(coreOptions, area !== undefined, extraPatterns, beforeSend, createHost(area, options.debug === true));
   }, stored);
   return instance;
 }

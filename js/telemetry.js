@@ -21,6 +21,9 @@ const BUFFER_FULL = DROP_REASON_INDEX.queue_full;
 const BUFFER_FULL_CODE = RECORD_DROPPED_BASE + BUFFER_FULL;
 
 const pause = (ms) => new Promise((resolve) => globalThis.setTimeout(resolve, ms));
+// The core's persist and flush report through a callback (the wasm makes no promises).
+const persisted = (c) => new Promise((done) => c.persist(done));
+const flushed = (c) => new Promise((done) => c.flush(done));
 
 // Every drop reason at zero: stats() has one shape before and after `ready`.
 const NO_DROPS = Object.freeze(Object.fromEntries(DROP_REASONS.map((reason) => [reason, 0])));
@@ -312,7 +315,7 @@ export function createTelemetry(options, loadCore, stored = undefined) {
         for (let tries = 0; (changed = c.setConsent(granted)) === undefined && tries < 1000; tries++) await pause(1);
         // Storage reflects the choice before this resolves; on a revoke the
         // purge is stored before the wake sends the deletion request.
-        if (changed) await c.persist();
+        if (changed) await persisted(c);
         c.wake();
         lastConsent = c.consentStatus();
         return mirrorConsent(lastConsent);
@@ -336,7 +339,7 @@ export function createTelemetry(options, loadCore, stored = undefined) {
     },
     flush() {
       const begun = clock();
-      return deferred((c) => c.flush()).then((json) => {
+      return deferred(flushed).then((json) => {
         recordTiming('sdk.flush_round_trip', clock() - begun);
         return JSON.parse(json);
       });
@@ -401,7 +404,7 @@ export function createTelemetry(options, loadCore, stored = undefined) {
     if (code !== RECORD_ACCEPTED || !core) return code;
     persistSoon ??= new Promise((resolve) => globalThis.setTimeout(resolve, 0)).then(() => {
       persistSoon = null;
-      return core?.persist();
+      return core && persisted(core);
     });
     return persistSoon.then(() => code, () => code);
   };

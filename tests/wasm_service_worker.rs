@@ -66,17 +66,18 @@ extern "C" {
 }
 #[wasm_bindgen(module = "/js/transport.js")]
 extern "C" {
-    #[wasm_bindgen(thread_local_v2, js_name = compress)]
-    static COMPRESS: JsValue;
-    #[wasm_bindgen(thread_local_v2, js_name = post)]
-    static POST: JsValue;
+    #[wasm_bindgen(js_name = compress)]
+    fn _js_transport();
 }
 #[wasm_bindgen(module = "/js/store.js")]
 extern "C" {
-    #[wasm_bindgen(thread_local_v2, js_name = read)]
-    static READ: JsValue;
-    #[wasm_bindgen(thread_local_v2, js_name = write)]
-    static WRITE: JsValue;
+    #[wasm_bindgen(js_name = read)]
+    fn _js_store();
+}
+#[wasm_bindgen(module = "/js/host.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = createHost)]
+    fn create_host(area: &JsValue, debug: bool) -> JsValue;
 }
 #[wasm_bindgen(module = "/js/constants.js")]
 extern "C" {
@@ -117,10 +118,10 @@ fn config_default() -> JsValue {
 async fn started(config: &JsValue, storage: &JsValue) -> Client {
     let client = Client::new(
         &text_of(config),
-        storage.clone(),
+        true,
         JsValue::UNDEFINED,
         JsValue::UNDEFINED,
-        transport(),
+        host(storage),
     )
     .expect("valid config");
     start(&client, storage).await;
@@ -226,7 +227,7 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     for i in 0..5 {
         first.track("kept".into(), Some(format!(r#"{{"i":{i}}}"#)), None, None);
     }
-    JsFuture::from(first.persist()).await.unwrap();
+    persisted(&first).await;
     drop(first);
 
     // The worker restarts: a new client over the same storage.
@@ -268,12 +269,7 @@ async fn a_failing_collector_means_retries_not_losses() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     client.track("unsent".into(), None, None, None);
-    let result = JsFuture::from(client.flush())
-        .await
-        .unwrap()
-        .as_string()
-        .unwrap();
-    let result: Value = serde_json::from_str(&result).unwrap();
+    let result = flushed(&client).await;
     assert_eq!(result["sent"], 0);
     assert_eq!(result["pending"], 1);
     assert!(stats(&client)["retries"].as_u64().unwrap() >= 1);
@@ -285,11 +281,11 @@ async fn revoking_consent_purges_storage() {
     let client = started(&config_default(), &storage).await;
     let id = client.anonymous_id().unwrap();
     client.track("queued".into(), None, None, None);
-    JsFuture::from(client.persist()).await.unwrap();
+    persisted(&client).await;
     assert_eq!(stored_items(&storage).await.len(), 1);
     // What the wrapper does: apply, persist, wake.
     assert_eq!(client.set_consent(false), Some(true), "consent changed");
-    JsFuture::from(client.persist()).await.unwrap();
+    persisted(&client).await;
     client.wake();
     let state = stored(&storage).await.to_string();
     assert!(!state.contains(&id), "{state}");
@@ -308,10 +304,10 @@ fn core_loader(storage: JsValue) -> Function {
                 let text = config.as_string().unwrap_or_default();
                 Ok(Client::new(
                     &text,
-                    storage,
+                    true,
                     JsValue::UNDEFINED,
                     JsValue::UNDEFINED,
-                    transport(),
+                    host(&storage),
                 )?
                 .into())
             })
@@ -320,14 +316,22 @@ fn core_loader(storage: JsValue) -> Function {
     load.into_js_value().unchecked_into()
 }
 
-/// `js/transport.js` and `js/store.js` as `index.js` hands them to the core.
-fn transport() -> JsValue {
-    let object = Object::new();
-    COMPRESS.with(|f| Reflect::set(&object, &"compress".into(), f).unwrap());
-    POST.with(|f| Reflect::set(&object, &"post".into(), f).unwrap());
-    READ.with(|f| Reflect::set(&object, &"read".into(), f).unwrap());
-    WRITE.with(|f| Reflect::set(&object, &"write".into(), f).unwrap());
-    object.into()
+/// The host (`js/host.js`) over `storage`, as `index.js` hands it to the core.
+fn host(storage: &JsValue) -> JsValue {
+    create_host(storage, false)
+}
+
+/// `persist()` as the wrapper awaits it.
+async fn persisted(client: &Client) {
+    let promise = Promise::new(&mut |done, _| client.persist(done));
+    JsFuture::from(promise).await.unwrap();
+}
+
+/// `flush()` as the wrapper awaits it: `{"sent":n,"pending":n}`.
+async fn flushed(client: &Client) -> Value {
+    let promise = Promise::new(&mut |done, _| client.flush(done));
+    let text = JsFuture::from(promise).await.unwrap().as_string().unwrap();
+    serde_json::from_str(&text).unwrap()
 }
 
 /// Options as the wrapper hands them to the core: one JSON text.
@@ -458,10 +462,10 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
     ] {
         let made = Client::new(
             json,
+            false,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-            transport(),
+            host(&JsValue::UNDEFINED),
         );
         assert!(made.is_ok(), "{json} is taken");
     }
@@ -470,10 +474,10 @@ fn the_core_takes_valid_destinations_and_refuses_invalid_ones_naming_the_field()
     for &(json, field) in common::option_cases::REFUSED_DESTINATION_OPTIONS {
         let error = Client::new(
             json,
+            false,
             JsValue::UNDEFINED,
             JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-            transport(),
+            host(&JsValue::UNDEFINED),
         )
         .err()
         .unwrap_or_else(|| panic!("{json} is refused"));
@@ -492,10 +496,10 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     let patterns = Array::of1(&js_sys::RegExp::new("ACME-\\d+", "").into());
     let client = Client::new(
         &text_of(&config_default()),
-        storage.clone(),
+        true,
         patterns.into(),
         JsValue::UNDEFINED,
-        transport(),
+        host(&storage),
     )
     .unwrap();
     start(&client, &storage).await;
@@ -505,7 +509,7 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
         None,
         None,
     );
-    JsFuture::from(client.persist()).await.unwrap();
+    persisted(&client).await;
     let state = stored(&storage).await.to_string();
     assert!(!state.contains("ACME-"), "{state}");
     assert!(

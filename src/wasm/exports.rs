@@ -2,17 +2,15 @@
 //! into wasm once and returns a number, a short string or a promise.
 
 use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
-use js_sys::{Function, Promise};
+use js_sys::Function;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::spawn_local;
 
 use super::options::{global_patterns, scrubber};
-use super::platform::{self, chrome_storage_local, now_ms, stored_text, CryptoEntropy};
-use super::runtime::{arm_persist, persist_now, schedule_persist, tick, Inner, State};
-use crate::core::driver::Driver;
+use super::platform::{self, now_ms, stored_text, CryptoEntropy};
+use super::runtime::{self, arm_persist, persist_now, schedule_persist, tick, Inner, State};
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
 use crate::core::names::{record_dropped, RECORD_ACCEPTED, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
@@ -90,42 +88,31 @@ pub struct Client {
 #[wasm_bindgen]
 impl Client {
     /// Reads the wrapper's options, one JSON text (`coreOptions` of
-    /// `js/options.js`, stringified); a `TypeError` names a bad field. `storage` overrides
-    /// `chrome.storage.local` (an object with its `get`/`set`/`remove`), for
-    /// tests and non-extension workers; `undefined` uses the extension's.
-    /// `extra_patterns` is `scrub.extraPatterns` (an array of RegExp) or undefined.
-    /// `host` holds `compress` and `post` of `js/transport.js` and `read` and
-    /// `write` of `js/store.js`, which carry out the requests and storage
-    /// calls the core decides.
+    /// `js/options.js`, stringified); a `TypeError` names a bad field.
+    /// `storage` says whether there is a storage area (`chrome.storage.local`
+    /// or the `storage` option; the host holds it). `extra_patterns` is
+    /// `scrub.extraPatterns` (an array of RegExp) or undefined. `host` is
+    /// `createHost` of `js/host.js`, which carries out the requests, storage
+    /// calls, timers and alarm the core decides; it is handed the
+    /// [`Callbacks`] it reports to.
     #[wasm_bindgen(constructor)]
     pub fn new(
         options: &str,
-        storage: JsValue,
+        storage: bool,
         extra_patterns: JsValue,
         before_send: JsValue,
         host: JsValue,
     ) -> Result<Client, JsValue> {
         let options = Options::from_json(options)
             .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
-        let storage = if storage.is_undefined() || storage.is_null() {
-            chrome_storage_local()
-        } else {
-            Some(storage)
-        };
         let inner = Inner {
             endpoint: options.endpoint.clone(),
             gzip: options.gzip,
             debug: options.debug,
             storage,
             host: host.unchecked_into(),
-            state: RefCell::new(State {
-                engine: None,
-                entropy: CryptoEntropy::new(),
-                driver: Driver::new(),
-                wake_timer: None,
-                persist_timer: None,
-                flush_waiters: Vec::new(),
-            }),
+            state: RefCell::new(State::new()),
+            effects: RefCell::new(Default::default()),
             deferred: RefCell::new(Vec::new()),
             last_stats: Cell::new(Default::default()),
             last_consent: Cell::new(options.default_consent),
@@ -138,8 +125,12 @@ impl Client {
             before_send: before_send.dyn_into::<Function>().ok(),
             options,
         };
+        let inner = Rc::new(inner);
+        inner.host.bind(Callbacks {
+            inner: Rc::downgrade(&inner),
+        });
         Ok(Client {
-            inner: Rc::new(inner),
+            inner,
             pending: RefCell::new(Some(pending)),
         })
     }
@@ -373,26 +364,24 @@ impl Client {
         self.inner.last_stats.get().to_json()
     }
 
-    /// Tries to deliver everything now; resolves with `{"sent":n,"pending":n}` (JSON).
-    pub fn flush(&self) -> Promise {
-        let inner = self.inner.clone();
-        Promise::new(&mut |resolve, _reject| {
-            let sent_before = inner.with_engine(|engine, _, driver| {
-                driver.begin_flush(engine, now_ms());
-                engine.stats().sent
-            });
-            match sent_before {
-                Some(sent) => inner.state.borrow_mut().flush_waiters.push((sent, resolve)),
-                None => {
-                    let _ = resolve.call1(
-                        &JsValue::NULL,
-                        &JsValue::from_str("{\"sent\":0,\"pending\":0}"),
-                    );
-                    return;
-                }
-            }
-            tick(&inner);
-        })
+    /// Tries to deliver everything now; calls `done` with
+    /// `{"sent":n,"pending":n}` (JSON) once nothing is in flight. The wrapper
+    /// makes the promise: the wasm makes none.
+    pub fn flush(&self, done: Function) {
+        let inner = &self.inner;
+        let sent_before = inner.with_engine(|engine, _, driver| {
+            driver.begin_flush(engine, now_ms());
+            engine.stats().sent
+        });
+        let Some(sent) = sent_before else {
+            let _ = done.call1(
+                &JsValue::NULL,
+                &JsValue::from_str("{\"sent\":0,\"pending\":0}"),
+            );
+            return;
+        };
+        inner.effects.borrow_mut().flush_waiters.push((sent, done));
+        tick(inner);
     }
 
     /// The driver tick: delivery, the wake-up timer and alarm, `daily_active`.
@@ -405,18 +394,11 @@ impl Client {
         }
     }
 
-    /// Writes pending state to storage now.
-    pub fn persist(&self) -> Promise {
-        let inner = self.inner.clone();
-        // `Promise::new` and `spawn_local`, both linked already, rather than
-        // `future_to_promise` (size).
-        Promise::new(&mut |resolve, _reject| {
-            let inner = inner.clone();
-            spawn_local(async move {
-                persist_now(&inner).await;
-                let _ = resolve.call0(&JsValue::NULL);
-            });
-        })
+    /// Writes pending state to storage now; calls `done` when the writes
+    /// are over (landed, refused, or nothing to write).
+    pub fn persist(&self, done: Function) {
+        self.inner.effects.borrow_mut().persist_waiters.push(done);
+        persist_now(&self.inner);
     }
 
     /// Panics on purpose, so tests can check that an SDK panic is contained
@@ -424,6 +406,59 @@ impl Client {
     #[wasm_bindgen(js_name = __panicForTests)]
     pub fn panic_for_tests(&self) {
         panic!("mv3-telemetry: deliberate panic for tests");
+    }
+}
+
+/// The way back from the JS host (`js/host.js`): it reports here what
+/// became of the effects the core asked for, each report one call into wasm.
+/// It holds the instance weakly: reports that come after its [`Client`] is
+/// gone are ignored.
+#[wasm_bindgen]
+pub struct Callbacks {
+    inner: Weak<Inner>,
+}
+
+#[wasm_bindgen]
+impl Callbacks {
+    /// Timer `kind` fired (`Host::arm`).
+    pub fn fired(&self, kind: u8) {
+        if let Some(inner) = self.inner.upgrade() {
+            runtime::on_timer(&inner, kind);
+        }
+    }
+
+    /// Read `id` ended with what the storage area's `get` found (null when it
+    /// failed).
+    #[wasm_bindgen(js_name = readDone)]
+    pub fn read_done(&self, id: u32, items: JsValue) {
+        if let Some(inner) = self.inner.upgrade() {
+            runtime::on_read(&inner, id, items);
+        }
+    }
+
+    /// The body of request `id` is `size` bytes: 0 to give it up, 1 to send
+    /// it with `keepalive`, 2 without.
+    pub fn sized(&self, id: f64, size: u32) -> u8 {
+        match self.inner.upgrade() {
+            Some(inner) => runtime::on_sized(&inner, id as u64, size),
+            None => 0,
+        }
+    }
+
+    /// Request `id` ended: `answer` is `[status, retryAfter, rateLimits,
+    /// text]`, or null when no answer came; `kept` is the `keepalive` budget
+    /// it held (0 without).
+    pub fn answered(&self, id: f64, kept: u32, answer: JsValue) {
+        if let Some(inner) = self.inner.upgrade() {
+            runtime::on_answer(&inner, id as u64, kept, answer);
+        }
+    }
+
+    /// The write in flight ended: whether its `set` and its `remove` landed.
+    pub fn written(&self, ok: bool, removed: bool) {
+        if let Some(inner) = self.inner.upgrade() {
+            runtime::on_written(&inner, ok, removed);
+        }
     }
 }
 
@@ -474,7 +509,7 @@ fn run_record(inner: &Rc<Inner>, call: RecordCall) -> Option<Recorded> {
     let (recorded, persist_delay, poll) = inner.with_engine(|engine, entropy, driver| {
         let recorded = call(engine, entropy);
         let counted = recorded != Recorded::NotConsented;
-        let persist_delay = if counted && inner.storage.is_some() {
+        let persist_delay = if counted && inner.storage {
             driver.persist_delay(engine)
         } else {
             None

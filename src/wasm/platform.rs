@@ -1,68 +1,60 @@
-//! Bindings to the service worker's globals and to the JS host (the
-//! functions of `js/transport.js` and `js/store.js`). Everything is reached
-//! through the global scope (`self`), never `window`: a worker has none.
+//! Bindings to the service worker's globals (`crypto`, `console`, `Date`,
+//! `TextEncoder`, reached through the global scope, never `window`: a worker
+//! has none) and to the JS host (`js/host.js`).
 
-use js_sys::{Array, Function, JsString, Object, Promise, Reflect, Uint8Array};
+use js_sys::{Array, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
+use super::exports::Callbacks;
 use crate::core::ids::Entropy;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
-
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
-
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buffer: &mut [u8]);
 
     #[wasm_bindgen(js_namespace = console, js_name = warn)]
     fn console_warn(message: &str);
 
-    /// `chrome.alarms`.
-    type Alarms;
-    #[wasm_bindgen(method, catch)]
-    fn create(this: &Alarms, name: &str, info: &Object) -> Result<JsValue, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn clear(this: &Alarms, name: &str) -> Result<JsValue, JsValue>;
-
-    /// The JS functions that carry effects out: `compress` and `post` of
-    /// `js/transport.js`, `read` and `write` of `js/store.js`.
+    /// `js/host.js`: carries out the requests, storage calls, timers and the
+    /// alarm the core decides. Each call returns at once; the outcome comes
+    /// back through the [`Callbacks`] given to [`Host::bind`].
     pub type Host;
-    /// Resolves with the body to send: gzip bytes, or the text itself.
+    /// Where the host reports outcomes.
     #[wasm_bindgen(method)]
-    pub fn compress(this: &Host, text: &str, gzip: bool) -> Promise;
-    /// Resolves with `[status, retryAfter, rateLimits, text]`, or `null`
-    /// when no answer came.
+    pub fn bind(this: &Host, callbacks: Callbacks);
+    /// (Re-)arms timer `kind` to fire after `ms` milliseconds
+    /// ([`Callbacks::fired`]); a negative `ms` clears it.
+    #[wasm_bindgen(method)]
+    pub fn arm(this: &Host, kind: u8, ms: f64);
+    /// Creates the wake-up alarm for `when` (ms since the epoch); a negative
+    /// `when` clears it. Absent outside extensions.
+    #[wasm_bindgen(method)]
+    pub fn alarm(this: &Host, when: f64);
+    /// Reads `keys` from the storage area ([`Callbacks::read_done`]).
+    #[wasm_bindgen(method)]
+    pub fn read(this: &Host, id: u32, keys: &Array);
+    /// `pairs` (key, value, ...) in one `set`, then `removals` in one
+    /// `remove` if the set landed ([`Callbacks::written`]).
+    #[wasm_bindgen(method)]
+    pub fn write(this: &Host, pairs: &Array, removals: &Array);
+    /// Compresses `text` (`bytes` long in UTF-8) when `gzip`, asks
+    /// [`Callbacks::sized`], POSTs it and reports to [`Callbacks::answered`].
     #[wasm_bindgen(method)]
     #[allow(clippy::too_many_arguments)]
-    pub fn post(
+    pub fn send(
         this: &Host,
+        id: f64,
         url: &str,
-        body: &JsValue,
+        text: &str,
+        bytes: u32,
+        gzip: bool,
         content_type: &str,
         headers: &Array,
-        keepalive: bool,
         read_body: bool,
         timeout_ms: u32,
-        debug: bool,
-    ) -> Promise;
-    /// Resolves with what the storage area's `get(keys)` found, or `null`.
-    #[wasm_bindgen(method)]
-    pub fn read(this: &Host, area: &JsValue, keys: &Array, debug: bool) -> Promise;
-    /// Resolves with `[set landed, remove landed]`.
-    #[wasm_bindgen(method)]
-    pub fn write(
-        this: &Host,
-        area: &JsValue,
-        pairs: &Array,
-        removals: &Array,
-        debug: bool,
-    ) -> Promise;
+    );
 
     #[derive(Clone)]
     type TextEncoder;
@@ -85,26 +77,6 @@ pub fn now_ms() -> u64 {
 /// Logs a warning (debug mode only; callers check).
 pub fn warn(message: &str) {
     console_warn(message);
-}
-
-fn global() -> Object {
-    js_sys::global()
-}
-
-fn path(root: &JsValue, keys: &[&str]) -> Option<JsValue> {
-    let mut value = root.clone();
-    for key in keys {
-        value = Reflect::get(&value, &JsValue::from_str(key)).ok()?;
-        if value.is_undefined() || value.is_null() {
-            return None;
-        }
-    }
-    Some(value)
-}
-
-/// `chrome.storage.local` when running in an extension.
-pub fn chrome_storage_local() -> Option<JsValue> {
-    path(&global(), &["chrome", "storage", "local"])
 }
 
 /// The string values of `keys` in the object a storage `get` resolved with.
@@ -160,69 +132,6 @@ thread_local! {
 
 fn text_encoder() -> TextEncoder {
     ENCODER.with(|e| e.clone())
-}
-
-/// Resolves after `ms` milliseconds.
-pub async fn sleep(ms: u32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        set_timeout(&resolve, f64::from(ms));
-    });
-    let _ = JsFuture::from(promise).await;
-}
-
-/// Schedules (`Some(when)`) or clears the wake-up alarm. Absent outside extensions.
-pub fn set_alarm(name: &str, when_ms: Option<u64>) {
-    let Some(alarms) = path(&global(), &["chrome", "alarms"]).map(JsCast::unchecked_into::<Alarms>)
-    else {
-        return;
-    };
-    // Alarm calls return promises in MV3; a rejection only means the wake-up
-    // is not armed, and the next pump re-arms it, so results are not awaited.
-    let _ = match when_ms {
-        Some(when) => {
-            let info = Object::new();
-            let _ = Reflect::set(
-                &info,
-                &JsValue::from_str("when"),
-                &JsValue::from_f64(when as f64),
-            );
-            alarms.create(name, &info)
-        }
-        None => alarms.clear(name),
-    };
-}
-
-/// A one-shot timer, cancelled when dropped (as gloo's `Timeout`).
-#[must_use = "a timer is cancelled when dropped; keep it while it should fire"]
-pub struct Timer {
-    handle: JsValue,
-    _callback: Closure<dyn FnMut()>,
-}
-
-impl Timer {
-    /// Calls `callback` after `ms` milliseconds (global `setTimeout`).
-    pub fn after(ms: u64, callback: impl FnOnce() + 'static) -> Timer {
-        let mut callback = Some(callback);
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(f) = callback.take() {
-                f();
-            }
-        });
-        let handle = set_timeout(
-            closure.as_ref().unchecked_ref(),
-            ms.min(i32::MAX as u64) as f64,
-        );
-        Timer {
-            handle,
-            _callback: closure,
-        }
-    }
-}
-
-impl Drop for Timer {
-    fn drop(&mut self) {
-        clear_timeout(&self.handle);
-    }
 }
 
 /// Bytes of entropy fetched per `crypto.getRandomValues` call: 256 IDs.

@@ -1,44 +1,55 @@
-//! Carries out what the engine and the driver decide: requests and storage
-//! calls through the JS host (`js/transport.js`, `js/store.js`), timers and
-//! the alarm. It holds the engine in a `RefCell`; a JS
-//! callback that runs while the engine is borrowed (`beforeSend`, a
-//! `scrub.extraPatterns` RegExp) and calls back into the SDK finds it busy:
-//! recording calls are then deferred until the outer call ends, and reads
-//! answer from the figures of the last completed call. Nothing panics.
+//! Carries out what the engine and the driver decide, through the JS host
+//! (`js/host.js`): requests, storage calls, timers and the alarm. Every call
+//! here is synchronous: the host starts the work and reports its outcome back
+//! through [`super::exports::Callbacks`], a later call into wasm. So the wasm
+//! holds no futures, no promise plumbing and no closures (`docs/size.md`).
+//!
+//! The engine sits in a `RefCell`; a JS callback that runs while it is
+//! borrowed (`beforeSend`, a `scrub.extraPatterns` RegExp) and calls back into
+//! the SDK finds it busy: recording calls are then deferred until the outer
+//! call ends, and reads answer from the figures of the last completed call.
+//! Nothing panics.
 
 use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 
-use js_sys::{Array, Function, Uint8Array};
+use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
 
-use super::platform::{self, now_ms, read_items, set_alarm, CryptoEntropy, Host, Timer};
+use super::platform::{now_ms, read_items, CryptoEntropy, Host};
 use crate::core::backoff::Outcome;
 use crate::core::dest::Kind;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
 use crate::core::json::push_u64;
-use crate::core::names::ALARM_NAME;
-use crate::core::{Consent, DropReason, Engine, Request, Stats};
+use crate::core::{Consent, DropReason, Engine, Request, RequestId, Stats};
+
+/// The host's timer that wakes the driver ([`Host::arm`]).
+pub(crate) const WAKE_TIMER: u8 = 0;
+/// The host's timer of the debounced persist.
+pub(crate) const PERSIST_TIMER: u8 = 1;
 
 /// What one SDK instance holds.
 pub(crate) struct Inner {
     pub endpoint: String,
     pub gzip: bool,
     pub debug: bool,
-    /// `chrome.storage.local`, or the `storage` option: handed to [`Host`].
-    pub storage: Option<JsValue>,
-    /// `js/transport.js` and `js/store.js`: fetch, compression, storage.
+    /// A storage area is there (`chrome.storage.local` or the `storage`
+    /// option); the host holds it.
+    pub storage: bool,
+    /// `js/host.js`: carries the effects out.
     pub host: Host,
     pub state: RefCell<State>,
+    /// What waits for the host's reports; apart from [`State`] so that it is
+    /// reachable while the engine is busy.
+    pub effects: RefCell<Effects>,
     /// Calls that arrived while the engine was busy, run when it is free.
     pub deferred: RefCell<Vec<DeferredCall>>,
     /// Figures of the last completed call, for reads during a busy engine.
     pub last_stats: Cell<Stats>,
     pub last_consent: Cell<Consent>,
     pub last_id: RefCell<Option<String>>,
-    /// A persist is writing: the next one waits for it (writes apply in order).
+    /// A write is in flight: the next one waits for it (writes apply in order).
     pub persisting: Cell<bool>,
     /// Deferred calls are being run (they may defer more).
     pub draining: Cell<bool>,
@@ -55,9 +66,33 @@ pub(crate) struct State {
     pub engine: Option<Engine>,
     pub entropy: CryptoEntropy,
     pub driver: Driver,
-    pub wake_timer: Option<Timer>,
-    pub persist_timer: Option<Timer>,
+}
+
+/// What waits for the host's reports.
+#[derive(Default)]
+pub(crate) struct Effects {
+    /// `flush()` calls waiting for the driver to settle: `stats().sent` when
+    /// each began, and its resolve function.
     pub flush_waiters: Vec<(u64, Function)>,
+    /// `persist()` calls waiting for the writes in progress to end.
+    pub persist_waiters: Vec<Function>,
+    /// Requests of a tick that asked to persist first: a new batch is stored
+    /// before it is sent. Sent when the writes end.
+    pub held_sends: Vec<Request>,
+    /// Chunk reads in flight: their id and keys.
+    pub reads: Vec<(u32, Vec<String>)>,
+    pub next_read: u32,
+}
+
+impl State {
+    /// A fresh instance's state, the engine not yet restored.
+    pub fn new() -> State {
+        State {
+            engine: None,
+            entropy: CryptoEntropy::new(),
+            driver: Driver::new(),
+        }
+    }
 }
 
 impl Inner {
@@ -140,6 +175,15 @@ impl Inner {
     }
 }
 
+/// Arms the host's timer `kind` for `at` (from `now`), or clears it.
+fn arm(host: &Host, kind: u8, arm: Arm, now: u64) {
+    match arm {
+        Arm::Keep => {}
+        Arm::Clear => host.arm(kind, -1.0),
+        Arm::At(at) => host.arm(kind, at.saturating_sub(now) as f64),
+    }
+}
+
 /// One driver tick: polls the engine and carries out the plan.
 pub(crate) fn tick(inner: &Rc<Inner>) {
     let now = now_ms();
@@ -150,26 +194,15 @@ pub(crate) fn tick(inner: &Rc<Inner>) {
     }) else {
         return;
     };
-    {
-        let mut state = inner.state.borrow_mut();
-        match plan.timer {
-            Arm::Keep => {}
-            Arm::Clear => state.wake_timer = None,
-            Arm::At(at) => {
-                let weak = Rc::downgrade(inner);
-                state.wake_timer = Some(Timer::after(at.saturating_sub(now), move || {
-                    on_timer(&weak)
-                }));
-            }
-        }
-    }
+    let host = &inner.host;
+    arm(host, WAKE_TIMER, plan.timer, now);
     match plan.alarm {
         Arm::Keep => {}
-        Arm::Clear => set_alarm(ALARM_NAME, None),
-        Arm::At(at) => set_alarm(ALARM_NAME, Some(at)),
+        Arm::Clear => host.alarm(-1.0),
+        Arm::At(at) => host.alarm(at as f64),
     }
     if let Some(stats) = settled {
-        let waiters = std::mem::take(&mut inner.state.borrow_mut().flush_waiters);
+        let waiters = std::mem::take(&mut inner.effects.borrow_mut().flush_waiters);
         for (sent_before, resolve) in waiters {
             let mut result = "{\"sent\":".to_owned();
             push_u64(&mut result, stats.sent.saturating_sub(sent_before));
@@ -180,86 +213,77 @@ pub(crate) fn tick(inner: &Rc<Inner>) {
         }
     }
     for keys in plan.reads {
-        spawn_local(read_chunks(inner.clone(), keys));
+        start_read(inner, keys);
     }
     if plan.persist_now {
-        let inner = inner.clone();
-        let sends = plan.sends;
-        spawn_local(async move {
-            persist_now(&inner).await;
-            for request in sends {
-                deliver(inner.clone(), request).await;
-            }
-        });
+        inner.effects.borrow_mut().held_sends.extend(plan.sends);
+        persist_now(inner);
     } else {
         for request in plan.sends {
-            spawn_local(deliver(inner.clone(), request));
+            send(inner, request);
         }
     }
     schedule_persist(inner);
 }
 
-fn on_timer(weak: &Weak<Inner>) {
-    if let Some(inner) = weak.upgrade() {
-        if let Ok(mut state) = inner.state.try_borrow_mut() {
-            state.driver.timer_fired();
-            state.wake_timer = None;
-        }
-        tick(&inner);
+/// The host's timer `kind` fired.
+pub(crate) fn on_timer(inner: &Rc<Inner>, kind: u8) {
+    if kind == PERSIST_TIMER {
+        persist_now(inner);
+        return;
     }
+    if let Ok(mut state) = inner.state.try_borrow_mut() {
+        state.driver.timer_fired();
+    }
+    tick(inner);
 }
 
-async fn read_chunks(inner: Rc<Inner>, keys: Vec<String>) {
-    let values = match &inner.storage {
-        Some(area) => {
-            let list: Array = keys.iter().map(|k| JsValue::from_str(k)).collect();
-            // `js/store.js` resolves with null when the read failed (warned there).
-            JsFuture::from(inner.host.read(area, &list, inner.debug))
-                .await
-                .ok()
-                .filter(|items| !items.is_null())
-                .map(|items| read_items(&items, &keys))
-        }
-        // Collected, not `vec![None; n]`: that links a clone loop for the type.
-        None => Some(keys.iter().map(|_| None).collect()),
+/// Asks the host for the chunks under `keys`; [`on_read`] gets them.
+fn start_read(inner: &Rc<Inner>, keys: Vec<String>) {
+    let list = Array::new();
+    for key in &keys {
+        list.push(&JsValue::from_str(key));
+    }
+    let id = {
+        let mut effects = inner.effects.borrow_mut();
+        let id = effects.next_read;
+        effects.next_read = id.wrapping_add(1);
+        effects.reads.push((id, keys));
+        id
     };
+    inner.host.read(id, &list);
+}
+
+/// Read `id` ended: `items` is what the storage area's `get` found, or null
+/// when it failed (`js/store.js` warned); an absent area finds nothing.
+pub(crate) fn on_read(inner: &Rc<Inner>, id: u32, items: JsValue) {
+    let keys = {
+        let mut effects = inner.effects.borrow_mut();
+        let Some(at) = effects.reads.iter().position(|(read, _)| *read == id) else {
+            return;
+        };
+        effects.reads.swap_remove(at).1
+    };
+    let values = (!items.is_null()).then(|| read_items(&items, &keys));
     let retry_later = values.is_none();
     inner.with_engine(|engine, _, driver| {
         engine.on_read(&keys, values);
         driver.read_done();
     });
     if !retry_later {
-        tick(&inner);
+        tick(inner);
     }
 }
 
-/// Sends one request through `js/transport.js`: JS compresses the body and
-/// runs the fetch; the core decides everything around them (the URL, the
+/// Hands one request to the host: it compresses the body, asks [`on_sized`]
+/// whether to go on and with `keepalive`, runs the fetch and reports to
+/// [`on_answer`]. The core decides everything around them (the URL, the
 /// headers, `keepalive`, what the answer means).
-async fn deliver(inner: Rc<Inner>, request: Request) {
+fn send(inner: &Rc<Inner>, request: Request) {
     let url = if request.url.is_empty() {
         inner.endpoint.clone() + request.endpoint.path()
     } else {
-        request.url.clone()
-    };
-    let host = &inner.host;
-    let Ok(body) = JsFuture::from(host.compress(&request.body, inner.gzip)).await else {
-        return;
-    };
-    // The body is the text itself unless it was compressed.
-    let size = if body.is_string() {
-        request.body.len()
-    } else {
-        body.unchecked_ref::<Uint8Array>().length() as usize
-    };
-    // Consent may have been revoked while the body was compressed.
-    let keepalive = inner.with_engine(|engine, _, driver| {
-        engine
-            .is_in_flight(request.id)
-            .then(|| driver.take_keepalive(size))
-    });
-    let Some(Some(keepalive)) = keepalive else {
-        return;
+        request.url
     };
     let headers = Array::new();
     for (name, value) in &request.headers {
@@ -268,21 +292,41 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
     }
     // Only an OTLP answer's body matters (`partialSuccess`).
     let read_body = request.dest == Some(Kind::Otlp);
-    let answer = JsFuture::from(host.post(
+    inner.host.send(
+        request.id.0 as f64,
         &url,
-        &body,
+        &request.body,
+        request.body.len() as u32,
+        inner.gzip,
         request.content_type,
         &headers,
-        keepalive,
         read_body,
         REQUEST_TIMEOUT_MS,
-        inner.debug,
-    ))
-    .await
-    .ok()
-    .and_then(|answer| answer.dyn_into::<Array>().ok());
-    let (outcome, rate_limits, text) = match answer {
-        Some(answer) => (
+    );
+}
+
+/// The body of request `id` is ready, `size` bytes as sent: 0 to give it up
+/// (consent was revoked meanwhile), 1 to send it with `keepalive` (it then
+/// holds that much of the budget until [`on_answer`]), 2 to send it without.
+pub(crate) fn on_sized(inner: &Rc<Inner>, id: u64, size: u32) -> u8 {
+    let size = size as usize;
+    let verdict = inner.with_engine(|engine, _, driver| {
+        engine
+            .is_in_flight(RequestId(id))
+            .then(|| driver.take_keepalive(size))
+    });
+    match verdict {
+        Some(Some(true)) => 1,
+        Some(Some(false)) => 2,
+        _ => 0,
+    }
+}
+
+/// Request `id` ended: `answer` is `[status, retryAfter, rateLimits, text]`
+/// or null when no answer came; `kept` is the `keepalive` budget it held.
+pub(crate) fn on_answer(inner: &Rc<Inner>, id: u64, kept: u32, answer: JsValue) {
+    let (outcome, rate_limits, text) = match answer.dyn_into::<Array>() {
+        Ok(answer) => (
             Outcome::Status {
                 code: answer.get(0).as_f64().unwrap_or_default() as u16,
                 retry_after: answer.get(1).as_string(),
@@ -290,14 +334,12 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
             answer.get(2).as_string(),
             answer.get(3).as_string(),
         ),
-        None => (Outcome::NetworkError, None, None),
+        Err(_) => (Outcome::NetworkError, None, None),
     };
     inner.with_engine(|engine, entropy, driver| {
-        if keepalive {
-            driver.release_keepalive(size);
-        }
+        driver.release_keepalive(kept as usize);
         engine.on_response(
-            request.id,
+            RequestId(id),
             &outcome,
             rate_limits.as_deref(),
             text.as_deref(),
@@ -305,12 +347,12 @@ async fn deliver(inner: Rc<Inner>, request: Request) {
             entropy,
         );
     });
-    tick(&inner);
+    tick(inner);
 }
 
 /// Arms the debounced write if anything changed.
 pub(crate) fn schedule_persist(inner: &Rc<Inner>) {
-    if inner.storage.is_none() {
+    if !inner.storage {
         return;
     }
     let Some(Some(delay)) = inner.with_engine(|engine, _, driver| driver.persist_delay(engine))
@@ -322,63 +364,72 @@ pub(crate) fn schedule_persist(inner: &Rc<Inner>) {
 
 /// Arms the debounced persist the driver asked for.
 pub(crate) fn arm_persist(inner: &Rc<Inner>, delay: u64) {
-    let weak = Rc::downgrade(inner);
-    let timer = Timer::after(delay, move || {
-        if let Some(inner) = weak.upgrade() {
-            spawn_local(async move { persist_now(&inner).await });
-        }
-    });
-    if let Ok(mut state) = inner.state.try_borrow_mut() {
-        state.persist_timer = Some(timer);
-    }
+    inner.host.arm(PERSIST_TIMER, delay as f64);
 }
 
 /// Writes what changed: new chunks and the record in one `set`, then the
-/// removal of retired keys. Writes apply one at a time, in order.
-pub(crate) async fn persist_now(inner: &Rc<Inner>) {
-    let Some(area) = &inner.storage else { return };
-    loop {
-        // Writes apply one at a time, in order: wait for the one in progress
-        // (bounded: a storage call that never settles must not hang us).
-        for _ in 0..2_000 {
-            if !inner.persisting.get() {
-                break;
-            }
-            platform::sleep(5).await;
-        }
-        if inner.persisting.get() {
-            return;
-        }
-        let writes = inner.with_engine(|engine, _, driver| {
-            driver.persist_started();
-            engine.take_writes()
-        });
-        if let Ok(mut state) = inner.state.try_borrow_mut() {
-            state.persist_timer = None;
-        }
-        let Some(Some(writes)) = writes else { return };
-        inner.persisting.set(true);
-        let pairs = Array::new();
-        for (key, value) in &writes.set {
-            pairs.push(&JsValue::from_str(key));
-            pairs.push(&JsValue::from_str(value));
-        }
-        let removals: Array = writes.remove.iter().map(|k| JsValue::from_str(k)).collect();
-        // `js/store.js` runs the `set`, then the `remove` if the set landed,
-        // and warns about a failure; it resolves with what landed.
-        let landed = JsFuture::from(inner.host.write(area, &pairs, &removals, inner.debug))
-            .await
-            .ok()
-            .and_then(|landed| landed.dyn_into::<Array>().ok());
-        let (ok, removed) = landed.map_or((false, false), |landed| {
-            (landed.get(0).is_truthy(), landed.get(1).is_truthy())
-        });
-        inner.persisting.set(false);
-        inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
-        if !ok || !removed {
-            // Kept dirty; the driver arms the retry (later after a refusal).
-            schedule_persist(inner);
-            return;
-        }
+/// removal of retired keys (the host runs both). Writes apply one at a time,
+/// in order: while one is in flight this returns, and [`on_written`] carries
+/// on with what changed meanwhile. When nothing is left to write (or the
+/// engine is busy), the writes are over: see [`writes_over`].
+pub(crate) fn persist_now(inner: &Rc<Inner>) {
+    if !inner.storage {
+        writes_over(inner);
+        return;
+    }
+    if inner.persisting.get() {
+        return;
+    }
+    let writes = inner.with_engine(|engine, _, driver| {
+        driver.persist_started();
+        engine.take_writes()
+    });
+    inner.host.arm(PERSIST_TIMER, -1.0);
+    let Some(Some(writes)) = writes else {
+        writes_over(inner);
+        return;
+    };
+    inner.persisting.set(true);
+    let pairs = Array::new();
+    for (key, value) in &writes.set {
+        pairs.push(&JsValue::from_str(key));
+        pairs.push(&JsValue::from_str(value));
+    }
+    let removals = Array::new();
+    for key in &writes.remove {
+        removals.push(&JsValue::from_str(key));
+    }
+    inner.host.write(&pairs, &removals);
+}
+
+/// The write in flight ended: whether its `set` and its `remove` landed.
+pub(crate) fn on_written(inner: &Rc<Inner>, ok: bool, removed: bool) {
+    inner.persisting.set(false);
+    inner.with_engine(|engine, _, _| engine.writes_done_with(ok, removed));
+    if ok && removed {
+        // A write carries at most a few chunks: the rest follow at once.
+        persist_now(inner);
+        return;
+    }
+    // Kept dirty; the driver arms the retry (later after a refusal).
+    schedule_persist(inner);
+    writes_over(inner);
+}
+
+/// The writes are over (or could not run): `persist()` calls resolve, and the
+/// requests held for them go out.
+fn writes_over(inner: &Rc<Inner>) {
+    let (waiters, sends) = {
+        let mut effects = inner.effects.borrow_mut();
+        (
+            std::mem::take(&mut effects.persist_waiters),
+            std::mem::take(&mut effects.held_sends),
+        )
+    };
+    for resolve in waiters {
+        let _ = resolve.call0(&JsValue::NULL);
+    }
+    for request in sends {
+        send(inner, request);
     }
 }

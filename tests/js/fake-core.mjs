@@ -38,8 +38,8 @@ export function fakeCore({ consent = 'granted', codes = {}, stats } = {}) {
     feedback: record('feedback'),
     countDrops(reasonIndex, n) { log('countDrops', [reasonIndex, n]); },
     stats() { return JSON.stringify(stats ?? { queued: calls.filter((c) => c.method === 'track').length, sent: 0, retries: 0, truncated: 0, dropped: {} }); },
-    async flush() { log('flush', []); return JSON.stringify({ sent: 0, pending: 0 }); },
-    async persist() { log('persist', []); },
+    flush(done) { log('flush', []); done(JSON.stringify({ sent: 0, pending: 0 })); },
+    persist(done) { log('persist', []); done(); },
     __panicForTests() { throw new WebAssembly.RuntimeError('unreachable'); },
     /** The methods called, in order, leaving out the read-only ones. */
     methods: () => calls.map((c) => c.method),

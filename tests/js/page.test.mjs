@@ -329,7 +329,7 @@ test('a page hears "accepted" only after the worker has written the item to stor
   const extension = fakeExtension();
   const { core } = await startWorker(extension);
   let persisted = 0;
-  core.persist = async () => { await nextTask(); persisted++; };
+  core.persist = (done) => { nextTask().then(() => { persisted++; done(); }); };
   const page = connectIn(extension.page(), new URL(PAGE_URL));
   const answers = await Promise.all([page.track('a').then((ok) => [ok, persisted]), page.track('b').then((ok) => [ok, persisted])]);
   assert.deepEqual(answers, [[true, 1], [true, 1]], 'both answered after one shared write');
