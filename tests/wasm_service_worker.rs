@@ -91,6 +91,9 @@ extern "C" {
     fn set_timeout(handler: &Function, ms: i32) -> JsValue;
 }
 
+/// An absent text argument of a recording call, as the wrapper passes it.
+const NONE: JsValue = JsValue::UNDEFINED;
+
 /// Nothing listens on the discard port: every fetch fails fast.
 const DEAD_ENDPOINT: &str = "http://127.0.0.1:9";
 
@@ -208,7 +211,7 @@ async fn accepted_items_reach_storage_within_one_second() {
     let client = started(&config_default(), &storage).await;
     for i in 0..3 {
         assert_eq!(
-            client.track("saved".into(), Some(format!(r#"{{"i":{i}}}"#)), None, None),
+            client.track("saved".into(), format!(r#"{{"i":{i}}}"#).into(), NONE, NONE),
             RECORD_ACCEPTED
         );
     }
@@ -225,7 +228,7 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     let storage = create_memory_storage();
     let first = started(&config_default(), &storage).await;
     for i in 0..5 {
-        first.track("kept".into(), Some(format!(r#"{{"i":{i}}}"#)), None, None);
+        first.track("kept".into(), format!(r#"{{"i":{i}}}"#).into(), NONE, NONE);
     }
     persisted(&first).await;
     drop(first);
@@ -244,7 +247,7 @@ async fn pending_consent_writes_nothing_to_storage() {
     let client = started(&config_with("pending"), &storage).await;
     assert_eq!(client.consent_status(), "pending");
     assert_eq!(
-        client.track("ignored".into(), None, None, None),
+        client.track("ignored".into(), NONE, NONE, NONE),
         RECORD_NOT_CONSENTED
     );
     sleep(400).await;
@@ -268,7 +271,7 @@ async fn anonymous_ids_are_distinct_uuid_v4s_from_crypto() {
 async fn a_failing_collector_means_retries_not_losses() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
-    client.track("unsent".into(), None, None, None);
+    client.track("unsent".into(), NONE, NONE, NONE);
     let result = flushed(&client).await;
     assert_eq!(result["sent"], 0);
     assert_eq!(result["pending"], 1);
@@ -280,7 +283,7 @@ async fn revoking_consent_purges_storage() {
     let storage = create_memory_storage();
     let client = started(&config_default(), &storage).await;
     let id = client.anonymous_id().unwrap();
-    client.track("queued".into(), None, None, None);
+    client.track("queued".into(), NONE, NONE, NONE);
     persisted(&client).await;
     assert_eq!(stored_items(&storage).await.len(), 1);
     // What the wrapper does: apply, persist, wake.
@@ -505,9 +508,9 @@ async fn extra_patterns_from_javascript_regexps_are_applied() {
     start(&client, &storage).await;
     client.track(
         "order".into(),
-        Some(r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into()),
-        None,
-        None,
+        r#"{"ref":"ACME-1234 and ACME-99 for a@b.io"}"#.into(),
+        NONE,
+        NONE,
     );
     persisted(&client).await;
     let state = stored(&storage).await.to_string();

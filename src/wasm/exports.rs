@@ -231,17 +231,20 @@ impl Client {
     /// Records a usage event; `props_json` is the wrapper's normalized props.
     /// Never throws; returns a record code (`js/constants.js`). `context_kind`
     /// and `origin`, here and in the other recording calls, are given for a call
-    /// forwarded from a page client (see [`sourced`]).
+    /// forwarded from a page client (see [`sourced`]). Text arguments of the
+    /// recording calls are taken as JS values and read with [`text`]: the glue
+    /// then only passes references (`docs/size.md`).
     pub fn track(
         &self,
-        name: String,
-        props_json: Option<String>,
-        context_kind: Option<String>,
-        origin: Option<String>,
+        name: JsValue,
+        props_json: JsValue,
+        context_kind: JsValue,
+        origin: JsValue,
     ) -> u8 {
+        let (name, props_json) = (text(&name).unwrap_or_default(), text(&props_json));
         self.record(sourced(
-            context_kind,
-            origin,
+            &context_kind,
+            &origin,
             Box::new(move |engine, entropy| {
                 engine.record_event(&name, props_json.as_deref(), now_ms(), entropy)
             }),
@@ -250,7 +253,8 @@ impl Client {
 
     /// An event that sampling must not thin out (lifecycle events).
     #[wasm_bindgen(js_name = trackSystem)]
-    pub fn track_system(&self, name: String, props_json: Option<String>) -> u8 {
+    pub fn track_system(&self, name: JsValue, props_json: JsValue) -> u8 {
+        let (name, props_json) = (text(&name).unwrap_or_default(), text(&props_json));
         self.record(Box::new(move |engine, entropy| {
             engine.record_unsampled_event(&name, props_json.as_deref(), now_ms(), entropy)
         }))
@@ -264,17 +268,23 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn capture_error(
         &self,
-        kind: String,
-        message: String,
-        stack: Option<String>,
-        context_json: Option<String>,
-        context_kind: Option<String>,
-        origin: Option<String>,
-        causes_json: Option<String>,
+        kind: JsValue,
+        message: JsValue,
+        stack: JsValue,
+        context_json: JsValue,
+        context_kind: JsValue,
+        origin: JsValue,
+        causes_json: JsValue,
     ) -> u8 {
+        let (kind, message) = (
+            text(&kind).unwrap_or_default(),
+            text(&message).unwrap_or_default(),
+        );
+        let (stack, context_json, causes_json) =
+            (text(&stack), text(&context_json), text(&causes_json));
         self.record(sourced(
-            context_kind,
-            origin,
+            &context_kind,
+            &origin,
             Box::new(move |engine, entropy| {
                 let input = ErrorInput {
                     kind: &kind,
@@ -292,15 +302,16 @@ impl Client {
     #[wasm_bindgen(js_name = recordTiming)]
     pub fn record_timing(
         &self,
-        name: String,
+        name: JsValue,
         duration_ms: f64,
-        props_json: Option<String>,
-        context_kind: Option<String>,
-        origin: Option<String>,
+        props_json: JsValue,
+        context_kind: JsValue,
+        origin: JsValue,
     ) -> u8 {
+        let (name, props_json) = (text(&name).unwrap_or_default(), text(&props_json));
         self.record(sourced(
-            context_kind,
-            origin,
+            &context_kind,
+            &origin,
             Box::new(move |engine, entropy| {
                 engine.record_timing(&name, duration_ms, props_json.as_deref(), now_ms(), entropy)
             }),
@@ -310,16 +321,18 @@ impl Client {
     /// User feedback; the wrapper has checked the field types.
     pub fn feedback(
         &self,
-        kind: String,
+        kind: JsValue,
         rating: Option<u8>,
-        message: Option<String>,
-        contact: Option<String>,
-        context_kind: Option<String>,
-        origin: Option<String>,
+        message: JsValue,
+        contact: JsValue,
+        context_kind: JsValue,
+        origin: JsValue,
     ) -> u8 {
+        let kind = text(&kind).unwrap_or_default();
+        let (message, contact) = (text(&message), text(&contact));
         self.record(sourced(
-            context_kind,
-            origin,
+            &context_kind,
+            &origin,
             Box::new(move |engine, entropy| {
                 engine.record_feedback(
                     &kind,
@@ -466,10 +479,11 @@ impl Callbacks {
 /// carry the context kind and origin, checked by the core ([`Source::new`]);
 /// a source the core refuses drops the call as `invalid`.
 /// Not generic over the call (one copy in the wasm, not one per kind of item).
-fn sourced(context_kind: Option<String>, origin: Option<String>, call: RecordCall) -> RecordCall {
-    let Some(kind) = context_kind else {
+fn sourced(context_kind: &JsValue, origin: &JsValue, call: RecordCall) -> RecordCall {
+    let Some(kind) = text(context_kind) else {
         return call;
     };
+    let origin = text(origin);
     Box::new(move |engine, entropy| {
         if engine.consent() != Consent::Granted {
             return Recorded::NotConsented;
@@ -482,6 +496,13 @@ fn sourced(context_kind: Option<String>, origin: Option<String>, call: RecordCal
             }
         }
     })
+}
+
+/// A text argument of a recording call: `None` unless a string (the wrapper
+/// passes `undefined` for an absent one). One import call (wasm-bindgen's
+/// `string_get`) instead of the glue's per-argument encoding code.
+fn text(value: &JsValue) -> Option<String> {
+    value.as_string()
 }
 
 /// A recording call, boxed. Size: one `record` for every kind of item
