@@ -45,17 +45,17 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
-  // The .wasm fetch is the longest wait of a cold start (a request to the
-  // extension's own files takes several ms in a worker): start it before
-  // anything else, so that validating options, the first storage read and
-  // registering listeners run while it is in flight. A failure surfaces
-  // through `ready`; this early call only must not leave it unhandled.
-  loadWasm().catch(() => {});
-  // Then the start-up storage read, the other wait (9-16 ms, the longer with
-  // more queued): issued before the options are checked and the instance is
-  // built, about 2 ms earlier than createTelemetry would. Invalid options throw
-  // below; the read's answer is then dropped.
+  // A cold start waits for two things: the start-up storage read (about 11 ms
+  // in a worker, the browser's side) and the .wasm (fetch and compile, about
+  // as long). Both start before anything else, so that validating options
+  // and registering listeners run while they are in flight; the read first:
+  // its call costs 0.2 ms, the first fetch() call of a worker 1.4-1.8 ms
+  // (measured with bench/cold.mjs, docs/size.md). Invalid options throw below;
+  // the read's answer is then dropped.
   const stored = readStoredState(storageOf(options));
+  // A failure surfaces through `ready`; this early call only must not leave
+  // it unhandled.
+  loadWasm().catch(() => {});
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
     const area = storageOf({ storage });

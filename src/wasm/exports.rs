@@ -16,7 +16,10 @@ use crate::core::json::{self, push_u64};
 use crate::core::names::{record_dropped, RECORD_ACCEPTED, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
 use crate::core::options::Options;
 use crate::core::scrub::Scrubber;
-use crate::core::{Consent, ConsentChange, DropReason, Engine, ErrorInput, Recorded, Source};
+use crate::core::wire::Context;
+use crate::core::{
+    Consent, ConsentChange, DropReason, Engine, ErrorInput, Policy, Recorded, Routes, Source,
+};
 
 /// The scrubber alone, with the default rules: `scrub(value)` of the package.
 #[wasm_bindgen(js_name = scrubText)]
@@ -73,8 +76,13 @@ fn code(recorded: Recorded) -> u8 {
 
 /// What `start` needs that only exists before it runs.
 struct Pending {
-    options: Options,
-    patterns: Vec<js_sys::RegExp>,
+    policy: Policy,
+    context: Context,
+    routes: Routes,
+    default_consent: Consent,
+    /// Built here rather than in `start`: `new` runs while the start-up read
+    /// is still in flight, `start` after it, on the way to `ready`.
+    scrubber: Scrubber,
     before_send: Option<Function>,
 }
 
@@ -120,10 +128,23 @@ impl Client {
             persisting: Cell::new(false),
             draining: Cell::new(false),
         };
+        let Options {
+            endpoint: _,
+            routes,
+            gzip: _,
+            debug: _,
+            policy,
+            context,
+            scrub,
+            default_consent,
+        } = options;
         let pending = Pending {
-            patterns: global_patterns(&extra_patterns),
+            policy,
+            context,
+            routes,
+            default_consent,
+            scrubber: scrubber(scrub, global_patterns(&extra_patterns)),
             before_send: before_send.dyn_into::<Function>().ok(),
-            options,
         };
         let inner = Rc::new(inner);
         inner.host.bind(Callbacks {
@@ -144,8 +165,11 @@ impl Client {
     /// engine refuses.
     pub fn start(&self, record: JsValue, legacy: JsValue) -> Result<(), JsValue> {
         let Some(Pending {
-            options,
-            patterns,
+            policy,
+            context,
+            routes,
+            default_consent,
+            scrubber,
             before_send,
         }) = self.pending.borrow_mut().take()
         else {
@@ -159,12 +183,11 @@ impl Client {
         };
         let mut state = inner.state.borrow_mut();
         let state = &mut *state;
-        let scrubber = scrubber(options.scrub, patterns);
         let restored = Engine::restore(
-            options.policy,
-            options.context,
+            policy,
+            context,
             scrubber,
-            options.default_consent,
+            default_consent,
             stored,
             &mut state.entropy,
         );
@@ -185,7 +208,7 @@ impl Client {
             push_u64(&mut text, restored_items);
             platform::warn(&(text + " queued items restored from storage; delivering them"));
         }
-        engine.set_routes(options.routes);
+        engine.set_routes(routes);
         if let Some(hook) = before_send {
             engine.set_before_send(js_hook(hook, inner.debug));
         }
