@@ -1,5 +1,7 @@
-//! The [`Client`] the JS wrapper drives: one per `init`. Each method crosses
-//! into wasm once and returns a number, a short string or a promise.
+//! The [`Client`] the JS wrapper drives (one per `init`), and the
+//! [`Callbacks`] its host reports to. Each method crosses into wasm once and
+//! returns a number, a short string or nothing; `flush` and `persist` answer
+//! through a callback (the wasm makes no promises).
 
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
@@ -254,8 +256,8 @@ impl Client {
     /// Records a usage event; `props_json` is the wrapper's normalized props.
     /// Never throws; returns a record code (`js/constants.js`). `context_kind`
     /// and `origin`, here and in the other recording calls, are given for a call
-    /// forwarded from a page client (see [`sourced`]). Text arguments of the
-    /// recording calls are taken as JS values and read with [`text`]: the glue
+    /// forwarded from a page client (see `sourced`). Text arguments of the
+    /// recording calls are taken as JS values and read with `text`: the glue
     /// then only passes references (`docs/size.md`).
     pub fn track(
         &self,

@@ -1,5 +1,6 @@
 //! The browser glue (wasm32 only): binds the worker's globals and exports
-//! [`Client`] to the JS wrapper in `js/`. Decisions live in the core
+//! [`Client`] to the JS wrapper in `js/`, whose host (`js/host.js`) carries
+//! out the effects and reports back through [`Callbacks`]. Decisions live in the core
 //! ([`crate::core::Engine`], [`crate::core::driver::Driver`]); this layer only
 //! carries them out.
 
@@ -8,7 +9,7 @@ mod options;
 pub mod platform;
 mod runtime;
 
-pub use exports::{scrub_json, scrub_text, Client};
+pub use exports::{scrub_json, scrub_text, Callbacks, Client};
 
 /// The global allocator: talc in place of std's dlmalloc, measured smaller
 /// and faster in this build (see `docs/size.md`). The worker is

@@ -140,7 +140,7 @@ fn text_encoder() -> TextEncoder {
 const ENTROPY_BLOCK: usize = 4096;
 
 /// Entropy from `crypto.getRandomValues`, fetched in blocks of
-/// [`ENTROPY_BLOCK`] bytes.
+/// `ENTROPY_BLOCK` bytes.
 pub struct CryptoEntropy {
     pool: [u8; ENTROPY_BLOCK],
     used: usize,
