@@ -78,6 +78,12 @@ extern "C" {
 extern "C" {
     #[wasm_bindgen(js_name = createHost)]
     fn create_host(area: &JsValue, debug: bool) -> JsValue;
+    #[wasm_bindgen(js_name = createHost)]
+    fn create_host_with_write_timeout(
+        area: &JsValue,
+        debug: bool,
+        write_timeout_ms: u32,
+    ) -> JsValue;
 }
 #[wasm_bindgen(module = "/js/constants.js")]
 extern "C" {
@@ -239,6 +245,55 @@ async fn a_new_client_restores_what_the_previous_one_persisted() {
     assert_eq!(stats(&second)["queued"], 5);
     let record = stored_record(&storage).await.unwrap();
     assert_eq!(second.anonymous_id().as_deref(), record["id"].as_str());
+}
+
+/// `storage` whose first `set` never settles; later calls go through.
+fn stalling_once(storage: &JsValue) -> JsValue {
+    let wrap = Function::new_with_args(
+        "inner",
+        "let first = true; return { get: (k) => inner.get(k), remove: (k) => inner.remove(k), \
+         set: (items) => { if (first) { first = false; return new Promise(() => {}); } return inner.set(items); } };",
+    );
+    wrap.call1(&JsValue::NULL, storage).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn items_accepted_while_a_write_stalls_are_written_once_it_counts_as_refused() {
+    let storage = create_memory_storage();
+    let stalling = stalling_once(&storage);
+    // Nothing is sent (a batch waits an hour): a send persists first, and
+    // would mask a retry that was never armed.
+    let config = format!(
+        r#"{{"endpoint":"{DEAD_ENDPOINT}","defaultConsent":"granted","lifecycleEvents":false,"batch":{{"flushIntervalMs":3600000}}}}"#
+    );
+    let client = Client::new(
+        &config,
+        true,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        create_host_with_write_timeout(&stalling, false, 600),
+    )
+    .expect("valid config");
+    start(&client, &stalling).await;
+    client.wake();
+    // The first write stalls (it starts within the 200 ms debounce).
+    client.track("before_stall".into(), NONE, NONE, NONE);
+    sleep(300).await;
+    // This one's debounced persist fires while that write stalls; the write
+    // counts as refused 600 ms after it began, and the retry follows the
+    // refusal backoff (1 s).
+    assert_eq!(
+        client.track("after_stall".into(), NONE, NONE, NONE),
+        RECORD_ACCEPTED
+    );
+    sleep(2_500).await;
+    let names: Vec<Value> = stored_items(&storage)
+        .await
+        .iter()
+        .map(|item| item["name"].clone())
+        .collect();
+    assert!(names.contains(&"before_stall".into()), "{names:?}");
+    assert!(names.contains(&"after_stall".into()), "{names:?}");
 }
 
 #[wasm_bindgen_test]

@@ -378,6 +378,13 @@ pub(crate) fn persist_now(inner: &Rc<Inner>) {
         return;
     }
     if inner.persisting.get() {
+        // The write in flight carries on with what changed ([`on_written`]);
+        // this call (the debounce timer, or a `persist()`) is spent. Were the
+        // driver left armed, a refused write would find nothing to re-arm
+        // its retry, and changes would wait for the next send or `persist()`.
+        if let Ok(mut state) = inner.state.try_borrow_mut() {
+            state.driver.persist_started();
+        }
         return;
     }
     let writes = inner.with_engine(|engine, _, driver| {
