@@ -58,8 +58,7 @@ export function init(options) {
   loadWasm().catch(() => {});
   instance = createTelemetry(options, async (coreOptions, storage, extraPatterns, beforeSend) => {
     await loadWasm();
-    const area = storageOf({ storage });
-    return new Client(coreOptions, area !== undefined, extraPatterns, beforeSend, createHost(area, options.debug === true));
+    return new Client(coreOptions, storage !== undefined, extraPatterns, beforeSend, createHost(storage, options.debug === true));
   }, stored);
   return instance;
 }

@@ -79,7 +79,8 @@ export function readStoredState(storage) {
 /**
  * Builds the Telemetry object. `loadCore(coreOptionsText, storage, extraPatterns,
  * beforeSend)` resolves to a wasm `Client` not yet started; `index.js`
- * supplies it. `start(record, legacy)` is given the values of the start-up read.
+ * supplies it. `storage` is the area in use, `storageOf(options)` (undefined
+ * where there is none). `start(record, legacy)` is given the values of the start-up read.
  * `stored`, when given, is that read already issued (readStoredState) on
  * `storageOf(options)`.
  */
@@ -199,7 +200,7 @@ export function createTelemetry(options, loadCore, stored = undefined) {
 
   let readyAt;
   const ready = (async () => {
-    const loaded = await loadCore(coreOptionsText(options), options.storage, options.scrub?.extraPatterns, options.beforeSend);
+    const loaded = await loadCore(coreOptionsText(options), storage, options.scrub?.extraPatterns, options.beforeSend);
     const found = await readForStart();
     // Synchronous in the core; awaited only so a stand-in may be slow.
     await loaded.start(found?.[RECORD_KEY], found?.[LEGACY_STATE_KEY]);

@@ -113,33 +113,32 @@ impl Client {
         before_send: JsValue,
         host: JsValue,
     ) -> Result<Client, JsValue> {
-        let options = Options::from_json(options)
+        let Options {
+            endpoint,
+            routes,
+            gzip,
+            debug,
+            policy,
+            context,
+            scrub,
+            default_consent,
+        } = Options::from_json(options)
             .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
         let inner = Inner {
-            endpoint: options.endpoint.clone(),
-            gzip: options.gzip,
-            debug: options.debug,
+            endpoint,
+            gzip,
+            debug,
             storage,
             host: host.unchecked_into(),
             state: RefCell::new(State::new()),
             effects: RefCell::new(Default::default()),
             deferred: RefCell::new(Vec::new()),
             last_stats: Cell::new(Default::default()),
-            last_consent: Cell::new(options.default_consent),
+            last_consent: Cell::new(default_consent),
             last_id: RefCell::new(None),
             persisting: Cell::new(false),
             draining: Cell::new(false),
         };
-        let Options {
-            endpoint: _,
-            routes,
-            gzip: _,
-            debug: _,
-            policy,
-            context,
-            scrub,
-            default_consent,
-        } = options;
         let pending = Pending {
             policy,
             context,

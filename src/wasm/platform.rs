@@ -79,6 +79,26 @@ pub fn warn(message: &str) {
     console_warn(message);
 }
 
+/// `strings` as a JS array (storage keys for the host).
+pub fn string_array(strings: &[String]) -> Array {
+    let out = Array::new();
+    for text in strings {
+        out.push(&JsValue::from_str(text));
+    }
+    out
+}
+
+/// `pairs` as one flat JS array: name, value, name, value... (the host's
+/// shape for headers and for the keys and values of a `set`).
+pub fn pair_array(pairs: &[(String, String)]) -> Array {
+    let out = Array::new();
+    for (name, value) in pairs {
+        out.push(&JsValue::from_str(name));
+        out.push(&JsValue::from_str(value));
+    }
+    out
+}
+
 /// The string values of `keys` in the object a storage `get` resolved with.
 pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     // A loop rather than `collect` (std's iterator-to-`Vec` code per type).

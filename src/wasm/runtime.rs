@@ -17,7 +17,7 @@ use js_sys::{Array, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::platform::{now_ms, read_items, CryptoEntropy, Host};
+use super::platform::{now_ms, pair_array, read_items, string_array, CryptoEntropy, Host};
 use crate::core::backoff::Outcome;
 use crate::core::dest::Kind;
 use crate::core::driver::{Arm, Driver, REQUEST_TIMEOUT_MS};
@@ -240,10 +240,7 @@ pub(crate) fn on_timer(inner: &Rc<Inner>, kind: u8) {
 
 /// Asks the host for the chunks under `keys`; [`on_read`] gets them.
 fn start_read(inner: &Rc<Inner>, keys: Vec<String>) {
-    let list = Array::new();
-    for key in &keys {
-        list.push(&JsValue::from_str(key));
-    }
+    let list = string_array(&keys);
     let id = {
         let mut effects = inner.effects.borrow_mut();
         let id = effects.next_read;
@@ -285,11 +282,7 @@ fn send(inner: &Rc<Inner>, request: Request) {
     } else {
         request.url
     };
-    let headers = Array::new();
-    for (name, value) in &request.headers {
-        headers.push(&JsValue::from_str(name));
-        headers.push(&JsValue::from_str(value));
-    }
+    let headers = pair_array(&request.headers);
     // Only an OTLP answer's body matters (`partialSuccess`).
     let read_body = request.dest == Some(Kind::Otlp);
     inner.host.send(
@@ -397,16 +390,9 @@ pub(crate) fn persist_now(inner: &Rc<Inner>) {
         return;
     };
     inner.persisting.set(true);
-    let pairs = Array::new();
-    for (key, value) in &writes.set {
-        pairs.push(&JsValue::from_str(key));
-        pairs.push(&JsValue::from_str(value));
-    }
-    let removals = Array::new();
-    for key in &writes.remove {
-        removals.push(&JsValue::from_str(key));
-    }
-    inner.host.write(&pairs, &removals);
+    inner
+        .host
+        .write(&pair_array(&writes.set), &string_array(&writes.remove));
 }
 
 /// The write in flight ended: whether its `set` and its `remove` landed.
