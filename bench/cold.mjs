@@ -20,7 +20,11 @@
 //   COLD_CHROMIUM_ARGS='...'  extra Chromium flags, for experiments only
 //                             (e.g. --js-flags=--no-wasm-lazy-compilation)
 //
-// One Chromium runs an empty module worker (stamps its first line) and, per
+// One Chromium runs an empty module worker (stamps its first line), three
+// floor workers (bench/lib.mjs startFloorExtension: the start-up read alone;
+// beside the fetch of an empty .wasm; beside the first package's .wasm
+// fetched and compiled: what a wasm SDK of that size waits for at the least)
+// and, per
 // package and queue size, the example extension's worker with a probe as its
 // first import (PROBE below). The probe stamps the first line of the module
 // graph and wraps fetch, the WebAssembly entry points and
@@ -46,7 +50,7 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, ROOT, prepareExtension, sleep } from '../tests/e2e/lib/harness.mjs';
-import { emptyWorkerExtension, launchExtensions, median } from './lib.mjs';
+import { EMPTY_WASM, emptyWorkerExtension, floorStamps, launchExtensions, median, startFloorExtension } from './lib.mjs';
 import { analyzeTrace, printAnalysis } from './cold/analyze.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.COLD_ROUNDS || 15));
@@ -149,6 +153,9 @@ async function fill(browser, want) {
     await t.ready;
     if (n === 0) {
       for (let k = 0; k < 20; k++) { const r = await t.flush(); if (!r || r.pending === 0) break; }
+      // The writes that follow the acknowledgement (debounced) land before
+      // the worker is stopped: else the next start's read waits behind them.
+      await new Promise((r) => setTimeout(r, 500));
     } else {
       for (let i = t.stats().queued; i < n; i++) t.track('cold_fill', { a: 1, b: 'two', c: true, i });
       await new Promise((r) => setTimeout(r, 1500));
@@ -215,7 +222,11 @@ async function main() {
     }
   }
   const emptyDir = emptyExtension();
-  const env = await launchExtensions([emptyDir, ...exts.map((e) => e.dir)]);
+  // The floors (bench/lib.mjs): the start-up read alone, beside an empty
+  // .wasm's fetch, beside the first package's .wasm fetched and compiled.
+  const floors = [['read', null], ['read+empty wasm', EMPTY_WASM], ['read+wasm', readFileSync(join(PKGS[0][1], 'mv3_telemetry_bg.wasm'))]]
+    .map(([kind, wasm]) => ({ kind, dir: startFloorExtension(`cold bench: floor ${kind}`, wasm), rounds: [] }));
+  const env = await launchExtensions([emptyDir, ...floors.map((f) => f.dir), ...exts.map((e) => e.dir)]);
   try {
     log(`Chromium ${env.version}; packages: ${PKGS.map(([l, p]) => `${l}=${p}`).join(' ')}; ${ROUNDS} rounds`);
     const empty = env.browsers.get(emptyDir);
@@ -228,11 +239,24 @@ async function main() {
       log(`${e.label}: queued ${e.prepared}; storage: ${sizes.length} keys, ${sizes.reduce((a, [, n]) => a + n, 0)} chars; ${sizes.filter(([k]) => !/chunk|\.c\./.test(k)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
       e.rounds = [];
     }
+    const record = (await exts[0].browser.storage())['mv3t.record'];
+    for (const f of floors) {
+      f.browser = env.browsers.get(f.dir);
+      await f.browser.evaluate((r) => chrome.storage.local.set({ 'mv3t.record': r }), record);
+    }
     const emptyRounds = [];
     for (let r = 0; r < ROUNDS; r++) {
       await empty.killWorker();
       await empty.wake();
       emptyRounds.push(await empty.evaluate(() => self.__cold.t0));
+      for (const f of floors) {
+        await f.browser.killWorker();
+        await f.browser.wake();
+        await sleep(SETTLE_MS);
+        const s = await floorStamps(f.browser);
+        if (s.error) log(`floor ${f.kind}: ${s.error}`);
+        else f.rounds.push(s);
+      }
       for (const e of exts) {
         if (e.queued === 0) await fill(e.browser, 0);
         await e.browser.killWorker();
@@ -245,6 +269,11 @@ async function main() {
     }
     const emptyMed = median(emptyRounds);
     log(`empty module worker, first line: median ${emptyMed.toFixed(1)} ms`);
+    for (const f of floors) {
+      const ready = median(f.rounds.map((s) => s.ready));
+      if (f.kind !== 'read') log(`floor ${f.kind}: read resolved ${median(f.rounds.map((s) => s.get - s.t0)).toFixed(1)} ms, wasm compiled ${median(f.rounds.map((s) => s.wasm - s.t0)).toFixed(1)} ms after the first line`);
+      log(`floor ${f.kind}: first line ${median(f.rounds.map((s) => s.t0)).toFixed(1)} ms, waits resolved ${median(f.rounds.map((s) => s.ready - s.t0)).toFixed(1)} ms after it; ready ${ready.toFixed(1)} ms (+${(ready - emptyMed).toFixed(1)} over empty)`);
+    }
     const cols = ['firstLine', 'toBody', 'init', 'fetchCall', 'getCall', 'toWasmReq', 'wasmFetch', 'compile', 'getStart', 'get', 'afterWaits', 'afterFirst', 'ready'];
     console.log(['pkg queued'.padEnd(12), ...cols.map((c) => c.padStart(10)), '  +empty'.padStart(9), ' queued'].join(''));
     for (const e of exts) {
@@ -272,7 +301,7 @@ async function main() {
   } finally {
     await env.close();
     server.close();
-    rmSync(emptyDir, { recursive: true, force: true });
+    for (const dir of [emptyDir, ...floors.map((f) => f.dir)]) rmSync(dir, { recursive: true, force: true });
   }
 }
 

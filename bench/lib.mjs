@@ -185,6 +185,42 @@ export async function workerHeapBytes(browser) {
   }
 }
 
+/** An empty wasm module (its 8-byte header): the fetch of a .wasm without its size. */
+export const EMPTY_WASM = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+
+/**
+ * The floors of a start that restores: an empty module worker whose first
+ * line reads the SDK's start-up keys from chrome.storage.local (what any SDK
+ * that keeps its queue across worker stops waits for) and, when `wasm` (the
+ * bytes of a .wasm) is given, fetches and compiles it beside the read (what a
+ * wasm SDK of that size waits for at the least; with EMPTY_WASM, what the
+ * fetch alone costs). It stamps `self.__floor`: `t0` (first line), `get`
+ * (read resolved), `wasm` (compiled), `ready` (both), in ms from worker start.
+ * The harness copies the SDK's stored record into it, so the read is the
+ * same size.
+ */
+export function startFloorExtension(name, wasm = null) {
+  const read = "chrome.storage.local.get(['mv3t.record', 'mv3t.state']).then(() => { f.get = performance.now(); })";
+  const compile = "WebAssembly.compileStreaming(fetch(new URL('./floor.wasm', import.meta.url))).then(() => { f.wasm = performance.now(); })";
+  const dir = emptyWorkerExtension(name, [
+    'const f = self.__floor = { t0: performance.now() };',
+    `Promise.all([${read}${wasm ? `, ${compile}` : ''}]).then(() => { f.ready = performance.now(); }, (e) => { f.error = String(e); });`,
+  ].join('\n'));
+  if (wasm) writeFileSync(join(dir, 'floor.wasm'), wasm);
+  return dir;
+}
+
+/** Waits (at most 15 s) for a floor worker's `ready` and returns its stamps. */
+export function floorStamps(browser) {
+  return browser.evaluate(async () => {
+    const t0 = performance.now();
+    while (self.__floor.ready === undefined && self.__floor.error === undefined && performance.now() - t0 < 15_000) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return self.__floor;
+  });
+}
+
 /**
  * The floor of a cold start: an extension (the example's manifest without its
  * pages and content scripts, whose files it does not have) whose module
