@@ -25,7 +25,9 @@
 //    both resolved: bench/lib.mjs startFloorExtension), and the example
 //    extension's worker stamped when `telemetry.ready` resolves. Each round
 //    stops a worker (CDP ServiceWorker.stopAllWorkers) and wakes it with a
-//    message; the rounds of the empty, the floor and the SDK worker alternate. "0 queued":
+//    message, and its stamps are read 300 ms later (reading them sooner
+//    slows a start still in progress); the rounds of the empty, the floor and
+//    the SDK worker alternate. "0 queued":
 //    flush() until nothing is pending before each stop; "1,000 queued": items
 //    tracked while the SDK cannot send (see "holding" below) before the rounds.
 // 3. track(name, {10 props}) including deferred work: the CPU time of the
@@ -232,10 +234,16 @@ async function coldStartEmpty(browser) {
   return browser.evaluate(() => self.__benchT0 ?? null);
 }
 
+// The stamps are read COLD_SETTLE_MS after the wake: the harness reads them
+// by injecting a script into the worker, which would slow a start still in
+// progress (by about 10 ms for the floor worker when read at once).
+const COLD_SETTLE_MS = 300;
+
 /** worker start -> the floor's read and .wasm both resolved (bench/lib.mjs). */
 async function coldStartFloor(browser) {
   await browser.killWorker();
   await browser.wake();
+  await sleep(COLD_SETTLE_MS);
   return (await floorStamps(browser)).ready ?? null;
 }
 
@@ -243,6 +251,7 @@ async function coldStartSdk(browser, { flushFirst }) {
   if (flushFirst) await prepareQueue(browser, 0);
   await browser.killWorker();
   await browser.wake();
+  await sleep(COLD_SETTLE_MS);
   return sdkReady(browser);
 }
 
@@ -659,7 +668,7 @@ function notesFor(f, host) {
   const t = f.track;
   const notes = [
     `Chromium ${f.chromium ?? '?'}, ${host.cores} cores (${host.cpu}); load average ${host.loadStart} at start, ${host.loadEnd} at the end. The machine was shared with other work: timed figures are noisy.`,
-    `Rounds: ${ROUNDS} cold starts per figure (empty and SDK alternating); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
+    `Rounds: ${ROUNDS} cold starts per figure (empty, floor and SDK alternating; stamps read ${COLD_SETTLE_MS} ms after each wake); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
     `track(): ${[...(t.methods ?? [])].map((m) => (m === 'CPU profile' ? `busy (non-idle) time of a V8 CPU profile of the worker (${SAMPLING_US} µs sampling, which slows JS down)` : 'CPU time of the worker\'s thread (/proc/<pid>/task/<tid>/schedstat)')).join(' in some rounds, ')} over the burst and the wait until storage settled, minus the same wait with no calls measured in the same round (median ${(t.baselineUs / 1000).toFixed(2)} ms), divided by ${BURST}, median over rounds (per-round busy ms, 0 queued: ${t[0].map((x) => (x / 1000).toFixed(1)).join(' ')}; 1,000 queued: ${t[1000].map((x) => (x / 1000).toFixed(1)).join(' ')}); queue before the bursts: median ${median(t.q0)} and ${median(t.q1000)} items${t.unsettled ? `; ${t.unsettled} bursts did not settle within 10 s` : ''}. The JS floor: JSON.stringify(props) pushed into an array, 20,000 calls, median of 21. The persistence floor: what making each event durable costs at the least, measured like track(): per burst, each event's JSON (id, type, name, time, props) built and all ${BURST} written in one chrome.storage.local.set, in the same rounds, minus the same baselines. 'The calls themselves': wall time of the loop of ${BURST} calls (wall time: under load it includes time the thread waited for a core, as does the floor).`,
     `Queued at ready in the cold-start rounds: median ${median(f.cold.q0)} and ${median(f.cold.q1000)} items (stats().queued). The held SDK's collector got ${f.holdRequests ?? '?'} requests over the whole run, the flush() calls that empty the queue between rounds included.`,
     `Storage probe (chrome.storage.local wrapped before the SDK loaded): ${JSON.stringify(f.wrapped)}.`,
