@@ -20,9 +20,10 @@
 //   COLD_CHROMIUM_ARGS='...'  extra Chromium flags, for experiments only
 //                             (e.g. --js-flags=--no-wasm-lazy-compilation)
 //
-// One Chromium runs an empty module worker (stamps its first line), three
-// floor workers (bench/lib.mjs startFloorExtension: the start-up read alone;
-// beside the fetch of an empty .wasm; beside the first package's .wasm
+// One Chromium runs an empty module worker (stamps its first line), four
+// floor workers (bench/lib.mjs startFloorExtension: the start-up read alone,
+// and with the largest queue's storage copied in; beside the fetch of an
+// empty .wasm; beside the first package's .wasm
 // fetched and compiled: what a wasm SDK of that size waits for at the least)
 // and, per
 // package and queue size, the example extension's worker with a probe as its
@@ -226,6 +227,11 @@ async function main() {
   // .wasm's fetch, beside the first package's .wasm fetched and compiled.
   const floors = [['read', null], ['read+empty wasm', EMPTY_WASM], ['read+wasm', readFileSync(join(PKGS[0][1], 'mv3_telemetry_bg.wasm'))]]
     .map(([kind, wasm]) => ({ kind, dir: startFloorExtension(`cold bench: floor ${kind}`, wasm), rounds: [] }));
+  // The read again, with a queue's chunks stored beside the record (the
+  // largest queue size's storage copied in): whether the browser's read
+  // slows with what is stored.
+  const fullRead = { kind: 'read, queue stored', dir: startFloorExtension('cold bench: floor read, queue stored'), rounds: [] };
+  floors.splice(1, 0, fullRead);
   const env = await launchExtensions([emptyDir, ...floors.map((f) => f.dir), ...exts.map((e) => e.dir)]);
   try {
     log(`Chromium ${env.version}; packages: ${PKGS.map(([l, p]) => `${l}=${p}`).join(' ')}; ${ROUNDS} rounds`);
@@ -244,6 +250,8 @@ async function main() {
       f.browser = env.browsers.get(f.dir);
       await f.browser.evaluate((r) => chrome.storage.local.set({ 'mv3t.record': r }), record);
     }
+    const largest = exts.reduce((a, e) => (e.queued > a.queued ? e : a), exts[0]);
+    await fullRead.browser.evaluate((all) => chrome.storage.local.set(all), await largest.browser.storage());
     const emptyRounds = [];
     for (let r = 0; r < ROUNDS; r++) {
       await empty.killWorker();

@@ -26,10 +26,11 @@
 //    extension's worker stamped when `telemetry.ready` resolves. Each round
 //    stops a worker (CDP ServiceWorker.stopAllWorkers) and wakes it with a
 //    message, and its stamps are read 300 ms later (reading them sooner
-//    slows a start still in progress); the rounds of the empty, the floor and
-//    the SDK worker alternate. "0 queued":
-//    flush() until nothing is pending before each stop; "1,000 queued": items
-//    tracked while the SDK cannot send (see "holding" below) before the rounds.
+//    slows a start still in progress); the rounds of the empty worker, the
+//    floor and the SDK with 0 and with 1,000 queued alternate. "0 queued":
+//    flush() until nothing is pending before each stop; "1,000 queued": a
+//    second copy of the SDK's extension, its items tracked while it cannot
+//    send (see "holding" below) before the rounds.
 // 3. track(name, {10 props}) including deferred work: the CPU time of the
 //    worker's thread (Linux /proc/<pid>/task/<tid>/schedstat; the thread is
 //    found as the one far ahead of all others while the worker spins 400 ms)
@@ -150,6 +151,12 @@ function stableBuild() {
 function emptyExtension() {
   return emptyWorkerExtension('lean bench: empty module worker', 'self.__benchT0 = performance.now();');
 }
+
+/** The held SDK's options: nothing is sent unless flush() asks (see "holding"). */
+const HOLD_OPTIONS = (endpoint) => ({
+  endpoint, defaultConsent: 'granted', maxQueuedItems: 2000,
+  batch: { flushIntervalMs: 3_600_000, maxEvents: 10_000, maxBytes: 1_000_000 },
+});
 
 /**
  * The example extension with `options`, its worker importing the storage
@@ -446,10 +453,11 @@ async function main() {
   const dirs = {
     empty: emptyExtension(),
     floor: startFloorExtension('lean bench: floor, read + .wasm', readFileSync(join(ROOT, 'pkg', 'mv3_telemetry_bg.wasm'))),
-    hold: sdkExtension('lean bench: SDK, queue held', {
-      endpoint: mockHold.url, defaultConsent: 'granted', maxQueuedItems: 2000,
-      batch: { flushIntervalMs: 3_600_000, maxEvents: 10_000, maxBytes: 1_000_000 },
-    }),
+    hold: sdkExtension('lean bench: SDK, queue held', HOLD_OPTIONS(mockHold.url)),
+    // The same SDK with QUEUED items held through the cold-start rounds, so
+    // that its starts alternate with the others' (one block after the other
+    // would put any drift of the machine between the two figures).
+    held: sdkExtension(`lean bench: SDK, ${QUEUED} queued`, HOLD_OPTIONS(mockHold.url)),
     storm: sdkExtension('lean bench: SDK, defaults', { endpoint: mockStorm.url, defaultConsent: 'granted' }),
   };
   let env;
@@ -459,16 +467,20 @@ async function main() {
     const empty = env.browsers.get(dirs.empty);
     const floor = env.browsers.get(dirs.floor);
     const hold = env.browsers.get(dirs.hold);
+    const held = env.browsers.get(dirs.held);
     const stormB = env.browsers.get(dirs.storm);
     const first = await sdkReady(hold);
     figures.wrapped = first.wrapped;
     if (first.error) log(`SDK worker: ${first.error}`);
     log(`storage probe: ${JSON.stringify(first.wrapped)}`);
     await sdkReady(stormB);
+    await sdkReady(held);
 
-    // 2. cold start, 0 queued (empty and SDK rounds alternate)
+    // 2. cold start: the empty worker, the floor, the SDK with 0 and with
+    // QUEUED items, round after round
     const cold = { empty: [], floor: [], sdk0: [], sdk1000: [], mem0: [], mem1000: [], q0: [], q1000: [] };
     await prepareQueue(hold, 0);
+    await prepareQueue(held, QUEUED);
     await floor.evaluate((r) => chrome.storage.local.set({ 'mv3t.record': r }), (await hold.storage())['mv3t.record']);
     for (let r = 0; r < ROUNDS; r++) {
       const e = await coldStartEmpty(empty);
@@ -477,17 +489,10 @@ async function main() {
       if (f !== null) cold.floor.push(f);
       const s = await coldStartSdk(hold, { flushFirst: true });
       if (s.readyAt !== null) { cold.sdk0.push(s.readyAt); cold.mem0.push(s.memory); cold.q0.push(s.queued); }
+      const h = await coldStartSdk(held, { flushFirst: false });
+      if (h.readyAt !== null) { cold.sdk1000.push(h.readyAt); cold.mem1000.push(h.memory); cold.q1000.push(h.queued); }
     }
-    log(`cold start: empty ${median(cold.empty)?.toFixed(1)} ms, SDK 0 queued ${median(cold.sdk0)?.toFixed(1)} ms (queued at ready ${median(cold.q0)})`);
-    // ... and with 1,000 queued
-    await prepareQueue(hold, QUEUED);
-    for (let r = 0; r < ROUNDS; r++) {
-      const e = await coldStartEmpty(empty);
-      if (e !== null) cold.empty.push(e);
-      const s = await coldStartSdk(hold, { flushFirst: false });
-      if (s.readyAt !== null) { cold.sdk1000.push(s.readyAt); cold.mem1000.push(s.memory); cold.q1000.push(s.queued); }
-    }
-    log(`cold start: SDK 1,000 queued ${median(cold.sdk1000)?.toFixed(1)} ms (queued at ready ${median(cold.q1000)})`);
+    log(`cold start: empty ${median(cold.empty)?.toFixed(1)} ms, floor ${median(cold.floor)?.toFixed(1)} ms, SDK 0 queued ${median(cold.sdk0)?.toFixed(1)} ms, ${QUEUED} queued ${median(cold.sdk1000)?.toFixed(1)} ms (queued at ready ${median(cold.q0)} and ${median(cold.q1000)})`);
     figures.cold = cold;
 
     // 3. track() including deferred work, and 4. bytes per event
@@ -668,7 +673,7 @@ function notesFor(f, host) {
   const t = f.track;
   const notes = [
     `Chromium ${f.chromium ?? '?'}, ${host.cores} cores (${host.cpu}); load average ${host.loadStart} at start, ${host.loadEnd} at the end. The machine was shared with other work: timed figures are noisy.`,
-    `Rounds: ${ROUNDS} cold starts per figure (empty, floor and SDK alternating; stamps read ${COLD_SETTLE_MS} ms after each wake); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
+    `Rounds: ${ROUNDS} cold starts per figure (empty, floor, SDK 0 and 1,000 queued alternating; stamps read ${COLD_SETTLE_MS} ms after each wake); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
     `track(): ${[...(t.methods ?? [])].map((m) => (m === 'CPU profile' ? `busy (non-idle) time of a V8 CPU profile of the worker (${SAMPLING_US} µs sampling, which slows JS down)` : 'CPU time of the worker\'s thread (/proc/<pid>/task/<tid>/schedstat)')).join(' in some rounds, ')} over the burst and the wait until storage settled, minus the same wait with no calls measured in the same round (median ${(t.baselineUs / 1000).toFixed(2)} ms), divided by ${BURST}, median over rounds (per-round busy ms, 0 queued: ${t[0].map((x) => (x / 1000).toFixed(1)).join(' ')}; 1,000 queued: ${t[1000].map((x) => (x / 1000).toFixed(1)).join(' ')}); queue before the bursts: median ${median(t.q0)} and ${median(t.q1000)} items${t.unsettled ? `; ${t.unsettled} bursts did not settle within 10 s` : ''}. The JS floor: JSON.stringify(props) pushed into an array, 20,000 calls, median of 21. The persistence floor: what making each event durable costs at the least, measured like track(): per burst, each event's JSON (id, type, name, time, props) built and all ${BURST} written in one chrome.storage.local.set, in the same rounds, minus the same baselines. 'The calls themselves': wall time of the loop of ${BURST} calls (wall time: under load it includes time the thread waited for a core, as does the floor).`,
     `Queued at ready in the cold-start rounds: median ${median(f.cold.q0)} and ${median(f.cold.q1000)} items (stats().queued). The held SDK's collector got ${f.holdRequests ?? '?'} requests over the whole run, the flush() calls that empty the queue between rounds included.`,
     `Storage probe (chrome.storage.local wrapped before the SDK loaded): ${JSON.stringify(f.wrapped)}.`,
