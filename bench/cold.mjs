@@ -51,7 +51,7 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, ROOT, prepareExtension, sleep } from '../tests/e2e/lib/harness.mjs';
-import { EMPTY_WASM, emptyWorkerExtension, floorStamps, launchExtensions, median, startFloorExtension } from './lib.mjs';
+import { EMPTY_WASM, emptyWorkerExtension, floorStamps, launchExtensions, median, seedFloor, startFloorExtension } from './lib.mjs';
 import { analyzeTrace, printAnalysis } from './cold/analyze.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.COLD_ROUNDS || 15));
@@ -226,11 +226,11 @@ async function main() {
   // The floors (bench/lib.mjs): the start-up read alone, beside an empty
   // .wasm's fetch, beside the first package's .wasm fetched and compiled.
   const floors = [['read', null], ['read+empty wasm', EMPTY_WASM], ['read+wasm', readFileSync(join(PKGS[0][1], 'mv3_telemetry_bg.wasm'))]]
-    .map(([kind, wasm]) => ({ kind, dir: startFloorExtension(`cold bench: floor ${kind}`, wasm), rounds: [] }));
+    .map(([kind, wasm]) => ({ kind, wasm: wasm !== null, dir: startFloorExtension(`cold bench: floor ${kind}`, wasm), rounds: [] }));
   // The read again, with a queue's chunks stored beside the record (the
   // largest queue size's storage copied in): whether the browser's read
   // slows with what is stored.
-  const fullRead = { kind: 'read, queue stored', dir: startFloorExtension('cold bench: floor read, queue stored'), rounds: [] };
+  const fullRead = { kind: 'read, queue stored', wasm: false, dir: startFloorExtension('cold bench: floor read, queue stored'), rounds: [] };
   floors.splice(1, 0, fullRead);
   const env = await launchExtensions([emptyDir, ...floors.map((f) => f.dir), ...exts.map((e) => e.dir)]);
   try {
@@ -245,10 +245,9 @@ async function main() {
       log(`${e.label}: queued ${e.prepared}; storage: ${sizes.length} keys, ${sizes.reduce((a, [, n]) => a + n, 0)} chars; ${sizes.filter(([k]) => !/chunk|\.c\./.test(k)).map(([k, n]) => `${k} ${n}`).join(', ')}`);
       e.rounds = [];
     }
-    const record = (await exts[0].browser.storage())['mv3t.record'];
     for (const f of floors) {
       f.browser = env.browsers.get(f.dir);
-      await f.browser.evaluate((r) => chrome.storage.local.set({ 'mv3t.record': r }), record);
+      await seedFloor(f.browser, exts[0].browser);
     }
     const largest = exts.reduce((a, e) => (e.queued > a.queued ? e : a), exts[0]);
     await fullRead.browser.evaluate((all) => chrome.storage.local.set(all), await largest.browser.storage());
@@ -279,7 +278,7 @@ async function main() {
     log(`empty module worker, first line: median ${emptyMed.toFixed(1)} ms`);
     for (const f of floors) {
       const ready = median(f.rounds.map((s) => s.ready));
-      if (f.kind !== 'read') log(`floor ${f.kind}: read resolved ${median(f.rounds.map((s) => s.get - s.t0)).toFixed(1)} ms, wasm compiled ${median(f.rounds.map((s) => s.wasm - s.t0)).toFixed(1)} ms after the first line`);
+      if (f.wasm) log(`floor ${f.kind}: read resolved ${median(f.rounds.map((s) => s.get - s.t0)).toFixed(1)} ms, wasm compiled ${median(f.rounds.map((s) => s.wasm - s.t0)).toFixed(1)} ms after the first line`);
       log(`floor ${f.kind}: first line ${median(f.rounds.map((s) => s.t0)).toFixed(1)} ms, waits resolved ${median(f.rounds.map((s) => s.ready - s.t0)).toFixed(1)} ms after it; ready ${ready.toFixed(1)} ms (+${(ready - emptyMed).toFixed(1)} over empty)`);
     }
     const cols = ['firstLine', 'toBody', 'init', 'fetchCall', 'getCall', 'toWasmReq', 'wasmFetch', 'compile', 'getStart', 'get', 'afterWaits', 'afterFirst', 'ready'];

@@ -5,6 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { Browser, CHROMIUM, CHROMIUM_ARGS, EXAMPLE_EXTENSION, ROOT, waitFor, withTimeout, writeBlankPage } from '../tests/e2e/lib/harness.mjs';
+import { LEGACY_STATE_KEY, RECORD_KEY } from '../js/constants.js';
 
 /** The median of a list of numbers (null when it is empty). */
 export function median(xs) {
@@ -196,11 +197,11 @@ export const EMPTY_WASM = Buffer.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
  * wasm SDK of that size waits for at the least; with EMPTY_WASM, what the
  * fetch alone costs). It stamps `self.__floor`: `t0` (first line), `get`
  * (read resolved), `wasm` (compiled), `ready` (both), in ms from worker start.
- * The harness copies the SDK's stored record into it, so the read is the
- * same size.
+ * The harness copies the SDK's stored record into it (seedFloor), so the
+ * read is the same size.
  */
 export function startFloorExtension(name, wasm = null) {
-  const read = "chrome.storage.local.get(['mv3t.record', 'mv3t.state']).then(() => { f.get = performance.now(); })";
+  const read = `chrome.storage.local.get(${JSON.stringify([RECORD_KEY, LEGACY_STATE_KEY])}).then(() => { f.get = performance.now(); })`;
   const compile = "WebAssembly.compileStreaming(fetch(new URL('./floor.wasm', import.meta.url))).then(() => { f.wasm = performance.now(); })";
   const dir = emptyWorkerExtension(name, [
     'const f = self.__floor = { t0: performance.now() };',
@@ -208,6 +209,12 @@ export function startFloorExtension(name, wasm = null) {
   ].join('\n'));
   if (wasm) writeFileSync(join(dir, 'floor.wasm'), wasm);
   return dir;
+}
+
+/** Copies the SDK worker's stored record into a floor worker's storage. */
+export async function seedFloor(floor, sdk) {
+  const record = (await sdk.storage())[RECORD_KEY];
+  await floor.evaluate(([key, value]) => chrome.storage.local.set({ [key]: value }), [RECORD_KEY, record]);
 }
 
 /** Waits (at most 15 s) for a floor worker's `ready` and returns its stamps. */

@@ -45,13 +45,14 @@ export function init(options) {
     if (options?.debug) console.warn('mv3-telemetry: init() was called twice; the first instance is returned');
     return instance;
   }
-  // A cold start waits for two things: the start-up storage read (about 11 ms
-  // in a worker, the browser's side) and the .wasm (fetch and compile, about
-  // as long). Both start before anything else, so that validating options
-  // and registering listeners run while they are in flight; the read first:
-  // its call costs 0.2 ms, the first fetch() call of a worker 1.4-1.8 ms
-  // (measured with bench/cold.mjs, docs/size.md). Invalid options throw below;
-  // the read's answer is then dropped.
+  // A cold start waits for two things: the start-up storage read and the
+  // .wasm (fetch and compile, the longer: its answer alone takes 6-8 ms in a
+  // worker, and the read's answer waits behind its stream). Both start
+  // before anything else, so that validating options and registering
+  // listeners run while they are in flight; the read first: its call costs
+  // 0.2 ms, the first fetch() call of a worker 1.3-1.9 ms (measured with
+  // bench/cold.mjs, docs/size.md). Invalid options throw below; the read's
+  // answer is then dropped.
   const stored = readStoredState(storageOf(options));
   // A failure surfaces through `ready`; this early call only must not leave
   // it unhandled.
