@@ -381,13 +381,13 @@ fn host(storage: &JsValue) -> JsValue {
 
 /// `persist()` as the wrapper awaits it.
 async fn persisted(client: &Client) {
-    let promise = Promise::new(&mut |done, _| client.persist(done));
+    let promise = Promise::new(&mut |done, _| client.persist(done.unchecked_into()));
     JsFuture::from(promise).await.unwrap();
 }
 
 /// `flush()` as the wrapper awaits it: `{"sent":n,"pending":n}`.
 async fn flushed(client: &Client) -> Value {
-    let promise = Promise::new(&mut |done, _| client.flush(done));
+    let promise = Promise::new(&mut |done, _| client.flush(done.unchecked_into()));
     let text = JsFuture::from(promise).await.unwrap().as_string().unwrap();
     serde_json::from_str(&text).unwrap()
 }

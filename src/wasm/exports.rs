@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use js_sys::Function;
+use super::js::{self, Function};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -41,7 +41,7 @@ pub fn scrub_json(text: &str) -> Option<String> {
 /// comes back as one (or `null`); a throw keeps the item.
 fn js_hook(hook: Function, debug: bool) -> BeforeSend {
     Box::new(move |item: &str| {
-        let Ok(value) = js_sys::JSON::parse(item) else {
+        let Ok(value) = js::json_parse(item) else {
             return HookVerdict::Keep;
         };
         match hook.call1(&JsValue::NULL, &value) {
@@ -55,7 +55,7 @@ fn js_hook(hook: Function, debug: bool) -> BeforeSend {
             }
             Ok(result) if result.is_null() => HookVerdict::Drop,
             Ok(result) if result.is_undefined() => HookVerdict::Keep,
-            Ok(result) => match js_sys::JSON::stringify(&result)
+            Ok(result) => match js::json_stringify(&result)
                 .ok()
                 .and_then(|text| text.as_string())
                 .and_then(|text| json::parse(&text).ok())
@@ -123,7 +123,7 @@ impl Client {
             scrub,
             default_consent,
         } = Options::from_json(options)
-            .map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
+            .map_err(|e| JsValue::from(js::TypeError::new(&e.message())))?;
         let inner = Inner {
             endpoint,
             gzip,
@@ -193,7 +193,7 @@ impl Client {
             &mut state.entropy,
         );
         let (mut engine, problem) =
-            restored.map_err(|e| JsValue::from(js_sys::TypeError::new(&e.message())))?;
+            restored.map_err(|e| JsValue::from(js::TypeError::new(&e.message())))?;
         if let (Some(problem), true) = (problem, inner.debug) {
             platform::warn(&problem.message());
         }

@@ -5,6 +5,7 @@
 //! carries them out.
 
 mod exports;
+mod js;
 mod options;
 pub mod platform;
 mod runtime;

@@ -2,11 +2,11 @@
 //! `TextEncoder`, reached through the global scope, never `window`: a worker
 //! has none) and to the JS host (`js/host.js`).
 
-use js_sys::{Array, JsString, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use super::exports::Callbacks;
+use super::js::{self, Array, JsString, Uint8Array};
 use crate::core::ids::Entropy;
 
 #[wasm_bindgen]
@@ -71,7 +71,7 @@ extern "C" {
 
 /// Milliseconds since the Unix epoch (`Date.now()`).
 pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
+    js::date_now() as u64
 }
 
 /// Logs a warning (debug mode only; callers check).
@@ -105,7 +105,7 @@ pub fn read_items(items: &JsValue, keys: &[String]) -> Vec<Option<String>> {
     let mut out = Vec::with_capacity(keys.len());
     for key in keys {
         out.push(
-            Reflect::get(items, &JsValue::from_str(key))
+            js::reflect_get(items, &JsValue::from_str(key))
                 .ok()
                 .and_then(|value| stored_text(&value)),
         );
@@ -135,7 +135,7 @@ fn string_from_js(text: &JsString) -> String {
     let mut bytes: Vec<u8> = Vec::with_capacity(capacity);
     // SAFETY: the view covers `bytes`' spare capacity only while `encodeInto`
     // runs; nothing allocates in between, so wasm memory cannot move.
-    let view = unsafe { Uint8Array::view_mut_raw(bytes.as_mut_ptr(), capacity) };
+    let view = unsafe { js::memory_view(bytes.as_mut_ptr(), capacity) };
     let written = text_encoder().encode_into(text, &view).written() as usize;
     // SAFETY: `encodeInto` wrote `written` bytes of UTF-8 (lone surrogates
     // as U+FFFD): the length covers initialized bytes only, and the text
