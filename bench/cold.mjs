@@ -37,7 +37,8 @@
 //   fetchCall   the .wasm fetch() call itself (synchronous); getCall: the storage get call
 //   toWasmReq   -> the .wasm fetch() call
 //   wasmFetch   fetch() call -> Response
-//   compile     instantiateStreaming/instantiate call -> settled (compile + instantiate)
+//   compile     compileStreaming (or instantiateStreaming/instantiate) call -> settled
+//               (the package instantiates synchronously right after)
 //   getStart    -> the start-up chrome.storage.local.get call; get: call -> resolved
 //   afterWaits  the later of compile and get -> `ready` resolved
 //   afterFirst  first line -> `ready` resolved; ready: worker start -> `ready` resolved

@@ -1,6 +1,6 @@
 // mv3-telemetry: privacy-first telemetry for Chrome extensions (Manifest V3).
 // Import this from the extension's service worker; see README.md.
-import initWasm, { Client, scrubText, scrubJson } from './mv3_telemetry.js';
+import { initSync, Client, scrubText, scrubJson } from './mv3_telemetry.js';
 import { createTelemetry, readStoredState, storageOf } from './telemetry.js';
 import { createHost } from './host.js';
 import { createMemoryStorage } from './memory-storage.js';
@@ -17,9 +17,12 @@ let instance = null;
 function loadWasm() {
   // The .wasm sits beside this file: copying the package folder into an
   // extension, or letting a bundler emit the asset, both keep that true.
-  wasmReady ??= initWasm({ module_or_path: new URL('./mv3_telemetry_bg.wasm', import.meta.url) }).then((exports) => {
+  // Compiled as it streams, then instantiated by the glue's initSync: its
+  // async loader (MIME fallbacks for web servers, deprecated call shapes)
+  // is 361 B gzip an extension never needs (docs/size.md).
+  wasmReady ??= WebAssembly.compileStreaming(fetch(new URL('./mv3_telemetry_bg.wasm', import.meta.url))).then((module) => {
+    initSync({ module });
     wasmLoaded = true;
-    return exports;
   });
   return wasmReady;
 }
