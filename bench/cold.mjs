@@ -38,7 +38,9 @@
 //   toWasmReq   -> the .wasm fetch() call
 //   wasmFetch   fetch() call -> Response
 //   compile     compileStreaming (or instantiateStreaming/instantiate) call -> settled
-//               (the package instantiates synchronously right after)
+//               (the package instantiates synchronously right after; it calls
+//               compileStreaming with the fetch still pending, so this includes the wait)
+//   decode      Response -> compiled (what the module's size costs after its bytes came)
 //   getStart    -> the start-up chrome.storage.local.get call; get: call -> resolved
 //   afterWaits  the later of compile and get -> `ready` resolved
 //   afterFirst  first line -> `ready` resolved; ready: worker start -> `ready` resolved
@@ -174,6 +176,7 @@ function phases(s) {
   if (s.wasmReq !== undefined) out.toWasmReq = s.wasmReq - s.t0;
   if (m['wasm fetch']) out.wasmFetch = m['wasm fetch'][1] - m['wasm fetch'][0];
   if (compile) { out.compile = compile[1] - compile[0]; out.compileEnd = compile[1]; }
+  if (compile && m['wasm fetch']) out.decode = compile[1] - m['wasm fetch'][1];
   if (get) { out.getStart = get[0] - s.t0; out.get = get[1] - get[0]; out.getEnd = get[1]; }
   const lastWait = Math.max(out.compileEnd ?? 0, out.getEnd ?? 0);
   if (lastWait) out.afterWaits = s.ready - lastWait;
@@ -282,7 +285,7 @@ async function main() {
       if (f.wasm) log(`floor ${f.kind}: read resolved ${median(f.rounds.map((s) => s.get - s.t0)).toFixed(1)} ms, wasm compiled ${median(f.rounds.map((s) => s.wasm - s.t0)).toFixed(1)} ms after the first line`);
       log(`floor ${f.kind}: first line ${median(f.rounds.map((s) => s.t0)).toFixed(1)} ms, waits resolved ${median(f.rounds.map((s) => s.ready - s.t0)).toFixed(1)} ms after it; ready ${ready.toFixed(1)} ms (+${(ready - emptyMed).toFixed(1)} over empty)`);
     }
-    const cols = ['firstLine', 'toBody', 'init', 'fetchCall', 'getCall', 'toWasmReq', 'wasmFetch', 'compile', 'getStart', 'get', 'afterWaits', 'afterFirst', 'ready'];
+    const cols = ['firstLine', 'toBody', 'init', 'fetchCall', 'getCall', 'toWasmReq', 'wasmFetch', 'compile', 'decode', 'getStart', 'get', 'afterWaits', 'afterFirst', 'ready'];
     console.log(['pkg queued'.padEnd(12), ...cols.map((c) => c.padStart(10)), '  +empty'.padStart(9), ' queued'].join(''));
     for (const e of exts) {
       const meds = cols.map((c) => median(e.rounds.map((x) => x[c]).filter((v) => v !== undefined)));
