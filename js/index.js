@@ -19,7 +19,7 @@ function loadWasm() {
   // extension, or letting a bundler emit the asset, both keep that true.
   // Compiled as it streams, then instantiated by the glue's initSync: its
   // async loader (MIME fallbacks for web servers, deprecated call shapes)
-  // is 361 B gzip an extension never needs (docs/size.md).
+  // is 353 B gzip an extension never needs (docs/size.md).
   wasmReady ??= WebAssembly.compileStreaming(fetch(new URL('./mv3_telemetry_bg.wasm', import.meta.url))).then((module) => {
     initSync({ module });
     wasmLoaded = true;

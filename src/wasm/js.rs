@@ -1,8 +1,9 @@
 //! The few JavaScript built-ins the glue uses, bound here instead of through
 //! `js-sys`: linking `js-sys` at all keeps its JSPI task export, whose code
-//! (a waker and its closure stubs, about 1.3 KB) stays in the function table
-//! although nothing calls it (`docs/size.md`). Each binding is the JS call
-//! its name says; `catch` ones return the thrown value as `Err`.
+//! (a waker and its closure stubs) stays in the function table although
+//! nothing calls it; without it the wasm is 1,786 B smaller, 598 B gzip
+//! (`docs/size.md`). Each binding is the JS call its name says; `catch`
+//! ones return the thrown value as `Err`.
 
 use wasm_bindgen::prelude::*;
 
