@@ -62,6 +62,17 @@ test('npm pack puts exactly the wasm, the bundled entry (its glue inside), the t
   assert.ok(project.pack.size < 200 * 1024, `the tarball stays small (${kib} KiB)`);
 });
 
+test('the bundled entry carries the glue without what an MV3 worker never runs (scripts/trim-glue.mjs)', () => {
+  const entry = readFileSync(join(PKG_DIR, 'index.js'), 'utf8');
+  // Safari's decoder reset (its byte limit), the encodeInto polyfill's test,
+  // initSync's deprecation warning, the finalizers.
+  for (const gone of ['2146435072', 'deprecated parameters', 'FinalizationRegistry', 'Symbol.dispose']) {
+    assert.ok(!entry.includes(gone), `index.js has no ${gone}`);
+  }
+  assert.doesNotMatch(entry, /["']encodeInto["']\s*in\b/, 'index.js does not test for encodeInto');
+  assert.match(entry, /\.encodeInto\(/, 'strings still enter the wasm through encodeInto');
+});
+
 test('the installed entry exports at run time exactly the functions its types declare', async () => {
   // Node can import the entry (loading the wasm waits for init()); a
   // mismatch means a user's import type-checks and then fails, or the reverse.
