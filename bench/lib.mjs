@@ -7,6 +7,20 @@ import { chromium } from 'playwright-core';
 import { Browser, CHROMIUM, CHROMIUM_ARGS, EXAMPLE_EXTENSION, ROOT, waitFor, withTimeout, writeBlankPage } from '../tests/e2e/lib/harness.mjs';
 import { LEGACY_STATE_KEY, RECORD_KEY } from '../js/constants.js';
 
+// Playwright inspects the network of every service worker it attaches to
+// (DevTools' Network domain on the worker): each fetch() the worker makes,
+// the .wasm's included, is reported to it, which never happens on a user's
+// machine. The benchmarks turn that off for every worker alike
+// (BENCH_INSPECT_WORKER_NETWORK=1 keeps it, to compare): in one run of
+// bench/cold.mjs (21 starts each) the floor that fetches this .wasm was
+// ready +5.3 ms over an empty worker without it and +7.0 with it, the SDK
+// +12.6 / +12.6 and +15.1 / +13.6 ms (0 / 1,000 queued). The e2e tests keep
+// Playwright's default. (Playwright reads the variable as set or not.)
+if (process.env.BENCH_INSPECT_WORKER_NETWORK === '1') delete process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK;
+else process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK = '1';
+/** Whether this run's workers have their network inspected (Playwright's default) or not. */
+export const WORKER_NETWORK_INSPECTED = !process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK;
+
 /** The median of a list of numbers (null when it is empty). */
 export function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
