@@ -138,26 +138,35 @@ test('a Sentry rate limit on errors holds errors back for its duration and count
   await mock.faults({ status: 429, rate_limits: '6:error:organization', count: 1, endpoint: 'sentry' });
   const limitedFrom = Date.now();
   for (let i = 0; i < 3; i++) await capture(`e2e limit during ${i}`);
+  // Each capture waits for its flush to be answered. The first error's
+  // request can go out beside a session update: when the update takes the
+  // 429, the error, already in flight, is accepted (as Sentry would). Every
+  // error after the 429 is held back.
+  const sentryDuring = (await sentryPayloads(mock, 'event')).map((e) => e.exception.values.at(-1).value);
+  const inFlight = sentryDuring.filter((m) => m !== 'e2e limit first');
+  assert.ok(sentryDuring[0] === 'e2e limit first' && ['', 'e2e limit during 0'].includes(inFlight.join()),
+    `Sentry got the first, and at most the error in flight when the 429 came: ${JSON.stringify(sentryDuring)}`);
+  const held = 3 - inFlight.length;
+  t.diagnostic(`errors held back during the limit: ${held} of 3`);
   let during;
-  await waitFor(async () => { during = await browser.evaluate(() => self.telemetry.stats().dropped.ratelimit_backoff); return during >= 3; },
-    { timeout: 10_000, message: 'the three errors during the limit to be counted ratelimit_backoff', describe: context });
-  assert.equal(during, 3);
-  const sentryDuring = await sentryPayloads(mock, 'event');
-  assert.deepEqual(sentryDuring.map((e) => e.exception.values.at(-1).value), ['e2e limit first'], 'Sentry got only the first');
+  await waitFor(async () => { during = await browser.evaluate(() => self.telemetry.stats().dropped.ratelimit_backoff); return during >= held; },
+    { timeout: 10_000, message: `the ${held} errors after the 429 to be counted ratelimit_backoff`, describe: context });
+  assert.equal(during, held);
   await waitFor(async () => (await mock.stats()).per_endpoint.errors.items >= 4, { timeout: 20_000, message: 'the v1 collector to get all four errors' });
   await waitFor(async () => (await posthogEvents(mock)).filter((e) => e.event === '$exception').length >= 4, { timeout: 20_000, message: 'PostHog to get all four errors' });
 
   await sleep(Math.max(0, limitedFrom + 6_500 - Date.now()));
   await capture('e2e limit after');
   let events;
-  await waitFor(async () => { events = await sentryPayloads(mock, 'event'); return events.length >= 2; }, { timeout: 20_000, message: 'an error after the limit to reach Sentry', describe: context });
+  await waitFor(async () => { events = await sentryPayloads(mock, 'event'); return events.some((e) => e.exception.values.at(-1).value === 'e2e limit after'); },
+    { timeout: 20_000, message: 'an error after the limit to reach Sentry', describe: context });
   assert.equal(events.at(-1).exception.values.at(-1).value, 'e2e limit after');
   const reports = await sentryPayloads(mock, 'client_report');
   // Each report carries what no earlier one did (they may ride on session
-  // updates one by one): together, the three errors, each reported once.
+  // updates one by one): together, the errors held back, each reported once.
   const limited = reports.flatMap((r) => r.discarded_events).filter((d) => d.reason === 'ratelimit_backoff');
   assert.ok(limited.every((d) => d.category === 'error'), JSON.stringify(limited));
-  assert.equal(limited.reduce((n, d) => n + d.quantity, 0), 3, JSON.stringify(limited));
+  assert.equal(limited.reduce((n, d) => n + d.quantity, 0), held, JSON.stringify(limited));
 });
 
 test('one destination down for 60 s while the others deliver; then it gets everything', { timeout: 180_000 }, async (t) => {
