@@ -54,7 +54,7 @@ import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { CHROMIUM_ARGS, ROOT, prepareExtension, sleep } from '../tests/e2e/lib/harness.mjs';
-import { EMPTY_WASM, WORKER_NETWORK_INSPECTED, emptyWorkerExtension, floorStamps, launchExtensions, median, seedFloor, startFloorExtension } from './lib.mjs';
+import { EMPTY_WASM, WORKER_NETWORK, emptyWorkerExtension, floorStamps, launchExtensions, median, seedFloor, startFloorExtension } from './lib.mjs';
 import { analyzeTrace, printAnalysis } from './cold/analyze.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.COLD_ROUNDS || 15));
@@ -238,7 +238,7 @@ async function main() {
   floors.splice(1, 0, fullRead);
   const env = await launchExtensions([emptyDir, ...floors.map((f) => f.dir), ...exts.map((e) => e.dir)]);
   try {
-    log(`Chromium ${env.version}; packages: ${PKGS.map(([l, p]) => `${l}=${p}`).join(' ')}; ${ROUNDS} rounds; workers' network ${WORKER_NETWORK_INSPECTED ? 'inspected' : 'not inspected'} by DevTools`);
+    log(`Chromium ${env.version}; packages: ${PKGS.map(([l, p]) => `${l}=${p}`).join(' ')}; ${ROUNDS} rounds; workers' network ${WORKER_NETWORK}`);
     const empty = env.browsers.get(emptyDir);
     for (const e of exts) {
       e.browser = env.browsers.get(e.dir);

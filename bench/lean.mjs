@@ -81,7 +81,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { EXAMPLE_EXTENSION, ROOT, prepareExtension, sleep, startMock } from '../tests/e2e/lib/harness.mjs';
-import { TEN_PROPS, WORKER_NETWORK_INSPECTED, emptyWorkerExtension, floorStamps, launchExtensions, median, seedFloor, startFloorExtension } from './lib.mjs';
+import { TEN_PROPS, WORKER_NETWORK, emptyWorkerExtension, floorStamps, launchExtensions, median, seedFloor, startFloorExtension } from './lib.mjs';
 import { fmt, profileBusyUs, ratio, renderTable, replaceSection, retryAllowance } from './lean/report.mjs';
 
 const ROUNDS = Math.max(3, Number(process.env.LEAN_ROUNDS || 11));
@@ -674,7 +674,7 @@ function notesFor(f, host) {
   const t = f.track;
   const notes = [
     `Chromium ${f.chromium ?? '?'}, ${host.cores} cores (${host.cpu}); load average ${host.loadStart} at start, ${host.loadEnd} at the end. The machine was shared with other work: timed figures are noisy.`,
-    `Workers' network: ${WORKER_NETWORK_INSPECTED ? 'inspected by DevTools (Playwright\'s default; BENCH_INSPECT_WORKER_NETWORK=1)' : 'not inspected by DevTools, as on a user\'s machine (bench/lib.mjs)'}, for every worker alike.`,
+    `Workers' network: ${WORKER_NETWORK}, for every worker alike.`,
     `Rounds: ${ROUNDS} cold starts per figure (empty, floor, SDK 0 and 1,000 queued alternating; stamps read ${COLD_SETTLE_MS} ms after each wake); ${ROUNDS} measured bursts of ${BURST} track() calls per queue size; storage settles after ${QUIET_MS} ms without a write.`,
     `track(): ${[...(t.methods ?? [])].map((m) => (m === 'CPU profile' ? `busy (non-idle) time of a V8 CPU profile of the worker (${SAMPLING_US} µs sampling, which slows JS down)` : 'CPU time of the worker\'s thread (/proc/<pid>/task/<tid>/schedstat)')).join(' in some rounds, ')} over the burst and the wait until storage settled, minus the same wait with no calls measured in the same round (median ${(t.baselineUs / 1000).toFixed(2)} ms), divided by ${BURST}, median over rounds (per-round busy ms, 0 queued: ${t[0].map((x) => (x / 1000).toFixed(1)).join(' ')}; 1,000 queued: ${t[1000].map((x) => (x / 1000).toFixed(1)).join(' ')}); queue before the bursts: median ${median(t.q0)} and ${median(t.q1000)} items${t.unsettled ? `; ${t.unsettled} bursts did not settle within 10 s` : ''}. The JS floor: JSON.stringify(props) pushed into an array, 20,000 calls, median of 21. The persistence floor: what making each event durable costs at the least, measured like track(): per burst, each event's JSON (id, type, name, time, props) built and all ${BURST} written in one chrome.storage.local.set, in the same rounds, minus the same baselines. 'The calls themselves': wall time of the loop of ${BURST} calls (wall time: under load it includes time the thread waited for a core, as does the floor).`,
     `Queued at ready in the cold-start rounds: median ${median(f.cold.q0)} and ${median(f.cold.q1000)} items (stats().queued). The held SDK's collector got ${f.holdRequests ?? '?'} requests over the whole run, the flush() calls that empty the queue between rounds included.`,

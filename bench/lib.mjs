@@ -18,8 +18,10 @@ import { LEGACY_STATE_KEY, RECORD_KEY } from '../js/constants.js';
 // Playwright's default. (Playwright reads the variable as set or not.)
 if (process.env.BENCH_INSPECT_WORKER_NETWORK === '1') delete process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK;
 else process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK = '1';
-/** Whether this run's workers have their network inspected (Playwright's default) or not. */
-export const WORKER_NETWORK_INSPECTED = !process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK;
+/** How this run's workers were measured, for the reports: their network inspected (Playwright's default) or not. */
+export const WORKER_NETWORK = process.env.PLAYWRIGHT_DISABLE_SERVICE_WORKER_NETWORK
+  ? 'not inspected by DevTools, as on a user\'s machine (bench/lib.mjs)'
+  : 'inspected by DevTools (Playwright\'s default; BENCH_INSPECT_WORKER_NETWORK=1)';
 
 /** The median of a list of numbers (null when it is empty). */
 export function median(xs) {

@@ -14,7 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CHROMIUM, ROOT, sleep } from '../tests/e2e/lib/harness.mjs';
-import { WORKER_NETWORK_INSPECTED, launchExtensions, median, timeInWorker, workerHeapBytes } from './lib.mjs';
+import { WORKER_NETWORK, launchExtensions, median, timeInWorker, workerHeapBytes } from './lib.mjs';
 import { buildPeers, SDKS } from './peers/build.mjs';
 import { startCollector, tally } from './peers/collector.mjs';
 import { kib, markdownTable, ms, num, us } from './peers/report.mjs';
@@ -418,7 +418,7 @@ ${table}
 - ${host.uname}
 - CPU: ${host.cpu}, ${host.cores} cores; ${host.memory} memory; load average at start ${host.load}
 - Chromium ${chromium ?? '?'} headless (${host.chromiumBinary}); Node ${host.node}
-- Workers' network ${WORKER_NETWORK_INSPECTED ? 'inspected by DevTools (Playwright\'s default)' : 'not inspected by DevTools, as on a user\'s machine (bench/lib.mjs)'}, for every SDK alike
+- Workers' network ${WORKER_NETWORK}, for every SDK alike
 - The machine was shared with other work: timed figures are medians over
   round-robin rounds, which keeps the ratios steadier than the absolute times.
 

@@ -44,26 +44,15 @@ export const EDITS = [
     /    if \(!\(module instanceof WebAssembly\.Module\)\) \{\n        module = new WebAssembly\.Module\(module\);\n    \}\n/,
     '',
   ],
-  [
-    "Callbacks' FinalizationRegistry",
-    /const CallbacksFinalization = \(typeof FinalizationRegistry === 'undefined'\)\n[^\n]*\n[^\n]*;\n/,
-    'const CallbacksFinalization = { register: () => {}, unregister: () => {} };\n',
-  ],
-  [
-    "Client's FinalizationRegistry",
-    /const ClientFinalization = \(typeof FinalizationRegistry === 'undefined'\)\n[^\n]*\n[^\n]*;\n/,
-    'const ClientFinalization = { register: () => {}, unregister: () => {} };\n',
-  ],
-  [
-    "Callbacks' Symbol.dispose",
-    'if (Symbol.dispose) Callbacks.prototype[Symbol.dispose] = Callbacks.prototype.free;\n',
-    '',
-  ],
-  [
-    "Client's Symbol.dispose",
-    'if (Symbol.dispose) Client.prototype[Symbol.dispose] = Client.prototype.free;\n',
-    '',
-  ],
+  // Both exported classes: the same two edits each.
+  ...['Callbacks', 'Client'].flatMap((name) => [
+    [
+      `${name}'s FinalizationRegistry`,
+      new RegExp(`const ${name}Finalization = \\(typeof FinalizationRegistry === 'undefined'\\)\\n[^\\n]*\\n[^\\n]*;\\n`),
+      `const ${name}Finalization = { register: () => {}, unregister: () => {} };\n`,
+    ],
+    [`${name}'s Symbol.dispose`, `if (Symbol.dispose) ${name}.prototype[Symbol.dispose] = ${name}.prototype.free;\n`, ''],
+  ]),
 ];
 
 /** `glue` with every edit made; throws naming the first edit whose text is not there exactly once. */
