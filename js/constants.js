@@ -35,6 +35,11 @@ export const RECORD_NOT_CONSENTED = 1;
 export const RECORD_NOT_READY = 2;
 export const RECORD_DROPPED_BASE = 16;
 
+/** Every consent state, at its index in the code Client.start() returns. */
+export const CONSENT_STATES = /* @__PURE__ */ Object.freeze(['pending', 'granted', 'denied']);
+/** The bit of that code set when the stored record was unreadable (orphan chunks to remove). */
+export const START_NEEDS_SWEEP = 4;
+
 /** Every user-settable numeric option, by its path in the options object. */
 export const OPTION_LIMITS = /* @__PURE__ */ Object.freeze([
   /* @__PURE__ */ Object.freeze({ path: 'maxQueuedItems', min: 1, max: 100000, integer: true, default: 1000 }),

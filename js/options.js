@@ -2,9 +2,8 @@
 // so a mistake throws a TypeError naming the field at the call site instead of
 // surfacing later from inside the wasm core. Numeric ranges and defaults come
 // from constants.js (generated from the Rust policy), so both sides agree.
-import { DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS, POSTHOG_DEFAULT_HOST } from './constants.js';
+import { CONSENT_STATES, DEFAULTS, DESTINATION_TYPES, OPTION_LIMITS, POSTHOG_DEFAULT_HOST } from './constants.js';
 
-const CONSENT_VALUES = ['pending', 'granted', 'denied'];
 const COMPRESSION_VALUES = ['gzip', 'none'];
 const STORAGE_METHODS = ['get', 'set', 'remove'];
 
@@ -169,7 +168,7 @@ export function checkOptions(options) {
   }
   checkString(options.appVersion, 'appVersion');
   checkString(options.environment, 'environment');
-  checkOneOf(options.defaultConsent, 'defaultConsent', CONSENT_VALUES);
+  checkOneOf(options.defaultConsent, 'defaultConsent', CONSENT_STATES);
   for (const section of Object.keys(SECTION_KEYS)) checkSection(options[section], section);
   for (const limit of OPTION_LIMITS) checkLimit(valueAt(options, limit.path), limit);
   const retry = options.retry ?? {};

@@ -4,7 +4,8 @@
 // replayed in order, and recording calls never throw.
 import {
   ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, DEFAULTS, DROP_REASONS, DROP_REASON_INDEX, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG,
-  PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+  CONSENT_STATES, PANIC_KEY, RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+  START_NEEDS_SWEEP,
 } from './constants.js';
 import { coreOptionsText, validateOptions } from './options.js';
 import { describeCauses } from './causes.js';
@@ -202,11 +203,14 @@ export function createTelemetry(options, loadCore, stored = undefined) {
   const ready = (async () => {
     const loaded = await loadCore(coreOptionsText(options), storage, options.scrub?.extraPatterns, options.beforeSend);
     const found = await readForStart();
-    // Synchronous in the core; awaited only so a stand-in may be slow.
-    await loaded.start(found?.[RECORD_KEY], found?.[LEGACY_STATE_KEY]);
+    // Synchronous in the core; awaited only so a stand-in may be slow. One
+    // number says what the way to `ready` needs: the consent state and
+    // whether to sweep (a call per fact would compile more wasm functions
+    // before `ready`, docs/size.md).
+    const started = await loaded.start(found?.[RECORD_KEY], found?.[LEGACY_STATE_KEY]);
     core = loaded;
-    lastConsent = core.consentStatus();
-    await sweepIfNeeded(core);
+    lastConsent = CONSENT_STATES[started & (START_NEEDS_SWEEP - 1)];
+    if (started & START_NEEDS_SWEEP) await sweep();
     mirrorConsent(lastConsent);
     await reportPreviousPanic(core);
     const pending = buffered;
@@ -235,9 +239,9 @@ export function createTelemetry(options, loadCore, stored = undefined) {
   // by listing the keys (`getKeys`, Chrome 130+; skipped where it is missing).
   // Done before the buffered calls run, while the core has written no chunk:
   // every chunk key is an orphan then.
-  async function sweepIfNeeded(c) {
+  async function sweep() {
     try {
-      if (!c.needsSweep?.() || typeof storage?.getKeys !== 'function') return;
+      if (typeof storage?.getKeys !== 'function') return;
       const keys = await storage.getKeys();
       const orphans = Array.isArray(keys) ? keys.filter((k) => typeof k === 'string' && k.startsWith(CHUNK_PREFIX)) : [];
       if (orphans.length > 0) await storage.remove(orphans);

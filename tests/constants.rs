@@ -6,9 +6,11 @@
 use std::path::PathBuf;
 
 use mv3_telemetry::core::dest::{Kind, POSTHOG_DEFAULT_HOST};
+use mv3_telemetry::core::names::start_code;
 use mv3_telemetry::core::names::{
     ALARM_NAME, CHUNK_PREFIX, CONSENT_KEY, LEGACY_STATE_KEY, PAGE_MESSAGE_TAG, PANIC_KEY,
     RECORD_ACCEPTED, RECORD_DROPPED_BASE, RECORD_KEY, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+    START_NEEDS_SWEEP,
 };
 use mv3_telemetry::core::policy::{DEFAULT_COMPRESSION, DEFAULT_ENVIRONMENT, OPTION_LIMITS};
 use mv3_telemetry::core::{Consent, ContextKind, DropReason, Policy};
@@ -151,6 +153,17 @@ fn render() -> String {
     }
     out.push('\n');
 
+    out.push_str("/** Every consent state, at its index in the code Client.start() returns. */\n");
+    let states: Vec<String> = Consent::ALL.iter().map(|c| js_string(c.as_str())).collect();
+    out.push_str(&format!(
+        "export const CONSENT_STATES = Object.freeze([{}]);\n",
+        states.join(", ")
+    ));
+    out.push_str("/** The bit of that code set when the stored record was unreadable (orphan chunks to remove). */\n");
+    out.push_str(&format!(
+        "export const START_NEEDS_SWEEP = {START_NEEDS_SWEEP};\n\n"
+    ));
+
     out.push_str("/** Every user-settable numeric option, by its path in the options object. */\n");
     out.push_str("export const OPTION_LIMITS = Object.freeze([\n");
     for limit in OPTION_LIMITS {
@@ -250,5 +263,13 @@ fn each_drop_reason_has_its_own_code_in_wire_order() {
             mv3_telemetry::core::names::record_dropped(*reason) as usize,
             RECORD_DROPPED_BASE as usize + i
         );
+    }
+}
+
+#[test]
+fn the_start_code_carries_the_consent_state_and_the_sweep_bit() {
+    for (i, consent) in Consent::ALL.iter().enumerate() {
+        assert_eq!(usize::from(start_code(*consent, false)), i);
+        assert_eq!(start_code(*consent, true), i as u8 | START_NEEDS_SWEEP);
     }
 }

@@ -12,7 +12,9 @@ use js_sys::{Array, Function, Object, Promise, Reflect};
 use mv3_telemetry::core::ids::is_uuid_v4;
 use mv3_telemetry::core::names::{
     CHUNK_PREFIX, LEGACY_STATE_KEY, RECORD_ACCEPTED, RECORD_KEY, RECORD_NOT_CONSENTED,
+    START_NEEDS_SWEEP,
 };
+use mv3_telemetry::core::Consent;
 use mv3_telemetry::wasm::Client;
 use serde_json::Value;
 use wasm_bindgen::prelude::*;
@@ -148,9 +150,11 @@ async fn start(client: &Client, storage: &JsValue) {
     let promise: Promise = get.call1(storage, &keys).unwrap().unchecked_into();
     let items = JsFuture::from(promise).await.unwrap();
     let value = |key: &str| Reflect::get(&items, &key.into()).unwrap();
-    client
+    let code = client
         .start(value(RECORD_KEY), value(LEGACY_STATE_KEY))
         .expect("start restores");
+    let consent = Consent::ALL[usize::from(code & (START_NEEDS_SWEEP - 1))];
+    assert_eq!(consent.as_str(), client.consent_status(), "the start code");
 }
 
 /// Everything in a storage area, as `{key: value}`.

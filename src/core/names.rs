@@ -36,6 +36,31 @@ pub const RECORD_NOT_READY: u8 = 2;
 /// [`DropReason::ALL`](super::wire::DropReason::ALL).
 pub const RECORD_DROPPED_BASE: u8 = 16;
 
+// What `Client::start` returns: one number, so the wrapper learns what it
+// needs on the way to `ready` without a call per fact (each wasm function a
+// call reaches first is compiled then, `docs/size.md`).
+
+/// The bit of the start code set when the stored record was unreadable: the
+/// wrapper removes every chunk key before the first call reaches the core
+/// (`Engine::needs_sweep`). The bits below it are the consent state's index
+/// in [`Consent::ALL`](super::Consent::ALL).
+pub const START_NEEDS_SWEEP: u8 = 4;
+
+// `as u8` is each state's index in `Consent::ALL`, below the sweep bit.
+const _: () = {
+    let mut i = 0;
+    while i < super::Consent::ALL.len() {
+        assert!(super::Consent::ALL[i] as usize == i && i < START_NEEDS_SWEEP as usize);
+        i += 1;
+    }
+};
+
+/// What `Client::start` returns for a consent state and a sweep to do.
+pub fn start_code(consent: super::Consent, needs_sweep: bool) -> u8 {
+    let sweep = if needs_sweep { START_NEEDS_SWEEP } else { 0 };
+    consent as u8 | sweep
+}
+
 /// The code of a drop for `reason`.
 pub fn record_dropped(reason: super::wire::DropReason) -> u8 {
     let index = super::wire::DropReason::ALL

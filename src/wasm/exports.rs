@@ -15,7 +15,9 @@ use super::platform::{self, now_ms, stored_text, CryptoEntropy};
 use super::runtime::{self, arm_persist, persist_now, schedule_persist, tick, Inner, State};
 use crate::core::engine::{BeforeSend, HookVerdict, Stored};
 use crate::core::json::{self, push_u64};
-use crate::core::names::{record_dropped, RECORD_ACCEPTED, RECORD_NOT_CONSENTED, RECORD_NOT_READY};
+use crate::core::names::{
+    record_dropped, start_code, RECORD_ACCEPTED, RECORD_NOT_CONSENTED, RECORD_NOT_READY,
+};
 use crate::core::options::Options;
 use crate::core::scrub::Scrubber;
 use crate::core::wire::Context;
@@ -82,8 +84,8 @@ struct Pending {
     context: Context,
     routes: Routes,
     default_consent: Consent,
-    /// Built here rather than in `start`: `new` runs while the start-up read
-    /// is still in flight, `start` after it, on the way to `ready`.
+    /// Its key lists are compiled at its first use, after `ready`
+    /// (`core::scrub::Scrubber`).
     scrubber: Scrubber,
     before_send: Option<Function>,
 }
@@ -162,9 +164,10 @@ impl Client {
     /// values it found under `RECORD_KEY` and `LEGACY_STATE_KEY` (undefined
     /// when absent). Item bodies are read when a batch needs them. Synchronous:
     /// the read is JS's job, restoring the core's; delivery starts with the
-    /// first [`Client::wake`]. Throws a `TypeError` only for options the
-    /// engine refuses.
-    pub fn start(&self, record: JsValue, legacy: JsValue) -> Result<(), JsValue> {
+    /// first [`Client::wake`]. Returns the start code (`core::names::start_code`:
+    /// the consent state and whether the wrapper must sweep orphan chunks).
+    /// Throws a `TypeError` only for options the engine refuses.
+    pub fn start(&self, record: JsValue, legacy: JsValue) -> Result<u8, JsValue> {
         let Some(Pending {
             policy,
             context,
@@ -174,7 +177,7 @@ impl Client {
             before_send,
         }) = self.pending.borrow_mut().take()
         else {
-            return Ok(());
+            return Ok(start_code(self.inner.last_consent.get(), false));
         };
         let inner = &self.inner;
         let (record, legacy) = (stored_text(&record), stored_text(&legacy));
@@ -215,8 +218,9 @@ impl Client {
         }
         inner.remember_identity(&engine);
         inner.last_stats.set(engine.stats());
+        let code = start_code(engine.consent(), engine.needs_sweep());
         state.engine = Some(engine);
-        Ok(())
+        Ok(code)
     }
 
     /// `pending`, `granted` or `denied`.
@@ -368,16 +372,6 @@ impl Client {
                 )
             }),
         ))
-    }
-
-    /// True when the stored record was unreadable at start: before replaying
-    /// the first calls, the wrapper removes every chunk key (see
-    /// `Engine::needs_sweep`; `getKeys` is a rare call, made in JS).
-    #[wasm_bindgen(js_name = needsSweep)]
-    pub fn needs_sweep(&self) -> bool {
-        self.inner
-            .with_engine(|engine, _, _| engine.needs_sweep())
-            .unwrap_or(false)
     }
 
     /// Counts `n` drops decided in the wrapper (the reason's index in the

@@ -1,10 +1,11 @@
 // A stand-in for the wasm Client, with the interface js/ drives (see
 // js/telemetry.js): every call is logged in order, record calls return the
-// code `codes[method]` (accepted by default), and start() resolves when the
+// code `codes[method]` (accepted by default), and start() resolves with the
+// start code (the consent state, and the sweep bit when `needsSweep`) when the
 // test says so. Plain values only: no wasm, no browser.
-import { RECORD_ACCEPTED } from '../../js/constants.js';
+import { CONSENT_STATES, RECORD_ACCEPTED, START_NEEDS_SWEEP } from '../../js/constants.js';
 
-export function fakeCore({ consent = 'granted', codes = {}, stats } = {}) {
+export function fakeCore({ consent = 'granted', codes = {}, stats, needsSweep = false } = {}) {
   const calls = [];
   let finishStart;
   const started = new Promise((resolve) => { finishStart = resolve; });
@@ -20,7 +21,8 @@ export function fakeCore({ consent = 'granted', codes = {}, stats } = {}) {
     holdStart: false,
     start(...args) {
       log('start', args);
-      return core.holdStart ? started : Promise.resolve();
+      const code = CONSENT_STATES.indexOf(consent) | (needsSweep ? START_NEEDS_SWEEP : 0);
+      return (core.holdStart ? started : Promise.resolve()).then(() => code);
     },
     wake() { log('wake', []); },
     consentStatus() { return consent; },

@@ -297,8 +297,7 @@ test('setConsent with anything but a boolean changes nothing: no consent granted
 });
 
 test('after an unreadable record, every chunk key is removed before the first buffered call reaches the core', async () => {
-  const core = fakeCore();
-  core.needsSweep = () => true;
+  const core = fakeCore({ needsSweep: true });
   const storage = createMemoryStorage();
   storage.data.set('mv3t.chunk.0.3', 'old');
   storage.data.set('mv3t.chunk.2.0', 'old');

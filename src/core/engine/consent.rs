@@ -18,6 +18,10 @@ pub enum Consent {
 }
 
 impl Consent {
+    /// Every state, each at the index `as u8` gives it (the start code's,
+    /// `core::names::start_code`).
+    pub const ALL: [Consent; 3] = [Consent::Pending, Consent::Granted, Consent::Denied];
+
     /// `pending`, `granted` or `denied`, as the JS API reports it.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -40,6 +40,7 @@ mod validate;
 mod vendors;
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use super::json::Json;
 
@@ -67,7 +68,12 @@ pub type ExtraPass = Box<dyn Fn(&str) -> Option<String>>;
 
 /// The scrubber: compiled key lists plus an optional platform text pass.
 pub struct Scrubber {
-    keys: KeyMatcher,
+    /// The user's key lists, compiled into `keys` at the first use: a worker
+    /// builds its scrubber on the way to `ready`, where every function it
+    /// calls is compiled on its first call (`docs/size.md`), and scrubs
+    /// nothing before its first record.
+    options: ScrubOptions,
+    keys: OnceCell<KeyMatcher>,
     extra: Option<ExtraPass>,
 }
 
@@ -90,9 +96,16 @@ impl Scrubber {
     /// Builds a scrubber from user options.
     pub fn new(options: ScrubOptions) -> Self {
         Scrubber {
-            keys: KeyMatcher::new(&options.deny_keys, &options.allow_keys),
+            options,
+            keys: OnceCell::new(),
             extra: None,
         }
+    }
+
+    /// The compiled key lists, built on the first call.
+    fn keys(&self) -> &KeyMatcher {
+        self.keys
+            .get_or_init(|| KeyMatcher::new(&self.options.deny_keys, &self.options.allow_keys))
     }
 
     /// Extra text pass supplied by the platform (JS RegExps from
@@ -109,7 +122,7 @@ impl Scrubber {
         let out = if cannot_match(text) {
             Cow::Borrowed(text)
         } else {
-            text::scrub_text(text, &self.keys)
+            text::scrub_text(text, self.keys())
         };
         match &self.extra {
             None => out,
@@ -123,7 +136,7 @@ impl Scrubber {
     /// Whether values under `key` are filtered: a deny-list match on word
     /// parts (built-in list plus `deny_keys`) that is not in `allow_keys`.
     pub fn is_sensitive_key(&self, key: &str) -> bool {
-        self.keys.is_sensitive(key)
+        self.keys().is_sensitive(key)
     }
 
     /// Whether a JSON number's text is a valid card number (13 or more
