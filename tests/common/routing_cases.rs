@@ -7,7 +7,9 @@ use mv3_telemetry::core::dest::{
     Destinations, Kind, OtlpOptions, PosthogOptions, SentryDsn, SentryOptions,
 };
 use mv3_telemetry::core::names::CHUNK_PREFIX;
-use mv3_telemetry::core::{Consent, DropReason, Endpoint, ErrorInput, Recorded, Request, Routes};
+use mv3_telemetry::core::{
+    Action, Consent, DropReason, Endpoint, ErrorInput, Recorded, Request, Routes,
+};
 use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
 
@@ -692,4 +694,99 @@ pub fn drops_with_no_envelope_to_ride_on_reach_sentry_once_after_a_flush_interva
     }
     rig.now += 60_000;
     assert!(reports(&rig.drain_sends()).is_empty(), "reported once");
+}
+
+/// Polls `rig` until it waits: every request answered at once, the v1
+/// collector with `v1_code`, the other destinations with 200. Returns what
+/// was sent (endpoint, destination, items) and the wake time answered.
+fn poll_and_answer(
+    rig: &mut Rig,
+    v1_code: u16,
+    sent: &mut Vec<(u64, Endpoint, Option<Kind>, usize)>,
+) -> Option<u64> {
+    for _ in 0..1_000 {
+        match rig.poll() {
+            Action::Send(request) => {
+                sent.push((rig.now, request.endpoint, request.dest, request.item_count));
+                let code = if request.dest.is_none() { v1_code } else { 200 };
+                rig.answer(&request, code, None);
+            }
+            Action::WaitUntil(at) => return Some(at),
+            _ => return None,
+        }
+    }
+    panic!("poll never settled");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn a_record_while_every_batch_of_its_lane_waits_asks_for_no_poll() {
+    let mut rig = Rig::granted();
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let first = rig.drain_sends();
+    assert_eq!(first.len(), 1);
+    rig.track("while in flight", json!({}));
+    assert!(!rig.engine.poll_needed(), "its batch is in flight");
+    rig.answer(&first[0], 503, None);
+    let Action::WaitUntil(retry_at) = rig.poll() else {
+        panic!("the batch waits for its retry")
+    };
+    for i in 0..100 {
+        rig.track("collector down", json!({ "i": i }));
+        assert!(!rig.engine.poll_needed(), "its batch waits for its retry");
+    }
+    match rig.poll() {
+        Action::WaitUntil(at) => assert_eq!(at, retry_at, "the answer poll would give is the same"),
+        other => panic!("{other:?}"),
+    }
+    // A second destination on the lane has no batch: filling the lane for it
+    // still asks for a poll.
+    let mut rig = routed(true, &[Kind::Otlp]);
+    for i in 0..50 {
+        rig.track("e", json!({ "i": i }));
+    }
+    let sent = rig.drain_sends();
+    assert_eq!(sent.len(), 2);
+    let v1 = sent.iter().find(|r| r.dest.is_none()).expect("v1 batch");
+    let otlp = sent
+        .iter()
+        .find(|r| r.dest == Some(Kind::Otlp))
+        .expect("otlp batch");
+    rig.answer(v1, 503, None);
+    rig.answer(otlp, 200, None);
+    rig.poll();
+    for i in 0..49 {
+        rig.track("more", json!({ "i": i }));
+    }
+    rig.poll();
+    rig.track("the fiftieth", json!({}));
+    assert!(rig.engine.poll_needed(), "the OTLP cursor's batch is full");
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn polling_when_a_record_asks_sends_what_polling_after_every_record_sends() {
+    // The wasm runtime polls after a record only when `poll_needed` says so,
+    // and when the wake time of the last poll has come. Beside an engine
+    // polled after every record, with the v1 collector down for the first
+    // half (its batches wait for their retries) and OTLP up, it sends the
+    // same requests at the same times.
+    let mut always = routed(true, &[Kind::Otlp]);
+    let mut gated = routed(true, &[Kind::Otlp]);
+    let (mut sent_always, mut sent_gated) = (Vec::new(), Vec::new());
+    let mut wake = None;
+    for step in 0..600u64 {
+        let now = START + step * 250;
+        let v1_code = if step < 300 { 503 } else { 200 };
+        always.now = now;
+        always.track("e", json!({ "i": step }));
+        poll_and_answer(&mut always, v1_code, &mut sent_always);
+        gated.now = now;
+        gated.track("e", json!({ "i": step }));
+        if gated.engine.poll_needed() || wake.is_some_and(|at| at <= now) {
+            wake = poll_and_answer(&mut gated, v1_code, &mut sent_gated);
+        }
+    }
+    assert!(sent_always.len() > 20, "{} requests", sent_always.len());
+    assert_eq!(sent_gated, sent_always);
 }

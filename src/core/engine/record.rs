@@ -504,11 +504,16 @@ impl Engine {
         lane.push(item);
         self.dirty = true;
         // Only a first item (a new deadline) or a full lane changes what poll
-        // would say; sparing the other polls keeps `track` cheap.
+        // would say, and only for a cursor with no batch: one in flight, or
+        // waiting for its retry, is due when its answer or its retry time
+        // says (`cursor_due_at`), whatever joins the lane. Sparing the other
+        // polls keeps `track` cheap, above all with the collector down,
+        // when the lane stays full while its batch waits.
         let len = lane.len();
-        self.poll_needed |= len == 1
+        self.poll_needed |= (len == 1
             || len >= self.policy.batch_max_events
-            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
+            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes)
+            && lane.cursors.iter().any(|c| c.batch.is_none());
         if let Some(reason) = self.enforce_cap() {
             return Recorded::Dropped(reason);
         }
