@@ -8,7 +8,7 @@ use mv3_telemetry::core::dest::{
 };
 use mv3_telemetry::core::names::CHUNK_PREFIX;
 use mv3_telemetry::core::{
-    Action, Consent, DropReason, Endpoint, ErrorInput, Recorded, Request, Routes,
+    Action, Consent, DropReason, Endpoint, ErrorInput, Policy, Recorded, Request, Routes,
 };
 use serde_json::{json, Value};
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -740,6 +740,12 @@ pub fn a_record_while_every_batch_of_its_lane_waits_asks_for_no_poll() {
         Action::WaitUntil(at) => assert_eq!(at, retry_at, "the answer poll would give is the same"),
         other => panic!("{other:?}"),
     }
+    // At the cap, each record evicts the oldest item: the lane stays full.
+    for i in 0..2_000 {
+        rig.track("at the cap", json!({ "i": i }));
+        assert!(!rig.engine.poll_needed(), "the lane stays full at the cap");
+    }
+    assert_eq!(rig.engine.stats().queued, 1_000);
     // A second destination on the lane has no batch: filling the lane for it
     // still asks for a poll.
     let mut rig = routed(true, &[Kind::Otlp]);
@@ -764,15 +770,20 @@ pub fn a_record_while_every_batch_of_its_lane_waits_asks_for_no_poll() {
     assert!(rig.engine.poll_needed(), "the OTLP cursor's batch is full");
 }
 
-#[wasm_bindgen_test(unsupported = test)]
-pub fn polling_when_a_record_asks_sends_what_polling_after_every_record_sends() {
-    // The wasm runtime polls after a record only when `poll_needed` says so,
-    // and when the wake time of the last poll has come. Beside an engine
-    // polled after every record, with the v1 collector down for the first
-    // half (its batches wait for their retries) and OTLP up, it sends the
-    // same requests at the same times.
-    let mut always = routed(true, &[Kind::Otlp]);
-    let mut gated = routed(true, &[Kind::Otlp]);
+/// Records one event every 250 ms for 150 s on two engines routed to the
+/// v1 collector and OTLP, answering every request at once: the v1 collector
+/// with 503 for the first half (its batches wait for their retries), OTLP
+/// with 200. One engine is polled after every record; the other the way the
+/// wasm runtime polls it: after a record only when `poll_needed` says so,
+/// and when the wake time of its last poll has come. Both must send the
+/// same requests at the same times.
+fn assert_polling_when_asked_sends_the_same(policy: Policy) {
+    let routed = || {
+        let mut rig = Rig::with_policy(policy.clone(), Consent::Granted);
+        rig.engine.set_routes(routes(true, &[Kind::Otlp]));
+        rig
+    };
+    let (mut always, mut gated) = (routed(), routed());
     let (mut sent_always, mut sent_gated) = (Vec::new(), Vec::new());
     let mut wake = None;
     for step in 0..600u64 {
@@ -789,4 +800,18 @@ pub fn polling_when_a_record_asks_sends_what_polling_after_every_record_sends() 
     }
     assert!(sent_always.len() > 20, "{} requests", sent_always.len());
     assert_eq!(sent_gated, sent_always);
+}
+
+#[wasm_bindgen_test(unsupported = test)]
+pub fn polling_when_a_record_asks_sends_what_polling_after_every_record_sends() {
+    // Batches full by count, by bytes, and a queue held at its cap.
+    assert_polling_when_asked_sends_the_same(Policy::default());
+    assert_polling_when_asked_sends_the_same(Policy {
+        batch_max_bytes: 4_096,
+        ..Policy::default()
+    });
+    assert_polling_when_asked_sends_the_same(Policy {
+        max_queued_items: 120,
+        ..Policy::default()
+    });
 }

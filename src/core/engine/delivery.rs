@@ -99,6 +99,32 @@ impl Engine {
         self.poll_needed
     }
 
+    /// Whether the item just pushed to lane `index` (which held
+    /// `bytes_before`) may change what [`Engine::poll`] answers: only for a
+    /// cursor with no batch (one in flight, or waiting for its retry, is due
+    /// when its answer or its retry time says, `cursor_due_at`), and only if
+    /// the item is the first it has to send (a new deadline) or makes it
+    /// full, by count or by the lane's bytes. A lane that stays full, as
+    /// with the collector down or at the cap, asks for no poll.
+    pub(crate) fn changes_due(&self, index: usize, bytes_before: usize) -> bool {
+        let lane = &self.state.lanes[index];
+        let limit = self.policy.batch_max_bytes;
+        let filled_by_bytes = bytes_before + ENVELOPE_RESERVE < limit
+            && lane.total_bytes() + ENVELOPE_RESERVE >= limit;
+        for ci in 0..lane.cursors.len() {
+            if lane.cursors[ci].batch.is_some() {
+                continue;
+            }
+            // Records add one item at a time: the count reaches the limit
+            // exactly once (evictions may take it back below).
+            let count = self.pending(index, ci).map_or(0, |(count, _)| count);
+            if filled_by_bytes || count == 1 || count == self.policy.batch_max_events {
+                return true;
+            }
+        }
+        false
+    }
+
     /// The age after which a lane is sent.
     fn flush_delay(&self, endpoint: Endpoint) -> Millis {
         match endpoint {

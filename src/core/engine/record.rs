@@ -4,7 +4,6 @@
 use crate::core::fingerprint::fingerprint;
 use crate::core::ids::Entropy;
 use crate::core::json::{self, Json, Number, PushByte};
-use crate::core::policy::ENVELOPE_RESERVE;
 use crate::core::props::write_props;
 use crate::core::sanitize::{clean_name, truncate_chars, Cleaning};
 use crate::core::source::{web_origin, Source};
@@ -501,19 +500,12 @@ impl Engine {
             // No destination carries this type (`types`): nothing to keep.
             return Recorded::Accepted;
         }
+        let bytes_before = lane.total_bytes();
         lane.push(item);
         self.dirty = true;
-        // Only a first item (a new deadline) or a full lane changes what poll
-        // would say, and only for a cursor with no batch: one in flight, or
-        // waiting for its retry, is due when its answer or its retry time
-        // says (`cursor_due_at`), whatever joins the lane. Sparing the other
-        // polls keeps `track` cheap, above all with the collector down,
-        // when the lane stays full while its batch waits.
-        let len = lane.len();
-        self.poll_needed |= (len == 1
-            || len >= self.policy.batch_max_events
-            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes)
-            && lane.cursors.iter().any(|c| c.batch.is_none());
+        // Sparing the polls this item cannot change keeps `track` cheap,
+        // above all with the collector down (`docs/engine.md`).
+        self.poll_needed |= self.changes_due(index, bytes_before);
         if let Some(reason) = self.enforce_cap() {
             return Recorded::Dropped(reason);
         }
