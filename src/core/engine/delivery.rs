@@ -108,9 +108,8 @@ impl Engine {
     /// with the collector down or at the cap, asks for no poll.
     pub(crate) fn changes_due(&self, index: usize, bytes_before: usize) -> bool {
         let lane = &self.state.lanes[index];
-        let limit = self.policy.batch_max_bytes;
-        let filled_by_bytes = bytes_before + ENVELOPE_RESERVE < limit
-            && lane.total_bytes() + ENVELOPE_RESERVE >= limit;
+        let filled_by_bytes =
+            !self.full_by_bytes(bytes_before) && self.full_by_bytes(lane.total_bytes());
         for ci in 0..lane.cursors.len() {
             if lane.cursors[ci].batch.is_some() {
                 continue;
@@ -123,6 +122,12 @@ impl Engine {
             }
         }
         false
+    }
+
+    /// Whether a lane holding `bytes` of items fills a batch by its bytes
+    /// (`batch.maxBytes`, less the envelope's reserve).
+    fn full_by_bytes(&self, bytes: usize) -> bool {
+        bytes + ENVELOPE_RESERVE >= self.policy.batch_max_bytes
     }
 
     /// The age after which a lane is sent.
@@ -208,8 +213,7 @@ impl Engine {
         let (count, oldest_at) = self.pending(index, ci)?;
         // The lane's bytes bound the cursor's: a lagging cursor may be
         // judged full a little early, never late.
-        let full = count >= self.policy.batch_max_events
-            || lane.total_bytes() + ENVELOPE_RESERVE >= self.policy.batch_max_bytes;
+        let full = count >= self.policy.batch_max_events || self.full_by_bytes(lane.total_bytes());
         let due = if full || self.flush_requested || oldest_at > now {
             0
         } else {
